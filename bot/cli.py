@@ -1,0 +1,204 @@
+"""`mindset-bot`: the entry point. The only place that reads the environment and opens the engine."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from datetime import date
+from types import FrameType
+
+from slack_bolt import App
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.app import build_app
+from bot.deps import Deps
+from bot.engine.engine import NudgeEngine
+from bot.engine.scheduler import run_blocking, start_in_background
+from bot.export import rows, write_csv, write_json
+from bot.logs import configure_logging
+from bot.server import make_http_server
+from bot.settings import DatabaseSettings, Settings, SettingsError, load_settings
+from bot.slack_client import make_web_client
+from storage import migrate
+from storage.db import make_engine, make_session_factory
+
+log = logging.getLogger("mindset.cli")
+
+EXIT_BAD_SETTINGS = 2
+EXIT_DATABASE = 3
+
+
+class CliError(Exception):
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mindset-bot", description="Customer Mindset: keep customer focus alive in Slack."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run_parser = sub.add_parser(
+        "run",
+        help="serve Slack (Socket Mode when SLACK_APP_TOKEN is set, otherwise HTTP on PORT) and run the nudge engine",
+    )
+    run_parser.add_argument(
+        "--no-scheduler", action="store_true", help="serve Slack only; run `mindset-bot scheduler` elsewhere"
+    )
+    sub.add_parser("scheduler", help="run the nudge engine only (reminders, check-ins, reviews)")
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_sub.add_parser("upgrade", help="apply pending migrations")
+
+    export = sub.add_parser("export", help="write entries to standard output")
+    export.add_argument("--kind", choices=("proud", "sorry", "all"), default="all")
+    export.add_argument("--format", choices=("csv", "json"), default="csv")
+    export.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help="only entries from this day (UTC) on")
+    return parser
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-01-31") from None
+
+
+def _open_database(url: str, *, pool_size: int = 10) -> Engine:
+    engine = make_engine(url, pool_size=pool_size)
+    try:
+        migrate.upgrade(engine)
+    except SQLAlchemyError as error:
+        reason = (str(getattr(error, "orig", None) or error).splitlines() or ["unknown error"])[0]
+        raise CliError(
+            f"DATABASE_URL: could not open the database ({reason}). Check that it is running and "
+            "that the URL, user and password are right.",
+            EXIT_DATABASE,
+        ) from None
+    return engine
+
+
+def _check_token(settings: Settings) -> None:
+    """Refuse to start with a token Slack rejects; start anyway when Slack cannot be reached."""
+    try:
+        result = make_web_client(settings).auth_test()
+        log.info("Connected to Slack as %s in %s", result.get("user"), result.get("team"))
+    except SlackApiError as error:
+        code = error.response.get("error") if error.response is not None else None
+        if code in {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}:
+            raise CliError(
+                f"SLACK_BOT_TOKEN is rejected by Slack ({code}): reinstall the app and copy its "
+                "Bot User OAuth Token (xoxb-...) into .env.",
+                EXIT_BAD_SETTINGS,
+            ) from None
+        log.warning("Slack answered auth.test with %s; starting anyway", code)
+    except Exception as error:
+        log.warning("Could not reach Slack at %s (%s); starting anyway", settings.slack_api_url, error)
+
+
+def _nudge_engine(settings: Settings, deps: Deps) -> NudgeEngine:
+    client = make_web_client(settings)
+    return NudgeEngine(session_factory=deps.session_factory, client_for=lambda _team: client, clock=deps.clock)
+
+
+def run(settings: Settings, *, with_scheduler: bool = True) -> None:
+    engine = _open_database(settings.database_url, pool_size=max(5, settings.http_threads))
+    deps = Deps(settings=settings, session_factory=make_session_factory(engine))
+    _check_token(settings)
+    app = build_app(deps)
+    scheduler = start_in_background(_nudge_engine(settings, deps)) if with_scheduler else None
+    try:
+        _serve(settings, app, engine)
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        engine.dispose()
+
+
+def run_scheduler(settings: Settings) -> None:
+    engine = _open_database(settings.database_url, pool_size=3)
+    deps = Deps(settings=settings, session_factory=make_session_factory(engine))
+    _check_token(settings)
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(0))
+    try:
+        run_blocking(_nudge_engine(settings, deps))
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        engine.dispose()
+
+
+def _serve(settings: Settings, app: App, engine: Engine) -> None:
+    if settings.socket_mode:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        assert settings.slack_app_token is not None
+        log.info("Serving Slack over Socket Mode")
+        SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
+        return
+    server = make_http_server(app, engine, host="0.0.0.0", port=settings.port, threads=settings.http_threads)
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("Stopping on signal %s", signum)
+        server.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    log.info("Serving Slack on http://0.0.0.0:%s/slack/events (health: /healthz)", server.port)
+    server.serve()
+
+
+def db_upgrade(settings: DatabaseSettings) -> None:
+    engine = _open_database(settings.database_url, pool_size=1)
+    engine.dispose()
+    print("Database is up to date.")
+
+
+def export(settings: DatabaseSettings, *, kind: str, fmt: str, since: date | None) -> None:
+    engine = _open_database(settings.database_url, pool_size=1)
+    try:
+        records = rows(make_session_factory(engine), kind=kind, since=since)
+        count = (write_csv if fmt == "csv" else write_json)(sys.stdout, records)
+        sys.stdout.flush()
+        log.info("Exported %d entries", count)
+    finally:
+        engine.dispose()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command in ("run", "scheduler"):
+            settings = load_settings(Settings)
+            configure_logging(settings.log_level_number)
+            if args.command == "run":
+                run(settings, with_scheduler=not args.no_scheduler)
+            else:
+                run_scheduler(settings)
+        else:
+            db_settings = load_settings(DatabaseSettings)
+            configure_logging(db_settings.log_level_number)
+            if args.command == "db":
+                db_upgrade(db_settings)
+            else:
+                export(db_settings, kind=args.kind, fmt=args.format, since=args.since)
+    except SettingsError as error:
+        for line in error.lines:
+            print(f"mindset-bot: {line}", file=sys.stderr)
+        return EXIT_BAD_SETTINGS
+    except CliError as error:
+        print(f"mindset-bot: {error}", file=sys.stderr)
+        return error.code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

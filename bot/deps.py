@@ -1,0 +1,35 @@
+"""What listeners and jobs need, passed down explicitly."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.settings import Settings
+from storage.db import SessionFactory
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Deps:
+    settings: Settings
+    session_factory: SessionFactory
+    clock: Callable[[], datetime] = field(default=utc_now)
+
+
+def bind(func: Callable[..., Any], deps: Deps) -> Callable[..., Any]:
+    """`func` with `deps=` filled in, keeping its name for Bolt's logs and lazy-listener routing.
+
+    Bolt injects arguments by the names of positional parameters; `deps` becomes keyword-only in the
+    partial, so Bolt leaves it alone.
+    """
+    bound = functools.partial(func, deps=deps)
+    bound.__name__ = func.__name__  # type: ignore[attr-defined]
+    bound.__qualname__ = func.__qualname__  # type: ignore[attr-defined]
+    return bound

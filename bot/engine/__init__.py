@@ -1,0 +1,1 @@
+"""The nudge engine: the database decides what is due; APScheduler is only the clock."""

@@ -1,0 +1,109 @@
+"""What the engine knows of people and workspaces: time zones, pauses, working calendars."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.worktime import WorkCalendar, calendar_from, zone
+from storage.models import Holiday, Person, Workspace
+
+log = logging.getLogger("mindset.engine.directory")
+
+TZ_FRESH_FOR = timedelta(days=7)
+PERMANENT_USER_ERRORS = {"user_not_found", "account_inactive", "user_not_visible"}
+
+
+@dataclass(frozen=True)
+class PersonTime:
+    """Where a person is in time: their zone and any pause of their nudges."""
+
+    tz: ZoneInfo
+    paused_until: date | None
+    active: bool = True
+
+
+class Directory:
+    """Per-tick cache over people and workspaces, read from the database."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._calendars: dict[str, WorkCalendar] = {}
+        self._people: dict[tuple[str, str], PersonTime | None] = {}
+
+    def calendar(self, team_id: str) -> WorkCalendar:
+        if team_id not in self._calendars:
+            workspace = self._session.get(Workspace, team_id)
+            holidays = self._session.scalars(select(Holiday.day).where(Holiday.team_id == team_id)).all()
+            if workspace is None:
+                self._calendars[team_id] = WorkCalendar(holidays=frozenset(holidays))
+            else:
+                self._calendars[team_id] = calendar_from(
+                    workspace.work_days, workspace.work_start, workspace.work_end, holidays
+                )
+        return self._calendars[team_id]
+
+    def person(self, team_id: str, user_id: str) -> PersonTime | None:
+        """The person's zone and pause; None until their time zone is known (see `refresh_people`)."""
+        key = (team_id, user_id)
+        if key not in self._people:
+            row = self._session.scalars(
+                select(Person).where(Person.team_id == team_id, Person.user_id == user_id)
+            ).first()
+            if row is None or row.tz is None:
+                self._people[key] = None
+            else:
+                self._people[key] = PersonTime(zone(row.tz), row.paused_until, not row.deactivated)
+        return self._people[key]
+
+
+def people_needing_refresh(session: Session, wanted: Iterable[tuple[str, str]], now: datetime) -> list[tuple[str, str]]:
+    """Which of `wanted` have no time zone yet, or one older than a week."""
+    wanted = set(wanted)
+    if not wanted:
+        return []
+    teams = {team for team, _ in wanted}
+    known = {
+        (row.team_id, row.user_id): row
+        for row in session.scalars(select(Person).where(Person.team_id.in_(teams)))
+        if (row.team_id, row.user_id) in wanted
+    }
+    stale = []
+    for key in sorted(wanted):
+        row = known.get(key)
+        if row is None or row.tz_checked_at is None or now - row.tz_checked_at > TZ_FRESH_FOR:
+            stale.append(key)
+    return stale
+
+
+def refresh_person(
+    session: Session, client_for: Callable[[str], WebClient], team_id: str, user_id: str, now: datetime
+) -> None:
+    """Read the person's time zone from `users.info` and keep it (a deleted user is marked inactive)."""
+    row = session.scalars(select(Person).where(Person.team_id == team_id, Person.user_id == user_id)).first()
+    if row is None:
+        row = Person(team_id=team_id, user_id=user_id)
+        session.add(row)
+    try:
+        user = client_for(team_id).users_info(user=user_id)["user"]
+    except SlackApiError as error:
+        code = error.response.get("error") if error.response is not None else None
+        if code in PERMANENT_USER_ERRORS:
+            row.deactivated = True
+            row.tz = row.tz or "UTC"
+            row.tz_checked_at = now
+            session.flush()
+            return
+        raise
+    row.tz = user.get("tz") or row.tz or "UTC"
+    row.deactivated = bool(user.get("deleted"))
+    row.tz_checked_at = now
+    session.flush()

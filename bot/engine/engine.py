@@ -1,0 +1,252 @@
+"""The delivery engine: asks the database what is due, claims it, sends it, records the outcome.
+
+APScheduler only calls `tick()`; every decision is made from the database, so restarts and extra
+engine processes never send a nudge twice, and a claim whose send failed is retried later.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from urllib.error import URLError
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import IntegrityError
+
+from bot.engine.directory import Directory, people_needing_refresh, refresh_person
+from bot.engine.planners import PLANNERS, Planner
+from bot.engine.senders import SENDERS, Occasion, Sender
+from storage.db import SessionFactory
+from storage.models import Delivery
+from storage.repositories import deliveries as deliveries_repo
+
+log = logging.getLogger("mindset.engine")
+
+# Slack errors that will not go away by trying again: record them and move on.
+PERMANENT_ERRORS = {
+    "user_not_found",
+    "account_inactive",
+    "user_disabled",
+    "channel_not_found",
+    "is_archived",
+    "not_in_channel",
+    "cannot_dm_bot",
+    "messages_tab_disabled",
+    "restricted_action",
+    "invalid_blocks",
+    "invalid_blocks_format",
+    "msg_too_long",
+    "no_text",
+}
+MAX_ATTEMPTS = 20
+MAX_BACKOFF = timedelta(hours=1)
+
+
+def backoff(attempts: int) -> timedelta:
+    """1, 2, 4, ... minutes after each failed attempt, at most an hour."""
+    return min(timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+@dataclass
+class TickReport:
+    planned: int = 0
+    sent: int = 0
+    skipped: int = 0
+    retried: int = 0
+    failed: int = 0
+    people_refreshed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class NudgeEngine:
+    def __init__(
+        self,
+        *,
+        session_factory: SessionFactory,
+        client_for: Callable[[str], WebClient],
+        clock: Callable[[], datetime],
+        worker_id: str | None = None,
+        planners: Sequence[Planner] = PLANNERS,
+        senders: dict[str, Sender] | None = None,
+        batch_size: int = 200,
+        lease: timedelta = timedelta(minutes=5),
+        max_people_per_tick: int = 200,
+    ) -> None:
+        self.session_factory = session_factory
+        self.client_for = client_for
+        self.clock = clock
+        self.worker_id = worker_id or default_worker_id()
+        self.planners = planners
+        self.senders = senders if senders is not None else SENDERS
+        self.batch_size = batch_size
+        self.lease = lease
+        self.max_people_per_tick = max_people_per_tick
+
+    # -- one tick ------------------------------------------------------------------------------
+
+    def tick(self, now: datetime | None = None) -> TickReport:
+        """Refresh time zones, plan what is due, and deliver it. Safe to run in several processes."""
+        now = now or self.clock()
+        report = TickReport()
+        report.people_refreshed = self.refresh_people(now)
+        report.planned = self.plan(now)
+        while True:
+            batch = self._claim(now)
+            if not batch:
+                break
+            for delivery in batch:
+                self._deliver(delivery, now, report)
+            if len(batch) < self.batch_size:
+                break
+        return report
+
+    def refresh_people(self, now: datetime) -> int:
+        """Learn the time zone of everyone a nudge may be for (users.info), at most weekly each."""
+        with self.session_factory() as session:
+            wanted: set[tuple[str, str]] = set()
+            for planner in self.planners:
+                wanted.update(planner.people(session, now))
+            stale = people_needing_refresh(session, wanted, now)[: self.max_people_per_tick]
+        refreshed = 0
+        for team_id, user_id in stale:
+            try:
+                with self.session_factory() as session:
+                    refresh_person(session, self.client_for, team_id, user_id, now)
+                    session.commit()
+                refreshed += 1
+            except IntegrityError:
+                # another engine added this person at the same moment: its answer is as good as ours
+                log.debug("%s in %s was just refreshed by another engine", user_id, team_id)
+            except Exception:
+                log.warning("Could not read the time zone of %s in %s; will try again", user_id, team_id, exc_info=True)
+        return refreshed
+
+    def plan(self, now: datetime) -> int:
+        planned = 0
+        with self.session_factory() as session:
+            directory = Directory(session)
+            for planner in self.planners:
+                try:
+                    due = planner.plan(session, now, directory)
+                except Exception:
+                    log.exception("Planner %s failed", planner.name)
+                    continue
+                planned += deliveries_repo.plan(session, planned=due)
+            session.commit()
+        return planned
+
+    def _claim(self, now: datetime) -> list[Delivery]:
+        with self.session_factory() as session:
+            batch = deliveries_repo.claim_due(
+                session, now=now, worker=self.worker_id, limit=self.batch_size, lease=self.lease
+            )
+            session.commit()
+            return batch
+
+    # -- one delivery --------------------------------------------------------------------------
+
+    def _deliver(self, delivery: Delivery, now: datetime, report: TickReport) -> None:
+        sender = self.senders.get(delivery.kind)
+        with self.session_factory() as session:
+            if sender is None:
+                deliveries_repo.mark_failed(
+                    session, delivery_id=delivery.id, worker=self.worker_id, error="unknown kind"
+                )
+                session.commit()
+                report.failed += 1
+                return
+            try:
+                message = sender(Occasion(session, delivery, Directory(session), now))
+            except Exception as error:
+                log.exception("Could not prepare %s %s for %s", delivery.kind, delivery.subject, delivery.recipient)
+                session.rollback()
+                self._retry(delivery, now, f"prepare: {error}", report)
+                return
+            if message is None:
+                deliveries_repo.mark_skipped(
+                    session, delivery_id=delivery.id, worker=self.worker_id, reason="no longer relevant"
+                )
+                session.commit()
+                report.skipped += 1
+                return
+            # A long tick (slow Slack, a big batch) may outlive the lease taken when the batch was
+            # claimed: renew it now, and leave the delivery alone if another engine has taken it over.
+            renewed = deliveries_repo.renew_claim(
+                session, delivery_id=delivery.id, worker=self.worker_id, now=max(now, self.clock())
+            )
+            session.commit()
+            if not renewed:
+                log.warning("Delivery %s was taken over by another engine before it was sent", delivery.id)
+                return
+        try:
+            result = self.client_for(delivery.team_id).chat_postMessage(
+                channel=delivery.recipient,
+                text=message.text,
+                blocks=message.blocks,
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        except SlackApiError as error:
+            code = str(error.response.get("error") or "") if error.response is not None else ""
+            status = error.response.status_code if error.response is not None else 0
+            if code in PERMANENT_ERRORS:
+                with self.session_factory() as session:
+                    deliveries_repo.mark_failed(session, delivery_id=delivery.id, worker=self.worker_id, error=code)
+                    session.commit()
+                report.failed += 1
+                log.info("Gave up on %s to %s: %s", delivery.kind, delivery.recipient, code)
+                return
+            retry_after = _retry_after(error) if status == 429 else None
+            self._retry(delivery, now, f"slack {status} {code}", report, wait=retry_after)
+            return
+        except (URLError, OSError, TimeoutError) as error:
+            self._retry(delivery, now, f"connection: {error}", report)
+            return
+        with self.session_factory() as session:
+            recorded = deliveries_repo.mark_sent(
+                session,
+                delivery_id=delivery.id,
+                worker=self.worker_id,
+                now=now,
+                channel=str(result.get("channel") or delivery.recipient),
+                ts=str(result.get("ts") or ""),
+            )
+            session.commit()
+        if not recorded:
+            log.warning("Delivery %s was taken over by another engine while sending", delivery.id)
+        report.sent += 1
+
+    def _retry(
+        self, delivery: Delivery, now: datetime, error: str, report: TickReport, *, wait: timedelta | None = None
+    ) -> None:
+        with self.session_factory() as session:
+            if delivery.attempts >= MAX_ATTEMPTS:
+                deliveries_repo.mark_failed(
+                    session, delivery_id=delivery.id, worker=self.worker_id, error=f"gave up: {error}"
+                )
+                report.failed += 1
+            else:
+                at = now + (wait if wait is not None else backoff(delivery.attempts))
+                deliveries_repo.mark_retry(session, delivery_id=delivery.id, worker=self.worker_id, at=at, error=error)
+                report.retried += 1
+            session.commit()
+        report.errors.append(error)
+
+
+def _retry_after(error: SlackApiError) -> timedelta:
+    headers = error.response.headers if error.response is not None else {}
+    value = headers.get("Retry-After") or headers.get("retry-after") or "1"
+    try:
+        return timedelta(seconds=max(float(value if not isinstance(value, list) else value[0]), 1.0))
+    except ValueError:
+        return timedelta(seconds=30)

@@ -1,0 +1,237 @@
+"""What is due now, computed from the database: every nudge the engine may send.
+
+A planner returns `Planned` deliveries whose moment has come (`due_at <= now`); the engine records
+them under their unique key, so asking again next minute, after a restart or from a second process
+plans nothing twice. Occasions are named by local dates (a due date, an ISO week, a quarter), never
+by clock times, so daylight-saving changes can neither skip nor double a nudge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.engine.directory import Directory
+from bot.worktime import (
+    add_working_days,
+    iso_week,
+    local_date,
+    monday_of,
+    morning_of,
+    next_working_moment,
+    previous_quarter,
+    quarter_bounds,
+    quarter_of,
+)
+from storage.models import OPEN_STATUSES, ActionEvent, ActionItem, Entry, EntryKind
+from storage.repositories.actions import open_items_due_by
+from storage.repositories.deliveries import Planned
+
+REMINDER = "action_reminder"
+OVERDUE = "action_overdue"
+CHECKIN = "weekly_checkin"
+ROOT_CAUSE = "root_cause_nudge"
+REVIEW = "quarter_review"
+
+REMINDER_DAYS_AHEAD = (7, 1)
+CHECKIN_STALE_AFTER = timedelta(days=2)
+ROOT_CAUSE_WORKING_DAYS = 2
+ROOT_CAUSE_LOOKBACK = timedelta(days=30)
+REVIEW_WINDOW_DAYS = 14
+
+
+@dataclass(frozen=True)
+class Planner:
+    """Who needs a known time zone (`people`) and what is due (`plan`)."""
+
+    name: str
+    people: Callable[[Session, datetime], Iterable[tuple[str, str]]]
+    plan: Callable[[Session, datetime, Directory], list[Planned]]
+
+
+# -- reminders before and after the due date --------------------------------------------------
+
+
+def _items_near_due(session: Session, now: datetime) -> list[ActionItem]:
+    return list(open_items_due_by(session, last_due=(now + timedelta(days=max(REMINDER_DAYS_AHEAD) + 2)).date()))
+
+
+def _due_dates_set_at(session: Session, items: list[ActionItem]) -> dict[int, datetime]:
+    """When each item's current due date was set: its latest move, or its creation."""
+    moved = session.execute(
+        select(ActionEvent.action_id, func.max(ActionEvent.at))
+        .where(ActionEvent.action_id.in_([item.id for item in items]), ActionEvent.kind == "rescheduled")
+        .group_by(ActionEvent.action_id)
+    ).all()
+    set_at = {item.id: _as_utc(item.created_at) for item in items}
+    set_at.update({action_id: _as_utc(at) for action_id, at in moved if at is not None})
+    return set_at
+
+
+def _owners_near_due(session: Session, now: datetime) -> Iterable[tuple[str, str]]:
+    return {(item.team_id, item.owner_id) for item in _items_near_due(session, now)}
+
+
+def plan_action_nudges(session: Session, now: datetime, directory: Directory) -> list[Planned]:
+    """7 and 1 days before the due date; the day after it, then weekly while it stays open.
+
+    Only the latest nudge whose moment has come is planned, so a bot that was down sends one
+    current nudge instead of a backlog of stale ones. A reminder whose day came before the due date
+    was set (by creating or by moving the item) is not sent: the person has just chosen that date.
+    """
+    planned: list[Planned] = []
+    items = _items_near_due(session, now)
+    set_at = _due_dates_set_at(session, items) if items else {}
+    for item in items:
+        person = directory.person(item.team_id, item.owner_id)
+        if person is None or not person.active:
+            continue
+        calendar = directory.calendar(item.team_id)
+        today = local_date(now, person.tz)
+        due = item.due_date
+        date_set_on = local_date(set_at[item.id], person.tz)
+        if today <= due:
+            best: tuple[datetime, str] | None = None
+            for days in REMINDER_DAYS_AHEAD:
+                day = due - timedelta(days=days)
+                if day <= date_set_on:
+                    continue
+                at = morning_of(day, person.tz, calendar, paused_until=person.paused_until)
+                if at <= now and local_date(at, person.tz) <= due and (best is None or at > best[0]):
+                    best = (at, f"due-{days}:{due.isoformat()}")
+            if best is not None:
+                planned.append(Planned(item.team_id, REMINDER, str(item.id), item.owner_id, best[1], best[0]))
+            continue
+        late = (today - due).days
+        number = 1 + (late - 1) // 7
+        day = due + timedelta(days=1 + 7 * (number - 1))
+        at = morning_of(day, person.tz, calendar, paused_until=person.paused_until)
+        if at <= now:
+            occasion = f"overdue-{number}:{due.isoformat()}"
+            planned.append(Planned(item.team_id, OVERDUE, str(item.id), item.owner_id, occasion, at))
+    return planned
+
+
+# -- the weekly check-in ------------------------------------------------------------------------
+
+
+def _owners_with_open_items(session: Session) -> list[tuple[str, str, datetime]]:
+    rows = session.execute(
+        select(ActionItem.team_id, ActionItem.owner_id, func.min(ActionItem.created_at))
+        .where(ActionItem.status.in_(OPEN_STATUSES))
+        .group_by(ActionItem.team_id, ActionItem.owner_id)
+    ).all()
+    return [(team, owner, first) for team, owner, first in rows]
+
+
+def plan_checkins(session: Session, now: datetime, directory: Directory) -> list[Planned]:
+    """One message per person on their working Monday morning, listing their open items."""
+    planned: list[Planned] = []
+    for team_id, owner_id, first_created in _owners_with_open_items(session):
+        person = directory.person(team_id, owner_id)
+        if person is None or not person.active:
+            continue
+        calendar = directory.calendar(team_id)
+        monday = monday_of(local_date(now, person.tz))
+        at = morning_of(monday, person.tz, calendar, paused_until=person.paused_until)
+        # the week's first working morning, if it falls in this week, has come, had open items then
+        # and is not stale
+        if monday_of(local_date(at, person.tz)) != monday or at > now or now - at > CHECKIN_STALE_AFTER:
+            continue
+        if _as_utc(first_created) > at:
+            continue
+        planned.append(Planned(team_id, CHECKIN, owner_id, owner_id, iso_week(at, person.tz), at))
+    return planned
+
+
+def _checkin_people(session: Session, now: datetime) -> Iterable[tuple[str, str]]:
+    return {(team, owner) for team, owner, _ in _owners_with_open_items(session)}
+
+
+# -- sorries still without a root cause ---------------------------------------------------------
+
+
+def _sorries_without_cause(session: Session, now: datetime) -> list[Entry]:
+    return list(
+        session.scalars(
+            select(Entry).where(
+                Entry.kind == EntryKind.SORRY.value,
+                Entry.root_cause.is_(None),
+                Entry.created_at >= now - ROOT_CAUSE_LOOKBACK,
+            )
+        )
+    )
+
+
+def plan_root_cause_nudges(session: Session, now: datetime, directory: Directory) -> list[Planned]:
+    """One nudge to the author of a sorry still without a root cause after two working days."""
+    planned: list[Planned] = []
+    for entry in _sorries_without_cause(session, now):
+        person = directory.person(entry.team_id, entry.author_id)
+        if person is None or not person.active:
+            continue
+        calendar = directory.calendar(entry.team_id)
+        later = add_working_days(entry.created_at, ROOT_CAUSE_WORKING_DAYS, person.tz, calendar)
+        at = next_working_moment(later, person.tz, calendar, paused_until=person.paused_until)
+        if at <= now:
+            planned.append(Planned(entry.team_id, ROOT_CAUSE, str(entry.id), entry.author_id, "root-cause", at))
+    return planned
+
+
+def _sorry_authors(session: Session, now: datetime) -> Iterable[tuple[str, str]]:
+    return {(entry.team_id, entry.author_id) for entry in _sorries_without_cause(session, now)}
+
+
+# -- the quarterly review -----------------------------------------------------------------------
+
+
+def _owners_due_in_previous_quarter(session: Session, now: datetime) -> list[tuple[str, str]]:
+    year, quarter = previous_quarter(*quarter_of(now.date()))
+    first, last = quarter_bounds(year, quarter)
+    rows = session.execute(
+        select(ActionItem.team_id, ActionItem.owner_id)
+        .where(
+            (ActionItem.original_due_date.between(first, last)) | (ActionItem.due_date.between(first, last)),
+            ActionItem.created_at < now,
+        )
+        .distinct()
+    ).all()
+    return [(team, owner) for team, owner in rows]
+
+
+def plan_quarter_reviews(session: Session, now: datetime, directory: Directory) -> list[Planned]:
+    """At the start of each quarter, a review for each person who had commitments due in the last one."""
+    planned: list[Planned] = []
+    for team_id, owner_id in _owners_due_in_previous_quarter(session, now):
+        person = directory.person(team_id, owner_id)
+        if person is None or not person.active:
+            continue
+        today = local_date(now, person.tz)
+        year, quarter = quarter_of(today)
+        first, _ = quarter_bounds(year, quarter)
+        if (today - first).days >= REVIEW_WINDOW_DAYS:
+            continue
+        at = morning_of(first, person.tz, directory.calendar(team_id), paused_until=person.paused_until)
+        if at <= now and (local_date(at, person.tz) - first).days < REVIEW_WINDOW_DAYS:
+            last_year, last_quarter = previous_quarter(year, quarter)
+            occasion = f"{last_year}-Q{last_quarter}"
+            planned.append(Planned(team_id, REVIEW, owner_id, owner_id, occasion, at))
+    return planned
+
+
+def _as_utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+PLANNERS: tuple[Planner, ...] = (
+    Planner("action_nudges", _owners_near_due, plan_action_nudges),
+    Planner("checkins", _checkin_people, plan_checkins),
+    Planner("root_cause", _sorry_authors, plan_root_cause_nudges),
+    Planner(
+        "quarter_reviews", lambda session, now: _owners_due_in_previous_quarter(session, now), plan_quarter_reviews
+    ),
+)

@@ -1,0 +1,130 @@
+"""What each kind of delivery says, decided when it is sent (so it is never stale).
+
+A sender returns the message, or None when the delivery is no longer relevant (the item was
+closed, the root cause was added), in which case the engine records it as skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy.orm import Session
+
+from bot.engine import planners
+from bot.engine.directory import Directory
+from bot.services.actions import ASSIGNED, ActionCard
+from bot.services.entries import EntryCard
+from bot.services.success_index import index_lines, open_items_due_in
+from bot.worktime import local_date, zone
+from handlers.render import nudges
+from storage.models import ActionEvent, Delivery
+from storage.repositories import actions as actions_repo
+from storage.repositories import entries as entries_repo
+
+
+@dataclass(frozen=True)
+class Occasion:
+    session: Session
+    delivery: Delivery
+    directory: Directory
+    now: datetime
+
+    @property
+    def today(self) -> date:
+        person = self.directory.person(self.delivery.team_id, self.delivery.recipient)
+        return local_date(self.now, person.tz if person else zone(None))
+
+
+Sender = Callable[[Occasion], nudges.Message | None]
+
+
+def _open_card(occasion: Occasion) -> ActionCard | None:
+    item = actions_repo.get_action(
+        occasion.session, team_id=occasion.delivery.team_id, action_id=int(occasion.delivery.subject)
+    )
+    if item is None:
+        return None
+    card = ActionCard.of(item)
+    return card if card.is_open else None
+
+
+def _due_of(occasion: str) -> str:
+    return occasion.split(":", 1)[1]
+
+
+def send_reminder(occasion: Occasion) -> nudges.Message | None:
+    card = _open_card(occasion)
+    if card is None or card.due_date.isoformat() != _due_of(occasion.delivery.occasion):
+        return None  # closed, or moved to another date (which has reminders of its own)
+    if card.owner_id != occasion.delivery.recipient:
+        return None
+    return nudges.reminder(card, occasion.today)
+
+
+def send_overdue(occasion: Occasion) -> nudges.Message | None:
+    card = _open_card(occasion)
+    if card is None or card.due_date.isoformat() != _due_of(occasion.delivery.occasion):
+        return None
+    if card.owner_id != occasion.delivery.recipient:
+        return None
+    number = int(occasion.delivery.occasion.split(":", 1)[0].removeprefix("overdue-"))
+    return nudges.overdue(card, occasion.today, number)
+
+
+def send_checkin(occasion: Occasion) -> nudges.Message | None:
+    items = actions_repo.open_items_owned(
+        occasion.session, team_id=occasion.delivery.team_id, owner_id=occasion.delivery.recipient
+    )
+    if not items:
+        return None
+    return nudges.checkin([ActionCard.of(item) for item in items], occasion.today)
+
+
+def send_root_cause_nudge(occasion: Occasion) -> nudges.Message | None:
+    entry = entries_repo.get_entry(
+        occasion.session, team_id=occasion.delivery.team_id, entry_id=int(occasion.delivery.subject)
+    )
+    if entry is None or entry.root_cause:
+        return None
+    return nudges.root_cause_nudge(EntryCard.of(entry))
+
+
+def send_quarter_review(occasion: Occasion) -> nudges.Message | None:
+    year, quarter = occasion.delivery.occasion.split("-Q")
+    team_id, user_id = occasion.delivery.team_id, occasion.delivery.recipient
+    lines = index_lines(occasion.session, team_id=team_id, user_id=user_id, year=int(year), quarter=int(quarter))
+    if not lines or lines[-1].due == 0:
+        return None
+    still_open = open_items_due_in(
+        occasion.session, team_id=team_id, user_id=user_id, year=int(year), quarter=int(quarter)
+    )
+    return nudges.quarter_review(
+        f"{year} Q{quarter}", lines, [ActionCard.of(item) for item in still_open], occasion.today
+    )
+
+
+def send_assigned(occasion: Occasion) -> nudges.Message | None:
+    card = _open_card(occasion)
+    if card is None:
+        return None
+    recipient = occasion.delivery.recipient
+    if recipient != card.owner_id and recipient not in card.involved:
+        return None
+    by = card.created_by
+    reassigned = occasion.delivery.occasion.startswith("reassigned:")
+    if reassigned:
+        event = occasion.session.get(ActionEvent, int(occasion.delivery.occasion.split(":", 1)[1]))
+        by = event.by if event is not None else by
+    return nudges.assigned(card, occasion.today, by=by, reassigned=reassigned)
+
+
+SENDERS: dict[str, Sender] = {
+    planners.REMINDER: send_reminder,
+    planners.OVERDUE: send_overdue,
+    planners.CHECKIN: send_checkin,
+    planners.ROOT_CAUSE: send_root_cause_nudge,
+    planners.REVIEW: send_quarter_review,
+    ASSIGNED: send_assigned,
+}

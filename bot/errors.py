@@ -1,0 +1,153 @@
+"""The one place where errors are handled: logged with their traceback, told kindly to the person.
+
+Two doors lead here: Bolt's `@app.error` for errors raised before a request is answered, and
+`in_background` for the work that runs after the answer (posting, opening modals).
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import BoltResponse
+from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from handlers import ids
+from handlers.render.modals import notice_view
+from handlers.render.text import quote_back
+
+log = logging.getLogger("mindset.errors")
+
+DATABASE_DOWN = (
+    "I could not save this: the database is not answering right now, so nothing was stored. "
+    "Please try again in a minute."
+)
+SOMETHING_WRONG = "Sorry, something went wrong on my side and it has been logged. Please try again in a minute."
+SLACK_TROUBLE = "Slack did not answer me in time, so I could not finish. Please try again in a minute."
+# After the answer: what the person sent may already be saved (the answer said so), so no "try again".
+DATABASE_DOWN_AFTER_ANSWER = (
+    "The database stopped answering while I was finishing up, so part of this may not have happened. "
+    "Anything I told you was saved is saved: no need to send it again."
+)
+
+
+def is_database_error(error: BaseException) -> bool:
+    return isinstance(error, OperationalError | DBAPIError | PoolTimeout)
+
+
+def typed_text(body: dict[str, Any]) -> str | None:
+    """What the person typed, so a failure can hand it back."""
+    if isinstance(body.get("text"), str) and body.get("command"):
+        return body["text"] or None
+    view = body.get("view") or {}
+    values = (view.get("state") or {}).get("values") or {}
+    for block_id, action_id in (
+        (ids.ENTRY_TEXT_BLOCK, ids.ENTRY_TEXT_INPUT),
+        (ids.ROOT_CAUSE_BLOCK, ids.ROOT_CAUSE_INPUT),
+    ):
+        value = (values.get(block_id) or {}).get(action_id, {}).get("value")
+        if value:
+            return str(value)
+    return None
+
+
+def friendly_message(error: BaseException, body: dict[str, Any]) -> str:
+    if is_database_error(error):
+        message = DATABASE_DOWN
+    elif isinstance(error, SlackApiError):
+        message = SLACK_TROUBLE
+    else:
+        message = SOMETHING_WRONG
+    text = typed_text(body)
+    if text and is_database_error(error):
+        message += f"\nHere is your text to try again:\n{quote_back(text)}"
+    return message
+
+
+def _describe(body: dict[str, Any]) -> str:
+    kind = body.get("command") or body.get("type") or (body.get("event") or {}).get("type") or "request"
+    team = body.get("team_id") or (body.get("team") or {}).get("id") or "?"
+    return f"{kind} (team {team})"
+
+
+def handle_listener_error(error: Exception, body: dict[str, Any], logger: logging.Logger) -> BoltResponse | None:
+    """Bolt's global error handler: the answer Slack gets when a listener raised before acking."""
+    log.error("Listener failed for %s", _describe(body), exc_info=error)
+    message = friendly_message(error, body)
+    if body.get("command"):
+        return BoltResponse(
+            status=200,
+            body=json.dumps({"response_type": "ephemeral", "text": message}),
+            headers={"content-type": "application/json;charset=utf-8"},
+        )
+    if body.get("type") == "view_submission":
+        view = notice_view(title="Not saved", text=message)
+        return BoltResponse(
+            status=200,
+            body=json.dumps({"response_action": "update", "view": view}),
+            headers={"content-type": "application/json;charset=utf-8"},
+        )
+    response_url = body.get("response_url")
+    if response_url:
+        _tell(response_url, message)
+    # Answer 200 so that Slack does not show a generic failure on top of our own message.
+    return BoltResponse(status=200, body="")
+
+
+def _tell(response_url: str, message: str) -> None:
+    try:
+        WebhookClient(response_url, timeout=5).send(text=message, response_type="ephemeral", replace_original=False)
+    except Exception:
+        log.warning("Could not tell the person about the failure", exc_info=True)
+
+
+def report_background_error(error: Exception, body: dict[str, Any], respond: Any) -> None:
+    log.error("Background work failed for %s", _describe(body), exc_info=error)
+    if respond is None:
+        return
+    message = DATABASE_DOWN_AFTER_ANSWER if is_database_error(error) else friendly_message(error, body)
+    try:
+        respond(text=message, response_type="ephemeral", replace_original=False)
+    except Exception:
+        log.warning("Could not tell the person about the failure", exc_info=True)
+
+
+BACKGROUND_EXTRAS = ("body", "respond")
+
+
+def in_background(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a lazy listener so its failures reach `report_background_error`.
+
+    Bolt injects arguments by the wrapper's signature: the function's own parameters plus
+    `body` and `respond`, which the wrapper needs to tell the person. The extras come first:
+    `bind` fills `deps` by keyword, which makes `deps` and every parameter after it keyword-only,
+    and Bolt injects positional parameters only.
+    """
+    signature = inspect.signature(func)
+    own = list(signature.parameters)
+    params = list(signature.parameters.values())
+    positional = [p for p in params if p.kind is not inspect.Parameter.KEYWORD_ONLY]
+    keyword_only = [p for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    extras = [
+        inspect.Parameter(extra, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        for extra in BACKGROUND_EXTRAS
+        if extra not in own
+    ]
+    positional = extras + positional
+
+    def wrapper(**kwargs: Any) -> None:
+        try:
+            func(**{name: value for name, value in kwargs.items() if name in own})
+        except Exception as error:
+            report_background_error(error, kwargs.get("body") or {}, kwargs.get("respond"))
+
+    wrapper.__signature__ = signature.replace(parameters=positional + keyword_only)  # type: ignore[attr-defined]
+    wrapper.__name__ = func.__name__
+    wrapper.__qualname__ = func.__qualname__
+    return wrapper

@@ -1,0 +1,1 @@
+"""Use cases behind the listeners: they open a unit of work, call repositories and commit."""

@@ -1,0 +1,339 @@
+"""Action items: commitments with an owner, a date and a voice."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.deps import Deps
+from storage.models import ActionItem, ActionSource, ActionStatus, Area
+from storage.repositories import actions as actions_repo
+from storage.repositories import deliveries as deliveries_repo
+from storage.repositories import groups as groups_repo
+
+MAX_YEARS_AHEAD = 3
+SHORT_TERM_DAYS = 183  # "up to 6 months"
+TITLE_MAX = 150
+TEXT_MAX = 2000
+
+ASSIGNED = "action_assigned"
+
+
+class Horizon(StrEnum):
+    SHORT = "short"
+    LONG = "long"
+
+
+def horizon(created_on: date, due: date) -> Horizon:
+    """Short term up to 6 months from creation, long term beyond (up to 3 years)."""
+    return Horizon.SHORT if due <= add_months(created_on, 6) else Horizon.LONG
+
+
+def add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year = day.year + month // 12
+    month = month % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise ValueError(day)
+
+
+def latest_due(today: date) -> date:
+    try:
+        return today.replace(year=today.year + MAX_YEARS_AHEAD)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year + MAX_YEARS_AHEAD, day=28)
+
+
+class ActionProblem(ValueError):
+    """Input that cannot be saved; `field` names the form field it concerns."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def check_due_date(due: date | None, today: date) -> date:
+    if due is None:
+        raise ActionProblem("due", "Choose the date by which it will be done.")
+    if due < today:
+        raise ActionProblem("due", f"That date is in the past; pick {today:%-d %B %Y} or later.")
+    if due > latest_due(today):
+        raise ActionProblem(
+            "due",
+            f"That is more than {MAX_YEARS_AHEAD} years ahead; pick {latest_due(today):%-d %B %Y} or earlier, "
+            "and split bigger commitments into steps.",
+        )
+    return due
+
+
+@dataclass(frozen=True)
+class ActionCard:
+    """Plain data the renderers need to show an action item."""
+
+    id: int
+    team_id: str
+    title: str
+    owner_id: str
+    due_date: date
+    original_due_date: date
+    status: ActionStatus
+    horizon: Horizon
+    desired_outcome: str | None = None
+    involved: tuple[str, ...] = ()
+    group_names: tuple[str, ...] = ()
+    area: Area | None = None
+    source: ActionSource = ActionSource.MANUAL
+    source_entry_id: int | None = None
+    created_by: str = ""
+
+    @classmethod
+    def of(cls, item: ActionItem) -> ActionCard:
+        return cls(
+            id=item.id,
+            team_id=item.team_id,
+            title=item.title,
+            owner_id=item.owner_id,
+            due_date=item.due_date,
+            original_due_date=item.original_due_date,
+            status=ActionStatus(item.status),
+            horizon=horizon(item.created_at.date(), item.due_date),
+            desired_outcome=item.desired_outcome,
+            involved=tuple(item.involved_ids),
+            group_names=tuple(group.name for group in item.groups),
+            area=Area(item.area) if item.area else None,
+            source=ActionSource(item.source),
+            source_entry_id=item.source_entry_id,
+            created_by=item.created_by,
+        )
+
+    @property
+    def rescheduled(self) -> bool:
+        return self.due_date != self.original_due_date
+
+    @property
+    def is_open(self) -> bool:
+        return not self.status.closed
+
+
+@dataclass(frozen=True)
+class NewAction:
+    team_id: str
+    title: str
+    owner_id: str
+    created_by: str
+    due_date: date | None
+    today: date
+    idempotency_key: str
+    desired_outcome: str | None = None
+    involved: Sequence[str] = field(default_factory=tuple)
+    group_ids: Sequence[int] = field(default_factory=tuple)
+    area: Area | None = None
+    source: ActionSource = ActionSource.MANUAL
+    source_entry_id: int | None = None
+
+
+def _clean_title(title: str) -> str:
+    clean = " ".join((title or "").split())
+    if not clean:
+        raise ActionProblem("title", "Say in a few words what will be done.")
+    if len(clean) > TITLE_MAX:
+        raise ActionProblem("title", f"Keep the title to {TITLE_MAX} characters (this one has {len(clean)}).")
+    return clean
+
+
+def _notify_assigned(session: Session, item: ActionItem, people: Sequence[str], occasion: str, now: datetime) -> None:
+    """Plan one "you have a new commitment" message per person (the engine sends them, once)."""
+    planned = [
+        deliveries_repo.Planned(
+            team_id=item.team_id, kind=ASSIGNED, subject=str(item.id), recipient=user, occasion=occasion, due_at=now
+        )
+        for user in dict.fromkeys(people)
+    ]
+    deliveries_repo.plan(session, planned=planned)
+
+
+def create_action(deps: Deps, new: NewAction) -> tuple[ActionCard, bool]:
+    """Store the item once per idempotency key; tell its owner and the people involved."""
+    title = _clean_title(new.title)
+    due = check_due_date(new.due_date, new.today)
+    outcome = (new.desired_outcome or "").strip() or None
+    if outcome and len(outcome) > TEXT_MAX:
+        raise ActionProblem("outcome", f"Keep the desired outcome to {TEXT_MAX} characters.")
+    now = deps.clock()
+    with deps.session_factory() as session:
+        existing = actions_repo.find_by_idempotency_key(session, team_id=new.team_id, key=new.idempotency_key)
+        if existing is not None:
+            return ActionCard.of(existing), False
+        groups = groups_repo.groups_by_ids(session, team_id=new.team_id, group_ids=list(new.group_ids))
+        item = actions_repo.add_action(
+            session,
+            team_id=new.team_id,
+            title=title,
+            owner_id=new.owner_id,
+            created_by=new.created_by,
+            created_at=now,
+            due_date=due,
+            idempotency_key=new.idempotency_key,
+            desired_outcome=outcome,
+            involved=list(new.involved),
+            groups=groups,
+            area=new.area.value if new.area else None,
+            source=new.source.value,
+            source_entry_id=new.source_entry_id,
+        )
+        others = [user for user in [item.owner_id, *item.involved_ids] if user != new.created_by]
+        _notify_assigned(session, item, others, "created", now)
+        card = ActionCard.of(item)
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+            again = actions_repo.find_by_idempotency_key(session, team_id=new.team_id, key=new.idempotency_key)
+            if again is None:
+                raise
+            return ActionCard.of(again), False
+        return card, True
+
+
+class NotAllowed(PermissionError):
+    """Only the owner, the creator or a person involved may change an action item."""
+
+
+def _editable(session: Session, *, team_id: str, action_id: int, user_id: str) -> ActionItem:
+    item = actions_repo.get_action(session, team_id=team_id, action_id=action_id)
+    if item is None:
+        raise LookupError("That action item no longer exists.")
+    if user_id not in {item.owner_id, item.created_by, *item.involved_ids}:
+        raise NotAllowed("Only its owner, its creator or a person involved can change this action item.")
+    return item
+
+
+def get_card(deps: Deps, *, team_id: str, action_id: int) -> ActionCard | None:
+    with deps.session_factory() as session:
+        item = actions_repo.get_action(session, team_id=team_id, action_id=action_id)
+        return ActionCard.of(item) if item else None
+
+
+def set_status(
+    deps: Deps, *, team_id: str, action_id: int, user_id: str, status: ActionStatus, reason: str | None = None
+) -> ActionCard:
+    now = deps.clock()
+    with deps.session_factory() as session:
+        item = _editable(session, team_id=team_id, action_id=action_id, user_id=user_id)
+        if status is ActionStatus.DROPPED and not (reason or "").strip():
+            raise ActionProblem("reason", "Say why it is dropped: it helps the next commitment.")
+        old = item.status
+        if old != status.value:
+            item.status = status.value
+            item.closed_at = now if status.closed else None
+            item.drop_reason = reason.strip() if status is ActionStatus.DROPPED and reason else None
+            actions_repo.add_event(
+                session,
+                item=item,
+                at=now,
+                by=user_id,
+                kind="status",
+                old_value=old,
+                new_value=status.value,
+                note=reason.strip() if reason else None,
+            )
+        card = ActionCard.of(item)
+        session.commit()
+        return card
+
+
+def add_note(deps: Deps, *, team_id: str, action_id: int, user_id: str, note: str) -> ActionCard:
+    text = (note or "").strip()
+    if not text:
+        raise ActionProblem("note", "Write a few words about the progress.")
+    if len(text) > TEXT_MAX:
+        raise ActionProblem("note", f"Keep the note to {TEXT_MAX} characters.")
+    now = deps.clock()
+    with deps.session_factory() as session:
+        item = _editable(session, team_id=team_id, action_id=action_id, user_id=user_id)
+        actions_repo.add_event(session, item=item, at=now, by=user_id, kind="note", note=text)
+        card = ActionCard.of(item)
+        session.commit()
+        return card
+
+
+def reschedule(
+    deps: Deps, *, team_id: str, action_id: int, user_id: str, due: date | None, today: date, note: str | None = None
+) -> ActionCard:
+    """Move the due date; the original promise stays recorded."""
+    new_due = check_due_date(due, today)
+    now = deps.clock()
+    with deps.session_factory() as session:
+        item = _editable(session, team_id=team_id, action_id=action_id, user_id=user_id)
+        old = item.due_date
+        if old != new_due:
+            item.due_date = new_due
+            actions_repo.add_event(
+                session,
+                item=item,
+                at=now,
+                by=user_id,
+                kind="rescheduled",
+                old_value=old.isoformat(),
+                new_value=new_due.isoformat(),
+                note=(note or "").strip() or None,
+            )
+        card = ActionCard.of(item)
+        session.commit()
+        return card
+
+
+def reassign(deps: Deps, *, team_id: str, action_id: int, user_id: str, new_owner: str) -> ActionCard:
+    now = deps.clock()
+    with deps.session_factory() as session:
+        item = _editable(session, team_id=team_id, action_id=action_id, user_id=user_id)
+        old = item.owner_id
+        if old != new_owner:
+            item.owner_id = new_owner
+            item.people = [person for person in item.people if person.user_id != new_owner]
+            event = actions_repo.add_event(
+                session, item=item, at=now, by=user_id, kind="reassigned", old_value=old, new_value=new_owner
+            )
+            people = [new_owner, *item.involved_ids]
+            _notify_assigned(session, item, [p for p in people if p != user_id], f"reassigned:{event.id}", now)
+        card = ActionCard.of(item)
+        session.commit()
+        return card
+
+
+def list_for_person(deps: Deps, *, team_id: str, user_id: str, open_only: bool = True) -> list[ActionCard]:
+    with deps.session_factory() as session:
+        return [
+            ActionCard.of(item)
+            for item in actions_repo.items_of_person(session, team_id=team_id, user_id=user_id, open_only=open_only)
+        ]
+
+
+def days_overdue(card: ActionCard, today: date) -> int:
+    return max((today - card.due_date).days, 0)
+
+
+STUCK_AFTER_OVERDUE_NUDGES = 3
+
+
+def overdue_nudges_due(card: ActionCard, today: date) -> int:
+    """How many overdue nudges the item has earned by `today`: the day after, then weekly."""
+    late = days_overdue(card, today)
+    return 0 if late < 1 else 1 + (late - 1) // 7
+
+
+def is_stuck(card: ActionCard, today: date) -> bool:
+    return card.is_open and overdue_nudges_due(card, today) >= STUCK_AFTER_OVERDUE_NUDGES
+
+
+def due_soon_window() -> timedelta:
+    return timedelta(days=8)

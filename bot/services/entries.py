@@ -1,0 +1,190 @@
+"""Logging prouds and sorries, and what happens to them afterwards."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy.exc import IntegrityError
+
+from bot.deps import Deps
+from handlers.render.text import entry_text_length, section_fits
+from storage.models import Area, Entry, EntryKind
+from storage.repositories import entries as entries_repo
+from storage.repositories import groups as groups_repo
+
+
+@dataclass(frozen=True)
+class EntryCard:
+    """Plain data the renderers need to show an entry."""
+
+    id: int
+    team_id: str
+    kind: EntryKind
+    author_id: str
+    channel_id: str
+    text: str
+    area: Area | None = None
+    group_names: tuple[str, ...] = ()
+    root_cause: str | None = None
+    root_cause_by: str | None = None
+    message_ts: str | None = None
+    source_channel_id: str | None = None
+    source_ts: str | None = None
+    source_permalink: str | None = None
+
+    @classmethod
+    def of(cls, entry: Entry) -> EntryCard:
+        return cls(
+            id=entry.id,
+            team_id=entry.team_id,
+            kind=EntryKind(entry.kind),
+            author_id=entry.author_id,
+            channel_id=entry.channel_id,
+            text=entry.text,
+            area=Area(entry.area) if entry.area else None,
+            group_names=tuple(group.name for group in entry.groups),
+            root_cause=entry.root_cause,
+            root_cause_by=entry.root_cause_by,
+            message_ts=entry.message_ts,
+            source_channel_id=entry.source_channel_id,
+            source_ts=entry.source_ts,
+            source_permalink=entry.source_permalink,
+        )
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    team_id: str
+    kind: EntryKind
+    author_id: str
+    channel_id: str
+    text: str
+    idempotency_key: str
+    area: Area | None = None
+    group_ids: Sequence[int] = field(default_factory=tuple)
+    source_channel_id: str | None = None
+    source_ts: str | None = None
+    # when true, `#group-name` words in the text tag those customer groups
+    tags_from_text: bool = False
+
+
+class TextEmpty(ValueError):
+    """Nothing to log."""
+
+
+class TextTooLong(ValueError):
+    """The text would not fit in one Slack section once shown."""
+
+    def __init__(self, length: int) -> None:
+        super().__init__(f"text shows as {length} characters")
+        self.length = length
+
+
+@dataclass(frozen=True)
+class Logged:
+    card: EntryCard
+    created: bool  # False when the same request had already stored it
+
+
+HASHTAG = re.compile(r"(?<![\w&])#([\w][\w-]*)")
+
+
+def group_slug(name: str) -> str:
+    return "-".join(name.casefold().split())
+
+
+def check_text(text: str) -> str:
+    """The text as stored (what the person typed, trimmed), or an error when unusable."""
+    clean = text.strip()
+    if not clean:
+        raise TextEmpty()
+    if not section_fits(clean):
+        raise TextTooLong(entry_text_length(clean))
+    return clean
+
+
+def log_entry(deps: Deps, new: NewEntry) -> Logged:
+    """Store an entry once per idempotency key and return what to show."""
+    text = check_text(new.text)
+    with deps.session_factory() as session:
+        existing = entries_repo.find_by_idempotency_key(session, team_id=new.team_id, key=new.idempotency_key)
+        if existing is not None:
+            return Logged(EntryCard.of(existing), created=False)
+        group_ids = list(new.group_ids)
+        if new.tags_from_text:
+            wanted = {tag.casefold() for tag in HASHTAG.findall(text)}
+            if wanted:
+                for group in groups_repo.list_groups(session, team_id=new.team_id):
+                    if group_slug(group.name) in wanted:
+                        group_ids.append(group.id)
+        groups = groups_repo.groups_by_ids(session, team_id=new.team_id, group_ids=group_ids)
+        entry = entries_repo.add_entry(
+            session,
+            team_id=new.team_id,
+            kind=new.kind.value,
+            author_id=new.author_id,
+            channel_id=new.channel_id,
+            text=text,
+            area=new.area.value if new.area else None,
+            groups=groups,
+            created_at=deps.clock(),
+            idempotency_key=new.idempotency_key,
+            source_channel_id=new.source_channel_id,
+            source_ts=new.source_ts,
+        )
+        card = EntryCard.of(entry)
+        try:
+            session.commit()
+        except IntegrityError:
+            # the same submission arrived twice at once; the other one stored it
+            session.rollback()
+            again = entries_repo.find_by_idempotency_key(session, team_id=new.team_id, key=new.idempotency_key)
+            if again is None:
+                raise
+            return Logged(EntryCard.of(again), created=False)
+        return Logged(card, created=True)
+
+
+def get_card(deps: Deps, *, team_id: str, entry_id: int) -> EntryCard | None:
+    with deps.session_factory() as session:
+        entry = entries_repo.get_entry(session, team_id=team_id, entry_id=entry_id)
+        return EntryCard.of(entry) if entry else None
+
+
+def record_post(
+    deps: Deps,
+    *,
+    team_id: str,
+    entry_id: int,
+    message_ts: str | None,
+    error: str | None = None,
+    permalink: str | None = None,
+) -> None:
+    with deps.session_factory() as session:
+        entry = entries_repo.get_entry(session, team_id=team_id, entry_id=entry_id)
+        if entry is None:
+            return
+        entries_repo.record_post(session, entry=entry, message_ts=message_ts, error=error, permalink=permalink)
+        session.commit()
+
+
+def add_root_cause(deps: Deps, *, team_id: str, entry_id: int, root_cause: str, by: str) -> EntryCard | None:
+    """Save the answer to "why did this happen?"; None when the sorry is not this workspace's."""
+    with deps.session_factory() as session:
+        entry = entries_repo.get_entry(session, team_id=team_id, entry_id=entry_id)
+        if entry is None or entry.kind != EntryKind.SORRY:
+            return None
+        entries_repo.set_root_cause(session, entry=entry, root_cause=root_cause.strip(), by=by, now=deps.clock())
+        card = EntryCard.of(entry)
+        session.commit()
+        return card
+
+
+def recent_cards(deps: Deps, *, team_id: str, author_id: str, limit: int = 10) -> list[EntryCard]:
+    with deps.session_factory() as session:
+        return [
+            EntryCard.of(entry)
+            for entry in entries_repo.recent_by_author(session, team_id=team_id, author_id=author_id, limit=limit)
+        ]

@@ -1,0 +1,70 @@
+"""Managing a workspace's customer groups."""
+
+from __future__ import annotations
+
+from bot.deps import Deps
+from handlers.render.modals import GroupOption
+from handlers.render.text import OPTION_TEXT_MAX
+from storage.repositories import groups as groups_repo
+
+
+class GroupProblem(ValueError):
+    """A group name that cannot be used, with the sentence that says why."""
+
+
+def list_options(deps: Deps, *, team_id: str) -> list[GroupOption]:
+    with deps.session_factory() as session:
+        return [GroupOption(g.id, g.name) for g in groups_repo.list_groups(session, team_id=team_id)]
+
+
+def _clean_name(name: str) -> str:
+    clean = " ".join((name or "").split())
+    if not clean:
+        raise GroupProblem("Give the group a name.")
+    if len(clean) > OPTION_TEXT_MAX:
+        raise GroupProblem(f"Keep the name to {OPTION_TEXT_MAX} characters (this one has {len(clean)}).")
+    return clean
+
+
+def add_group(deps: Deps, *, team_id: str, name: str, by: str) -> GroupOption:
+    clean = _clean_name(name)
+    with deps.session_factory() as session:
+        try:
+            group = groups_repo.add_group(session, team_id=team_id, name=clean, created_by=by, now=deps.clock())
+        except groups_repo.GroupNameTaken as taken:
+            raise GroupProblem(f"There is already a group called “{taken}”.") from None
+        option = GroupOption(group.id, group.name)
+        session.commit()
+        return option
+
+
+def rename_group(deps: Deps, *, team_id: str, group_id: int, name: str) -> GroupOption:
+    clean = _clean_name(name)
+    with deps.session_factory() as session:
+        group = groups_repo.get_group(session, team_id=team_id, group_id=group_id)
+        if group is None or group.archived_at is not None:
+            raise GroupProblem("That group no longer exists; it may have been archived.")
+        try:
+            groups_repo.rename_group(session, group=group, name=clean)
+        except groups_repo.GroupNameTaken as taken:
+            raise GroupProblem(f"There is already a group called “{taken}”.") from None
+        option = GroupOption(group.id, group.name)
+        session.commit()
+        return option
+
+
+def archive_group(deps: Deps, *, team_id: str, group_id: int) -> GroupOption | None:
+    with deps.session_factory() as session:
+        group = groups_repo.get_group(session, team_id=team_id, group_id=group_id)
+        if group is None:
+            return None
+        groups_repo.archive_group(session, group=group, now=deps.clock())
+        option = GroupOption(group.id, group.name)
+        session.commit()
+        return option
+
+
+def group_name(deps: Deps, *, team_id: str, group_id: int) -> str | None:
+    with deps.session_factory() as session:
+        group = groups_repo.get_group(session, team_id=team_id, group_id=group_id)
+        return group.name if group is not None and group.archived_at is None else None

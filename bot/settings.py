@@ -1,0 +1,164 @@
+"""The one typed view of the bot's configuration.
+
+Only the entry point builds a `Settings` (from the environment and an optional `.env` file);
+everything else receives it. No other module reads `os.environ`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, TypeVar
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SLACK_API_DEFAULT = "https://slack.com/api/"
+
+# What to tell a person about each setting when it is missing or malformed.
+HOW_TO_FIX: dict[str, str] = {
+    "SLACK_BOT_TOKEN": (
+        "create the app from app.manifest.yml at https://api.slack.com/apps, install it to your "
+        "workspace and put its Bot User OAuth Token (xoxb-...) in .env as SLACK_BOT_TOKEN=xoxb-..."
+    ),
+    "SLACK_SIGNING_SECRET": (
+        "copy the Signing Secret from your app's Basic Information page into .env as SLACK_SIGNING_SECRET=..."
+    ),
+    "SLACK_APP_TOKEN": (
+        "leave it unset to serve over HTTP, or generate an app-level token with the "
+        "connections:write scope (Basic Information > App-Level Tokens) and set SLACK_APP_TOKEN=xapp-..."
+    ),
+    "SLACK_API_URL": "set it to an http(s) URL such as https://slack.com/api/, or leave it unset",
+    "DATABASE_URL": ("use sqlite:///mindset.db (the default) or postgresql://user:password@host:5432/dbname"),
+    "PORT": "use a whole number from 1 to 65535, e.g. PORT=3000",
+    "LOG_LEVEL": "use one of DEBUG, INFO, WARNING, ERROR",
+    "HTTP_THREADS": "use a whole number from 1 to 256, e.g. HTTP_THREADS=16",
+}
+
+
+class DatabaseSettings(BaseSettings):
+    """What the database commands (`db upgrade`, `export`) need: no Slack tokens."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        case_sensitive=False,
+        extra="ignore",
+    )
+
+    database_url: str = "sqlite:///mindset.db"
+    log_level: str = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_shape(cls, value: str) -> str:
+        url = value.strip()
+        if url.startswith("postgres://"):
+            url = "postgresql://" + url[len("postgres://") :]
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://") :]
+        if not url.startswith(("sqlite://", "postgresql+psycopg://")):
+            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        return url
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level_shape(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("is not a log level")
+        return level
+
+    @property
+    def log_level_number(self) -> int:
+        return int(logging.getLevelName(self.log_level))
+
+
+class Settings(DatabaseSettings):
+    """Everything `mindset-bot run` needs, named as in the README's table."""
+
+    slack_bot_token: SecretStr
+    slack_signing_secret: SecretStr
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = SLACK_API_DEFAULT
+    port: int = Field(default=3000, ge=1, le=65535)
+    http_threads: int = Field(default=16, ge=1, le=256)
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token_shape(cls, value: SecretStr) -> SecretStr:
+        token = value.get_secret_value().strip()
+        if not token:
+            raise ValueError("is empty")
+        if not token.startswith("xoxb-"):
+            raise ValueError("must be a bot token starting with xoxb-")
+        return SecretStr(token)
+
+    @field_validator("slack_signing_secret")
+    @classmethod
+    def _signing_secret_shape(cls, value: SecretStr) -> SecretStr:
+        secret = value.get_secret_value().strip()
+        if not secret:
+            raise ValueError("is empty")
+        if secret.lower() in {"changeme", "your-signing-secret", "xxx"}:
+            raise ValueError("is still a placeholder")
+        return SecretStr(secret)
+
+    @field_validator("slack_app_token", mode="before")
+    @classmethod
+    def _app_token_shape(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+        raw = raw.strip()
+        if not raw:
+            return None
+        if not raw.startswith("xapp-"):
+            raise ValueError("must be an app-level token starting with xapp-")
+        return raw
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url_shape(cls, value: str) -> str:
+        url = value.strip() or SLACK_API_DEFAULT
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return url if url.endswith("/") else url + "/"
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.slack_app_token is not None
+
+
+S = TypeVar("S", bound=DatabaseSettings)
+
+
+class SettingsError(Exception):
+    """Raised with one human line per bad setting."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+def describe_validation_error(error: ValidationError) -> list[str]:
+    """Turn pydantic's report into one clear line per setting, naming how to fix it."""
+    lines: list[str] = []
+    for item in error.errors():
+        name = str(item["loc"][0]).upper() if item["loc"] else "SETTINGS"
+        if item["type"] == "missing":
+            problem = "is missing"
+        else:
+            message = str(item.get("msg", "is invalid"))
+            message = message.removeprefix("Value error, ")
+            problem = f"is invalid ({message})"
+        fix = HOW_TO_FIX.get(name, "see the settings table in README.md")
+        lines.append(f"{name} {problem}: {fix}.")
+    return lines
+
+
+def load_settings(kind: type[S], **overrides: Any) -> S:
+    """Read the settings, raising `SettingsError` with readable lines when they are wrong."""
+    try:
+        return kind(**overrides)
+    except ValidationError as error:
+        raise SettingsError(describe_validation_error(error)) from None

@@ -1,0 +1,1 @@
+"""Slack listeners, grouped by surface (`handlers.registry` wires them), and pure renderers."""

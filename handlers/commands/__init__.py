@@ -1,0 +1,22 @@
+"""Slash command listeners."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.deps import Deps, bind
+from bot.errors import in_background
+from handlers import ids
+from handlers.commands import entries, mindset
+
+
+def register(app: App, deps: Deps) -> None:
+    app.command(ids.PROUD)(
+        ack=bind(entries.proud_command, deps),
+        lazy=[bind(in_background(entries.after_entry_command), deps)],
+    )
+    app.command(ids.SORRY)(
+        ack=bind(entries.sorry_command, deps),
+        lazy=[bind(in_background(entries.after_entry_command), deps)],
+    )
+    app.command(ids.MINDSET)(bind(mindset.mindset_command, deps))

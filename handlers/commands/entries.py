@@ -1,0 +1,79 @@
+"""`/proud` and `/sorry`: log with text straight away, or open the form when there is none."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, BoltContext, Respond
+from slack_sdk import WebClient
+
+from bot.deps import Deps
+from bot.services import entries as entry_service
+from bot.services import groups as group_service
+from handlers import delivery
+from handlers.render.entries import saved_confirmation
+from handlers.render.modals import entry_modal
+from handlers.render.replies import too_long_reply
+from storage.models import EntryKind
+
+# context keys the ack function leaves for its lazy follow-up
+ENTRY_ID = "mindset_entry_id"
+OPEN_MODAL = "mindset_open_modal"
+
+
+def proud_command(ack: Ack, command: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+    _log_from_command(EntryKind.PROUD, ack, command, context, deps)
+
+
+def sorry_command(ack: Ack, command: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+    _log_from_command(EntryKind.SORRY, ack, command, context, deps)
+
+
+def _log_from_command(kind: EntryKind, ack: Ack, command: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+    text = command.get("text") or ""
+    if not text.strip():
+        context[OPEN_MODAL] = kind.value
+        ack()
+        return
+    try:
+        logged = entry_service.log_entry(
+            deps,
+            entry_service.NewEntry(
+                team_id=command["team_id"],
+                kind=kind,
+                author_id=command["user_id"],
+                channel_id=command["channel_id"],
+                text=text,
+                idempotency_key=f"command:{command.get('trigger_id') or command.get('response_url')}",
+                tags_from_text=True,
+            ),
+        )
+    except entry_service.TextTooLong as too_long:
+        ack(text=too_long_reply(text, too_long.length), response_type="ephemeral")
+        return
+    if logged.created:
+        context[ENTRY_ID] = logged.card.id
+    ack(text=saved_confirmation(logged.card), response_type="ephemeral")
+
+
+def after_entry_command(
+    command: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond, deps: Deps
+) -> None:
+    """Slow work after the answer: open the form, or post the entry in the channel."""
+    kind = context.get(OPEN_MODAL)
+    if kind:
+        groups = group_service.list_options(deps, team_id=command["team_id"])
+        client.views_open(
+            trigger_id=command["trigger_id"],
+            view=entry_modal(
+                kind=EntryKind(kind),
+                groups=groups,
+                metadata={},
+                initial_channel=command.get("channel_id"),
+            ),
+        )
+        return
+    entry_id = context.get(ENTRY_ID)
+    if entry_id is None:
+        return
+    delivery.post_entry(deps, client, team_id=command["team_id"], entry_id=entry_id, tell=respond)

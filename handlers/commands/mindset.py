@@ -1,0 +1,123 @@
+"""`/mindset`: help, the customer groups, a person's Success Index and pause, the workspace's working time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack
+
+from bot.deps import Deps
+from bot.services import groups as group_service
+from bot.services import people as people_service
+from bot.services import success_index
+from bot.services.people import SettingsProblem
+from handlers.render import settings as settings_render
+from handlers.render.groups import groups_blocks, groups_text
+from handlers.render.help import help_blocks, help_text
+from handlers.render.index import index_blocks, index_text
+
+PAUSE_USAGE = "Pause your nudges with `/mindset pause until YYYY-MM-DD`, for example `/mindset pause until 2026-12-31`."
+HOLIDAYS_USAGE = (
+    "Holidays: `/mindset holidays` lists them, `/mindset holidays add 2026-12-25 Christmas` adds one, "
+    "`/mindset holidays remove 2026-12-25` removes one."
+)
+
+
+def mindset_command(ack: Ack, command: dict[str, Any], deps: Deps) -> None:
+    text = command.get("text") or ""
+    words = text.split()
+    sub = words[0].lower() if words else "help"
+    handler = SUBCOMMANDS.get(sub)
+    if handler is None:
+        unknown = " ".join(words)
+        ack(text=help_text(unknown=unknown), blocks=help_blocks(unknown=unknown), response_type="ephemeral")
+        return
+    try:
+        handler(ack, command, words[1:], deps)
+    except SettingsProblem as problem:
+        ack(text=str(problem), response_type="ephemeral")
+
+
+Subcommand = Callable[[Ack, dict[str, Any], list[str], Deps], None]
+
+
+def _help(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps) -> None:
+    ack(text=help_text(), blocks=help_blocks(), response_type="ephemeral")
+
+
+def _groups(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps) -> None:
+    options = group_service.list_options(deps, team_id=command["team_id"])
+    ack(text=groups_text(options), blocks=groups_blocks(options), response_type="ephemeral")
+
+
+def _pause(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps) -> None:
+    team_id, user_id = command["team_id"], command["user_id"]
+    if not args:
+        until = people_service.get_pause(deps, team_id=team_id, user_id=user_id)
+        ack(text=settings_render.pause_status(until), response_type="ephemeral")
+        return
+    if args[0].lower() == "until":
+        args = args[1:]
+    if len(args) != 1:
+        raise SettingsProblem(PAUSE_USAGE)
+    today = people_service.today_of(deps, team_id=team_id, user_id=user_id)
+    day = people_service.parse_day(args[0], today)
+    paused = people_service.pause_until(deps, team_id=team_id, user_id=user_id, day=day)
+    ack(text=settings_render.paused(paused), response_type="ephemeral")
+
+
+def _resume(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps) -> None:
+    if args:
+        raise SettingsProblem("`/mindset resume` takes nothing after it: it ends your pause now.")
+    was = people_service.resume(deps, team_id=command["team_id"], user_id=command["user_id"])
+    ack(text=settings_render.resumed(was), response_type="ephemeral")
+
+
+def _index(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps) -> None:
+    if args:
+        raise SettingsProblem("`/mindset index` takes nothing after it: it shows your own Success Index.")
+    quarters = success_index.person_quarters(deps, team_id=command["team_id"], user_id=command["user_id"])
+    ack(text=index_text(quarters), blocks=index_blocks(quarters), response_type="ephemeral")
+
+
+def _workdays(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps) -> None:
+    team_id = command["team_id"]
+    if not args:
+        current = people_service.get_work_time(deps, team_id=team_id)
+        ack(text=settings_render.work_time(current), response_type="ephemeral")
+        return
+    change = people_service.parse_work_time(" ".join(args))
+    current = people_service.change_work_time(deps, team_id=team_id, change=change)
+    ack(text=settings_render.work_time(current, changed=True), response_type="ephemeral")
+
+
+def _holidays(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps) -> None:
+    team_id, user_id = command["team_id"], command["user_id"]
+    today = people_service.today_of(deps, team_id=team_id, user_id=user_id)
+    verb = args[0].lower() if args else "list"
+    if verb == "list" and len(args) <= 1:
+        cards = people_service.list_holidays(deps, team_id=team_id, since=today)
+        ack(text=settings_render.holidays_list(cards), response_type="ephemeral")
+    elif verb == "add" and len(args) >= 2:
+        day = people_service.parse_day(args[1], today)
+        name = " ".join(args[2:]) or None
+        card = people_service.add_holiday(deps, team_id=team_id, day=day, name=name, today=today)
+        ack(text=settings_render.holiday_added(card), response_type="ephemeral")
+    elif verb == "remove" and len(args) == 2:
+        day = people_service.parse_day(args[1], today)
+        card = people_service.remove_holiday(deps, team_id=team_id, day=day)
+        ack(text=settings_render.holiday_removed(card), response_type="ephemeral")
+    else:
+        raise SettingsProblem(HOLIDAYS_USAGE)
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "help": _help,
+    "groups": _groups,
+    "pause": _pause,
+    "resume": _resume,
+    "index": _index,
+    "workdays": _workdays,
+    "holidays": _holidays,
+}

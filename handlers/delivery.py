@@ -1,0 +1,88 @@
+"""Posting entries to Slack after the person has had their answer."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.deps import Deps
+from bot.services import entries as entry_service
+from handlers.render.entries import entry_blocks, entry_fallback, not_posted_message
+
+log = logging.getLogger("mindset.delivery")
+
+# Errors that say the channel will not take the post; anything else is Slack being unwell.
+CHANNEL_REFUSED = {
+    "not_in_channel",
+    "channel_not_found",
+    "is_archived",
+    "restricted_action",
+    "restricted_action_read_only_channel",
+    "restricted_action_thread_only_channel",
+    "restricted_action_non_threadable_channel",
+    "cannot_reply_to_message",
+    "ekm_access_denied",
+    "team_access_not_granted",
+}
+
+Tell = Callable[..., Any]
+
+
+def _slack_error(error: SlackApiError) -> str:
+    data = error.response.data if error.response is not None else {}
+    return str(data.get("error") if isinstance(data, dict) else "") or "unknown_error"
+
+
+def post_entry(deps: Deps, client: WebClient, *, team_id: str, entry_id: int, tell: Tell) -> None:
+    """Post a stored entry in its channel; when the channel refuses, tell its author how to fix it."""
+    card = entry_service.get_card(deps, team_id=team_id, entry_id=entry_id)
+    if card is None or card.message_ts is not None:
+        return
+    permalink = None
+    if card.source_channel_id and card.source_ts and not card.source_permalink:
+        permalink = _permalink(client, card.source_channel_id, card.source_ts)
+        if permalink:
+            card = replace(card, source_permalink=permalink)
+    try:
+        result = client.chat_postMessage(
+            channel=card.channel_id,
+            text=entry_fallback(card),
+            blocks=entry_blocks(card),
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+    except SlackApiError as error:
+        code = _slack_error(error)
+        if code not in CHANNEL_REFUSED:
+            raise
+        log.info("Entry %s of %s not posted in %s: %s", entry_id, team_id, card.channel_id, code)
+        entry_service.record_post(
+            deps, team_id=team_id, entry_id=entry_id, message_ts=None, error=code, permalink=permalink
+        )
+        tell(text=not_posted_message(card, code), response_type="ephemeral", replace_original=False)
+        return
+    entry_service.record_post(
+        deps, team_id=team_id, entry_id=entry_id, message_ts=str(result["ts"]), permalink=permalink
+    )
+
+
+def _permalink(client: WebClient, channel: str, ts: str) -> str | None:
+    try:
+        return str(client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"])
+    except SlackApiError:
+        log.info("No permalink for %s/%s", channel, ts, exc_info=True)
+        return None
+
+
+def update_entry_message(deps: Deps, client: WebClient, card: entry_service.EntryCard) -> None:
+    """Show the entry's new state (a root cause) in the message the bot posted."""
+    if card.message_ts is None:
+        return
+    client.chat_update(
+        channel=card.channel_id, ts=card.message_ts, text=entry_fallback(card), blocks=entry_blocks(card)
+    )

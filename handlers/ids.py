@@ -1,0 +1,95 @@
+"""Every slash command, shortcut, action, callback and block id the app uses, in one place.
+
+`tests/test_manifest.py` holds these against `app.manifest.yml`.
+"""
+
+from __future__ import annotations
+
+# Slash commands (features.slash_commands in app.manifest.yml)
+PROUD = "/proud"
+SORRY = "/sorry"
+MINDSET = "/mindset"
+ACTION = "/action"
+COMMANDS = (PROUD, SORRY, MINDSET, ACTION)
+
+# Message shortcuts (features.shortcuts, type "message")
+LOG_AS_PROUD = "log_as_proud"
+LOG_AS_SORRY = "log_as_sorry"
+MESSAGE_SHORTCUTS = (LOG_AS_PROUD, LOG_AS_SORRY)
+
+# Events the app subscribes to (settings.event_subscriptions.bot_events)
+BOT_EVENTS: tuple[str, ...] = ("app_home_opened",)
+
+# Modal callback ids
+ENTRY_MODAL = "entry_modal"
+ROOT_CAUSE_MODAL = "root_cause_modal"
+GROUP_ADD_MODAL = "group_add_modal"
+GROUP_RENAME_MODAL = "group_rename_modal"
+
+# Action ids (buttons and menus in messages)
+ADD_ROOT_CAUSE = "add_root_cause"
+GROUP_ADD = "group_add"
+GROUP_MENU = "group_menu"
+OPEN_PROUD_MODAL = "open_proud_modal"
+OPEN_SORRY_MODAL = "open_sorry_modal"
+
+# Overflow options of GROUP_MENU: "<verb>:<group id>"
+GROUP_MENU_RENAME = "rename"
+GROUP_MENU_ARCHIVE = "archive"
+
+# Blocks and inputs of the entry modal
+ENTRY_TEXT_BLOCK = "entry_text"
+ENTRY_TEXT_INPUT = "text"
+ENTRY_GROUPS_BLOCK = "entry_groups"
+ENTRY_GROUPS_INPUT = "groups"
+ENTRY_AREA_BLOCK = "entry_area"
+ENTRY_AREA_INPUT = "area"
+ENTRY_CHANNEL_BLOCK = "entry_channel"
+ENTRY_CHANNEL_INPUT = "channel"
+
+# Root cause modal
+ROOT_CAUSE_BLOCK = "root_cause"
+ROOT_CAUSE_INPUT = "why"
+
+# Group name modal
+GROUP_NAME_BLOCK = "group_name"
+GROUP_NAME_INPUT = "name"
+
+# --- Action items -------------------------------------------------------------------------
+
+# Modals
+ACTION_MODAL = "action_modal"
+ACTION_NOTE_MODAL = "action_note_modal"
+ACTION_MOVE_MODAL = "action_move_modal"
+ACTION_DROP_MODAL = "action_drop_modal"
+
+# Buttons on action items (value: the action item id)
+ACTION_DONE = "action_done"
+ACTION_ON_TRACK = "action_on_track"
+ACTION_AT_RISK = "action_at_risk"
+ACTION_NOTE = "action_note"
+ACTION_MOVE = "action_move"
+ACTION_DROP = "action_drop"
+ACTION_BUTTONS = (ACTION_DONE, ACTION_ON_TRACK, ACTION_AT_RISK, ACTION_NOTE, ACTION_MOVE, ACTION_DROP)
+# On a sorry's message (value: the entry id)
+CREATE_ACTION_FROM_SORRY = "create_action_from_sorry"
+
+# Blocks and inputs of the action modal
+ACTION_TITLE_BLOCK = "action_title"
+ACTION_TITLE_INPUT = "title"
+ACTION_OUTCOME_BLOCK = "action_outcome"
+ACTION_OUTCOME_INPUT = "outcome"
+ACTION_OWNER_BLOCK = "action_owner"
+ACTION_OWNER_INPUT = "owner"
+ACTION_PEOPLE_BLOCK = "action_people"
+ACTION_PEOPLE_INPUT = "people"
+ACTION_DUE_BLOCK = "action_due"
+ACTION_DUE_INPUT = "due"
+ACTION_GROUPS_BLOCK = "action_groups"
+ACTION_GROUPS_INPUT = "groups"
+ACTION_AREA_BLOCK = "action_area"
+ACTION_AREA_INPUT = "area"
+ACTION_NOTE_BLOCK = "action_note_text"
+ACTION_NOTE_INPUT = "note"
+ACTION_REASON_BLOCK = "action_reason"
+ACTION_REASON_INPUT = "reason"

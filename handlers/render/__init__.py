@@ -1,0 +1,1 @@
+"""Pure functions that turn plain data into Block Kit and plain-text fallbacks."""

@@ -1,0 +1,133 @@
+"""Action items: how one looks, its buttons, and the lists of them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from bot.services.actions import ActionCard, Horizon, is_stuck
+from handlers import ids
+from handlers.render.text import BLOCKS_PER_MESSAGE_MAX, clip, escape_mrkdwn
+from storage.models import ActionStatus
+
+Blocks = list[dict[str, Any]]
+
+STATUS_LABEL = {
+    ActionStatus.OPEN: "Open",
+    ActionStatus.ON_TRACK: "On track",
+    ActionStatus.AT_RISK: "At risk",
+    ActionStatus.DONE: "Done",
+    ActionStatus.DROPPED: "Dropped",
+}
+STATUS_EMOJI = {
+    ActionStatus.OPEN: ":white_circle:",
+    ActionStatus.ON_TRACK: ":large_green_circle:",
+    ActionStatus.AT_RISK: ":large_orange_circle:",
+    ActionStatus.DONE: ":white_check_mark:",
+    ActionStatus.DROPPED: ":heavy_multiplication_x:",
+}
+HORIZON_LABEL = {Horizon.SHORT: "short term", Horizon.LONG: "long term"}
+
+
+def day_label(day: date) -> str:
+    """ "Friday 5 December 2026": unambiguous in every locale."""
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def due_phrase(card: ActionCard, today: date) -> str:
+    days = (card.due_date - today).days
+    if days == 0:
+        when = "today"
+    elif days == 1:
+        when = "tomorrow"
+    elif days > 1:
+        when = f"in {days} days"
+    elif days == -1:
+        when = "1 day overdue"
+    else:
+        when = f"{-days} days overdue"
+    moved = f" (first promised for {day_label(card.original_due_date)})" if card.rescheduled else ""
+    return f"due {day_label(card.due_date)}, {when}{moved}"
+
+
+def action_summary(card: ActionCard, today: date) -> str:
+    """One mrkdwn paragraph: title, status, owner, due date, outcome, people, groups."""
+    lines = [
+        f"{STATUS_EMOJI[card.status]} *{escape_mrkdwn(clip(card.title, 150))}*",
+        f"{STATUS_LABEL[card.status]} · owner <@{card.owner_id}> · {due_phrase(card, today)} · "
+        f"{HORIZON_LABEL[card.horizon]}",
+    ]
+    if card.desired_outcome:
+        lines.append(f"_Desired outcome:_ {escape_mrkdwn(clip(card.desired_outcome, 600))}")
+    if card.involved:
+        lines.append("_With:_ " + ", ".join(f"<@{user}>" for user in card.involved[:20]))
+    if card.group_names:
+        lines.append("_Customer groups:_ " + ", ".join(escape_mrkdwn(name) for name in card.group_names))
+    if is_stuck(card, today):
+        lines.append(":warning: _Stuck: overdue for three nudges running._")
+    return clip("\n".join(lines), 3000)
+
+
+def _button(text: str, action_id: str, card: ActionCard, style: str | None = None) -> dict[str, Any]:
+    button: dict[str, Any] = {
+        "type": "button",
+        "action_id": action_id,
+        "text": {"type": "plain_text", "text": text},
+        "value": str(card.id),
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+def action_buttons(card: ActionCard, *, full: bool = True) -> dict[str, Any]:
+    """Done, on track, at risk; with `full`, also add a note, move the date and drop."""
+    elements = [
+        _button("Done", ids.ACTION_DONE, card, "primary"),
+        _button("On track", ids.ACTION_ON_TRACK, card),
+        _button("At risk", ids.ACTION_AT_RISK, card),
+    ]
+    if full:
+        elements += [
+            _button("Add a note", ids.ACTION_NOTE, card),
+            _button("Move the date", ids.ACTION_MOVE, card),
+            _button("Drop", ids.ACTION_DROP, card, "danger"),
+        ]
+    return {"type": "actions", "block_id": f"action_{card.id}", "elements": elements}
+
+
+def action_blocks(card: ActionCard, today: date, *, buttons: bool = True) -> Blocks:
+    blocks: Blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": action_summary(card, today)}}]
+    if buttons and card.is_open:
+        blocks.append(action_buttons(card))
+    return blocks
+
+
+def action_list_blocks(
+    cards: Sequence[ActionCard], today: date, *, heading: str, empty: str, limit_note: str = "`/action list`"
+) -> Blocks:
+    """A heading and as many items (each with its buttons) as fit in one message."""
+    blocks: Blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": heading}}]
+    if not cards:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": empty}]})
+        return blocks
+    room = BLOCKS_PER_MESSAGE_MAX - len(blocks) - 1
+    shown = 0
+    for card in cards:
+        item = action_blocks(card, today)
+        if len(item) > room:
+            break
+        blocks += item
+        room -= len(item)
+        shown += 1
+    if shown < len(cards):
+        more = len(cards) - shown
+        blocks.append(
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": f"…and {more} more: see {limit_note}."}]}
+        )
+    return blocks
+
+
+def action_text(card: ActionCard, today: date) -> str:
+    return clip(f"{card.title} ({STATUS_LABEL[card.status]}, {due_phrase(card, today)})", 3000)

@@ -1,0 +1,66 @@
+"""What `/mindset` and `/mindset help` answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers.render.text import escape_mrkdwn
+
+COMMAND_EXAMPLES: tuple[tuple[str, str], ...] = (
+    ("/proud <what went well>", "/proud Shipped the export fix the clinic asked for #small-clinics"),
+    ("/proud", "opens a form with customer groups, an area and the channel to share in"),
+    ("/sorry <what went wrong>", "/sorry Three customers waited 2 days for refunds"),
+    ("/sorry", "opens the same form for a miss; the post gets an *Add root cause* button"),
+    ("/mindset groups", "lists the workspace's customer groups to add, rename or archive them"),
+    ("/mindset index", "your Success Index (commitments kept of due): this quarter so far and the 3 before"),
+    ("/mindset pause until <YYYY-MM-DD>", "/mindset pause until 2026-12-31 holds your nudges through that day"),
+    ("/mindset resume", "ends your pause: nudges start again"),
+    ("/mindset workdays [<days> <HH:MM-HH:MM>]", "/mindset workdays mon-fri 09:00-17:00 sets when nudges may arrive"),
+    ("/mindset holidays", "lists the workspace's holidays (no nudges on them)"),
+    ("/mindset holidays add <YYYY-MM-DD> [name]", "/mindset holidays add 2026-12-25 Christmas"),
+    ("/mindset holidays remove <YYYY-MM-DD>", "/mindset holidays remove 2026-12-25"),
+    ("/mindset help", "shows this message"),
+)
+
+INTRO = (
+    "*Customer Mindset* keeps the customer in every conversation. Share *prouds* (a customer was "
+    "served well) and *sorries* (a customer was let down) where you work; every sorry asks "
+    "_why did this happen?_ so that we fix causes, not only symptoms. Tag entries with customer "
+    "groups (write `#group-name` in the text, or use the form) and an area, and the weekly digest "
+    "shows whether the habit is holding."
+)
+
+SHORTCUTS = (
+    "On any message, open the *⋯* menu and choose *Log as proud* or *Log as sorry* to log it "
+    "with a link back to the message."
+)
+
+
+def help_blocks(*, unknown: str | None = None) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = []
+    if unknown:
+        blocks.append(
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": f"I don't know `/mindset {escape_mrkdwn(unknown[:50])}`. Here is what I can do:",
+                },
+            }
+        )
+    # `<` and `>` are control characters in mrkdwn, even inside code: `<text>` would become a link
+    lines = "\n".join(
+        f"• `{escape_mrkdwn(command)}`: {escape_mrkdwn(example)}" for command, example in COMMAND_EXAMPLES
+    )
+    blocks += [
+        {"type": "section", "text": {"type": "mrkdwn", "text": INTRO}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*Commands*\n{lines}"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*Shortcuts*\n{SHORTCUTS}"}},
+    ]
+    return blocks
+
+
+def help_text(*, unknown: str | None = None) -> str:
+    lines = "\n".join(f"{escape_mrkdwn(command)}: {escape_mrkdwn(example)}" for command, example in COMMAND_EXAMPLES)
+    prefix = f"I don't know /mindset {escape_mrkdwn(unknown[:50])}. " if unknown else ""
+    return f"{prefix}Customer Mindset commands:\n{lines}"

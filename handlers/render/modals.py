@@ -1,0 +1,185 @@
+"""Modals: logging an entry, adding a root cause, naming a customer group."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from handlers import ids
+from handlers.render.text import OPTION_TEXT_MAX, PLAIN_INPUT_MAX, clip
+from storage.models import AREA_LABELS, EntryKind
+
+View = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class GroupOption:
+    id: int
+    name: str
+
+
+def _plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def _option(text: str, value: str) -> dict[str, Any]:
+    return {"text": _plain(clip(text, OPTION_TEXT_MAX)), "value": value}
+
+
+def entry_modal(
+    *,
+    kind: EntryKind,
+    groups: Sequence[GroupOption],
+    metadata: dict[str, Any],
+    initial_text: str = "",
+    initial_channel: str | None = None,
+) -> View:
+    """The form behind `/proud`, `/sorry` and the message shortcuts."""
+    proud = kind is EntryKind.PROUD
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "input",
+            "block_id": ids.ENTRY_TEXT_BLOCK,
+            "label": _plain("What went well for a customer?" if proud else "What went wrong for a customer?"),
+            "element": {
+                "type": "plain_text_input",
+                "action_id": ids.ENTRY_TEXT_INPUT,
+                "multiline": True,
+                "max_length": PLAIN_INPUT_MAX,
+                **({"initial_value": initial_text[:PLAIN_INPUT_MAX]} if initial_text else {}),
+            },
+        }
+    ]
+    if groups:
+        blocks.append(
+            {
+                "type": "input",
+                "block_id": ids.ENTRY_GROUPS_BLOCK,
+                "optional": True,
+                "label": _plain("Customer groups"),
+                "element": {
+                    "type": "multi_static_select",
+                    "action_id": ids.ENTRY_GROUPS_INPUT,
+                    "placeholder": _plain("Which customers does it concern?"),
+                    "options": [_option(group.name, str(group.id)) for group in groups[:100]],
+                },
+            }
+        )
+    else:
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [
+                    {
+                        "type": "mrkdwn",
+                        "text": "No customer groups yet: add them with `/mindset groups` to tag entries.",
+                    }
+                ],
+            }
+        )
+    blocks.append(
+        {
+            "type": "input",
+            "block_id": ids.ENTRY_AREA_BLOCK,
+            "optional": True,
+            "label": _plain("Area"),
+            "element": {
+                "type": "static_select",
+                "action_id": ids.ENTRY_AREA_INPUT,
+                "placeholder": _plain("Where does it belong?"),
+                "options": [_option(label, area.value) for area, label in AREA_LABELS.items()],
+            },
+        }
+    )
+    channel_element: dict[str, Any] = {
+        "type": "conversations_select",
+        "action_id": ids.ENTRY_CHANNEL_INPUT,
+        "placeholder": _plain("Channel to share in"),
+        "filter": {"include": ["public", "private"], "exclude_bot_users": True},
+    }
+    if initial_channel:
+        channel_element["initial_conversation"] = initial_channel
+    else:
+        channel_element["default_to_current_conversation"] = True
+    blocks.append(
+        {
+            "type": "input",
+            "block_id": ids.ENTRY_CHANNEL_BLOCK,
+            "label": _plain("Share in"),
+            "element": channel_element,
+        }
+    )
+    return {
+        "type": "modal",
+        "callback_id": ids.ENTRY_MODAL,
+        "title": _plain("Log a proud" if proud else "Log a sorry"),
+        "submit": _plain("Log it"),
+        "close": _plain("Cancel"),
+        "private_metadata": json.dumps({"kind": kind.value, **metadata}, separators=(",", ":")),
+        "blocks": blocks,
+    }
+
+
+def root_cause_modal(*, entry_id: int, entry_text: str, metadata: dict[str, Any]) -> View:
+    return {
+        "type": "modal",
+        "callback_id": ids.ROOT_CAUSE_MODAL,
+        "title": _plain("Root cause"),
+        "submit": _plain("Save"),
+        "close": _plain("Cancel"),
+        "private_metadata": json.dumps({"entry_id": entry_id, **metadata}, separators=(",", ":")),
+        "blocks": [
+            {"type": "context", "elements": [_plain(clip(entry_text, 2000))]},
+            {
+                "type": "input",
+                "block_id": ids.ROOT_CAUSE_BLOCK,
+                "label": _plain("Why did this happen?"),
+                "hint": _plain("Look past the patch: what made it possible, and what would stop it recurring?"),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": ids.ROOT_CAUSE_INPUT,
+                    "multiline": True,
+                    "max_length": 2900,
+                },
+            },
+        ],
+    }
+
+
+def group_name_modal(*, callback_id: str, title: str, metadata: dict[str, Any], initial: str = "") -> View:
+    element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": ids.GROUP_NAME_INPUT,
+        "max_length": OPTION_TEXT_MAX,
+        "placeholder": _plain("e.g. Small clinics"),
+    }
+    if initial:
+        element["initial_value"] = initial
+    return {
+        "type": "modal",
+        "callback_id": callback_id,
+        "title": _plain(title),
+        "submit": _plain("Save"),
+        "close": _plain("Cancel"),
+        "private_metadata": json.dumps(metadata, separators=(",", ":")),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": ids.GROUP_NAME_BLOCK,
+                "label": _plain("Customer group name"),
+                "element": element,
+            }
+        ],
+    }
+
+
+def notice_view(*, title: str, text: str) -> View:
+    """A modal that only tells something (used to answer a submit that could not be saved)."""
+    return {
+        "type": "modal",
+        "title": _plain(clip(title, 24)),
+        "close": _plain("Close"),
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": clip(text, 3000)}}],
+    }

@@ -1,0 +1,124 @@
+"""The messages the bot sends on its own schedule."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from bot.services.actions import ActionCard
+from bot.services.entries import EntryCard
+from handlers import ids
+from handlers.render.actions import action_blocks, action_list_blocks, action_text, day_label
+from handlers.render.text import clip, escape_mrkdwn
+
+Blocks = list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Message:
+    text: str
+    blocks: Blocks
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, 3000)}}
+
+
+def reminder(card: ActionCard, today: date) -> Message:
+    days = (card.due_date - today).days
+    when = "tomorrow" if days == 1 else "today" if days <= 0 else f"in {days} days"
+    intro = f":alarm_clock: A commitment of yours is due {when}. How is it going?"
+    return Message(
+        text=f"Reminder: {action_text(card, today)}",
+        blocks=[_section(intro), *action_blocks(card, today)],
+    )
+
+
+def overdue(card: ActionCard, today: date, number: int) -> Message:
+    if number == 1:
+        intro = ":hourglass: This commitment passed its due date yesterday. Done, or does it need a new date?"
+    else:
+        intro = (
+            f":hourglass: Still open, {(today - card.due_date).days} days after its due date. "
+            "If it is done, say so; if it is not going to happen, drop it with a reason; "
+            "otherwise give it a date you believe in."
+        )
+    return Message(text=f"Overdue: {action_text(card, today)}", blocks=[_section(intro), *action_blocks(card, today)])
+
+
+def checkin(cards: Sequence[ActionCard], today: date) -> Message:
+    heading = (
+        f":wave: Good morning! Your weekly check-in: {len(cards)} open "
+        f"commitment{'s' if len(cards) != 1 else ''}. A quick status on each keeps them alive."
+    )
+    blocks = action_list_blocks(cards, today, heading=heading, empty="Nothing open. Well done!")
+    return Message(text=f"Weekly check-in: {len(cards)} open commitments", blocks=blocks)
+
+
+def root_cause_nudge(card: EntryCard) -> Message:
+    text = (
+        ":mag: Two working days ago you logged a sorry. Do you know yet *why it happened*? "
+        "Fixing the cause keeps it from happening to the next customer."
+    )
+    quoted = escape_mrkdwn(clip(card.text, 2500))
+    return Message(
+        text="Your sorry still has no root cause",
+        blocks=[
+            _section(text),
+            _section(f">{quoted}".replace("\n", "\n>")),
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": ids.ADD_ROOT_CAUSE,
+                        "text": {"type": "plain_text", "text": "Add root cause"},
+                        "style": "primary",
+                        "value": str(card.id),
+                    }
+                ],
+            },
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class IndexLine:
+    label: str
+    kept: int
+    due: int
+
+    @property
+    def percent(self) -> str:
+        return "n/a" if self.due == 0 else f"{round(100 * self.kept / self.due)}%"
+
+
+def quarter_review(quarter: str, lines: Sequence[IndexLine], open_cards: Sequence[ActionCard], today: date) -> Message:
+    summary = "\n".join(f"• {line.label}: *{line.percent}* ({line.kept} of {line.due} kept)" for line in lines)
+    heading = (
+        f":bar_chart: *Your Success Index for {quarter}*\n{summary}\n"
+        "Kept means done on or before the date promised when the quarter began."
+    )
+    if open_cards:
+        return Message(
+            text=f"Your Success Index for {quarter}",
+            blocks=action_list_blocks(
+                open_cards,
+                today,
+                heading=heading + "\n\nStill open from that quarter: close, reschedule or drop each one.",
+                empty="",
+            ),
+        )
+    return Message(text=f"Your Success Index for {quarter}", blocks=[_section(heading)])
+
+
+def assigned(card: ActionCard, today: date, *, by: str, reassigned: bool) -> Message:
+    role = "owner" if card.owner_id else "involved"
+    verb = "handed you" if reassigned else "added you to"
+    intro = f":handshake: <@{by}> {verb} a commitment (due {day_label(card.due_date)})."
+    return Message(
+        text=f"New commitment ({role}): {action_text(card, today)}",
+        blocks=[_section(intro), *action_blocks(card, today)],
+    )

@@ -1,0 +1,25 @@
+"""Short ephemeral answers to bad input."""
+
+from __future__ import annotations
+
+from handlers.render.text import SECTION_TEXT_MAX, quote_back
+
+
+def too_long_reply(text: str, shown_length: int) -> str:
+    return (
+        f"That is too long for Slack to show in one post: an entry can be at most "
+        f"{SECTION_TEXT_MAX:,} characters once shown (yours comes to {shown_length:,}; "
+        "each &, < and > counts as several). Nothing was saved. Here is your text to shorten:\n"
+        f"{quote_back(text)}"
+    )
+
+
+def too_long_field_error(shown_length: int) -> str:
+    return (
+        f"Slack can show at most {SECTION_TEXT_MAX:,} characters here; this comes to "
+        f"{shown_length:,} (each &, < and > counts as several). Please shorten it."
+    )
+
+
+EMPTY_TEXT = "Write a few words about what happened for the customer."
+EMPTY_ROOT_CAUSE = "Write what you think made this happen; a first guess is fine."

@@ -1,0 +1,58 @@
+"""Naming customer groups: add and rename, then refresh the list the person was looking at."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+from slack_sdk.webhook import WebhookClient
+
+from bot.deps import Deps
+from bot.services import groups as group_service
+from handlers import ids
+from handlers.render.groups import groups_blocks, groups_text
+from handlers.render.text import escape_mrkdwn
+from handlers.views import state
+
+NOTICE = "mindset_group_notice"
+
+
+def group_add_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+    name = state.text_value(view, ids.GROUP_NAME_BLOCK, ids.GROUP_NAME_INPUT)
+    try:
+        group = group_service.add_group(deps, team_id=body["team"]["id"], name=name, by=body["user"]["id"])
+    except group_service.GroupProblem as problem:
+        ack(response_action="errors", errors={ids.GROUP_NAME_BLOCK: str(problem)})
+        return
+    context[NOTICE] = f"Added *{escape_mrkdwn(group.name)}*."
+    ack()
+
+
+def group_rename_submitted(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, deps: Deps
+) -> None:
+    name = state.text_value(view, ids.GROUP_NAME_BLOCK, ids.GROUP_NAME_INPUT)
+    group_id = state.int_or_none(state.metadata(view).get("group_id"))
+    try:
+        if group_id is None:
+            raise group_service.GroupProblem("That group no longer exists; it may have been archived.")
+        group = group_service.rename_group(deps, team_id=body["team"]["id"], group_id=group_id, name=name)
+    except group_service.GroupProblem as problem:
+        ack(response_action="errors", errors={ids.GROUP_NAME_BLOCK: str(problem)})
+        return
+    context[NOTICE] = f"Renamed to *{escape_mrkdwn(group.name)}*."
+    ack()
+
+
+def after_group_change(body: dict[str, Any], view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+    """Replace the ephemeral list the modal was opened from, so it shows the change."""
+    response_url = state.metadata(view).get("response_url")
+    if not context.get(NOTICE) or not isinstance(response_url, str):
+        return
+    options = group_service.list_options(deps, team_id=body["team"]["id"])
+    WebhookClient(response_url, timeout=10).send(
+        text=groups_text(options),
+        blocks=groups_blocks(options, notice=context[NOTICE]),
+        replace_original=True,
+        response_type="ephemeral",
+    )

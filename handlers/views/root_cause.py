@@ -1,0 +1,53 @@
+"""The root cause form: save the answer, then show it in the sorry's message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
+
+from bot.deps import Deps
+from bot.services import entries as entry_service
+from handlers import delivery, ids
+from handlers.render.replies import EMPTY_ROOT_CAUSE, too_long_field_error
+from handlers.render.text import entry_text_length
+from handlers.views import state
+
+ENTRY_ID = "mindset_entry_id"
+ROOT_CAUSE_MAX = 2900
+
+
+def root_cause_submitted(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, deps: Deps
+) -> None:
+    why = state.text_value(view, ids.ROOT_CAUSE_BLOCK, ids.ROOT_CAUSE_INPUT).strip()
+    if not why:
+        ack(response_action="errors", errors={ids.ROOT_CAUSE_BLOCK: EMPTY_ROOT_CAUSE})
+        return
+    if entry_text_length(why) > ROOT_CAUSE_MAX:
+        ack(
+            response_action="errors",
+            errors={ids.ROOT_CAUSE_BLOCK: too_long_field_error(entry_text_length(why))},
+        )
+        return
+    entry_id = state.int_or_none(state.metadata(view).get("entry_id"))
+    card = None
+    if entry_id is not None:
+        card = entry_service.add_root_cause(
+            deps, team_id=body["team"]["id"], entry_id=entry_id, root_cause=why, by=body["user"]["id"]
+        )
+    if card is None:
+        ack(response_action="errors", errors={ids.ROOT_CAUSE_BLOCK: "This sorry could not be found any more."})
+        return
+    context[ENTRY_ID] = card.id
+    ack()
+
+
+def after_root_cause_submitted(body: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps) -> None:
+    entry_id = context.get(ENTRY_ID)
+    if entry_id is None:
+        return
+    card = entry_service.get_card(deps, team_id=body["team"]["id"], entry_id=entry_id)
+    if card is not None:
+        delivery.update_entry_message(deps, client, card)

@@ -1,0 +1,301 @@
+"""Typed SQLAlchemy models. Every row belongs to a workspace (`team_id`)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from enum import StrEnum
+
+from sqlalchemy import Date, ForeignKey, Index, MetaData, String, Text, Time, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.types import UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+TEAM_ID = String(32)
+USER_ID = String(32)
+CHANNEL_ID = String(32)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class EntryKind(StrEnum):
+    PROUD = "proud"
+    SORRY = "sorry"
+
+
+class Area(StrEnum):
+    """The four areas where customer focus breaks (see DOMAIN.md)."""
+
+    PRODUCTS = "products"
+    OPERATIONS = "operations"
+    ORGANISATION = "organisation"
+    PEOPLE = "people"
+
+    @property
+    def label(self) -> str:
+        return AREA_LABELS[self]
+
+
+AREA_LABELS: dict[Area, str] = {
+    Area.PRODUCTS: "Products and services",
+    Area.OPERATIONS: "Operations",
+    Area.ORGANISATION: "Organisation and culture",
+    Area.PEOPLE: "People",
+}
+
+
+class CustomerGroup(Base):
+    __tablename__ = "customer_groups"
+    __table_args__ = (UniqueConstraint("team_id", "name_key", name="uq_customer_groups_team_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM_ID, index=True)
+    name: Mapped[str] = mapped_column(String(75))
+    # casefolded name: "Small clinics" and "small CLINICS" are the same group
+    name_key: Mapped[str] = mapped_column(String(75))
+    created_by: Mapped[str] = mapped_column(USER_ID)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class EntryCustomerGroup(Base):
+    __tablename__ = "entry_customer_groups"
+
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"), primary_key=True)
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("customer_groups.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class Entry(Base):
+    """A proud or a sorry."""
+
+    __tablename__ = "entries"
+    __table_args__ = (
+        UniqueConstraint("team_id", "idempotency_key", name="uq_entries_team_idempotency"),
+        Index("ix_entries_team_created", "team_id", "created_at"),
+        Index("ix_entries_team_author_created", "team_id", "author_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM_ID)
+    kind: Mapped[str] = mapped_column(String(16))
+    author_id: Mapped[str] = mapped_column(USER_ID)
+    channel_id: Mapped[str] = mapped_column(CHANNEL_ID)
+    text: Mapped[str] = mapped_column(Text)
+    area: Mapped[str | None] = mapped_column(String(32), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # what made this entry (a slash command's trigger, a modal's view id): a repeat stores nothing new
+    idempotency_key: Mapped[str] = mapped_column(String(128))
+
+    root_cause: Mapped[str | None] = mapped_column(Text, default=None)
+    root_cause_by: Mapped[str | None] = mapped_column(USER_ID, default=None)
+    root_cause_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+    # the message the bot posted for this entry, once it did
+    message_ts: Mapped[str | None] = mapped_column(String(32), default=None)
+    post_error: Mapped[str | None] = mapped_column(String(64), default=None)
+
+    # the Slack message this entry was logged from (message shortcut), if any
+    source_channel_id: Mapped[str | None] = mapped_column(CHANNEL_ID, default=None)
+    source_ts: Mapped[str | None] = mapped_column(String(32), default=None)
+    source_permalink: Mapped[str | None] = mapped_column(String(500), default=None)
+
+    groups: Mapped[list[CustomerGroup]] = relationship(
+        secondary="entry_customer_groups", order_by="CustomerGroup.name", lazy="selectin"
+    )
+
+
+class ProcessedEvent(Base):
+    """Events API deliveries already handled, so that Slack's retries have no second effect."""
+
+    __tablename__ = "processed_events"
+    __table_args__ = (UniqueConstraint("team_id", "event_id", name="uq_processed_events_team_event"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM_ID)
+    event_id: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class ActionStatus(StrEnum):
+    OPEN = "open"
+    ON_TRACK = "on_track"
+    AT_RISK = "at_risk"
+    DONE = "done"
+    DROPPED = "dropped"
+
+    @property
+    def closed(self) -> bool:
+        return self in (ActionStatus.DONE, ActionStatus.DROPPED)
+
+
+OPEN_STATUSES = (ActionStatus.OPEN.value, ActionStatus.ON_TRACK.value, ActionStatus.AT_RISK.value)
+
+
+class ActionSource(StrEnum):
+    SORRY = "sorry"
+    MEETING = "meeting"
+    MANUAL = "manual"
+
+
+class ActionPerson(Base):
+    """People involved in an action item besides its owner."""
+
+    __tablename__ = "action_people"
+
+    action_id: Mapped[int] = mapped_column(ForeignKey("action_items.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(USER_ID, primary_key=True, index=True)
+
+
+class ActionCustomerGroup(Base):
+    __tablename__ = "action_customer_groups"
+
+    action_id: Mapped[int] = mapped_column(ForeignKey("action_items.id", ondelete="CASCADE"), primary_key=True)
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("customer_groups.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class ActionItem(Base):
+    """A commitment: who will do what, by when, for which customers."""
+
+    __tablename__ = "action_items"
+    __table_args__ = (
+        UniqueConstraint("team_id", "idempotency_key", name="uq_action_items_team_idempotency"),
+        Index("ix_action_items_team_status_due", "team_id", "status", "due_date"),
+        Index("ix_action_items_team_owner", "team_id", "owner_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM_ID)
+    title: Mapped[str] = mapped_column(String(300))
+    desired_outcome: Mapped[str | None] = mapped_column(Text, default=None)
+    owner_id: Mapped[str] = mapped_column(USER_ID)
+    created_by: Mapped[str] = mapped_column(USER_ID)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    due_date: Mapped[date] = mapped_column(Date)
+    # the first promise, kept so that promises and outcomes can be compared
+    original_due_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default=ActionStatus.OPEN.value)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    drop_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    area: Mapped[str | None] = mapped_column(String(32), default=None)
+    source: Mapped[str] = mapped_column(String(16), default=ActionSource.MANUAL.value)
+    source_entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("entries.id", ondelete="SET NULL"), default=None, index=True
+    )
+    idempotency_key: Mapped[str] = mapped_column(String(128))
+
+    people: Mapped[list[ActionPerson]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="ActionPerson.user_id"
+    )
+    groups: Mapped[list[CustomerGroup]] = relationship(
+        secondary="action_customer_groups", order_by="CustomerGroup.name", lazy="selectin"
+    )
+
+    @property
+    def involved_ids(self) -> list[str]:
+        return [person.user_id for person in self.people]
+
+
+class ActionEvent(Base):
+    """The history of an action item: status changes, notes, new dates, new owners."""
+
+    __tablename__ = "action_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("action_items.id", ondelete="CASCADE"), index=True)
+    team_id: Mapped[str] = mapped_column(TEAM_ID)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    by: Mapped[str] = mapped_column(USER_ID)
+    kind: Mapped[str] = mapped_column(String(16))  # created, status, note, rescheduled, reassigned
+    old_value: Mapped[str | None] = mapped_column(String(64), default=None)
+    new_value: Mapped[str | None] = mapped_column(String(64), default=None)
+    note: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class Person(Base):
+    """What the bot knows of a person: their time zone (from users.info) and whether nudges pause."""
+
+    __tablename__ = "people"
+    __table_args__ = (UniqueConstraint("team_id", "user_id", name="uq_people_team_user"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM_ID)
+    user_id: Mapped[str] = mapped_column(USER_ID)
+    tz: Mapped[str | None] = mapped_column(String(64), default=None)
+    tz_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    paused_until: Mapped[date | None] = mapped_column(Date, default=None)
+    deactivated: Mapped[bool] = mapped_column(default=False)
+
+
+class Workspace(Base):
+    """Per-workspace settings: working days and hours for nudges."""
+
+    __tablename__ = "workspaces"
+
+    team_id: Mapped[str] = mapped_column(TEAM_ID, primary_key=True)
+    # ISO weekdays, Monday = 1
+    work_days: Mapped[str] = mapped_column(String(20), default="1,2,3,4,5")
+    work_start: Mapped[time] = mapped_column(Time, default=time(9, 0))
+    work_end: Mapped[time] = mapped_column(Time, default=time(17, 0))
+    default_tz: Mapped[str] = mapped_column(String(64), default="UTC")
+
+
+class Holiday(Base):
+    __tablename__ = "holidays"
+    __table_args__ = (UniqueConstraint("team_id", "day", name="uq_holidays_team_day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM_ID)
+    day: Mapped[date] = mapped_column(Date)
+    name: Mapped[str | None] = mapped_column(String(100), default=None)
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"  # due (or waiting for its retry time)
+    SENDING = "sending"  # claimed by an engine; a stale claim is taken over after its lease
+    SENT = "sent"
+    SKIPPED = "skipped"  # no longer relevant when its time came (item closed, person paused)
+    FAILED = "failed"  # a permanent error (user deactivated, channel gone), recorded once
+
+
+class Delivery(Base):
+    """One message the bot sends on its own schedule, claimed here before it is sent.
+
+    The unique key (team, kind, subject, recipient, occasion) is what makes every nudge go out once,
+    whatever the number of engine processes and restarts.
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("team_id", "kind", "subject", "recipient", "occasion", name="uq_deliveries_key"),
+        Index("ix_deliveries_status_next", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM_ID)
+    kind: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(64))
+    recipient: Mapped[str] = mapped_column(String(32))
+    occasion: Mapped[str] = mapped_column(String(64))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING.value)
+    attempts: Mapped[int] = mapped_column(default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    last_error: Mapped[str | None] = mapped_column(String(200), default=None)
+    channel: Mapped[str | None] = mapped_column(String(32), default=None)
+    message_ts: Mapped[str | None] = mapped_column(String(32), default=None)

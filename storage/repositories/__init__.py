@@ -1,0 +1,1 @@
+"""Repositories: keyword-only functions over a `Session` that add and flush, never commit."""

@@ -1,0 +1,145 @@
+"""Action items and their history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from storage.models import (
+    OPEN_STATUSES,
+    ActionEvent,
+    ActionItem,
+    ActionPerson,
+    CustomerGroup,
+)
+
+
+def find_by_idempotency_key(session: Session, *, team_id: str, key: str) -> ActionItem | None:
+    return session.scalars(
+        select(ActionItem).where(ActionItem.team_id == team_id, ActionItem.idempotency_key == key)
+    ).first()
+
+
+def add_action(
+    session: Session,
+    *,
+    team_id: str,
+    title: str,
+    owner_id: str,
+    created_by: str,
+    created_at: datetime,
+    due_date: date,
+    idempotency_key: str,
+    desired_outcome: str | None = None,
+    involved: Sequence[str] = (),
+    groups: Sequence[CustomerGroup] = (),
+    area: str | None = None,
+    source: str = "manual",
+    source_entry_id: int | None = None,
+) -> ActionItem:
+    item = ActionItem(
+        team_id=team_id,
+        title=title,
+        desired_outcome=desired_outcome,
+        owner_id=owner_id,
+        created_by=created_by,
+        created_at=created_at,
+        due_date=due_date,
+        original_due_date=due_date,
+        status="open",
+        area=area,
+        source=source,
+        source_entry_id=source_entry_id,
+        idempotency_key=idempotency_key,
+    )
+    item.people = [ActionPerson(user_id=user) for user in dict.fromkeys(involved) if user != owner_id]
+    item.groups = list(groups)
+    session.add(item)
+    session.flush()
+    add_event(session, item=item, at=created_at, by=created_by, kind="created", new_value=due_date.isoformat())
+    return item
+
+
+def get_action(session: Session, *, team_id: str, action_id: int) -> ActionItem | None:
+    """The action item with this id, only if it belongs to `team_id`."""
+    return session.scalars(select(ActionItem).where(ActionItem.team_id == team_id, ActionItem.id == action_id)).first()
+
+
+def add_event(
+    session: Session,
+    *,
+    item: ActionItem,
+    at: datetime,
+    by: str,
+    kind: str,
+    old_value: str | None = None,
+    new_value: str | None = None,
+    note: str | None = None,
+) -> ActionEvent:
+    event = ActionEvent(
+        action_id=item.id,
+        team_id=item.team_id,
+        at=at,
+        by=by,
+        kind=kind,
+        old_value=old_value,
+        new_value=new_value,
+        note=note,
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def events_of(session: Session, *, action_id: int) -> Sequence[ActionEvent]:
+    return session.scalars(
+        select(ActionEvent).where(ActionEvent.action_id == action_id).order_by(ActionEvent.at, ActionEvent.id)
+    ).all()
+
+
+def items_of_person(
+    session: Session, *, team_id: str, user_id: str, open_only: bool = True, limit: int = 200
+) -> Sequence[ActionItem]:
+    """Items the person owns or is involved in, soonest due first."""
+    involved = select(ActionPerson.action_id).where(ActionPerson.user_id == user_id)
+    query = select(ActionItem).where(
+        ActionItem.team_id == team_id,
+        or_(ActionItem.owner_id == user_id, ActionItem.id.in_(involved)),
+    )
+    if open_only:
+        query = query.where(ActionItem.status.in_(OPEN_STATUSES))
+    return session.scalars(query.order_by(ActionItem.due_date, ActionItem.id).limit(limit)).all()
+
+
+def open_items_owned(session: Session, *, team_id: str, owner_id: str) -> Sequence[ActionItem]:
+    return session.scalars(
+        select(ActionItem)
+        .where(
+            ActionItem.team_id == team_id,
+            ActionItem.owner_id == owner_id,
+            ActionItem.status.in_(OPEN_STATUSES),
+        )
+        .order_by(ActionItem.due_date, ActionItem.id)
+    ).all()
+
+
+def open_items_due_by(session: Session, *, last_due: date) -> Sequence[ActionItem]:
+    """Open items of every workspace due on or before `last_due` (reminders and overdue nudges)."""
+    return session.scalars(
+        select(ActionItem)
+        .where(ActionItem.status.in_(OPEN_STATUSES), ActionItem.due_date <= last_due)
+        .order_by(ActionItem.team_id, ActionItem.id)
+    ).all()
+
+
+def open_item_owners(session: Session) -> Sequence[tuple[str, str]]:
+    """(team, owner) pairs with at least one open item (weekly check-ins)."""
+    return session.execute(
+        select(ActionItem.team_id, ActionItem.owner_id)
+        .where(ActionItem.status.in_(OPEN_STATUSES))
+        .distinct()
+        .order_by(ActionItem.team_id, ActionItem.owner_id)
+    ).all()

@@ -1,0 +1,103 @@
+"""Prouds and sorries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import CustomerGroup, Entry
+
+
+def find_by_idempotency_key(session: Session, *, team_id: str, key: str) -> Entry | None:
+    return session.scalars(select(Entry).where(Entry.team_id == team_id, Entry.idempotency_key == key)).first()
+
+
+def add_entry(
+    session: Session,
+    *,
+    team_id: str,
+    kind: str,
+    author_id: str,
+    channel_id: str,
+    text: str,
+    created_at: datetime,
+    idempotency_key: str,
+    area: str | None = None,
+    groups: Sequence[CustomerGroup] = (),
+    source_channel_id: str | None = None,
+    source_ts: str | None = None,
+) -> Entry:
+    entry = Entry(
+        team_id=team_id,
+        kind=kind,
+        author_id=author_id,
+        channel_id=channel_id,
+        text=text,
+        area=area,
+        created_at=created_at,
+        idempotency_key=idempotency_key,
+        source_channel_id=source_channel_id,
+        source_ts=source_ts,
+    )
+    entry.groups = list(groups)
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def get_entry(session: Session, *, team_id: str, entry_id: int) -> Entry | None:
+    """The entry with this id, only if it belongs to `team_id`."""
+    return session.scalars(select(Entry).where(Entry.team_id == team_id, Entry.id == entry_id)).first()
+
+
+def recent_by_author(session: Session, *, team_id: str, author_id: str, limit: int) -> Sequence[Entry]:
+    return session.scalars(
+        select(Entry)
+        .where(Entry.team_id == team_id, Entry.author_id == author_id)
+        .order_by(Entry.created_at.desc(), Entry.id.desc())
+        .limit(limit)
+    ).all()
+
+
+def set_root_cause(session: Session, *, entry: Entry, root_cause: str, by: str, now: datetime) -> Entry:
+    entry.root_cause = root_cause
+    entry.root_cause_by = by
+    entry.root_cause_at = now
+    session.flush()
+    return entry
+
+
+def record_post(
+    session: Session,
+    *,
+    entry: Entry,
+    message_ts: str | None,
+    error: str | None = None,
+    permalink: str | None = None,
+) -> None:
+    entry.message_ts = message_ts
+    entry.post_error = error
+    if permalink is not None:
+        entry.source_permalink = permalink
+    session.flush()
+
+
+def iter_entries(
+    session: Session,
+    *,
+    kinds: Sequence[str],
+    since: datetime | None = None,
+    team_id: str | None = None,
+    batch_size: int = 1000,
+) -> Iterator[Entry]:
+    """Entries in creation order, streamed in batches (for export)."""
+    query = select(Entry).where(Entry.kind.in_(list(kinds)))
+    if since is not None:
+        query = query.where(Entry.created_at >= since)
+    if team_id is not None:
+        query = query.where(Entry.team_id == team_id)
+    query = query.order_by(Entry.created_at, Entry.id).execution_options(yield_per=batch_size)
+    yield from session.scalars(query)

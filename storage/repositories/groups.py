@@ -1,0 +1,87 @@
+"""Customer groups of a workspace."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import CustomerGroup
+
+
+class GroupNameTaken(Exception):
+    """Another group of the workspace already has this name."""
+
+
+def name_key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def list_groups(session: Session, *, team_id: str, include_archived: bool = False) -> Sequence[CustomerGroup]:
+    query = select(CustomerGroup).where(CustomerGroup.team_id == team_id)
+    if not include_archived:
+        query = query.where(CustomerGroup.archived_at.is_(None))
+    return session.scalars(query.order_by(CustomerGroup.name_key)).all()
+
+
+def get_group(session: Session, *, team_id: str, group_id: int) -> CustomerGroup | None:
+    """The group with this id, only if it belongs to `team_id`."""
+    return session.scalars(
+        select(CustomerGroup).where(CustomerGroup.team_id == team_id, CustomerGroup.id == group_id)
+    ).first()
+
+
+def groups_by_ids(session: Session, *, team_id: str, group_ids: Sequence[int]) -> Sequence[CustomerGroup]:
+    """The active groups among `group_ids` that belong to `team_id` (others are ignored)."""
+    if not group_ids:
+        return []
+    return session.scalars(
+        select(CustomerGroup).where(
+            CustomerGroup.team_id == team_id,
+            CustomerGroup.id.in_(list(group_ids)),
+            CustomerGroup.archived_at.is_(None),
+        )
+    ).all()
+
+
+def _find_by_key(session: Session, *, team_id: str, key: str) -> CustomerGroup | None:
+    return session.scalars(
+        select(CustomerGroup).where(CustomerGroup.team_id == team_id, CustomerGroup.name_key == key)
+    ).first()
+
+
+def add_group(session: Session, *, team_id: str, name: str, created_by: str, now: datetime) -> CustomerGroup:
+    """Add a group; an archived group of the same name comes back instead of a duplicate."""
+    clean = " ".join(name.split())
+    existing = _find_by_key(session, team_id=team_id, key=name_key(clean))
+    if existing is not None:
+        if existing.archived_at is None:
+            raise GroupNameTaken(existing.name)
+        existing.archived_at = None
+        existing.name = clean
+        session.flush()
+        return existing
+    group = CustomerGroup(team_id=team_id, name=clean, name_key=name_key(clean), created_by=created_by, created_at=now)
+    session.add(group)
+    session.flush()
+    return group
+
+
+def rename_group(session: Session, *, group: CustomerGroup, name: str) -> CustomerGroup:
+    clean = " ".join(name.split())
+    existing = _find_by_key(session, team_id=group.team_id, key=name_key(clean))
+    if existing is not None and existing.id != group.id:
+        raise GroupNameTaken(existing.name)
+    group.name = clean
+    group.name_key = name_key(clean)
+    session.flush()
+    return group
+
+
+def archive_group(session: Session, *, group: CustomerGroup, now: datetime) -> CustomerGroup:
+    if group.archived_at is None:
+        group.archived_at = now
+        session.flush()
+    return group

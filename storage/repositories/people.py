@@ -1,0 +1,39 @@
+"""People: what the bot keeps of a person (time zone, a pause of their nudges)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import Person
+
+
+def get_person(session: Session, *, team_id: str, user_id: str) -> Person | None:
+    return session.scalars(select(Person).where(Person.team_id == team_id, Person.user_id == user_id)).first()
+
+
+def get_or_add_person(session: Session, *, team_id: str, user_id: str) -> Person:
+    """The person's row, added (without a time zone yet) when the bot has none."""
+    person = get_person(session, team_id=team_id, user_id=user_id)
+    if person is None:
+        person = Person(team_id=team_id, user_id=user_id)
+        session.add(person)
+        session.flush()
+    return person
+
+
+def set_paused_until(session: Session, *, person: Person, day: date | None) -> Person:
+    person.paused_until = day
+    session.flush()
+    return person
+
+
+def time_zones(session: Session, *, team_id: str, user_ids: Iterable[str] | None = None) -> dict[str, str]:
+    """Known IANA time zone names by user id (people without one are left out)."""
+    query = select(Person.user_id, Person.tz).where(Person.team_id == team_id, Person.tz.is_not(None))
+    if user_ids is not None:
+        query = query.where(Person.user_id.in_(list(user_ids)))
+    return {user: tz for user, tz in session.execute(query).all() if tz}

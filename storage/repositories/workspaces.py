@@ -1,0 +1,68 @@
+"""Workspace settings: working days and hours, and holidays."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, time
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import Holiday, Workspace
+
+
+class HolidayTaken(Exception):
+    """The workspace already has a holiday on that day."""
+
+    def __init__(self, holiday: Holiday) -> None:
+        super().__init__(holiday.day.isoformat())
+        self.holiday = holiday
+
+
+def get_workspace(session: Session, *, team_id: str) -> Workspace | None:
+    return session.get(Workspace, team_id)
+
+
+def get_or_add_workspace(session: Session, *, team_id: str) -> Workspace:
+    """The workspace's settings row, added with the defaults when there is none."""
+    workspace = session.get(Workspace, team_id)
+    if workspace is None:
+        workspace = Workspace(team_id=team_id, work_days="1,2,3,4,5", work_start=time(9, 0), work_end=time(17, 0))
+        session.add(workspace)
+        session.flush()
+    return workspace
+
+
+def set_work_time(session: Session, *, workspace: Workspace, work_days: str, start: time, end: time) -> Workspace:
+    workspace.work_days = work_days
+    workspace.work_start = start
+    workspace.work_end = end
+    session.flush()
+    return workspace
+
+
+def get_holiday(session: Session, *, team_id: str, day: date) -> Holiday | None:
+    return session.scalars(select(Holiday).where(Holiday.team_id == team_id, Holiday.day == day)).first()
+
+
+def list_holidays(session: Session, *, team_id: str, since: date | None = None) -> Sequence[Holiday]:
+    query = select(Holiday).where(Holiday.team_id == team_id)
+    if since is not None:
+        query = query.where(Holiday.day >= since)
+    return session.scalars(query.order_by(Holiday.day)).all()
+
+
+def add_holiday(session: Session, *, team_id: str, day: date, name: str | None) -> Holiday:
+    """Add a holiday; raises `HolidayTaken` when the day already is one."""
+    existing = get_holiday(session, team_id=team_id, day=day)
+    if existing is not None:
+        raise HolidayTaken(existing)
+    holiday = Holiday(team_id=team_id, day=day, name=name)
+    session.add(holiday)
+    session.flush()
+    return holiday
+
+
+def remove_holiday(session: Session, *, holiday: Holiday) -> None:
+    session.delete(holiday)
+    session.flush()

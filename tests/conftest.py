@@ -1,0 +1,166 @@
+"""Shared fixtures: databases (SQLite and PostgreSQL), the fake Slack, and the app served over HTTP."""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from bot.app import build_app
+from bot.deps import Deps
+from bot.server import make_http_server
+from bot.settings import Settings
+from storage import migrate
+from storage.db import make_engine, make_session_factory
+from storage.models import Base
+from tests.fake_slack import FakeSlack
+from tests.slack_requests import SlackSender
+
+SIGNING_SECRET = "test-signing-secret"
+BOT_TOKEN = "xoxb-test-token"
+PG_ADMIN_URL = os.environ.get("MINDSET_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+IN_CI = bool(os.environ.get("CI"))
+
+
+def _postgres_reachable() -> str | None:
+    """None when PostgreSQL answers, else why not."""
+    try:
+        engine = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+        return None
+    except Exception as error:  # any failure means: no PostgreSQL here
+        return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> str:
+    problem = _postgres_reachable()
+    if problem is not None:
+        message = f"PostgreSQL is not reachable at {make_url(PG_ADMIN_URL).render_as_string()} ({problem})"
+        if IN_CI:
+            pytest.fail(f"{message}; CI is set, so PostgreSQL tests must run", pytrace=False)
+        pytest.skip(message)
+    return PG_ADMIN_URL
+
+
+def create_pg_database(admin_url: str, prefix: str = "mindset_test") -> str:
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_pg_database(admin_url: str, url: str) -> None:
+    name = make_url(url).database
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_admin_url: str) -> Iterator[str]:
+    """One migrated PostgreSQL database for the session; tables are emptied before each test."""
+    url = create_pg_database(postgres_admin_url)
+    engine = make_engine(url, pool_size=2)
+    migrate.upgrade(engine)
+    engine.dispose()
+    yield url
+    drop_pg_database(postgres_admin_url, url)
+
+
+def _empty_tables(url: str) -> None:
+    engine = create_engine(url)
+    names = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated, empty database on each backend."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'mindset.db'}"
+        engine = make_engine(url, pool_size=1)
+        migrate.upgrade(engine)
+        engine.dispose()
+        return url
+    url: str = request.getfixturevalue("postgres_url")
+    _empty_tables(url)
+    return url
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url, pool_size=5)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    fake = FakeSlack()
+    yield fake
+    fake.close()
+
+
+def make_settings(**overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "slack_bot_token": BOT_TOKEN,
+        "slack_signing_secret": SIGNING_SECRET,
+        "slack_app_token": None,
+        "slack_api_url": "http://127.0.0.1:9/api/",
+        "database_url": "sqlite:///:memory:",
+        "port": 3000,
+        "log_level": "INFO",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def deps(engine: Engine, fake_slack: FakeSlack) -> Deps:
+    settings = make_settings(slack_api_url=fake_slack.api_url, database_url=str(engine.url))
+    return Deps(settings=settings, session_factory=make_session_factory(engine))
+
+
+@dataclass
+class RunningBot:
+    url: str
+    deps: Deps
+    engine: Engine
+    slack: SlackSender
+    fake: FakeSlack
+
+
+def serve(deps: Deps, engine: Engine, fake: FakeSlack) -> Iterator[RunningBot]:
+    """The real app behind the real HTTP server `mindset-bot run` uses, on a free port."""
+    app = build_app(deps)
+    server = make_http_server(app, engine, host="127.0.0.1", port=0, threads=4, loop_timeout=0.05)
+    thread = threading.Thread(target=server.serve, name="bot-http", daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.port}"
+    try:
+        yield RunningBot(url, deps, engine, SlackSender(url, SIGNING_SECRET, fake.response_url("x")[:-2]), fake)
+    finally:
+        server.stop()
+        thread.join(timeout=5)
+        assert not thread.is_alive(), "the HTTP server did not stop"
+
+
+@pytest.fixture
+def bot(deps: Deps, engine: Engine, fake_slack: FakeSlack) -> Iterator[RunningBot]:
+    yield from serve(deps, engine, fake_slack)

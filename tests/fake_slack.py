@@ -1,0 +1,207 @@
+"""A fake Slack Web API: real HTTP on loopback, recording every call, answering errors on demand.
+
+Point a `slack_sdk` client at `FakeSlack.api_url` (the app does it through SLACK_API_URL). Response
+URLs (`FakeSlack.response_url(name)`) are served by the same server and recorded as
+`response_url:<name>` calls.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+JSON_FIELDS = {"blocks", "attachments", "view", "metadata"}
+BOT_USER = "UBOT"
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    headers: dict[str, str]
+
+    @property
+    def token(self) -> str | None:
+        auth = self.headers.get("authorization", "")
+        return auth.removeprefix("Bearer ") or self.params.get("token")
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: dict[str, Any] = field(default_factory=lambda: {"ok": True})
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+
+
+class FakeSlack:
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self._scripted: dict[str, deque[Reply]] = {}
+        self._lock = threading.Condition()
+        self._ts = itertools.count(1)
+        self._view_ids = itertools.count(1)
+        self.users: dict[str, dict[str, Any]] = {}
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("content-length") or 0)
+                raw = self.rfile.read(length).decode("utf-8") if length else ""
+                fake._handle(self, raw)
+
+            do_GET = do_POST  # noqa: N815
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-slack", daemon=True
+        )
+        self._thread.start()
+
+    # -- addresses -------------------------------------------------------------------------
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    def response_url(self, name: str = "cmd") -> str:
+        return f"http://127.0.0.1:{self.port}/respond/{name}"
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    # -- scripting -------------------------------------------------------------------------
+
+    def script(self, method: str, *replies: Reply) -> None:
+        """Answer the next calls of `method` with these replies, in order; then normally again."""
+        with self._lock:
+            self._scripted.setdefault(method, deque()).extend(replies)
+
+    def fail(self, method: str, error: str, *, times: int = 1) -> None:
+        self.script(method, *[Reply(body={"ok": False, "error": error}) for _ in range(times)])
+
+    def rate_limit(self, method: str, *, retry_after: int = 1, times: int = 1) -> None:
+        self.script(
+            method,
+            *[
+                Reply(status=429, body={"ok": False, "error": "ratelimited"}, headers={"Retry-After": str(retry_after)})
+                for _ in range(times)
+            ],
+        )
+
+    def server_error(self, method: str, *, status: int = 500, times: int = 1) -> None:
+        self.script(method, *[Reply(status=status, body={"ok": False, "error": "fatal_error"}) for _ in range(times)])
+
+    # -- inspecting ------------------------------------------------------------------------
+
+    def calls_to(self, method: str) -> list[Call]:
+        with self._lock:
+            return [call for call in self.calls if call.method == method]
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> list[Call]:
+        """Wait until `method` was called at least `count` times; fail the test otherwise."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                found = [call for call in self.calls if call.method == method]
+                if len(found) >= count:
+                    return found
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    seen = sorted({call.method for call in self.calls})
+                    raise AssertionError(f"expected {count} call(s) to {method}, got {len(found)}; saw {seen}")
+                self._lock.wait(left)
+
+    def reset(self) -> None:
+        with self._lock:
+            self.calls.clear()
+            self._scripted.clear()
+
+    # -- serving ---------------------------------------------------------------------------
+
+    def _handle(self, handler: BaseHTTPRequestHandler, raw: str) -> None:
+        path = handler.path.split("?", 1)[0]
+        headers = {key.lower(): value for key, value in handler.headers.items()}
+        if path.startswith("/respond/"):
+            method = "response_url:" + path.removeprefix("/respond/")
+        else:
+            method = path.removeprefix("/api/")
+        params = self._parse(raw, headers.get("content-type", ""))
+        with self._lock:
+            scripted = self._scripted.get(method)
+            reply = scripted.popleft() if scripted else None
+        if reply is None:
+            reply = Reply(body=self._default(method, params))
+        with self._lock:
+            self.calls.append(Call(method=method, params=params, headers=headers))
+            self._lock.notify_all()
+        if reply.delay:
+            time.sleep(reply.delay)
+        body = json.dumps(reply.body).encode()
+        handler.send_response(reply.status)
+        handler.send_header("Content-Type", "application/json; charset=utf-8")
+        handler.send_header("Content-Length", str(len(body)))
+        for key, value in reply.headers.items():
+            handler.send_header(key, value)
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    @staticmethod
+    def _parse(raw: str, content_type: str) -> dict[str, Any]:
+        if not raw:
+            return {}
+        if "json" in content_type:
+            data = json.loads(raw)
+            return data if isinstance(data, dict) else {"_": data}
+        params: dict[str, Any] = {key: values[-1] for key, values in parse_qs(raw).items()}
+        for key in JSON_FIELDS & params.keys():
+            with contextlib.suppress(ValueError):
+                params[key] = json.loads(params[key])
+        return params
+
+    def _default(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "url": "https://fake.slack.com/",
+                "team": "Fake",
+                "user": "mindset",
+                "team_id": "T111",
+                "user_id": BOT_USER,
+                "bot_id": "B111",
+            }
+        if method in ("chat.postMessage", "chat.postEphemeral"):
+            ts = f"1700000000.{next(self._ts):06d}"
+            return {"ok": True, "channel": params.get("channel"), "ts": ts, "message_ts": ts}
+        if method == "chat.update":
+            return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
+        if method in ("views.open", "views.push", "views.update", "views.publish"):
+            view = dict(params.get("view") or {})
+            view["id"] = f"V{next(self._view_ids):05d}"
+            return {"ok": True, "view": view}
+        if method == "chat.getPermalink":
+            channel, ts = params.get("channel"), str(params.get("message_ts", "")).replace(".", "")
+            return {"ok": True, "channel": channel, "permalink": f"https://fake.slack.com/archives/{channel}/p{ts}"}
+        if method == "users.info":
+            user = params.get("user")
+            found = self.users.get(str(user))
+            if found is None:
+                return {"ok": False, "error": "user_not_found"}
+            return {"ok": True, "user": found}
+        return {"ok": True}
