@@ -3,8 +3,10 @@
     DATABASE_URL=... SLACK_API_URL=... WORKER_ID=w1 TICKS=2027-03-05T12:00:00+00:00,... \
         python tests/engine_worker.py
 
-Optional: BATCH_SIZE (default 200). Prints one JSON line per tick (the tick's report) and exits 0.
-Built like `mindset-bot run` builds its engine, except for the clock, which is the tick's time.
+Without TICKS, the times come one per line on standard input, and the worker answers each with its
+report before reading the next: a test can keep several workers in step, as real engines sharing a
+wall clock are. Optional: BATCH_SIZE (default 200). Prints one JSON line per tick (the tick's report)
+and exits 0. Built like `mindset-bot run` builds its engine, except for the clock, which is the tick's time.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterable
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime
 
 
 def main() -> int:
@@ -33,8 +36,13 @@ def main() -> int:
     )
     engine = make_engine(settings.database_url, pool_size=2)
     client = make_web_client(settings)
-    times = [datetime.fromisoformat(text) for text in os.environ["TICKS"].split(",") if text]
-    current = {"now": times[0]}
+    given = os.environ.get("TICKS")
+    times: Iterable[datetime] = (
+        [datetime.fromisoformat(text) for text in given.split(",") if text]
+        if given
+        else (datetime.fromisoformat(line.strip()) for line in sys.stdin if line.strip())
+    )
+    current = {"now": datetime.now(UTC)}
     nudges = NudgeEngine(
         session_factory=make_session_factory(engine),
         client_for=lambda _team: client,

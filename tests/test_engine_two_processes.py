@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -183,19 +184,46 @@ def add_burst(deps: Deps, start: datetime, count: int) -> list[str]:
     return owners
 
 
-def worker(url: str, fake: FakeSlack, name: str, times: list[datetime], batch_size: int = 200) -> subprocess.Popen[str]:
+def worker(
+    url: str, fake: FakeSlack, name: str, times: list[datetime] | None, batch_size: int = 200
+) -> subprocess.Popen[str]:
+    """An engine process; with `times` None it ticks at the times written to its standard input."""
     env = {
         **os.environ,
         "DATABASE_URL": url,
         "SLACK_API_URL": fake.api_url,
         "WORKER_ID": name,
-        "TICKS": ",".join(at.isoformat() for at in times),
+        "TICKS": ",".join(at.isoformat() for at in times or []),
         "BATCH_SIZE": str(batch_size),
         "PGAPPNAME": name,  # lets the test find the worker's connections in pg_stat_activity
     }
     return subprocess.Popen(
-        [sys.executable, str(WORKER)], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, str(WORKER)],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.PIPE if times is None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        # a stepped worker's log goes to a file: a pipe nobody reads until the end could fill up and block it
+        stderr=tempfile.TemporaryFile(mode="w+") if times is None else subprocess.PIPE,
+        text=True,
     )
+
+
+def tick_in_step(processes: list[subprocess.Popen[str]], at: datetime, timeout: float = 60) -> list[dict[str, object]]:
+    """Every process ticks at `at` at the same moment; returns when all have reported."""
+    for process in processes:
+        assert process.stdin is not None
+        process.stdin.write(at.isoformat() + "\n")
+        process.stdin.flush()
+    found = []
+    for process in processes:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        if not line:
+            process.wait(timeout=timeout)
+            raise AssertionError(f"an engine process stopped with code {process.returncode}")
+        found.append(json.loads(line))
+    return found
 
 
 def reports(process: subprocess.Popen[str], timeout: float = 60) -> list[dict[str, object]]:
@@ -208,9 +236,18 @@ def test_two_engine_processes_send_each_nudge_once(postgres_url: str, pg: Engine
     clock = SimClock(WEEK_START)
     deps = make_deps(pg, fake_slack, clock)
     populate_week(deps, fake_slack)
-    processes = [worker(postgres_url, fake_slack, f"process-{n}", WEEK, batch_size=3) for n in range(2)]
-    done = [reports(process) for process in processes]
-    assert [len(ticks) for ticks in done] == [len(WEEK), len(WEEK)]
+    # Both engines tick at the same simulated moment, as engines sharing a wall clock do: the lease
+    # (five minutes) assumes their clocks agree, so one must not run hours of simulated time ahead.
+    processes = [worker(postgres_url, fake_slack, f"process-{n}", None, batch_size=3) for n in range(2)]
+    try:
+        done = [tick_in_step(processes, at) for at in WEEK]
+    finally:
+        for process in processes:
+            assert process.stdin is not None
+            process.stdin.close()
+            process.wait(timeout=30)
+    assert len(done) == len(WEEK) and all(len(ticks) == 2 for ticks in done)
+    assert [process.returncode for process in processes] == [0, 0]
     sent = assert_exactly_once(deps, fake_slack, at_least=100)
     assert {row.claimed_by for row in sent} == {"process-0", "process-1"}
 
