@@ -50,6 +50,9 @@ def typed_text(body: dict[str, Any]) -> str | None:
     for block_id, action_id in (
         (ids.ENTRY_TEXT_BLOCK, ids.ENTRY_TEXT_INPUT),
         (ids.ROOT_CAUSE_BLOCK, ids.ROOT_CAUSE_INPUT),
+        (ids.ACTION_TITLE_BLOCK, ids.ACTION_TITLE_INPUT),
+        (ids.ACTION_NOTE_BLOCK, ids.ACTION_NOTE_INPUT),
+        (ids.ACTION_REASON_BLOCK, ids.ACTION_REASON_INPUT),
     ):
         value = (values.get(block_id) or {}).get(action_id, {}).get("value")
         if value:

@@ -86,3 +86,10 @@ def update_entry_message(deps: Deps, client: WebClient, card: entry_service.Entr
     client.chat_update(
         channel=card.channel_id, ts=card.message_ts, text=entry_fallback(card), blocks=entry_blocks(card)
     )
+
+
+def refresh_entry_message(deps: Deps, client: WebClient, *, team_id: str, entry_id: int) -> None:
+    """Show an entry's current state (root cause, action items) in its message, if it was posted."""
+    card = entry_service.get_card(deps, team_id=team_id, entry_id=entry_id)
+    if card is not None:
+        update_entry_message(deps, client, card)

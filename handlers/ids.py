@@ -62,6 +62,7 @@ ACTION_MODAL = "action_modal"
 ACTION_NOTE_MODAL = "action_note_modal"
 ACTION_MOVE_MODAL = "action_move_modal"
 ACTION_DROP_MODAL = "action_drop_modal"
+ACTION_HAND_OVER_MODAL = "action_hand_over_modal"
 
 # Buttons on action items (value: the action item id)
 ACTION_DONE = "action_done"
@@ -70,9 +71,16 @@ ACTION_AT_RISK = "action_at_risk"
 ACTION_NOTE = "action_note"
 ACTION_MOVE = "action_move"
 ACTION_DROP = "action_drop"
-ACTION_BUTTONS = (ACTION_DONE, ACTION_ON_TRACK, ACTION_AT_RISK, ACTION_NOTE, ACTION_MOVE, ACTION_DROP)
+ACTION_HAND_OVER = "action_hand_over"
+ACTION_REOPEN = "action_reopen"
+# buttons that change the status at once, and those that open a form first
+ACTION_STATUS_BUTTONS = (ACTION_DONE, ACTION_ON_TRACK, ACTION_AT_RISK, ACTION_REOPEN)
+ACTION_FORM_BUTTONS = (ACTION_NOTE, ACTION_MOVE, ACTION_HAND_OVER, ACTION_DROP)
+ACTION_BUTTONS = ACTION_STATUS_BUTTONS + ACTION_FORM_BUTTONS
 # On a sorry's message (value: the entry id)
 CREATE_ACTION_FROM_SORRY = "create_action_from_sorry"
+# On the Home tab
+OPEN_ACTION_MODAL = "open_action_modal"
 
 # Blocks and inputs of the action modal
 ACTION_TITLE_BLOCK = "action_title"

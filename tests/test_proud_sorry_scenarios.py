@@ -43,9 +43,9 @@ def test_sorry_has_root_cause_button(bot: RunningBot) -> None:
     buttons = [
         element for block in post.params["blocks"] if block["type"] == "actions" for element in block["elements"]
     ]
-    assert [button["text"]["text"] for button in buttons] == ["Add root cause"]
+    assert [button["text"]["text"] for button in buttons] == ["Add root cause", "Create action item"]
     [entry] = entries(bot)
-    assert buttons[0]["value"] == str(entry.id)
+    assert [button["value"] for button in buttons] == [str(entry.id)] * 2
     assert entry.kind == "sorry"
 
 

@@ -117,7 +117,7 @@ def send_assigned(occasion: Occasion) -> nudges.Message | None:
     if reassigned:
         event = occasion.session.get(ActionEvent, int(occasion.delivery.occasion.split(":", 1)[1]))
         by = event.by if event is not None else by
-    return nudges.assigned(card, occasion.today, by=by, reassigned=reassigned)
+    return nudges.assigned(card, occasion.today, by=by, reassigned=reassigned, recipient=recipient)
 
 
 SENDERS: dict[str, Sender] = {

@@ -11,9 +11,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
-from storage.models import ActionItem, ActionSource, ActionStatus, Area
+from storage.models import ActionItem, ActionSource, ActionStatus, Area, EntryKind
 from storage.repositories import actions as actions_repo
 from storage.repositories import deliveries as deliveries_repo
+from storage.repositories import entries as entries_repo
 from storage.repositories import groups as groups_repo
 
 MAX_YEARS_AHEAD = 3
@@ -115,6 +116,10 @@ class ActionCard:
             created_by=item.created_by,
         )
 
+    def editable_by(self, user_id: str) -> bool:
+        """Its owner, its creator and the people involved may update it."""
+        return user_id in {self.owner_id, self.created_by, *self.involved}
+
     @property
     def rescheduled(self) -> bool:
         return self.due_date != self.original_due_date
@@ -174,6 +179,12 @@ def create_action(deps: Deps, new: NewAction) -> tuple[ActionCard, bool]:
         if existing is not None:
             return ActionCard.of(existing), False
         groups = groups_repo.groups_by_ids(session, team_id=new.team_id, group_ids=list(new.group_ids))
+        source, source_entry_id = new.source, new.source_entry_id
+        if source_entry_id is not None:
+            entry = entries_repo.get_entry(session, team_id=new.team_id, entry_id=source_entry_id)
+            if entry is None or entry.kind != EntryKind.SORRY.value:
+                # not a sorry of this workspace: the item stands on its own
+                source, source_entry_id = ActionSource.MANUAL, None
         item = actions_repo.add_action(
             session,
             team_id=new.team_id,
@@ -187,8 +198,8 @@ def create_action(deps: Deps, new: NewAction) -> tuple[ActionCard, bool]:
             involved=list(new.involved),
             groups=groups,
             area=new.area.value if new.area else None,
-            source=new.source.value,
-            source_entry_id=new.source_entry_id,
+            source=source.value,
+            source_entry_id=source_entry_id,
         )
         others = [user for user in [item.owner_id, *item.involved_ids] if user != new.created_by]
         _notify_assigned(session, item, others, "created", now)
@@ -208,12 +219,16 @@ class NotAllowed(PermissionError):
     """Only the owner, the creator or a person involved may change an action item."""
 
 
+NOT_FOUND = "That action item no longer exists."
+NOT_ALLOWED = "Only its owner, its creator or a person involved can change this action item."
+
+
 def _editable(session: Session, *, team_id: str, action_id: int, user_id: str) -> ActionItem:
     item = actions_repo.get_action(session, team_id=team_id, action_id=action_id)
     if item is None:
-        raise LookupError("That action item no longer exists.")
-    if user_id not in {item.owner_id, item.created_by, *item.involved_ids}:
-        raise NotAllowed("Only its owner, its creator or a person involved can change this action item.")
+        raise LookupError(NOT_FOUND)
+    if not ActionCard.of(item).editable_by(user_id):
+        raise NotAllowed(NOT_ALLOWED)
     return item
 
 

@@ -4,15 +4,28 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 
 from sqlalchemy.exc import IntegrityError
 
 from bot.deps import Deps
 from handlers.render.text import entry_text_length, section_fits
 from storage.models import Area, Entry, EntryKind
+from storage.repositories import actions as actions_repo
 from storage.repositories import entries as entries_repo
 from storage.repositories import groups as groups_repo
+
+
+@dataclass(frozen=True)
+class LinkedAction:
+    """An action item created from a sorry, as its message lists it."""
+
+    id: int
+    title: str
+    owner_id: str
+    due_date: date
+    status: str
 
 
 @dataclass(frozen=True)
@@ -27,12 +40,14 @@ class EntryCard:
     text: str
     area: Area | None = None
     group_names: tuple[str, ...] = ()
+    group_ids: tuple[int, ...] = ()
     root_cause: str | None = None
     root_cause_by: str | None = None
     message_ts: str | None = None
     source_channel_id: str | None = None
     source_ts: str | None = None
     source_permalink: str | None = None
+    actions: tuple[LinkedAction, ...] = ()
 
     @classmethod
     def of(cls, entry: Entry) -> EntryCard:
@@ -45,6 +60,7 @@ class EntryCard:
             text=entry.text,
             area=Area(entry.area) if entry.area else None,
             group_names=tuple(group.name for group in entry.groups),
+            group_ids=tuple(group.id for group in entry.groups),
             root_cause=entry.root_cause,
             root_cause_by=entry.root_cause_by,
             message_ts=entry.message_ts,
@@ -148,9 +164,16 @@ def log_entry(deps: Deps, new: NewEntry) -> Logged:
 
 
 def get_card(deps: Deps, *, team_id: str, entry_id: int) -> EntryCard | None:
+    """The entry as its message shows it, with the action items it led to."""
     with deps.session_factory() as session:
         entry = entries_repo.get_entry(session, team_id=team_id, entry_id=entry_id)
-        return EntryCard.of(entry) if entry else None
+        if entry is None:
+            return None
+        linked = tuple(
+            LinkedAction(item.id, item.title, item.owner_id, item.due_date, item.status)
+            for item in actions_repo.from_entry(session, team_id=team_id, entry_id=entry.id)
+        )
+        return replace(EntryCard.of(entry), actions=linked)
 
 
 def record_post(

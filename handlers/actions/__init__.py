@@ -8,7 +8,7 @@ from bot.deps import Deps, bind
 from bot.errors import in_background
 from handlers import ids
 from handlers.acks import ack_only
-from handlers.actions import entry, groups, root_cause
+from handlers.actions import action_items, entry, groups, root_cause
 
 
 def register(app: App, deps: Deps) -> None:
@@ -28,4 +28,22 @@ def register(app: App, deps: Deps) -> None:
     app.action(ids.GROUP_MENU)(
         ack=bind(groups.group_menu_chosen, deps),
         lazy=[bind(in_background(groups.after_group_menu), deps)],
+    )
+    for button in ids.ACTION_STATUS_BUTTONS:
+        app.action(button)(
+            ack=bind(action_items.status_clicked, deps),
+            lazy=[bind(in_background(action_items.after_status_clicked), deps)],
+        )
+    for button in ids.ACTION_FORM_BUTTONS:
+        app.action(button)(
+            ack=bind(ack_only, deps),
+            lazy=[bind(in_background(action_items.open_item_form), deps)],
+        )
+    app.action(ids.CREATE_ACTION_FROM_SORRY)(
+        ack=bind(ack_only, deps),
+        lazy=[bind(in_background(action_items.open_action_from_sorry), deps)],
+    )
+    app.action(ids.OPEN_ACTION_MODAL)(
+        ack=bind(ack_only, deps),
+        lazy=[bind(in_background(action_items.open_action_form), deps)],
     )

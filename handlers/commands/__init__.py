@@ -7,7 +7,7 @@ from slack_bolt import App
 from bot.deps import Deps, bind
 from bot.errors import in_background
 from handlers import ids
-from handlers.commands import entries, mindset
+from handlers.commands import action, entries, mindset
 
 
 def register(app: App, deps: Deps) -> None:
@@ -20,3 +20,7 @@ def register(app: App, deps: Deps) -> None:
         lazy=[bind(in_background(entries.after_entry_command), deps)],
     )
     app.command(ids.MINDSET)(bind(mindset.mindset_command, deps))
+    app.command(ids.ACTION)(
+        ack=bind(action.action_command, deps),
+        lazy=[bind(in_background(action.after_action_command), deps)],
+    )

@@ -82,30 +82,64 @@ def _button(text: str, action_id: str, card: ActionCard, style: str | None = Non
 
 
 def action_buttons(card: ActionCard, *, full: bool = True) -> dict[str, Any]:
-    """Done, on track, at risk; with `full`, also add a note, move the date and drop."""
-    elements = [
-        _button("Done", ids.ACTION_DONE, card, "primary"),
-        _button("On track", ids.ACTION_ON_TRACK, card),
-        _button("At risk", ids.ACTION_AT_RISK, card),
-    ]
-    if full:
-        elements += [
-            _button("Add a note", ids.ACTION_NOTE, card),
-            _button("Move the date", ids.ACTION_MOVE, card),
-            _button("Drop", ids.ACTION_DROP, card, "danger"),
+    """Done, on track, at risk; with `full`, also add a note, move the date, hand over and drop.
+
+    A closed item has one button: reopen it (a "done" clicked by mistake is one click away from undone).
+    """
+    if not card.is_open:
+        elements = [_button("Reopen", ids.ACTION_REOPEN, card)]
+    else:
+        elements = [
+            _button("Done", ids.ACTION_DONE, card, "primary"),
+            _button("On track", ids.ACTION_ON_TRACK, card),
+            _button("At risk", ids.ACTION_AT_RISK, card),
         ]
-    return {"type": "actions", "block_id": f"action_{card.id}", "elements": elements}
+        if full:
+            elements += [
+                _button("Add a note", ids.ACTION_NOTE, card),
+                _button("Move the date", ids.ACTION_MOVE, card),
+                _button("Hand over", ids.ACTION_HAND_OVER, card),
+                _button("Drop", ids.ACTION_DROP, card, "danger"),
+            ]
+    return {"type": "actions", "block_id": f"{item_block_prefix(card.id)}buttons", "elements": elements}
+
+
+def item_block_prefix(action_id: int) -> str:
+    """Every block showing one item carries this prefix, so the item can be refreshed in place."""
+    return f"action_{action_id}_"
 
 
 def action_blocks(card: ActionCard, today: date, *, buttons: bool = True) -> Blocks:
-    blocks: Blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": action_summary(card, today)}}]
-    if buttons and card.is_open:
+    blocks: Blocks = [
+        {
+            "type": "section",
+            "block_id": f"{item_block_prefix(card.id)}card",
+            "text": {"type": "mrkdwn", "text": action_summary(card, today)},
+        }
+    ]
+    if buttons:
         blocks.append(action_buttons(card))
     return blocks
 
 
+def refresh_item(blocks: Sequence[dict[str, Any]], card: ActionCard, today: date) -> Blocks:
+    """The message's blocks with this item's blocks replaced by its current state (others untouched)."""
+    prefix = item_block_prefix(card.id)
+    fresh = action_blocks(card, today)
+    refreshed: Blocks = []
+    placed = False
+    for block in blocks:
+        if str(block.get("block_id", "")).startswith(prefix):
+            if not placed:
+                refreshed += fresh
+                placed = True
+            continue
+        refreshed.append(block)
+    return refreshed if placed else [*blocks, *fresh]
+
+
 def action_list_blocks(
-    cards: Sequence[ActionCard], today: date, *, heading: str, empty: str, limit_note: str = "`/action list`"
+    cards: Sequence[ActionCard], today: date, *, heading: str, empty: str, limit_note: str | None = "`/action list`"
 ) -> Blocks:
     """A heading and as many items (each with its buttons) as fit in one message."""
     blocks: Blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": heading}}]
@@ -123,11 +157,24 @@ def action_list_blocks(
         shown += 1
     if shown < len(cards):
         more = len(cards) - shown
-        blocks.append(
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": f"…and {more} more: see {limit_note}."}]}
-        )
+        where = f": see {limit_note}." if limit_note else ", due later; they show here as these close."
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"…and {more} more{where}"}]})
     return blocks
 
 
 def action_text(card: ActionCard, today: date) -> str:
     return clip(f"{card.title} ({STATUS_LABEL[card.status]}, {due_phrase(card, today)})", 3000)
+
+
+def person_list_blocks(cards: Sequence[ActionCard], today: date) -> Blocks:
+    """What `/action list` answers: the person's open items, owned or involved, soonest due first."""
+    count = len(cards)
+    heading = f"*Your open action items ({count})*" if count else "*Your open action items*"
+    empty = "Nothing open. Commit to the next step for a customer with `/action`."
+    return action_list_blocks(cards, today, heading=heading, empty=empty, limit_note=None)
+
+
+def person_list_text(cards: Sequence[ActionCard], today: date) -> str:
+    if not cards:
+        return "You have no open action items."
+    return clip("Your open action items:\n" + "\n".join(action_text(card, today) for card in cards), 3000)

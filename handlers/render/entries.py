@@ -6,8 +6,9 @@ from typing import Any
 
 from bot.services.entries import EntryCard
 from handlers import ids
+from handlers.render.actions import STATUS_LABEL
 from handlers.render.text import SECTION_TEXT_MAX, clip, escape_mrkdwn
-from storage.models import EntryKind
+from storage.models import ActionStatus, EntryKind
 
 KIND_LABEL = {EntryKind.PROUD: "Proud", EntryKind.SORRY: "Sorry"}
 KIND_EMOJI = {EntryKind.PROUD: ":tada:", EntryKind.SORRY: ":pray:"}
@@ -55,22 +56,44 @@ def entry_blocks(card: EntryCard) -> Blocks:
                         "elements": [_mrkdwn(f"Root cause added by <@{card.root_cause_by}>")],
                     }
                 )
-        else:
-            blocks.append(
-                {
-                    "type": "actions",
-                    "block_id": f"sorry_{card.id}",
-                    "elements": [
-                        {
-                            "type": "button",
-                            "action_id": ids.ADD_ROOT_CAUSE,
-                            "text": {"type": "plain_text", "text": "Add root cause"},
-                            "value": str(card.id),
-                        }
-                    ],
-                }
-            )
+        if card.actions:
+            blocks.append({"type": "section", "text": _mrkdwn(linked_actions_text(card))})
+        blocks.append({"type": "actions", "block_id": f"sorry_{card.id}", "elements": sorry_buttons(card)})
     return blocks
+
+
+def sorry_buttons(card: EntryCard) -> list[dict[str, Any]]:
+    """Add the root cause (until there is one) and turn the miss into an action item."""
+    buttons = []
+    if not card.root_cause:
+        buttons.append(_entry_button("Add root cause", ids.ADD_ROOT_CAUSE, card))
+    buttons.append(_entry_button("Create action item", ids.CREATE_ACTION_FROM_SORRY, card))
+    return buttons
+
+
+def _entry_button(text: str, action_id: str, card: EntryCard) -> dict[str, Any]:
+    return {
+        "type": "button",
+        "action_id": action_id,
+        "text": {"type": "plain_text", "text": text},
+        "value": str(card.id),
+    }
+
+
+LINKED_SHOWN_MAX = 10
+
+
+def linked_actions_text(card: EntryCard) -> str:
+    """The action items a sorry led to: title, owner, date, status."""
+    lines = []
+    for action in card.actions[:LINKED_SHOWN_MAX]:
+        status = STATUS_LABEL[ActionStatus(action.status)]
+        title = escape_mrkdwn(clip(action.title, 150))
+        lines.append(f"• {title}: <@{action.owner_id}>, due {action.due_date:%-d %b %Y} ({status.lower()})")
+    more = len(card.actions) - LINKED_SHOWN_MAX
+    if more > 0:
+        lines.append(f"…and {more} more")
+    return clip("*Action items*\n" + "\n".join(lines), SECTION_TEXT_MAX)
 
 
 def entry_fallback(card: EntryCard) -> str:

@@ -11,6 +11,9 @@ COMMAND_EXAMPLES: tuple[tuple[str, str], ...] = (
     ("/proud", "opens a form with customer groups, an area and the channel to share in"),
     ("/sorry <what went wrong>", "/sorry Three customers waited 2 days for refunds"),
     ("/sorry", "opens the same form for a miss; the post gets an *Add root cause* button"),
+    ("/action", "opens a form to commit to an action item: owner, people involved, due date, desired outcome"),
+    ("/action <title>", "/action Call the three clinics about refunds (opens the form with the title filled in)"),
+    ("/action list", "your open action items, with buttons to update each"),
     ("/mindset groups", "lists the workspace's customer groups to add, rename or archive them"),
     ("/mindset index", "your Success Index (commitments kept of due): this quarter so far and the 3 before"),
     ("/mindset pause until <YYYY-MM-DD>", "/mindset pause until 2026-12-31 holds your nudges through that day"),
@@ -64,3 +67,14 @@ def help_text(*, unknown: str | None = None) -> str:
     lines = "\n".join(f"{escape_mrkdwn(command)}: {escape_mrkdwn(example)}" for command, example in COMMAND_EXAMPLES)
     prefix = f"I don't know /mindset {escape_mrkdwn(unknown[:50])}. " if unknown else ""
     return f"{prefix}Customer Mindset commands:\n{lines}"
+
+
+ACTION_HELP = (
+    "*Action items* turn a customer miss or an idea into a commitment with an owner, a date and a voice.\n"
+    "• `/action`: opens the form (title, desired outcome, owner, people involved, due date, customer groups, "
+    "area)\n"
+    "• `/action Call the three clinics about refunds`: the same form with the title filled in\n"
+    "• `/action list`: your open items, owned or involved, with buttons to update each\n"
+    "Short term means due within 6 months, long term up to 3 years ahead. The owner gets a reminder 7 days and "
+    "1 day before the due date, an overdue nudge the day after and then weekly, and a check-in every Monday."
+)

@@ -31,7 +31,10 @@ def home_view(recent: Sequence[EntryCard]) -> dict[str, Any]:
             "type": "section",
             "text": {
                 "type": "mrkdwn",
-                "text": "Share how customers were served: a *proud* when it went well, a *sorry* when it did not.",
+                "text": (
+                    "Share how customers were served: a *proud* when it went well, a *sorry* when it did not. "
+                    "Turn what you learn into an *action item* with an owner and a date."
+                ),
             },
         },
         {
@@ -39,6 +42,12 @@ def home_view(recent: Sequence[EntryCard]) -> dict[str, Any]:
             "elements": [
                 _button("Log a proud", EntryKind.PROUD, "primary"),
                 _button("Log a sorry", EntryKind.SORRY),
+                {
+                    "type": "button",
+                    "action_id": ids.OPEN_ACTION_MODAL,
+                    "text": {"type": "plain_text", "text": "Create an action item"},
+                    "value": "action",
+                },
             ],
         },
         {"type": "divider"},

@@ -20,12 +20,12 @@ class GroupOption:
     name: str
 
 
-def _plain(text: str) -> dict[str, Any]:
+def plain(text: str) -> dict[str, Any]:
     return {"type": "plain_text", "text": text, "emoji": True}
 
 
-def _option(text: str, value: str) -> dict[str, Any]:
-    return {"text": _plain(clip(text, OPTION_TEXT_MAX)), "value": value}
+def option(text: str, value: str) -> dict[str, Any]:
+    return {"text": plain(clip(text, OPTION_TEXT_MAX)), "value": value}
 
 
 def entry_modal(
@@ -42,7 +42,7 @@ def entry_modal(
         {
             "type": "input",
             "block_id": ids.ENTRY_TEXT_BLOCK,
-            "label": _plain("What went well for a customer?" if proud else "What went wrong for a customer?"),
+            "label": plain("What went well for a customer?" if proud else "What went wrong for a customer?"),
             "element": {
                 "type": "plain_text_input",
                 "action_id": ids.ENTRY_TEXT_INPUT,
@@ -58,12 +58,12 @@ def entry_modal(
                 "type": "input",
                 "block_id": ids.ENTRY_GROUPS_BLOCK,
                 "optional": True,
-                "label": _plain("Customer groups"),
+                "label": plain("Customer groups"),
                 "element": {
                     "type": "multi_static_select",
                     "action_id": ids.ENTRY_GROUPS_INPUT,
-                    "placeholder": _plain("Which customers does it concern?"),
-                    "options": [_option(group.name, str(group.id)) for group in groups[:100]],
+                    "placeholder": plain("Which customers does it concern?"),
+                    "options": [option(group.name, str(group.id)) for group in groups[:100]],
                 },
             }
         )
@@ -84,19 +84,19 @@ def entry_modal(
             "type": "input",
             "block_id": ids.ENTRY_AREA_BLOCK,
             "optional": True,
-            "label": _plain("Area"),
+            "label": plain("Area"),
             "element": {
                 "type": "static_select",
                 "action_id": ids.ENTRY_AREA_INPUT,
-                "placeholder": _plain("Where does it belong?"),
-                "options": [_option(label, area.value) for area, label in AREA_LABELS.items()],
+                "placeholder": plain("Where does it belong?"),
+                "options": [option(label, area.value) for area, label in AREA_LABELS.items()],
             },
         }
     )
     channel_element: dict[str, Any] = {
         "type": "conversations_select",
         "action_id": ids.ENTRY_CHANNEL_INPUT,
-        "placeholder": _plain("Channel to share in"),
+        "placeholder": plain("Channel to share in"),
         "filter": {"include": ["public", "private"], "exclude_bot_users": True},
     }
     if initial_channel:
@@ -107,16 +107,16 @@ def entry_modal(
         {
             "type": "input",
             "block_id": ids.ENTRY_CHANNEL_BLOCK,
-            "label": _plain("Share in"),
+            "label": plain("Share in"),
             "element": channel_element,
         }
     )
     return {
         "type": "modal",
         "callback_id": ids.ENTRY_MODAL,
-        "title": _plain("Log a proud" if proud else "Log a sorry"),
-        "submit": _plain("Log it"),
-        "close": _plain("Cancel"),
+        "title": plain("Log a proud" if proud else "Log a sorry"),
+        "submit": plain("Log it"),
+        "close": plain("Cancel"),
         "private_metadata": json.dumps({"kind": kind.value, **metadata}, separators=(",", ":")),
         "blocks": blocks,
     }
@@ -126,17 +126,17 @@ def root_cause_modal(*, entry_id: int, entry_text: str, metadata: dict[str, Any]
     return {
         "type": "modal",
         "callback_id": ids.ROOT_CAUSE_MODAL,
-        "title": _plain("Root cause"),
-        "submit": _plain("Save"),
-        "close": _plain("Cancel"),
+        "title": plain("Root cause"),
+        "submit": plain("Save"),
+        "close": plain("Cancel"),
         "private_metadata": json.dumps({"entry_id": entry_id, **metadata}, separators=(",", ":")),
         "blocks": [
-            {"type": "context", "elements": [_plain(clip(entry_text, 2000))]},
+            {"type": "context", "elements": [plain(clip(entry_text, 2000))]},
             {
                 "type": "input",
                 "block_id": ids.ROOT_CAUSE_BLOCK,
-                "label": _plain("Why did this happen?"),
-                "hint": _plain("Look past the patch: what made it possible, and what would stop it recurring?"),
+                "label": plain("Why did this happen?"),
+                "hint": plain("Look past the patch: what made it possible, and what would stop it recurring?"),
                 "element": {
                     "type": "plain_text_input",
                     "action_id": ids.ROOT_CAUSE_INPUT,
@@ -153,22 +153,22 @@ def group_name_modal(*, callback_id: str, title: str, metadata: dict[str, Any], 
         "type": "plain_text_input",
         "action_id": ids.GROUP_NAME_INPUT,
         "max_length": OPTION_TEXT_MAX,
-        "placeholder": _plain("e.g. Small clinics"),
+        "placeholder": plain("e.g. Small clinics"),
     }
     if initial:
         element["initial_value"] = initial
     return {
         "type": "modal",
         "callback_id": callback_id,
-        "title": _plain(title),
-        "submit": _plain("Save"),
-        "close": _plain("Cancel"),
+        "title": plain(title),
+        "submit": plain("Save"),
+        "close": plain("Cancel"),
         "private_metadata": json.dumps(metadata, separators=(",", ":")),
         "blocks": [
             {
                 "type": "input",
                 "block_id": ids.GROUP_NAME_BLOCK,
-                "label": _plain("Customer group name"),
+                "label": plain("Customer group name"),
                 "element": element,
             }
         ],
@@ -179,7 +179,7 @@ def notice_view(*, title: str, text: str) -> View:
     """A modal that only tells something (used to answer a submit that could not be saved)."""
     return {
         "type": "modal",
-        "title": _plain(clip(title, 24)),
-        "close": _plain("Close"),
+        "title": plain(clip(title, 24)),
+        "close": plain("Close"),
         "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": clip(text, 3000)}}],
     }

@@ -114,10 +114,23 @@ def quarter_review(quarter: str, lines: Sequence[IndexLine], open_cards: Sequenc
     return Message(text=f"Your Success Index for {quarter}", blocks=[_section(heading)])
 
 
-def assigned(card: ActionCard, today: date, *, by: str, reassigned: bool) -> Message:
-    role = "owner" if card.owner_id else "involved"
-    verb = "handed you" if reassigned else "added you to"
-    intro = f":handshake: <@{by}> {verb} a commitment (due {day_label(card.due_date)})."
+def assigned(card: ActionCard, today: date, *, by: str, reassigned: bool, recipient: str) -> Message:
+    """Told to the owner and the people involved when someone else creates an item or hands it over."""
+    due = day_label(card.due_date)
+    if recipient == card.owner_id:
+        role = "owner"
+        intro = (
+            f":handshake: <@{by}> handed you a commitment, due {due}: you are its owner now."
+            if reassigned
+            else f":handshake: <@{by}> made you the owner of a commitment, due {due}."
+        )
+    else:
+        role = "involved"
+        intro = (
+            f":handshake: <@{by}> handed a commitment you are involved in to <@{card.owner_id}> (due {due})."
+            if reassigned
+            else f":handshake: <@{by}> involved you in a commitment owned by <@{card.owner_id}>, due {due}."
+        )
     return Message(
         text=f"New commitment ({role}): {action_text(card, today)}",
         blocks=[_section(intro), *action_blocks(card, today)],

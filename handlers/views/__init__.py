@@ -7,7 +7,7 @@ from slack_bolt import App
 from bot.deps import Deps, bind
 from bot.errors import in_background
 from handlers import ids
-from handlers.views import entry, groups, root_cause
+from handlers.views import action, action_updates, entry, groups, root_cause
 
 
 def register(app: App, deps: Deps) -> None:
@@ -27,3 +27,17 @@ def register(app: App, deps: Deps) -> None:
         ack=bind(groups.group_rename_submitted, deps),
         lazy=[bind(in_background(groups.after_group_change), deps)],
     )
+    app.view(ids.ACTION_MODAL)(
+        ack=bind(action.action_submitted, deps),
+        lazy=[bind(in_background(action.after_action_submitted), deps)],
+    )
+    for callback_id, submitted in (
+        (ids.ACTION_NOTE_MODAL, action_updates.note_submitted),
+        (ids.ACTION_MOVE_MODAL, action_updates.move_submitted),
+        (ids.ACTION_HAND_OVER_MODAL, action_updates.hand_over_submitted),
+        (ids.ACTION_DROP_MODAL, action_updates.drop_submitted),
+    ):
+        app.view(callback_id)(
+            ack=bind(submitted, deps),
+            lazy=[bind(in_background(action_updates.after_item_form), deps)],
+        )

@@ -48,6 +48,4 @@ def after_root_cause_submitted(body: dict[str, Any], context: BoltContext, clien
     entry_id = context.get(ENTRY_ID)
     if entry_id is None:
         return
-    card = entry_service.get_card(deps, team_id=body["team"]["id"], entry_id=entry_id)
-    if card is not None:
-        delivery.update_entry_message(deps, client, card)
+    delivery.refresh_entry_message(deps, client, team_id=body["team"]["id"], entry_id=entry_id)

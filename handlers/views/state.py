@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 
@@ -29,6 +30,25 @@ def selected_value(view: dict[str, Any], block_id: str, action_id: str) -> str |
 def selected_conversation(view: dict[str, Any], block_id: str, action_id: str) -> str | None:
     value = _value(view, block_id, action_id).get("selected_conversation")
     return str(value) if value else None
+
+
+def selected_user(view: dict[str, Any], block_id: str, action_id: str) -> str | None:
+    value = _value(view, block_id, action_id).get("selected_user")
+    return str(value) if value else None
+
+
+def selected_users(view: dict[str, Any], block_id: str, action_id: str) -> list[str]:
+    users = _value(view, block_id, action_id).get("selected_users") or []
+    return [str(user) for user in users if user]
+
+
+def selected_date(view: dict[str, Any], block_id: str, action_id: str) -> date | None:
+    """The datepicker's day; None when none was picked (or Slack sent something unreadable)."""
+    value = _value(view, block_id, action_id).get("selected_date")
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
 
 
 def metadata(view: dict[str, Any]) -> dict[str, Any]:

@@ -68,6 +68,15 @@ def get_action(session: Session, *, team_id: str, action_id: int) -> ActionItem 
     return session.scalars(select(ActionItem).where(ActionItem.team_id == team_id, ActionItem.id == action_id)).first()
 
 
+def from_entry(session: Session, *, team_id: str, entry_id: int) -> Sequence[ActionItem]:
+    """The action items created from this entry (a sorry), oldest first."""
+    return session.scalars(
+        select(ActionItem)
+        .where(ActionItem.team_id == team_id, ActionItem.source_entry_id == entry_id)
+        .order_by(ActionItem.created_at, ActionItem.id)
+    ).all()
+
+
 def add_event(
     session: Session,
     *,

@@ -1,0 +1,55 @@
+"""`/action`: commit to an action item (a form), list your items, or read how it works."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
+
+from bot.deps import Deps
+from bot.services import actions as action_service
+from bot.services import groups as group_service
+from bot.services import people as people_service
+from handlers.render.action_forms import action_modal
+from handlers.render.actions import person_list_blocks, person_list_text
+from handlers.render.help import ACTION_HELP
+
+# context key the ack function leaves for its lazy follow-up: the title to fill in
+FORM_TITLE = "mindset_action_title"
+
+
+def action_command(ack: Ack, command: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+    text = " ".join((command.get("text") or "").split())
+    word = text.lower()
+    if word == "list":
+        team_id, user_id = command["team_id"], command["user_id"]
+        cards = action_service.list_for_person(deps, team_id=team_id, user_id=user_id)
+        today = people_service.today_of(deps, team_id=team_id, user_id=user_id)
+        ack(text=person_list_text(cards, today), blocks=person_list_blocks(cards, today), response_type="ephemeral")
+        return
+    if word == "help":
+        ack(text=ACTION_HELP, response_type="ephemeral")
+        return
+    context[FORM_TITLE] = text
+    ack()
+
+
+def after_action_command(command: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps) -> None:
+    """Open the form, the title filled in with what followed `/action`."""
+    if FORM_TITLE not in context:
+        return
+    groups = group_service.list_options(deps, team_id=command["team_id"])
+    title = context[FORM_TITLE]
+    # a title too long for the field is kept whole as the desired outcome, so nothing typed is lost
+    outcome = title if len(title) > action_service.TITLE_MAX else ""
+    client.views_open(
+        trigger_id=command["trigger_id"],
+        view=action_modal(
+            groups=groups,
+            creator=command["user_id"],
+            metadata={"source": "manual"},
+            initial_title=title,
+            initial_outcome=outcome,
+        ),
+    )

@@ -1,0 +1,237 @@
+"""The forms of action items: create one, add a note, move the date, hand it over, drop it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from bot.services.actions import TEXT_MAX, TITLE_MAX, ActionCard
+from handlers import ids
+from handlers.render.actions import action_summary
+from handlers.render.modals import GroupOption, View, option, plain
+from handlers.render.text import clip, escape_mrkdwn
+from storage.models import AREA_LABELS, Area
+
+HORIZON_HINT = (
+    "Short term: done within 6 months. Long term: up to 3 years ahead. "
+    "Reminders come 7 days and 1 day before, in the owner's working hours."
+)
+
+
+def _metadata(metadata: dict[str, Any]) -> str:
+    return json.dumps({key: value for key, value in metadata.items() if value is not None}, separators=(",", ":"))
+
+
+def _input(block_id: str, label: str, element: dict[str, Any], *, optional: bool = False, hint: str = "") -> dict:
+    block: dict[str, Any] = {"type": "input", "block_id": block_id, "label": plain(label), "element": element}
+    if optional:
+        block["optional"] = True
+    if hint:
+        block["hint"] = plain(hint)
+    return block
+
+
+def _text_element(action_id: str, *, max_length: int, multiline: bool = False, initial: str = "") -> dict:
+    element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": action_id,
+        "max_length": max_length,
+        "multiline": multiline,
+    }
+    if initial:
+        element["initial_value"] = clip(initial, max_length)
+    return element
+
+
+def action_modal(
+    *,
+    groups: Sequence[GroupOption],
+    creator: str,
+    metadata: dict[str, Any],
+    initial_title: str = "",
+    initial_outcome: str = "",
+    initial_group_ids: Sequence[int] = (),
+    initial_area: Area | None = None,
+    sorry_text: str | None = None,
+) -> View:
+    """The form behind `/action`, a sorry's *Create action item* button and the Home tab."""
+    blocks: list[dict[str, Any]] = []
+    if sorry_text:
+        quoted = escape_mrkdwn(clip(" ".join(sorry_text.split()), 400))
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"For the sorry: _{quoted}_"}]})
+    blocks += [
+        _input(
+            ids.ACTION_TITLE_BLOCK,
+            "What will be done?",
+            _text_element(ids.ACTION_TITLE_INPUT, max_length=TITLE_MAX, initial=initial_title),
+        ),
+        _input(
+            ids.ACTION_OUTCOME_BLOCK,
+            "Desired outcome for the customer",
+            _text_element(ids.ACTION_OUTCOME_INPUT, max_length=TEXT_MAX, multiline=True, initial=initial_outcome),
+            optional=True,
+            hint="How will we know it worked, as the customer would see it?",
+        ),
+        _input(
+            ids.ACTION_OWNER_BLOCK,
+            "Owner",
+            {"type": "users_select", "action_id": ids.ACTION_OWNER_INPUT, "initial_user": creator},
+        ),
+        _input(
+            ids.ACTION_PEOPLE_BLOCK,
+            "People involved",
+            {"type": "multi_users_select", "action_id": ids.ACTION_PEOPLE_INPUT, "max_selected_items": 20},
+            optional=True,
+        ),
+        _input(
+            ids.ACTION_DUE_BLOCK,
+            "Done by",
+            {"type": "datepicker", "action_id": ids.ACTION_DUE_INPUT, "placeholder": plain("Pick a date")},
+            hint=HORIZON_HINT,
+        ),
+    ]
+    if groups:
+        by_id = {group.id: group for group in groups}
+        element: dict[str, Any] = {
+            "type": "multi_static_select",
+            "action_id": ids.ACTION_GROUPS_INPUT,
+            "placeholder": plain("Which customers does it serve?"),
+            "options": [option(group.name, str(group.id)) for group in groups[:100]],
+        }
+        initial = [option(by_id[i].name, str(i)) for i in initial_group_ids if i in by_id]
+        if initial:
+            element["initial_options"] = initial
+        blocks.append(_input(ids.ACTION_GROUPS_BLOCK, "Customer groups", element, optional=True))
+    area_element: dict[str, Any] = {
+        "type": "static_select",
+        "action_id": ids.ACTION_AREA_INPUT,
+        "placeholder": plain("Where does it belong?"),
+        "options": [option(label, area.value) for area, label in AREA_LABELS.items()],
+    }
+    if initial_area is not None:
+        area_element["initial_option"] = option(AREA_LABELS[initial_area], initial_area.value)
+    blocks.append(_input(ids.ACTION_AREA_BLOCK, "Area", area_element, optional=True))
+    return {
+        "type": "modal",
+        "callback_id": ids.ACTION_MODAL,
+        "title": plain("New action item"),
+        "submit": plain("Commit"),
+        "close": plain("Cancel"),
+        "private_metadata": _metadata(metadata),
+        "blocks": blocks,
+    }
+
+
+def action_saved_view(card: ActionCard, today: date, *, creator: str) -> View:
+    """What the form turns into once the item is saved."""
+    who = "You will" if card.owner_id == creator else f"<@{card.owner_id}> is told now and will"
+    text = (
+        f":white_check_mark: Committed. {who} get a reminder 7 days and 1 day before it is due. "
+        "`/action list` shows your items."
+    )
+    return {
+        "type": "modal",
+        "title": plain("Action item saved"),
+        "close": plain("Close"),
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": action_summary(card, today)}},
+        ],
+    }
+
+
+def _item_form(
+    *, callback_id: str, title: str, submit: str, card: ActionCard, today: date, metadata: dict[str, Any], inputs: list
+) -> View:
+    return {
+        "type": "modal",
+        "callback_id": callback_id,
+        "title": plain(title),
+        "submit": plain(submit),
+        "close": plain("Cancel"),
+        "private_metadata": _metadata({"action_id": card.id, **metadata}),
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": action_summary(card, today)}},
+            *inputs,
+        ],
+    }
+
+
+def note_modal(card: ActionCard, today: date, *, metadata: dict[str, Any]) -> View:
+    note = _input(
+        ids.ACTION_NOTE_BLOCK,
+        "Progress note",
+        _text_element(ids.ACTION_NOTE_INPUT, max_length=TEXT_MAX, multiline=True),
+        hint="What happened, what is next, what is in the way.",
+    )
+    return _item_form(
+        callback_id=ids.ACTION_NOTE_MODAL,
+        title="Add a note",
+        submit="Save",
+        card=card,
+        today=today,
+        metadata=metadata,
+        inputs=[note],
+    )
+
+
+def move_modal(card: ActionCard, today: date, *, metadata: dict[str, Any]) -> View:
+    due = _input(
+        ids.ACTION_DUE_BLOCK,
+        "New date",
+        {"type": "datepicker", "action_id": ids.ACTION_DUE_INPUT, "initial_date": card.due_date.isoformat()},
+        hint="The first promise stays on record, so the Success Index still compares against it.",
+    )
+    why = _input(
+        ids.ACTION_NOTE_BLOCK,
+        "Why does it move?",
+        _text_element(ids.ACTION_NOTE_INPUT, max_length=TEXT_MAX, multiline=True),
+        optional=True,
+    )
+    return _item_form(
+        callback_id=ids.ACTION_MOVE_MODAL,
+        title="Move the date",
+        submit="Move",
+        card=card,
+        today=today,
+        metadata=metadata,
+        inputs=[due, why],
+    )
+
+
+def hand_over_modal(card: ActionCard, today: date, *, metadata: dict[str, Any]) -> View:
+    owner = _input(
+        ids.ACTION_OWNER_BLOCK,
+        "New owner",
+        {"type": "users_select", "action_id": ids.ACTION_OWNER_INPUT, "placeholder": plain("Who takes it on?")},
+        hint="They are told at once, with buttons to update it.",
+    )
+    return _item_form(
+        callback_id=ids.ACTION_HAND_OVER_MODAL,
+        title="Hand it over",
+        submit="Hand over",
+        card=card,
+        today=today,
+        metadata=metadata,
+        inputs=[owner],
+    )
+
+
+def drop_modal(card: ActionCard, today: date, *, metadata: dict[str, Any]) -> View:
+    reason = _input(
+        ids.ACTION_REASON_BLOCK,
+        "Why is it dropped?",
+        _text_element(ids.ACTION_REASON_INPUT, max_length=TEXT_MAX, multiline=True),
+        hint="Knowing why a commitment was let go helps the next one.",
+    )
+    return _item_form(
+        callback_id=ids.ACTION_DROP_MODAL,
+        title="Drop it",
+        submit="Drop",
+        card=card,
+        today=today,
+        metadata=metadata,
+        inputs=[reason],
+    )

@@ -1,0 +1,73 @@
+"""The action item form: validate, save once, show what was committed, update the sorry it came from."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
+
+from bot.deps import Deps
+from bot.services import actions as action_service
+from bot.services import people as people_service
+from handlers import delivery, ids
+from handlers.render.action_forms import action_saved_view
+from handlers.views import state
+from storage.models import ActionSource, Area
+
+# where each kind of problem is shown in the forms
+FIELD_BLOCKS = {
+    "title": ids.ACTION_TITLE_BLOCK,
+    "outcome": ids.ACTION_OUTCOME_BLOCK,
+    "owner": ids.ACTION_OWNER_BLOCK,
+    "due": ids.ACTION_DUE_BLOCK,
+    "note": ids.ACTION_NOTE_BLOCK,
+    "reason": ids.ACTION_REASON_BLOCK,
+}
+SORRY_ID = "mindset_sorry_id"
+
+
+def field_error(problem: action_service.ActionProblem, fallback: str) -> dict[str, str]:
+    return {FIELD_BLOCKS.get(problem.field, fallback): str(problem)}
+
+
+def action_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+    team_id, user_id = body["team"]["id"], body["user"]["id"]
+    meta = state.metadata(view)
+    from_sorry = meta.get("source") == ActionSource.SORRY.value
+    area_value = state.selected_value(view, ids.ACTION_AREA_BLOCK, ids.ACTION_AREA_INPUT)
+    today = people_service.today_of(deps, team_id=team_id, user_id=user_id)
+    new = action_service.NewAction(
+        team_id=team_id,
+        title=state.text_value(view, ids.ACTION_TITLE_BLOCK, ids.ACTION_TITLE_INPUT),
+        desired_outcome=state.text_value(view, ids.ACTION_OUTCOME_BLOCK, ids.ACTION_OUTCOME_INPUT),
+        owner_id=state.selected_user(view, ids.ACTION_OWNER_BLOCK, ids.ACTION_OWNER_INPUT) or user_id,
+        involved=state.selected_users(view, ids.ACTION_PEOPLE_BLOCK, ids.ACTION_PEOPLE_INPUT),
+        created_by=user_id,
+        due_date=state.selected_date(view, ids.ACTION_DUE_BLOCK, ids.ACTION_DUE_INPUT),
+        today=today,
+        idempotency_key=f"view:{view['id']}",
+        group_ids=[
+            int(value)
+            for value in state.selected_values(view, ids.ACTION_GROUPS_BLOCK, ids.ACTION_GROUPS_INPUT)
+            if value.isdigit()
+        ],
+        area=Area(area_value) if area_value in {a.value for a in Area} else None,
+        source=ActionSource.SORRY if from_sorry else ActionSource.MANUAL,
+        source_entry_id=state.int_or_none(meta.get("entry_id")) if from_sorry else None,
+    )
+    try:
+        card, _ = action_service.create_action(deps, new)
+    except action_service.ActionProblem as problem:
+        ack(response_action="errors", errors=field_error(problem, ids.ACTION_TITLE_BLOCK))
+        return
+    if card.source_entry_id is not None:
+        context[SORRY_ID] = card.source_entry_id
+    ack(response_action="update", view=action_saved_view(card, today, creator=user_id))
+
+
+def after_action_submitted(body: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps) -> None:
+    """A sorry's message lists the action items it led to."""
+    entry_id = context.get(SORRY_ID)
+    if entry_id is not None:
+        delivery.refresh_entry_message(deps, client, team_id=body["team"]["id"], entry_id=entry_id)
