@@ -1,0 +1,152 @@
+"""The Alembic migrations are the schema: they build exactly the models, and every one of them can be undone.
+
+Each test starts from a brand-new, empty database (a new SQLite file, a new PostgreSQL database).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, inspect
+
+from storage import migrate
+from storage.db import make_engine
+from storage.models import Base
+from tests.conftest import create_pg_database, drop_pg_database
+
+MODEL_TABLES = set(Base.metadata.tables)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An engine on a database nothing has touched yet."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}", pool_size=1)
+        yield engine
+        engine.dispose()
+        return
+    admin_url: str = request.getfixturevalue("postgres_admin_url")
+    url = create_pg_database(admin_url, prefix="mindset_migrations")
+    engine = make_engine(url, pool_size=1)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        drop_pg_database(admin_url, url)
+
+
+def differences(engine: Engine) -> list[Any]:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        found: list[Any] = compare_metadata(context, Base.metadata)
+        return found
+
+
+def tables(engine: Engine) -> set[str]:
+    return set(inspect(engine).get_table_names())
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def schema(engine: Engine) -> dict[str, Any]:
+    """What a revision leaves behind: each table's columns (name, type, nullability), indexes and keys."""
+    inspector = inspect(engine)
+    snapshot: dict[str, Any] = {}
+    for table in sorted(inspector.get_table_names()):
+        snapshot[table] = {
+            "columns": [(c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(table)],
+            "indexes": sorted(
+                (i["name"], tuple(i["column_names"]), bool(i["unique"])) for i in inspector.get_indexes(table)
+            ),
+            "unique": sorted((u["name"], tuple(u["column_names"])) for u in inspector.get_unique_constraints(table)),
+            "foreign_keys": sorted(
+                (tuple(fk["constrained_columns"]), fk["referred_table"], tuple(fk["referred_columns"]))
+                for fk in inspector.get_foreign_keys(table)
+            ),
+        }
+    return snapshot
+
+
+def revisions_in_order(engine: Engine) -> list[str]:
+    script = ScriptDirectory.from_config(migrate.alembic_config(engine))
+    assert len(script.get_heads()) == 1, f"the migrations have several heads: {script.get_heads()}"
+    return [revision.revision for revision in reversed(list(script.walk_revisions("base", "heads")))]
+
+
+def test_upgraded_empty_database_matches_the_models(empty_engine: Engine) -> None:
+    assert tables(empty_engine) == set()
+
+    migrate.upgrade(empty_engine)
+
+    found = differences(empty_engine)
+    assert found == [], "the migrations and storage/models.py disagree:\n" + "\n".join(map(repr, found))
+    assert tables(empty_engine) == MODEL_TABLES | {"alembic_version"}
+    assert current_revision(empty_engine) == revisions_in_order(empty_engine)[-1]
+
+
+def test_comparison_sees_a_schema_that_lacks_the_models(empty_engine: Engine) -> None:
+    """The check above can fail: a database one migration short differs from the models."""
+    first = revisions_in_order(empty_engine)[0]
+    migrate.upgrade(empty_engine, first)
+
+    missing_tables = {diff[1].name for diff in differences(empty_engine) if diff[0] == "add_table"}
+
+    assert missing_tables
+    assert missing_tables <= MODEL_TABLES
+    assert missing_tables.isdisjoint(tables(empty_engine))
+
+
+def test_upgrading_twice_changes_nothing(empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine)
+    before = schema(empty_engine)
+
+    migrate.upgrade(empty_engine)
+
+    assert schema(empty_engine) == before
+
+
+def test_downgrade_to_base_and_upgrade_again(empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine)
+    upgraded = schema(empty_engine)
+
+    migrate.downgrade(empty_engine, "base")
+
+    assert tables(empty_engine) <= {"alembic_version"}
+    assert current_revision(empty_engine) is None
+
+    migrate.upgrade(empty_engine)
+
+    assert schema(empty_engine) == upgraded
+    assert differences(empty_engine) == []
+
+
+def test_each_revision_upgrades_and_downgrades_one_step_at_a_time(empty_engine: Engine) -> None:
+    revisions = revisions_in_order(empty_engine)
+    assert len(revisions) >= 2
+    # up, one step at a time, remembering what each step left behind
+    after: dict[str | None, dict[str, Any]] = {None: schema(empty_engine)}
+    previous: str | None = None
+    for revision in revisions:
+        migrate.upgrade(empty_engine, revision)
+        assert current_revision(empty_engine) == revision
+        after[revision] = schema(empty_engine)
+        assert after[revision] != after[previous], f"revision {revision} changed nothing"
+        previous = revision
+
+    # down, one step at a time: each downgrade gives back exactly the schema of the revision before
+    for index in range(len(revisions) - 1, -1, -1):
+        previous = revisions[index - 1] if index else None
+        migrate.downgrade(empty_engine, previous or "base")
+        assert current_revision(empty_engine) == previous, f"downgrade of {revisions[index]}"
+        expected = {name: value for name, value in after[previous].items() if name != "alembic_version"}
+        found = {name: value for name, value in schema(empty_engine).items() if name != "alembic_version"}
+        assert found == expected, f"downgrading {revisions[index]} did not give back the schema of {previous}"
