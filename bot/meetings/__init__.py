@@ -1,0 +1,1 @@
+"""Registered meetings: when they happen and when their owner is prompted before them."""
