@@ -16,6 +16,22 @@ from handlers.registry import register_all
 log = logging.getLogger("mindset.app")
 
 
+class _WithoutTokenUnusedNotice(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment itself and, since we hand it a client (which
+    carries that very token, SLACK_API_URL and our retries), warns at every start that the token is
+    unused. It is not a problem, so it is not logged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+def _bolt_logger() -> logging.Logger:
+    logger = logging.getLogger("mindset.bolt")
+    if not any(isinstance(existing, _WithoutTokenUnusedNotice) for existing in logger.filters):
+        logger.addFilter(_WithoutTokenUnusedNotice())
+    return logger
+
+
 def build_app(deps: Deps, *, client: WebClient | None = None, background_workers: int = 8) -> App:
     """A ready Bolt app. Nothing here touches the network or the environment.
 
@@ -30,7 +46,7 @@ def build_app(deps: Deps, *, client: WebClient | None = None, background_workers
         process_before_response=True,
         token_verification_enabled=False,
         listener_executor=ThreadPoolExecutor(max_workers=background_workers, thread_name_prefix="slack-bg"),
-        logger=logging.getLogger("mindset.bolt"),
+        logger=_bolt_logger(),
     )
     app.error(handle_listener_error)
     register_all(app, deps)

@@ -6,13 +6,17 @@ import argparse
 import logging
 import signal
 import sys
+import threading
 from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
 from types import FrameType
+from typing import Protocol
 
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import build_app
@@ -21,7 +25,7 @@ from bot.engine.engine import NudgeEngine
 from bot.engine.scheduler import run_blocking, start_in_background
 from bot.export import rows, write_csv, write_json
 from bot.logs import configure_logging
-from bot.server import make_http_server
+from bot.server import HttpServer, make_http_server
 from bot.settings import DatabaseSettings, Settings, SettingsError, load_settings
 from bot.slack_client import make_web_client
 from storage import migrate
@@ -31,6 +35,10 @@ log = logging.getLogger("mindset.cli")
 
 EXIT_BAD_SETTINGS = 2
 EXIT_DATABASE = 3
+EXIT_PORT = 4
+
+REJECTED_TOKEN_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
+SOCKET_RETRY_MAX = 60.0
 
 
 class CliError(Exception):
@@ -86,6 +94,19 @@ def _open_database(url: str, *, pool_size: int = 10) -> Engine:
     return engine
 
 
+def _require_existing_sqlite_file(url: str) -> None:
+    """Reading from a SQLite file that is not there would create an empty one and export nothing."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return
+    if not Path(parsed.database).exists():
+        raise CliError(
+            f"DATABASE_URL: there is no database at {parsed.database}. Check the path (relative paths start "
+            "from the current folder); the bot creates the file on its first run.",
+            EXIT_DATABASE,
+        )
+
+
 def _check_token(settings: Settings) -> None:
     """Refuse to start with a token Slack rejects; start anyway when Slack cannot be reached."""
     try:
@@ -93,7 +114,7 @@ def _check_token(settings: Settings) -> None:
         log.info("Connected to Slack as %s in %s", result.get("user"), result.get("team"))
     except SlackApiError as error:
         code = error.response.get("error") if error.response is not None else None
-        if code in {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}:
+        if code in REJECTED_TOKEN_ERRORS:
             raise CliError(
                 f"SLACK_BOT_TOKEN is rejected by Slack ({code}): reinstall the app and copy its "
                 "Bot User OAuth Token (xoxb-...) into .env.",
@@ -114,9 +135,18 @@ def run(settings: Settings, *, with_scheduler: bool = True) -> None:
     deps = Deps(settings=settings, session_factory=make_session_factory(engine))
     _check_token(settings)
     app = build_app(deps)
-    scheduler = start_in_background(_nudge_engine(settings, deps)) if with_scheduler else None
+    stop = _stop_on_signals()
+    scheduler = None
     try:
-        _serve(settings, app, engine)
+        if settings.socket_mode:
+            front: Front = SocketModeFront(app, settings, stop)
+        else:
+            front = HttpFront(_bind(app, engine, settings), stop)
+        # the scheduler starts only once Slack can reach the bot: a bot that cannot serve sends nothing
+        front.open()
+        if with_scheduler:
+            scheduler = start_in_background(_nudge_engine(settings, deps))
+        front.serve()
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
@@ -136,24 +166,92 @@ def run_scheduler(settings: Settings) -> None:
         engine.dispose()
 
 
-def _serve(settings: Settings, app: App, engine: Engine) -> None:
-    if settings.socket_mode:
+def _stop_on_signals() -> threading.Event:
+    """An event set by SIGTERM and SIGINT: the fronts stop serving and `run` cleans up."""
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        log.info("Stopping on signal %s", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    return stop
+
+
+def _bind(app: App, engine: Engine, settings: Settings) -> HttpServer:
+    try:
+        return make_http_server(app, engine, host="0.0.0.0", port=settings.port, threads=settings.http_threads)
+    except OSError as error:
+        raise CliError(
+            f"PORT {settings.port} cannot be used ({error.strerror or error}): another program may be "
+            "listening on it. Stop it, or set PORT to a free port.",
+            EXIT_PORT,
+        ) from None
+
+
+class Front(Protocol):
+    def open(self) -> None: ...
+    def serve(self) -> None: ...
+
+
+class HttpFront:
+    """Slack's endpoint and the health check over HTTP, until a signal says stop."""
+
+    def __init__(self, server: HttpServer, stop: threading.Event) -> None:
+        self._server = server
+        self._stop = stop
+
+    def open(self) -> None:
+        log.info("Serving Slack on http://0.0.0.0:%s/slack/events (health: /healthz)", self._server.port)
+
+    def serve(self) -> None:
+        watcher = threading.Thread(target=self._stop_when_told, name="http-stop", daemon=True)
+        watcher.start()
+        self._server.serve()
+
+    def _stop_when_told(self) -> None:
+        self._stop.wait()
+        self._server.stop()
+
+
+class SocketModeFront:
+    """Socket Mode: connect (retrying while Slack cannot be reached), then serve until a signal."""
+
+    def __init__(self, app: App, settings: Settings, stop: threading.Event) -> None:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
         assert settings.slack_app_token is not None
-        log.info("Serving Slack over Socket Mode")
-        SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
-        return
-    server = make_http_server(app, engine, host="0.0.0.0", port=settings.port, threads=settings.http_threads)
+        self._handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
+        self._settings = settings
+        self._stop = stop
 
-    def stop(signum: int, _frame: FrameType | None) -> None:
-        log.info("Stopping on signal %s", signum)
-        server.stop()
+    def open(self) -> None:
+        wait = 1.0
+        while not self._stop.is_set():
+            try:
+                self._handler.connect()
+                log.info("Serving Slack over Socket Mode")
+                return
+            except SlackApiError as error:
+                code = error.response.get("error") if error.response is not None else None
+                if code in REJECTED_TOKEN_ERRORS:
+                    raise CliError(
+                        f"SLACK_APP_TOKEN is rejected by Slack ({code}): generate an app-level token with the "
+                        "connections:write scope (Basic Information > App-Level Tokens) and put it in .env.",
+                        EXIT_BAD_SETTINGS,
+                    ) from None
+                log.warning("Slack refused the Socket Mode connection (%s); trying again in %.0f s", code, wait)
+            except Exception as error:
+                log.warning("Could not reach Slack for Socket Mode (%s); trying again in %.0f s", error, wait)
+            self._stop.wait(wait)
+            wait = min(wait * 2, SOCKET_RETRY_MAX)
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    log.info("Serving Slack on http://0.0.0.0:%s/slack/events (health: /healthz)", server.port)
-    server.serve()
+    def serve(self) -> None:
+        try:
+            self._stop.wait()
+        finally:
+            self._handler.close()
 
 
 def db_upgrade(settings: DatabaseSettings) -> None:
@@ -163,6 +261,7 @@ def db_upgrade(settings: DatabaseSettings) -> None:
 
 
 def export(settings: DatabaseSettings, *, kind: str, fmt: str, since: date | None) -> None:
+    _require_existing_sqlite_file(settings.database_url)
     engine = _open_database(settings.database_url, pool_size=1)
     try:
         records = rows(make_session_factory(engine), kind=kind, since=since)

@@ -152,7 +152,7 @@ def describe_validation_error(error: ValidationError) -> list[str]:
             message = message.removeprefix("Value error, ")
             problem = f"is invalid ({message})"
         fix = HOW_TO_FIX.get(name, "see the settings table in README.md")
-        lines.append(f"{name} {problem}: {fix}.")
+        lines.append(f"{name} {problem}: {fix}" + ("" if fix.endswith(".") else "."))
     return lines
 
 

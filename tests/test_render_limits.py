@@ -188,15 +188,6 @@ def test_sorry_without_root_cause_offers_the_button() -> None:
     assert any(e["action_id"] == ids.ADD_ROOT_CAUSE and e["value"] == "123456789" for e in offered)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "handlers/views/root_cause.py:28-31 refuses a root cause longer than ROOT_CAUSE_MAX = 2,900 characters "
-        "once escaped, but tells the person with too_long_field_error (handlers/render/replies.py:17), which "
-        "says Slack can show 3,000 (SECTION_TEXT_MAX): a 2,949-character root cause is refused with "
-        "'Slack can show at most 3,000 characters here; this comes to 2,949'"
-    ),
-)
 def test_root_cause_refusal_names_the_limit_it_applies() -> None:
     """The form's error must name a limit the text is over, or the person cannot tell what to cut."""
     told: dict[str, Any] = {}

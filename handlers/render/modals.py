@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from handlers import ids
-from handlers.render.text import OPTION_TEXT_MAX, PLAIN_INPUT_MAX, clip
+from handlers.render.text import OPTION_TEXT_MAX, PLAIN_INPUT_MAX, ROOT_CAUSE_MAX, clip
 from storage.models import AREA_LABELS, EntryKind
 
 View = dict[str, Any]
@@ -141,7 +141,7 @@ def root_cause_modal(*, entry_id: int, entry_text: str, metadata: dict[str, Any]
                     "type": "plain_text_input",
                     "action_id": ids.ROOT_CAUSE_INPUT,
                     "multiline": True,
-                    "max_length": 2900,
+                    "max_length": ROOT_CAUSE_MAX,
                 },
             },
         ],

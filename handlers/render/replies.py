@@ -14,9 +14,9 @@ def too_long_reply(text: str, shown_length: int) -> str:
     )
 
 
-def too_long_field_error(shown_length: int) -> str:
+def too_long_field_error(shown_length: int, limit: int = SECTION_TEXT_MAX) -> str:
     return (
-        f"Slack can show at most {SECTION_TEXT_MAX:,} characters here; this comes to "
+        f"Slack can show at most {limit:,} characters here; this comes to "
         f"{shown_length:,} (each &, < and > counts as several). Please shorten it."
     )
 

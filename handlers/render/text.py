@@ -12,6 +12,8 @@ MODAL_TITLE_MAX = 24
 HEADER_TEXT_MAX = 150
 BUTTON_TEXT_MAX = 75
 PRIVATE_METADATA_MAX = 3000
+# a root cause is shown under a heading in one section, so it gets a little less than a section
+ROOT_CAUSE_MAX = 2900
 
 
 def escape_mrkdwn(text: str) -> str:

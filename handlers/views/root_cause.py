@@ -11,11 +11,10 @@ from bot.deps import Deps
 from bot.services import entries as entry_service
 from handlers import delivery, ids
 from handlers.render.replies import EMPTY_ROOT_CAUSE, too_long_field_error
-from handlers.render.text import entry_text_length
+from handlers.render.text import ROOT_CAUSE_MAX, entry_text_length
 from handlers.views import state
 
 ENTRY_ID = "mindset_entry_id"
-ROOT_CAUSE_MAX = 2900
 
 
 def root_cause_submitted(
@@ -28,7 +27,7 @@ def root_cause_submitted(
     if entry_text_length(why) > ROOT_CAUSE_MAX:
         ack(
             response_action="errors",
-            errors={ids.ROOT_CAUSE_BLOCK: too_long_field_error(entry_text_length(why))},
+            errors={ids.ROOT_CAUSE_BLOCK: too_long_field_error(entry_text_length(why), ROOT_CAUSE_MAX)},
         )
         return
     entry_id = state.int_or_none(state.metadata(view).get("entry_id"))
