@@ -33,7 +33,7 @@ CHANNEL_REFUSED = {
 Tell = Callable[..., Any]
 
 
-def _slack_error(error: SlackApiError) -> str:
+def slack_error(error: SlackApiError) -> str:
     data = error.response.data if error.response is not None else {}
     return str(data.get("error") if isinstance(data, dict) else "") or "unknown_error"
 
@@ -57,7 +57,7 @@ def post_entry(deps: Deps, client: WebClient, *, team_id: str, entry_id: int, te
             unfurl_media=False,
         )
     except SlackApiError as error:
-        code = _slack_error(error)
+        code = slack_error(error)
         if code not in CHANNEL_REFUSED:
             raise
         log.info("Entry %s of %s not posted in %s: %s", entry_id, team_id, card.channel_id, code)

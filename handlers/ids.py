@@ -10,7 +10,8 @@ PROUD = "/proud"
 SORRY = "/sorry"
 MINDSET = "/mindset"
 ACTION = "/action"
-COMMANDS = (PROUD, SORRY, MINDSET, ACTION)
+MEETING = "/meeting"
+COMMANDS = (PROUD, SORRY, MINDSET, ACTION, MEETING)
 
 # Message shortcuts (features.shortcuts, type "message")
 LOG_AS_PROUD = "log_as_proud"
@@ -101,3 +102,51 @@ ACTION_NOTE_BLOCK = "action_note_text"
 ACTION_NOTE_INPUT = "note"
 ACTION_REASON_BLOCK = "action_reason"
 ACTION_REASON_INPUT = "reason"
+
+# --- Meetings ------------------------------------------------------------------------------
+
+# Modals
+MEETING_MODAL = "meeting_modal"
+MEETING_ANSWER_MODAL = "meeting_answer_modal"
+QUESTION_ADD_MODAL = "question_add_modal"
+
+# Buttons
+MEETING_ANSWER = "meeting_answer"  # on a prompt (value: the prompt id)
+MEETING_ANSWER_TO_ACTION = "meeting_answer_to_action"  # on an answer (value: the answer id)
+MEETING_EDIT = "meeting_edit"  # in /meeting list (value: the meeting id)
+MEETING_PAUSE = "meeting_pause"
+MEETING_RESUME = "meeting_resume"
+MEETING_DELETE = "meeting_delete"
+MEETING_LIST_BUTTONS = (MEETING_PAUSE, MEETING_RESUME, MEETING_DELETE)
+QUESTION_ADD = "question_add"  # in /mindset questions
+QUESTION_RETIRE = "question_retire"  # (value: the question id)
+
+# Blocks and inputs of the meeting form
+MEETING_TITLE_BLOCK = "meeting_title"
+MEETING_TITLE_INPUT = "title"
+MEETING_CHANNEL_BLOCK = "meeting_channel"
+MEETING_CHANNEL_INPUT = "channel"
+MEETING_OWNER_BLOCK = "meeting_owner"
+MEETING_OWNER_INPUT = "owner"
+MEETING_REPEAT_BLOCK = "meeting_repeat"
+MEETING_REPEAT_INPUT = "repeat"
+MEETING_DATE_BLOCK = "meeting_date"
+MEETING_DATE_INPUT = "date"
+MEETING_WEEKDAYS_BLOCK = "meeting_weekdays"
+MEETING_WEEKDAYS_INPUT = "weekdays"
+MEETING_TIME_BLOCK = "meeting_time"
+MEETING_TIME_INPUT = "time"
+MEETING_TZ_BLOCK = "meeting_tz"
+MEETING_TZ_INPUT = "tz"
+MEETING_LEAD_BLOCK = "meeting_lead"
+MEETING_LEAD_INPUT = "lead"
+MEETING_TARGET_BLOCK = "meeting_target"
+MEETING_TARGET_INPUT = "target"
+
+# The answer form: one block per subject ("group:<id>", "outside", "team"), each with this input
+ANSWER_BLOCK_PREFIX = "answer:"
+ANSWER_INPUT = "answer"
+
+# The question form
+QUESTION_TEXT_BLOCK = "question_text"
+QUESTION_TEXT_INPUT = "text"

@@ -194,6 +194,10 @@ class ActionItem(Base):
     source_entry_id: Mapped[int | None] = mapped_column(
         ForeignKey("entries.id", ondelete="SET NULL"), default=None, index=True
     )
+    # the meeting answer this item was made from, if any
+    source_answer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("meeting_answers.id", ondelete="SET NULL"), default=None, index=True
+    )
     idempotency_key: Mapped[str] = mapped_column(String(128))
 
     people: Mapped[list[ActionPerson]] = relationship(
@@ -299,3 +303,104 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(String(200), default=None)
     channel: Mapped[str | None] = mapped_column(String(32), default=None)
     message_ts: Mapped[str | None] = mapped_column(String(32), default=None)
+
+
+# -- meetings --------------------------------------------------------------------------------------
+
+
+class PromptTarget(StrEnum):
+    """Where a meeting's opening question goes."""
+
+    OWNER = "owner"  # the owner, by DM
+    CHANNEL = "channel"  # the meeting's channel
+
+
+class Meeting(Base):
+    """A registered meeting: when it happens (in its own time zone) and where its prompt goes."""
+
+    __tablename__ = "meetings"
+    __table_args__ = (
+        UniqueConstraint("team_id", "idempotency_key", name="uq_meetings_team_idempotency"),
+        Index("ix_meetings_team_owner", "team_id", "owner_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM_ID)
+    title: Mapped[str] = mapped_column(String(150))
+    channel_id: Mapped[str | None] = mapped_column(CHANNEL_ID, default=None)
+    owner_id: Mapped[str] = mapped_column(USER_ID)
+    repeat: Mapped[str] = mapped_column(String(16))  # bot.meetings.schedule.Repeat
+    start_date: Mapped[date] = mapped_column(Date)
+    weekdays: Mapped[str] = mapped_column(String(20), default="")  # ISO weekdays, "2,4"
+    at_time: Mapped[time] = mapped_column(Time)
+    tz: Mapped[str] = mapped_column(String(64))
+    lead_minutes: Mapped[int] = mapped_column(default=10)
+    prompt_to: Mapped[str] = mapped_column(String(16), default=PromptTarget.OWNER.value)
+    paused: Mapped[bool] = mapped_column(default=False)
+    created_by: Mapped[str] = mapped_column(USER_ID)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    idempotency_key: Mapped[str] = mapped_column(String(128))
+
+
+class MeetingQuestion(Base):
+    """A follow-up question of the workspace's library; one is added to each prompt, in turn."""
+
+    __tablename__ = "meeting_questions"
+    __table_args__ = (UniqueConstraint("team_id", "text_key", name="uq_meeting_questions_team_text"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM_ID, index=True)
+    text: Mapped[str] = mapped_column(String(300))
+    text_key: Mapped[str] = mapped_column(String(300))  # casefolded, spaces collapsed
+    created_by: Mapped[str | None] = mapped_column(USER_ID, default=None)  # None: shipped with the bot
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class MeetingPrompt(Base):
+    """The opening question of one occurrence of a meeting (or of `/meeting now`), as it was sent."""
+
+    __tablename__ = "meeting_prompts"
+    __table_args__ = (
+        UniqueConstraint("team_id", "idempotency_key", name="uq_meeting_prompts_team_idempotency"),
+        Index("ix_meeting_prompts_team_created", "team_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM_ID)
+    meeting_id: Mapped[int | None] = mapped_column(
+        ForeignKey("meetings.id", ondelete="SET NULL"), default=None, index=True
+    )
+    occurrence_date: Mapped[date | None] = mapped_column(Date, default=None)  # local date; None for /meeting now
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    title: Mapped[str] = mapped_column(String(150))
+    question_id: Mapped[int | None] = mapped_column(
+        ForeignKey("meeting_questions.id", ondelete="SET NULL"), default=None
+    )
+    question_text: Mapped[str | None] = mapped_column(String(300), default=None)
+    created_by: Mapped[str | None] = mapped_column(USER_ID, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    channel: Mapped[str | None] = mapped_column(String(32), default=None)
+    message_ts: Mapped[str | None] = mapped_column(String(32), default=None)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # "meeting:<id>:<local date>" for the engine's prompts, "command:<trigger>" for /meeting now
+    idempotency_key: Mapped[str] = mapped_column(String(128))
+
+
+class MeetingAnswer(Base):
+    """What a meeting said about one customer group (or those outside any group, or the team)."""
+
+    __tablename__ = "meeting_answers"
+    __table_args__ = (UniqueConstraint("prompt_id", "subject", name="uq_meeting_answers_prompt_subject"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM_ID)
+    prompt_id: Mapped[int] = mapped_column(ForeignKey("meeting_prompts.id", ondelete="CASCADE"), index=True)
+    subject: Mapped[str] = mapped_column(String(32))  # "group:<id>", "outside" or "team"
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customer_groups.id", ondelete="SET NULL"), default=None, index=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    answered_by: Mapped[str] = mapped_column(USER_ID)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -205,6 +205,8 @@ SCOPES_OF_METHOD: dict[str, frozenset[str]] = {
     "views.update": frozenset(),
     "views.publish": frozenset(),
     "users.info": frozenset({"users:read"}),
+    # public channels need channels:read, private ones groups:read (the meeting form checks either)
+    "conversations.info": frozenset({"channels:read", "groups:read"}),
 }
 
 

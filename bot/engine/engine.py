@@ -212,15 +212,14 @@ class NudgeEngine:
         except (URLError, OSError, TimeoutError) as error:
             self._retry(delivery, now, f"connection: {error}", report)
             return
+        channel, ts = str(result.get("channel") or delivery.recipient), str(result.get("ts") or "")
         with self.session_factory() as session:
             recorded = deliveries_repo.mark_sent(
-                session,
-                delivery_id=delivery.id,
-                worker=self.worker_id,
-                now=now,
-                channel=str(result.get("channel") or delivery.recipient),
-                ts=str(result.get("ts") or ""),
+                session, delivery_id=delivery.id, worker=self.worker_id, now=now, channel=channel, ts=ts
             )
+            if recorded and message.after_sent is not None:
+                # where the message landed, for what updates it later (a prompt's answers)
+                message.after_sent(session, channel, ts)
             session.commit()
         if not recorded:
             log.warning("Delivery %s was taken over by another engine while sending", delivery.id)

@@ -8,6 +8,7 @@ by clock times, so daylight-saving changes can neither skip nor double a nudge.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.engine.directory import Directory
+from bot.meetings.schedule import occasion_key, occurrences, prompt_at
+from bot.services.meetings import MeetingCard
 from bot.worktime import (
     add_working_days,
     iso_week,
@@ -27,10 +30,14 @@ from bot.worktime import (
     quarter_bounds,
     quarter_of,
 )
-from storage.models import OPEN_STATUSES, ActionEvent, ActionItem, Entry, EntryKind
+from storage.models import OPEN_STATUSES, ActionEvent, ActionItem, Entry, EntryKind, PromptTarget
+from storage.repositories import meetings as meetings_repo
 from storage.repositories.actions import open_items_due_by
 from storage.repositories.deliveries import Planned
 
+log = logging.getLogger("mindset.engine.planners")
+
+MEETING_PROMPT = "meeting_prompt"
 REMINDER = "action_reminder"
 OVERDUE = "action_overdue"
 CHECKIN = "weekly_checkin"
@@ -223,6 +230,54 @@ def plan_quarter_reviews(session: Session, now: datetime, directory: Directory) 
     return planned
 
 
+# -- meeting prompts -----------------------------------------------------------------------------
+
+
+def _dm_meeting_owners(session: Session, now: datetime) -> Iterable[tuple[str, str]]:
+    return {
+        (meeting.team_id, meeting.owner_id)
+        for meeting in meetings_repo.active_meetings(session)
+        if meeting.prompt_to == PromptTarget.OWNER.value
+    }
+
+
+def plan_meeting_prompts(session: Session, now: datetime, directory: Directory) -> list[Planned]:
+    """The opening question of each occurrence that starts within its lead time from now.
+
+    A prompt whose moment passed while the bot was down still goes out before the meeting starts;
+    once it has started, the occurrence is left alone. Meetings keep their own time zone (not the
+    owner's working hours: the meeting is when it is). A DM to an owner whose nudges are paused
+    waits out the pause, that is, it is not sent.
+    """
+    planned: list[Planned] = []
+    for meeting in meetings_repo.active_meetings(session):
+        card = MeetingCard.of(meeting)
+        if card.recipient is None:
+            continue
+        lead = timedelta(minutes=card.lead_minutes)
+        try:
+            upcoming = occurrences(card.schedule, after=now, until=now + lead)
+        except Exception:
+            log.exception("Meeting %s of %s has a schedule that cannot be read", meeting.id, meeting.team_id)
+            continue
+        for occurrence in upcoming:
+            if card.prompt_to is PromptTarget.OWNER:
+                person = directory.person(card.team_id, card.owner_id)
+                if person is not None and person.paused_until and occurrence.local_date <= person.paused_until:
+                    continue
+            planned.append(
+                Planned(
+                    card.team_id,
+                    MEETING_PROMPT,
+                    str(card.id),
+                    card.recipient,
+                    occasion_key(occurrence),
+                    prompt_at(occurrence, lead),
+                )
+            )
+    return planned
+
+
 def _as_utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
@@ -234,4 +289,5 @@ PLANNERS: tuple[Planner, ...] = (
     Planner(
         "quarter_reviews", lambda session, now: _owners_due_in_previous_quarter(session, now), plan_quarter_reviews
     ),
+    Planner("meeting_prompts", _dm_meeting_owners, plan_meeting_prompts),
 )

@@ -8,20 +8,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from bot.engine import planners
 from bot.engine.directory import Directory
+from bot.meetings.schedule import occurrences
 from bot.services.actions import ASSIGNED, ActionCard
 from bot.services.entries import EntryCard
+from bot.services.meetings import MeetingCard, occurrence_on, prompt_for_occurrence, record_sent
 from bot.services.success_index import index_lines, open_items_due_in
 from bot.worktime import local_date, zone
 from handlers.render import nudges
+from handlers.render.meetings import prompt_blocks, prompt_text
 from storage.models import ActionEvent, Delivery
 from storage.repositories import actions as actions_repo
 from storage.repositories import entries as entries_repo
+from storage.repositories import meetings as meetings_repo
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,29 @@ def send_assigned(occasion: Occasion) -> nudges.Message | None:
     return nudges.assigned(card, occasion.today, by=by, reassigned=reassigned, recipient=recipient)
 
 
+def send_meeting_prompt(occasion: Occasion) -> nudges.Message | None:
+    """The opening question, if the occurrence is still ahead and the meeting still asks for it."""
+    delivery = occasion.delivery
+    meeting = meetings_repo.get_meeting(occasion.session, team_id=delivery.team_id, meeting_id=int(delivery.subject))
+    if meeting is None or meeting.paused:
+        return None
+    card = MeetingCard.of(meeting)
+    if card.recipient != delivery.recipient:
+        return None  # the question now goes elsewhere (the meeting was edited)
+    occurrence = occurrence_on(meeting, date.fromisoformat(delivery.occasion))
+    if occasion.now >= occurrence.starts_at:
+        return None  # the meeting has started: a late question would be stale
+    just_before = occurrence.starts_at - timedelta(minutes=1)
+    if not occurrences(card.schedule, after=just_before, until=occurrence.starts_at):
+        return None  # no longer a day the meeting happens (the schedule was edited)
+    prompt = prompt_for_occurrence(occasion.session, meeting=meeting, occurrence=occurrence, now=occasion.now)
+
+    def after_sent(session: Session, channel: str, ts: str) -> None:
+        record_sent(session, team_id=delivery.team_id, prompt_id=prompt.id, channel=channel, ts=ts, now=occasion.now)
+
+    return nudges.Message(text=prompt_text(prompt), blocks=prompt_blocks(prompt), after_sent=after_sent)
+
+
 SENDERS: dict[str, Sender] = {
     planners.REMINDER: send_reminder,
     planners.OVERDUE: send_overdue,
@@ -127,4 +154,5 @@ SENDERS: dict[str, Sender] = {
     planners.ROOT_CAUSE: send_root_cause_nudge,
     planners.REVIEW: send_quarter_review,
     ASSIGNED: send_assigned,
+    planners.MEETING_PROMPT: send_meeting_prompt,
 }

@@ -16,6 +16,7 @@ from storage.repositories import actions as actions_repo
 from storage.repositories import deliveries as deliveries_repo
 from storage.repositories import entries as entries_repo
 from storage.repositories import groups as groups_repo
+from storage.repositories import meetings as meetings_repo
 
 MAX_YEARS_AHEAD = 3
 SHORT_TERM_DAYS = 183  # "up to 6 months"
@@ -144,6 +145,7 @@ class NewAction:
     area: Area | None = None
     source: ActionSource = ActionSource.MANUAL
     source_entry_id: int | None = None
+    source_answer_id: int | None = None
 
 
 def _clean_title(title: str) -> str:
@@ -179,12 +181,17 @@ def create_action(deps: Deps, new: NewAction) -> tuple[ActionCard, bool]:
         if existing is not None:
             return ActionCard.of(existing), False
         groups = groups_repo.groups_by_ids(session, team_id=new.team_id, group_ids=list(new.group_ids))
-        source, source_entry_id = new.source, new.source_entry_id
+        source, source_entry_id, source_answer_id = new.source, new.source_entry_id, new.source_answer_id
         if source_entry_id is not None:
             entry = entries_repo.get_entry(session, team_id=new.team_id, entry_id=source_entry_id)
             if entry is None or entry.kind != EntryKind.SORRY.value:
                 # not a sorry of this workspace: the item stands on its own
                 source, source_entry_id = ActionSource.MANUAL, None
+        if (
+            source_answer_id is not None
+            and meetings_repo.get_answer(session, team_id=new.team_id, answer_id=source_answer_id) is None
+        ):
+            source, source_answer_id = ActionSource.MANUAL, None
         item = actions_repo.add_action(
             session,
             team_id=new.team_id,
@@ -200,6 +207,7 @@ def create_action(deps: Deps, new: NewAction) -> tuple[ActionCard, bool]:
             area=new.area.value if new.area else None,
             source=source.value,
             source_entry_id=source_entry_id,
+            source_answer_id=source_answer_id,
         )
         others = [user for user in [item.owner_id, *item.involved_ids] if user != new.created_by]
         _notify_assigned(session, item, others, "created", now)

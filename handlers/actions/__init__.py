@@ -8,7 +8,7 @@ from bot.deps import Deps, bind
 from bot.errors import in_background
 from handlers import ids
 from handlers.acks import ack_only
-from handlers.actions import action_items, entry, groups, root_cause
+from handlers.actions import action_items, entry, groups, meetings, root_cause
 
 
 def register(app: App, deps: Deps) -> None:
@@ -46,4 +46,20 @@ def register(app: App, deps: Deps) -> None:
     app.action(ids.OPEN_ACTION_MODAL)(
         ack=bind(ack_only, deps),
         lazy=[bind(in_background(action_items.open_action_form), deps)],
+    )
+    for button, opens in (
+        (ids.MEETING_ANSWER, meetings.open_answer_form),
+        (ids.MEETING_ANSWER_TO_ACTION, meetings.open_action_from_answer),
+        (ids.MEETING_EDIT, meetings.open_edit_form),
+        (ids.QUESTION_ADD, meetings.open_question_form),
+    ):
+        app.action(button)(ack=bind(ack_only, deps), lazy=[bind(in_background(opens), deps)])
+    for button in ids.MEETING_LIST_BUTTONS:
+        app.action(button)(
+            ack=bind(meetings.list_button_clicked, deps),
+            lazy=[bind(in_background(meetings.after_list_button), deps)],
+        )
+    app.action(ids.QUESTION_RETIRE)(
+        ack=bind(meetings.retire_clicked, deps),
+        lazy=[bind(in_background(meetings.after_retire), deps)],
     )

@@ -7,7 +7,7 @@ from slack_bolt import App
 from bot.deps import Deps, bind
 from bot.errors import in_background
 from handlers import ids
-from handlers.commands import action, entries, mindset
+from handlers.commands import action, entries, meeting, mindset
 
 
 def register(app: App, deps: Deps) -> None:
@@ -23,4 +23,8 @@ def register(app: App, deps: Deps) -> None:
     app.command(ids.ACTION)(
         ack=bind(action.action_command, deps),
         lazy=[bind(in_background(action.after_action_command), deps)],
+    )
+    app.command(ids.MEETING)(
+        ack=bind(meeting.meeting_command, deps),
+        lazy=[bind(in_background(meeting.after_meeting_command), deps)],
     )

@@ -10,12 +10,14 @@ from slack_bolt import Ack
 from bot.deps import Deps
 from bot.services import groups as group_service
 from bot.services import people as people_service
+from bot.services import questions as question_service
 from bot.services import success_index
 from bot.services.people import SettingsProblem
 from handlers.render import settings as settings_render
 from handlers.render.groups import groups_blocks, groups_text
 from handlers.render.help import help_blocks, help_text
 from handlers.render.index import index_blocks, index_text
+from handlers.render.meetings import questions_blocks, questions_text
 
 PAUSE_USAGE = "Pause your nudges with `/mindset pause until YYYY-MM-DD`, for example `/mindset pause until 2026-12-31`."
 HOLIDAYS_USAGE = (
@@ -49,6 +51,13 @@ def _help(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps) -> Non
 def _groups(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps) -> None:
     options = group_service.list_options(deps, team_id=command["team_id"])
     ack(text=groups_text(options), blocks=groups_blocks(options), response_type="ephemeral")
+
+
+def _questions(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps) -> None:
+    if args:
+        raise SettingsProblem("`/mindset questions` takes nothing after it: add and retire questions with its buttons.")
+    cards = question_service.list_questions(deps, team_id=command["team_id"])
+    ack(text=questions_text(cards), blocks=questions_blocks(cards), response_type="ephemeral")
 
 
 def _pause(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps) -> None:
@@ -115,6 +124,7 @@ def _holidays(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps) ->
 SUBCOMMANDS: dict[str, Subcommand] = {
     "help": _help,
     "groups": _groups,
+    "questions": _questions,
     "pause": _pause,
     "resume": _resume,
     "index": _index,

@@ -55,12 +55,16 @@ def action_modal(
     initial_group_ids: Sequence[int] = (),
     initial_area: Area | None = None,
     sorry_text: str | None = None,
+    context_text: str | None = None,
 ) -> View:
     """The form behind `/action`, a sorry's *Create action item* button and the Home tab."""
     blocks: list[dict[str, Any]] = []
     if sorry_text:
         quoted = escape_mrkdwn(clip(" ".join(sorry_text.split()), 400))
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"For the sorry: _{quoted}_"}]})
+    if context_text:
+        shown = escape_mrkdwn(clip(" ".join(context_text.split()), 400))
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": shown}]})
     blocks += [
         _input(
             ids.ACTION_TITLE_BLOCK,

@@ -111,17 +111,20 @@ def saved_confirmation(card: EntryCard) -> str:
     return f"Saved your {what} (#{card.id}); posting it in <#{card.channel_id}>.{follow}"
 
 
+def not_posted_how(channel_id: str, error: str) -> str:
+    """Why the bot could not post in a channel, and how to let it."""
+    where = f"<#{channel_id}>"
+    if error in {"not_in_channel", "channel_not_found"}:
+        return (
+            f"I'm not a member of {where}, so I could not post there. "
+            "Add me with `/invite @Customer Mindset` (or the channel's *Integrations* tab) "
+            "and try again, or use a channel I'm in."
+        )
+    if error == "is_archived":
+        return f"{where} is archived, so I could not post there."
+    return f"Slack would not let me post in {where} (`{error}`)."
+
+
 def not_posted_message(card: EntryCard, error: str) -> str:
     """Told to the author when the bot could not post the entry: it is saved all the same."""
-    where = f"<#{card.channel_id}>"
-    if error in {"not_in_channel", "channel_not_found"}:
-        how = (
-            f"I'm not a member of {where}, so I could not post it there. "
-            "Add me with `/invite @Customer Mindset` (or the channel's *Integrations* tab) "
-            "and log your next one here, or share in a channel I'm in."
-        )
-    elif error == "is_archived":
-        how = f"{where} is archived, so I could not post it there."
-    else:
-        how = f"Slack would not let me post it in {where} (`{error}`)."
-    return f"Your entry #{card.id} is saved and counts in the digest. {how}"
+    return f"Your entry #{card.id} is saved and counts in the digest. {not_posted_how(card.channel_id, error)}"

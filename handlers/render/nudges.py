@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from bot.services.actions import ActionCard
 from bot.services.entries import EntryCard
@@ -20,6 +22,8 @@ Blocks = list[dict[str, Any]]
 class Message:
     text: str
     blocks: Blocks
+    # called by the engine, in its session, with the channel and ts the message was posted at
+    after_sent: Callable[[Session, str, str], None] | None = None
 
 
 def _section(text: str) -> dict[str, Any]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from slack_bolt import App
 
 from bot.deps import Deps, bind
 from bot.errors import in_background
 from handlers import ids
-from handlers.views import action, action_updates, entry, groups, root_cause
+from handlers.views import action, action_updates, entry, groups, meetings, root_cause
 
 
 def register(app: App, deps: Deps) -> None:
@@ -41,3 +43,10 @@ def register(app: App, deps: Deps) -> None:
             ack=bind(submitted, deps),
             lazy=[bind(in_background(action_updates.after_item_form), deps)],
         )
+    meeting_forms: tuple[tuple[str, Callable[..., None], Callable[..., None]], ...] = (
+        (ids.MEETING_MODAL, meetings.meeting_submitted, meetings.after_meeting_submitted),
+        (ids.MEETING_ANSWER_MODAL, meetings.answer_submitted, meetings.after_answer_submitted),
+        (ids.QUESTION_ADD_MODAL, meetings.question_submitted, meetings.after_question_submitted),
+    )
+    for callback_id, submitted, after in meeting_forms:
+        app.view(callback_id)(ack=bind(submitted, deps), lazy=[bind(in_background(after), deps)])

@@ -35,6 +35,7 @@ def action_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], conte
     team_id, user_id = body["team"]["id"], body["user"]["id"]
     meta = state.metadata(view)
     from_sorry = meta.get("source") == ActionSource.SORRY.value
+    from_meeting = meta.get("source") == ActionSource.MEETING.value
     area_value = state.selected_value(view, ids.ACTION_AREA_BLOCK, ids.ACTION_AREA_INPUT)
     today = people_service.today_of(deps, team_id=team_id, user_id=user_id)
     new = action_service.NewAction(
@@ -53,8 +54,9 @@ def action_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], conte
             if value.isdigit()
         ],
         area=Area(area_value) if area_value in {a.value for a in Area} else None,
-        source=ActionSource.SORRY if from_sorry else ActionSource.MANUAL,
+        source=ActionSource.SORRY if from_sorry else ActionSource.MEETING if from_meeting else ActionSource.MANUAL,
         source_entry_id=state.int_or_none(meta.get("entry_id")) if from_sorry else None,
+        source_answer_id=state.int_or_none(meta.get("answer_id")) if from_meeting else None,
     )
     try:
         card, _ = action_service.create_action(deps, new)

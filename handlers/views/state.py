@@ -51,6 +51,11 @@ def selected_date(view: dict[str, Any], block_id: str, action_id: str) -> date |
         return None
 
 
+def selected_time(view: dict[str, Any], block_id: str, action_id: str) -> str | None:
+    value = _value(view, block_id, action_id).get("selected_time")
+    return str(value) if value else None
+
+
 def metadata(view: dict[str, Any]) -> dict[str, Any]:
     """The private metadata we put on the view; anything unreadable counts as empty."""
     try:

@@ -39,6 +39,7 @@ def add_action(
     area: str | None = None,
     source: str = "manual",
     source_entry_id: int | None = None,
+    source_answer_id: int | None = None,
 ) -> ActionItem:
     item = ActionItem(
         team_id=team_id,
@@ -53,6 +54,7 @@ def add_action(
         area=area,
         source=source,
         source_entry_id=source_entry_id,
+        source_answer_id=source_answer_id,
         idempotency_key=idempotency_key,
     )
     item.people = [ActionPerson(user_id=user) for user in dict.fromkeys(involved) if user != owner_id]

@@ -1,0 +1,391 @@
+"""Registered meetings: their schedules, the opening question each occurrence gets, and the answers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.deps import Deps
+from bot.meetings.schedule import Occurrence, Repeat, Schedule, ScheduleProblem, check_schedule, local_start
+from bot.services import questions as question_service
+from storage.models import CustomerGroup, Meeting, MeetingAnswer, MeetingPrompt, PromptTarget
+from storage.repositories import groups as groups_repo
+from storage.repositories import meetings as meetings_repo
+
+TITLE_MAX = 150
+ANSWER_MAX = 2000
+LEAD_CHOICES = (5, 10, 15, 30, 60)
+DEFAULT_LEAD = 10
+OUTSIDE = "outside"  # customers outside any group
+TEAM = "team"  # each of us, and the team
+
+OPENING_QUESTION = "How do we see this meeting being useful for each of our customer groups?"
+TEAM_QUESTION = "How do we see it being useful to each of us, and to the team?"
+
+
+class MeetingProblem(ValueError):
+    """Input that cannot be saved; `field` names the form field it concerns."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+NOT_FOUND = "That meeting no longer exists."
+NOT_ALLOWED = "Only the meeting's owner or the person who registered it can change it."
+
+
+def group_subject(group_id: int) -> str:
+    return f"group:{group_id}"
+
+
+@dataclass(frozen=True)
+class MeetingCard:
+    """Plain data the renderers need to show a meeting."""
+
+    id: int
+    team_id: str
+    title: str
+    channel_id: str | None
+    owner_id: str
+    created_by: str
+    schedule: Schedule
+    lead_minutes: int
+    prompt_to: PromptTarget
+    paused: bool
+
+    @classmethod
+    def of(cls, meeting: Meeting) -> MeetingCard:
+        return cls(
+            id=meeting.id,
+            team_id=meeting.team_id,
+            title=meeting.title,
+            channel_id=meeting.channel_id,
+            owner_id=meeting.owner_id,
+            created_by=meeting.created_by,
+            schedule=schedule_of(meeting),
+            lead_minutes=meeting.lead_minutes,
+            prompt_to=PromptTarget(meeting.prompt_to),
+            paused=meeting.paused,
+        )
+
+    def editable_by(self, user_id: str) -> bool:
+        return user_id in (self.owner_id, self.created_by)
+
+    @property
+    def recipient(self) -> str | None:
+        """Where the prompt goes: the owner's DM or the meeting's channel."""
+        return self.owner_id if self.prompt_to is PromptTarget.OWNER else self.channel_id
+
+
+def schedule_of(meeting: Meeting) -> Schedule:
+    days = frozenset(int(day) for day in meeting.weekdays.split(",") if day.strip().isdigit())
+    return Schedule(
+        repeat=Repeat(meeting.repeat), start=meeting.start_date, weekdays=days, at=meeting.at_time, tz=meeting.tz
+    )
+
+
+@dataclass(frozen=True)
+class MeetingForm:
+    """What the registration form gave: checked by `check_form` before anything is stored."""
+
+    title: str
+    channel_id: str | None
+    owner_id: str
+    repeat: Repeat
+    start: date | None
+    weekdays: frozenset[int]
+    at: time | None
+    tz: str
+    lead_minutes: int
+    prompt_to: PromptTarget
+
+
+def check_form(form: MeetingForm, *, now: datetime) -> tuple[str, Schedule]:
+    """The clean title and the checked schedule, or the first problem, named by its field."""
+    title = " ".join((form.title or "").split())
+    if not title:
+        raise MeetingProblem("title", "Give the meeting a name, for example “Tuesday planning”.")
+    if len(title) > TITLE_MAX:
+        raise MeetingProblem("title", f"Keep the name to {TITLE_MAX} characters (this one has {len(title)}).")
+    if form.prompt_to is PromptTarget.CHANNEL and not form.channel_id:
+        raise MeetingProblem("channel", "Choose the meeting's channel, or send the question to the owner instead.")
+    if form.lead_minutes not in LEAD_CHOICES:
+        raise MeetingProblem("lead", "Choose how long before the start the question comes.")
+    if form.start is None:
+        raise MeetingProblem("date", "Choose the day of the (first) meeting.")
+    if form.at is None:
+        raise MeetingProblem("time", "Choose the time the meeting starts.")
+    schedule = Schedule(repeat=form.repeat, start=form.start, weekdays=form.weekdays, at=form.at, tz=form.tz.strip())
+    try:
+        return title, check_schedule(schedule, now=now)
+    except ScheduleProblem as problem:
+        raise MeetingProblem(problem.field, str(problem)) from None
+
+
+def _apply(meeting: Meeting, form: MeetingForm, title: str, schedule: Schedule) -> None:
+    meeting.title = title
+    meeting.channel_id = form.channel_id
+    meeting.owner_id = form.owner_id
+    meeting.repeat = schedule.repeat.value
+    meeting.start_date = schedule.start
+    meeting.weekdays = ",".join(str(day) for day in sorted(schedule.weekdays))
+    meeting.at_time = schedule.at
+    meeting.tz = schedule.tz
+    meeting.lead_minutes = form.lead_minutes
+    meeting.prompt_to = form.prompt_to.value
+
+
+def register(deps: Deps, *, team_id: str, user_id: str, form: MeetingForm, key: str) -> MeetingCard:
+    """Store the meeting once per idempotency key (a double-clicked submit registers one)."""
+    now = deps.clock()
+    title, schedule = check_form(form, now=now)
+    with deps.session_factory() as session:
+        existing = meetings_repo.find_meeting_by_key(session, team_id=team_id, key=key)
+        if existing is not None:
+            return MeetingCard.of(existing)
+        meeting = Meeting(team_id=team_id, created_by=user_id, created_at=now, idempotency_key=key, paused=False)
+        _apply(meeting, form, title, schedule)
+        meetings_repo.add_meeting(session, meeting)
+        card = MeetingCard.of(meeting)
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+            again = meetings_repo.find_meeting_by_key(session, team_id=team_id, key=key)
+            if again is None:
+                raise
+            return MeetingCard.of(again)
+        return card
+
+
+def _editable(session: Session, *, team_id: str, meeting_id: int, user_id: str) -> Meeting:
+    meeting = meetings_repo.get_meeting(session, team_id=team_id, meeting_id=meeting_id)
+    if meeting is None:
+        raise LookupError(NOT_FOUND)
+    if not MeetingCard.of(meeting).editable_by(user_id):
+        raise PermissionError(NOT_ALLOWED)
+    return meeting
+
+
+def update(deps: Deps, *, team_id: str, meeting_id: int, user_id: str, form: MeetingForm) -> MeetingCard:
+    title, schedule = check_form(form, now=deps.clock())
+    with deps.session_factory() as session:
+        meeting = _editable(session, team_id=team_id, meeting_id=meeting_id, user_id=user_id)
+        _apply(meeting, form, title, schedule)
+        card = MeetingCard.of(meeting)
+        session.commit()
+        return card
+
+
+def set_paused(deps: Deps, *, team_id: str, meeting_id: int, user_id: str, paused: bool) -> MeetingCard:
+    with deps.session_factory() as session:
+        meeting = _editable(session, team_id=team_id, meeting_id=meeting_id, user_id=user_id)
+        meeting.paused = paused
+        card = MeetingCard.of(meeting)
+        session.commit()
+        return card
+
+
+def delete(deps: Deps, *, team_id: str, meeting_id: int, user_id: str) -> MeetingCard:
+    """No more prompts; what its prompts gathered stays for the digest."""
+    with deps.session_factory() as session:
+        meeting = _editable(session, team_id=team_id, meeting_id=meeting_id, user_id=user_id)
+        meeting.deleted_at = deps.clock()
+        card = MeetingCard.of(meeting)
+        session.commit()
+        return card
+
+
+def get_card(deps: Deps, *, team_id: str, meeting_id: int) -> MeetingCard | None:
+    with deps.session_factory() as session:
+        meeting = meetings_repo.get_meeting(session, team_id=team_id, meeting_id=meeting_id)
+        return MeetingCard.of(meeting) if meeting else None
+
+
+def list_for(deps: Deps, *, team_id: str, user_id: str) -> list[MeetingCard]:
+    with deps.session_factory() as session:
+        return [MeetingCard.of(m) for m in meetings_repo.meetings_of(session, team_id=team_id, user_id=user_id)]
+
+
+# -- prompts -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GroupLine:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class AnswerCard:
+    id: int
+    subject: str
+    group_id: int | None
+    text: str
+    answered_by: str
+
+
+@dataclass(frozen=True)
+class PromptCard:
+    """A prompt as its message shows it: the groups to answer for and what was answered."""
+
+    id: int
+    team_id: str
+    title: str
+    meeting_id: int | None
+    starts_at: datetime | None
+    question_text: str | None
+    channel: str | None
+    message_ts: str | None
+    groups: tuple[GroupLine, ...]
+    answers: tuple[AnswerCard, ...]
+
+    def answer_for(self, subject: str) -> AnswerCard | None:
+        return next((answer for answer in self.answers if answer.subject == subject), None)
+
+
+def _groups(session: Session, team_id: str) -> list[CustomerGroup]:
+    return list(groups_repo.list_groups(session, team_id=team_id))
+
+
+def prompt_card(session: Session, prompt: MeetingPrompt) -> PromptCard:
+    answers = meetings_repo.answers_of(session, prompt_id=prompt.id)
+    return PromptCard(
+        id=prompt.id,
+        team_id=prompt.team_id,
+        title=prompt.title,
+        meeting_id=prompt.meeting_id,
+        starts_at=prompt.starts_at,
+        question_text=prompt.question_text,
+        channel=prompt.channel,
+        message_ts=prompt.message_ts,
+        groups=tuple(GroupLine(group.id, group.name) for group in _groups(session, prompt.team_id)),
+        answers=tuple(_answer_card(answer) for answer in answers),
+    )
+
+
+def _answer_card(answer: MeetingAnswer) -> AnswerCard:
+    return AnswerCard(answer.id, answer.subject, answer.group_id, answer.text, answer.answered_by)
+
+
+def occurrence_on(meeting: Meeting, day: date) -> Occurrence:
+    """The meeting's occurrence on a local date, at its current time of day."""
+    return Occurrence(day, local_start(day, meeting.at_time, ZoneInfo(meeting.tz)))
+
+
+def prompt_for_occurrence(session: Session, *, meeting: Meeting, occurrence: Occurrence, now: datetime) -> PromptCard:
+    """The occurrence's prompt, made the first time it is asked for (the same one on a retry)."""
+    key = f"meeting:{meeting.id}:{occurrence.local_date.isoformat()}"
+    prompt = meetings_repo.find_prompt_by_key(session, team_id=meeting.team_id, key=key)
+    if prompt is None:
+        question = question_service.next_question(session, team_id=meeting.team_id, meeting_id=meeting.id, now=now)
+        prompt = meetings_repo.add_prompt(
+            session,
+            MeetingPrompt(
+                team_id=meeting.team_id,
+                meeting_id=meeting.id,
+                occurrence_date=occurrence.local_date,
+                starts_at=occurrence.starts_at,
+                title=meeting.title,
+                question_id=question.id if question else None,
+                question_text=question.text if question else None,
+                created_at=now,
+                idempotency_key=key,
+            ),
+        )
+    return prompt_card(session, prompt)
+
+
+def record_sent(session: Session, *, team_id: str, prompt_id: int, channel: str, ts: str, now: datetime) -> None:
+    prompt = meetings_repo.get_prompt(session, team_id=team_id, prompt_id=prompt_id)
+    if prompt is not None:
+        prompt.channel, prompt.message_ts, prompt.sent_at = channel, ts, now
+        session.flush()
+
+
+def start_prompt_now(deps: Deps, *, team_id: str, user_id: str, channel_id: str, title: str, key: str) -> PromptCard:
+    """`/meeting now`: a prompt for a meeting that was never registered, once per command."""
+    clean = " ".join(title.split())[:TITLE_MAX] or "This meeting"
+    now = deps.clock()
+    with deps.session_factory() as session:
+        prompt = meetings_repo.find_prompt_by_key(session, team_id=team_id, key=key)
+        if prompt is None:
+            question = question_service.next_question(session, team_id=team_id, meeting_id=None, now=now)
+            prompt = meetings_repo.add_prompt(
+                session,
+                MeetingPrompt(
+                    team_id=team_id,
+                    title=clean,
+                    question_id=question.id if question else None,
+                    question_text=question.text if question else None,
+                    created_by=user_id,
+                    created_at=now,
+                    channel=channel_id,
+                    idempotency_key=key,
+                ),
+            )
+        card = prompt_card(session, prompt)
+        session.commit()
+        return card
+
+
+def record_sent_now(deps: Deps, *, team_id: str, prompt_id: int, channel: str, ts: str) -> None:
+    with deps.session_factory() as session:
+        record_sent(session, team_id=team_id, prompt_id=prompt_id, channel=channel, ts=ts, now=deps.clock())
+        session.commit()
+
+
+def get_prompt_card(deps: Deps, *, team_id: str, prompt_id: int) -> PromptCard | None:
+    with deps.session_factory() as session:
+        prompt = meetings_repo.get_prompt(session, team_id=team_id, prompt_id=prompt_id)
+        return prompt_card(session, prompt) if prompt else None
+
+
+def save_answers(deps: Deps, *, team_id: str, prompt_id: int, user_id: str, texts: Mapping[str, str]) -> PromptCard:
+    """Keep the answer for each customer group (and outside any group, and the team); empty clears one."""
+    clean = {subject: (text or "").strip() for subject, text in texts.items()}
+    for subject, text in clean.items():
+        if len(text) > ANSWER_MAX:
+            raise MeetingProblem(subject, f"Keep each answer to {ANSWER_MAX} characters (this one has {len(text)}).")
+    with deps.session_factory() as session:
+        prompt = meetings_repo.get_prompt(session, team_id=team_id, prompt_id=prompt_id)
+        if prompt is None:
+            raise LookupError("That prompt no longer exists.")
+        group_ids = {group_subject(group.id): group.id for group in _groups(session, team_id)}
+        # answers about other workspaces' groups or archived ones are not taken
+        wanted = {s: t for s, t in clean.items() if s in group_ids or s in (OUTSIDE, TEAM)}
+        meetings_repo.save_answers(
+            session, prompt=prompt, texts=wanted, group_ids=group_ids, by=user_id, now=deps.clock()
+        )
+        card = prompt_card(session, prompt)
+        session.commit()
+        return card
+
+
+@dataclass(frozen=True)
+class AnswerSource:
+    """An answer, as the action item made from it needs it."""
+
+    id: int
+    text: str
+    group_id: int | None
+    prompt_title: str
+
+
+def answer_source(deps: Deps, *, team_id: str, answer_id: int) -> AnswerSource | None:
+    with deps.session_factory() as session:
+        answer = meetings_repo.get_answer(session, team_id=team_id, answer_id=answer_id)
+        if answer is None:
+            return None
+        prompt = meetings_repo.get_prompt(session, team_id=team_id, prompt_id=answer.prompt_id)
+        return AnswerSource(answer.id, answer.text, answer.group_id, prompt.title if prompt else "")
+
+
+def subjects_for(groups: Sequence[GroupLine]) -> list[str]:
+    return [*(group_subject(group.id) for group in groups), OUTSIDE, TEAM]
