@@ -23,7 +23,8 @@ from bot.app import build_app
 from bot.deps import Deps
 from bot.engine.engine import NudgeEngine
 from bot.engine.scheduler import run_blocking, start_in_background
-from bot.export import rows, write_csv, write_json
+from bot.export import ALL, CSV_NEEDS_ONE_KIND, ENTRIES, KINDS, ExportProblem
+from bot.export import export as write_export
 from bot.logs import configure_logging
 from bot.server import HttpServer, make_http_server
 from bot.settings import DatabaseSettings, Settings, SettingsError, load_settings
@@ -66,10 +67,24 @@ def _parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_sub.add_parser("upgrade", help="apply pending migrations")
 
-    export = sub.add_parser("export", help="write entries to standard output")
-    export.add_argument("--kind", choices=("proud", "sorry", "all"), default="all")
+    export = sub.add_parser(
+        "export", help="write entries, action items or meeting answers to standard output (every workspace)"
+    )
+    export.add_argument(
+        "--kind",
+        choices=KINDS,
+        default=ENTRIES,
+        help="entries (prouds and sorries, the default), proud, sorry, action (with their history), meeting "
+        "(answers), or all (JSON only)",
+    )
     export.add_argument("--format", choices=("csv", "json"), default="csv")
-    export.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help="only entries from this day (UTC) on")
+    export.add_argument(
+        "--since",
+        type=_date,
+        metavar="YYYY-MM-DD",
+        help="only records from this day (UTC) on: entries and action items by creation, answers by when given",
+    )
+    export.add_argument("--team", metavar="TEAM_ID", help="only this workspace's records (default: every workspace)")
     return parser
 
 
@@ -260,14 +275,23 @@ def db_upgrade(settings: DatabaseSettings) -> None:
     print("Database is up to date.")
 
 
-def export(settings: DatabaseSettings, *, kind: str, fmt: str, since: date | None) -> None:
+def _check_export(kind: str, fmt: str) -> None:
+    """Refuse what cannot be written before reading settings or opening any database."""
+    if kind == ALL and fmt == "csv":
+        raise CliError(CSV_NEEDS_ONE_KIND, EXIT_BAD_SETTINGS)
+
+
+def export(settings: DatabaseSettings, *, kind: str, fmt: str, since: date | None, team: str | None = None) -> None:
+    _check_export(kind, fmt)
     _require_existing_sqlite_file(settings.database_url)
     engine = _open_database(settings.database_url, pool_size=1)
     try:
-        records = rows(make_session_factory(engine), kind=kind, since=since)
-        count = (write_csv if fmt == "csv" else write_json)(sys.stdout, records)
+        try:
+            counts = write_export(sys.stdout, make_session_factory(engine), kind=kind, fmt=fmt, since=since, team=team)
+        except ExportProblem as problem:
+            raise CliError(str(problem), EXIT_BAD_SETTINGS) from None
         sys.stdout.flush()
-        log.info("Exported %d entries", count)
+        log.info("Exported %s", ", ".join(f"{count} {name.replace('_', ' ')}" for name, count in counts.items()))
     finally:
         engine.dispose()
 
@@ -275,6 +299,8 @@ def export(settings: DatabaseSettings, *, kind: str, fmt: str, since: date | Non
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        if args.command == "export":
+            _check_export(args.kind, args.format)
         if args.command in ("run", "scheduler"):
             settings = load_settings(Settings)
             configure_logging(settings.log_level_number)
@@ -288,7 +314,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.command == "db":
                 db_upgrade(db_settings)
             else:
-                export(db_settings, kind=args.kind, fmt=args.format, since=args.since)
+                export(db_settings, kind=args.kind, fmt=args.format, since=args.since, team=args.team)
     except SettingsError as error:
         for line in error.lines:
             print(f"mindset-bot: {line}", file=sys.stderr)

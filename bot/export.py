@@ -1,16 +1,30 @@
-"""Writing entries out as CSV or JSON (`mindset-bot export`)."""
+"""Writing records out as CSV or JSON (`mindset-bot export`): entries, action items, meeting answers.
+
+Everything streams: rows come from the database in batches and are written as they come, so a large
+export does not sit in memory. CSV holds one kind of record; JSON can hold all three.
+"""
 
 from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, time
 from typing import IO, Any
 
+from bot.services.actions import horizon
 from storage.db import SessionFactory
-from storage.models import Entry, EntryKind
+from storage.models import ActionEvent, Entry, EntryKind
 from storage.repositories.entries import iter_entries
+from storage.repositories.exports import ActionWithHistory, AnswerRow, iter_actions, iter_meeting_answers
+
+ENTRIES = "entries"
+ACTION = "action"
+MEETING = "meeting"
+ALL = "all"
+KINDS = (ENTRIES, EntryKind.PROUD.value, EntryKind.SORRY.value, ACTION, MEETING, ALL)
+
+CSV_NEEDS_ONE_KIND = "CSV holds one kind of record: use --kind entries, action or meeting, or --format json"
 
 COLUMNS = (
     "id",
@@ -24,13 +38,71 @@ COLUMNS = (
     "area",
     "root_cause",
 )
+ENTRY_COLUMNS = COLUMNS
+
+ACTION_COLUMNS = (
+    "id",
+    "created_at",
+    "team",
+    "title",
+    "desired_outcome",
+    "owner",
+    "involved",
+    "created_by",
+    "due_date",
+    "original_due_date",
+    "horizon",
+    "status",
+    "closed_at",
+    "drop_reason",
+    "customer_groups",
+    "area",
+    "source",
+    "source_entry",
+    "source_answer",
+    "history",
+)
+
+MEETING_COLUMNS = (
+    "id",
+    "answered_at",
+    "team",
+    "meeting",
+    "meeting_title",
+    "occurrence_date",
+    "subject",
+    "customer_group",
+    "text",
+    "answered_by",
+)
+
+# in CSV, these lists become one cell of names separated by "; "; `history` becomes a JSON array
+LIST_SEPARATOR = "; "
+JSON_IN_CSV = frozenset({"history"})
+
+Record = dict[str, Any]
+
+
+class ExportProblem(ValueError):
+    """A combination of options that cannot be written (all kinds as CSV)."""
 
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def entry_row(entry: Entry) -> dict[str, Any]:
+def _iso_or_none(moment: datetime | None) -> str | None:
+    return _iso(moment) if moment is not None else None
+
+
+def _day_or_none(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
+# -- records -------------------------------------------------------------------------------------
+
+
+def entry_row(entry: Entry) -> Record:
     return {
         "id": entry.id,
         "kind": entry.kind,
@@ -45,35 +117,187 @@ def entry_row(entry: Entry) -> dict[str, Any]:
     }
 
 
+def event_record(event: ActionEvent) -> Record:
+    return {
+        "at": _iso(event.at),
+        "by": event.by,
+        "kind": event.kind,
+        "old": event.old_value,
+        "new": event.new_value,
+        "note": event.note,
+    }
+
+
+def action_row(found: ActionWithHistory) -> Record:
+    item = found.item
+    return {
+        "id": item.id,
+        "created_at": _iso(item.created_at),
+        "team": item.team_id,
+        "title": item.title,
+        "desired_outcome": item.desired_outcome,
+        "owner": item.owner_id,
+        "involved": item.involved_ids,
+        "created_by": item.created_by,
+        "due_date": item.due_date.isoformat(),
+        "original_due_date": item.original_due_date.isoformat(),
+        "horizon": horizon(item.created_at.date(), item.due_date).value,
+        "status": item.status,
+        "closed_at": _iso_or_none(item.closed_at),
+        "drop_reason": item.drop_reason,
+        "customer_groups": [group.name for group in item.groups],
+        "area": item.area,
+        "source": item.source,
+        "source_entry": item.source_entry_id,
+        "source_answer": item.source_answer_id,
+        "history": [event_record(event) for event in found.events],
+    }
+
+
+def meeting_row(answer: AnswerRow) -> Record:
+    return {
+        "id": answer.id,
+        "answered_at": _iso(answer.answered_at),
+        "team": answer.team_id,
+        "meeting": answer.meeting_id,
+        "meeting_title": answer.prompt_title,
+        "occurrence_date": _day_or_none(answer.occurrence_date),
+        "subject": answer.subject,
+        "customer_group": answer.group_name,
+        "text": answer.text,
+        "answered_by": answer.answered_by,
+    }
+
+
 def kinds_for(kind: str) -> list[str]:
-    return [k.value for k in EntryKind] if kind == "all" else [EntryKind(kind).value]
+    """The entry kinds `--kind` asks for: both for `entries` (and the old `all`), else the one named."""
+    return [k.value for k in EntryKind] if kind in (ENTRIES, ALL) else [EntryKind(kind).value]
 
 
-def rows(session_factory: SessionFactory, *, kind: str, since: date | None) -> Iterator[dict[str, Any]]:
-    start = datetime.combine(since, time.min, tzinfo=UTC) if since else None
+def _start(since: date | None) -> datetime | None:
+    return datetime.combine(since, time.min, tzinfo=UTC) if since else None
+
+
+def entry_rows(
+    session_factory: SessionFactory, *, kind: str = ENTRIES, since: date | None = None, team: str | None = None
+) -> Iterator[Record]:
     with session_factory() as session:
-        for entry in iter_entries(session, kinds=kinds_for(kind), since=start):
+        for entry in iter_entries(session, kinds=kinds_for(kind), since=_start(since), team_id=team):
             yield entry_row(entry)
 
 
-def write_csv(out: IO[str], records: Iterator[dict[str, Any]]) -> int:
+def action_rows(
+    session_factory: SessionFactory, *, since: date | None = None, team: str | None = None
+) -> Iterator[Record]:
+    with session_factory() as session:
+        for found in iter_actions(session, since=_start(since), team_id=team):
+            yield action_row(found)
+
+
+def meeting_rows(
+    session_factory: SessionFactory, *, since: date | None = None, team: str | None = None
+) -> Iterator[Record]:
+    with session_factory() as session:
+        for answer in iter_meeting_answers(session, since=_start(since), team_id=team):
+            yield meeting_row(answer)
+
+
+def rows(
+    session_factory: SessionFactory, *, kind: str, since: date | None, team: str | None = None
+) -> Iterator[Record]:
+    """The records of one kind (`entries`, `proud`, `sorry`, `action` or `meeting`), oldest first."""
+    if kind == ACTION:
+        return action_rows(session_factory, since=since, team=team)
+    if kind == MEETING:
+        return meeting_rows(session_factory, since=since, team=team)
+    if kind == ALL:
+        raise ExportProblem("`all` is three kinds of record: use write_all_json")
+    return entry_rows(session_factory, kind=kind, since=since, team=team)
+
+
+def columns_for(kind: str) -> Sequence[str]:
+    if kind == ACTION:
+        return ACTION_COLUMNS
+    if kind == MEETING:
+        return MEETING_COLUMNS
+    if kind == ALL:
+        raise ExportProblem(CSV_NEEDS_ONE_KIND)
+    return ENTRY_COLUMNS
+
+
+# -- writers -------------------------------------------------------------------------------------
+
+
+def _csv_cell(column: str, value: Any) -> Any:
+    if value is None:
+        return ""
+    if column in JSON_IN_CSV:
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return LIST_SEPARATOR.join(value)
+    return value
+
+
+def write_csv(out: IO[str], records: Iterator[Record], columns: Sequence[str] = COLUMNS) -> int:
+    """A header row, then one row per record: lists joined with "; ", history as JSON, None as empty."""
     writer = csv.writer(out)
-    writer.writerow(COLUMNS)
+    writer.writerow(columns)
     count = 0
     for record in records:
-        record = {**record, "customer_groups": "; ".join(record["customer_groups"])}
-        writer.writerow([record[column] for column in COLUMNS])
+        writer.writerow([_csv_cell(column, record[column]) for column in columns])
         count += 1
     return count
 
 
-def write_json(out: IO[str], records: Iterator[dict[str, Any]]) -> int:
-    """A JSON array, written as it streams so a large export does not sit in memory."""
+def _write_array(out: IO[str], records: Iterator[Record]) -> int:
     out.write("[")
     count = 0
     for record in records:
         out.write(",\n" if count else "\n")
         out.write(json.dumps(record, ensure_ascii=False))
         count += 1
-    out.write("\n]\n" if count else "]\n")
+    out.write("\n]" if count else "]")
     return count
+
+
+def write_json(out: IO[str], records: Iterator[Record]) -> int:
+    """A JSON array, written as it streams so a large export does not sit in memory."""
+    count = _write_array(out, records)
+    out.write("\n")
+    return count
+
+
+ALL_SECTIONS = ("entries", "actions", "meeting_answers")
+
+
+def write_all_json(
+    out: IO[str], session_factory: SessionFactory, *, since: date | None, team: str | None = None
+) -> dict[str, int]:
+    """{"entries": [...], "actions": [...], "meeting_answers": [...]}, each list streamed in turn."""
+    sections: dict[str, Callable[[], Iterator[Record]]] = {
+        "entries": lambda: entry_rows(session_factory, kind=ENTRIES, since=since, team=team),
+        "actions": lambda: action_rows(session_factory, since=since, team=team),
+        "meeting_answers": lambda: meeting_rows(session_factory, since=since, team=team),
+    }
+    counts: dict[str, int] = {}
+    out.write("{")
+    for name in ALL_SECTIONS:
+        out.write(",\n" if counts else "\n")
+        out.write(f"{json.dumps(name)}: ")
+        counts[name] = _write_array(out, sections[name]())
+    out.write("\n}\n")
+    return counts
+
+
+def export(
+    out: IO[str], session_factory: SessionFactory, *, kind: str, fmt: str, since: date | None, team: str | None = None
+) -> dict[str, int]:
+    """Write the export `mindset-bot export` asks for; how many records of each kind it wrote."""
+    if kind == ALL:
+        if fmt == "csv":
+            raise ExportProblem(CSV_NEEDS_ONE_KIND)
+        return write_all_json(out, session_factory, since=since, team=team)
+    records = rows(session_factory, kind=kind, since=since, team=team)
+    count = write_csv(out, records, columns_for(kind)) if fmt == "csv" else write_json(out, records)
+    section = {ACTION: "actions", MEETING: "meeting_answers"}.get(kind, "entries")
+    return {section: count}

@@ -1,0 +1,100 @@
+"""Reading everything out for `mindset-bot export`: streamed in batches, related rows loaded per batch."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import ActionEvent, ActionItem, CustomerGroup, MeetingAnswer, MeetingPrompt
+
+
+@dataclass(frozen=True)
+class ActionWithHistory:
+    """An action item (its people and groups loaded) and its events, oldest first."""
+
+    item: ActionItem
+    events: Sequence[ActionEvent]
+
+
+def iter_actions(
+    session: Session,
+    *,
+    since: datetime | None = None,
+    team_id: str | None = None,
+    batch_size: int = 500,
+) -> Iterator[ActionWithHistory]:
+    """Action items in creation order, streamed `batch_size` at a time.
+
+    People and groups come with each batch (their relationships load by `selectin`); the history of a
+    whole batch is one more query, so the number of queries grows with the batches, not the items.
+    """
+    query = select(ActionItem)
+    if since is not None:
+        query = query.where(ActionItem.created_at >= since)
+    if team_id is not None:
+        query = query.where(ActionItem.team_id == team_id)
+    query = query.order_by(ActionItem.created_at, ActionItem.id).execution_options(yield_per=batch_size)
+    for batch in session.scalars(query).partitions():
+        history: dict[int, list[ActionEvent]] = {item.id: [] for item in batch}
+        events = session.scalars(
+            select(ActionEvent)
+            .where(ActionEvent.action_id.in_(list(history)))
+            .order_by(ActionEvent.action_id, ActionEvent.at, ActionEvent.id)
+        )
+        for event in events:
+            history[event.action_id].append(event)
+        for item in batch:
+            yield ActionWithHistory(item, history[item.id])
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    """A meeting answer with what its prompt and customer group say about it."""
+
+    id: int
+    team_id: str
+    answered_at: datetime
+    meeting_id: int | None  # None for `/meeting now`
+    prompt_title: str
+    occurrence_date: date | None
+    subject: str  # "group:<id>", "outside" or "team"
+    group_name: str | None
+    text: str
+    answered_by: str
+
+
+def iter_meeting_answers(
+    session: Session,
+    *,
+    since: datetime | None = None,
+    team_id: str | None = None,
+    batch_size: int = 1000,
+) -> Iterator[AnswerRow]:
+    """Meeting answers in the order they were (last) given, with their prompt and group, in one query."""
+    query = (
+        select(
+            MeetingAnswer.id,
+            MeetingAnswer.team_id,
+            MeetingAnswer.answered_at,
+            MeetingPrompt.meeting_id,
+            MeetingPrompt.title,
+            MeetingPrompt.occurrence_date,
+            MeetingAnswer.subject,
+            CustomerGroup.name,
+            MeetingAnswer.text,
+            MeetingAnswer.answered_by,
+        )
+        .join(MeetingPrompt, MeetingPrompt.id == MeetingAnswer.prompt_id)
+        .outerjoin(CustomerGroup, CustomerGroup.id == MeetingAnswer.group_id)
+    )
+    if since is not None:
+        query = query.where(MeetingAnswer.answered_at >= since)
+    if team_id is not None:
+        query = query.where(MeetingAnswer.team_id == team_id)
+    query = query.order_by(MeetingAnswer.answered_at, MeetingAnswer.id).execution_options(yield_per=batch_size)
+    for answer_id, team, answered_at, meeting_id, title, day, subject, group_name, text, by in session.execute(query):
+        yield AnswerRow(answer_id, team, answered_at, meeting_id, title, day, subject, group_name, text, by)
