@@ -20,15 +20,18 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import build_app
-from bot.deps import Deps
+from bot.deps import Deps, utc_now
 from bot.engine.engine import NudgeEngine
 from bot.engine.scheduler import run_blocking, start_in_background
 from bot.export import ALL, CSV_NEEDS_ONE_KIND, ENTRIES, KINDS, ExportProblem
 from bot.export import export as write_export
 from bot.logs import configure_logging
 from bot.server import HttpServer, make_http_server
+from bot.services.ambassadors import digest_for_terminal
 from bot.settings import DatabaseSettings, Settings, SettingsError, load_settings
 from bot.slack_client import make_web_client
+from bot.worktime import local_date
+from handlers.render.digest import digest_text
 from storage import migrate
 from storage.db import make_engine, make_session_factory
 
@@ -40,6 +43,7 @@ EXIT_PORT = 4
 
 REJECTED_TOKEN_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
 SOCKET_RETRY_MAX = 60.0
+SOCKET_PING_INTERVAL = 5.0
 
 
 class CliError(Exception):
@@ -66,6 +70,12 @@ def _parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_sub.add_parser("upgrade", help="apply pending migrations")
+
+    digest_parser = sub.add_parser("digest", help="print a workspace's weekly digest as text")
+    digest_parser.add_argument("--team", required=True, metavar="T", help="the workspace's team id, e.g. T012AB3C4")
+    digest_parser.add_argument(
+        "--week", metavar="YYYY-Www", help="the week to show, e.g. 2027-W12 (default: the last complete week)"
+    )
 
     export = sub.add_parser(
         "export", help="write entries, action items or meeting answers to standard output (every workspace)"
@@ -237,7 +247,10 @@ class SocketModeFront:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
         assert settings.slack_app_token is not None
-        self._handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
+        # slack_sdk notices a dead connection after four unanswered pings: ping every 5 s, not 10
+        self._handler = SocketModeHandler(
+            app, settings.slack_app_token.get_secret_value(), ping_interval=SOCKET_PING_INTERVAL
+        )
         self._settings = settings
         self._stop = stop
 
@@ -246,8 +259,11 @@ class SocketModeFront:
         while not self._stop.is_set():
             try:
                 self._handler.connect()
-                log.info("Serving Slack over Socket Mode")
-                return
+                # slack_sdk logs and swallows a WebSocket that fails to open: ask whether it is up
+                if self._handler.client.is_connected():
+                    log.info("Serving Slack over Socket Mode")
+                    return
+                log.warning("Slack's Socket Mode connection did not open; trying again in %.0f s", wait)
             except SlackApiError as error:
                 code = error.response.get("error") if error.response is not None else None
                 if code in REJECTED_TOKEN_ERRORS:
@@ -296,6 +312,19 @@ def export(settings: DatabaseSettings, *, kind: str, fmt: str, since: date | Non
         engine.dispose()
 
 
+def digest(settings: DatabaseSettings, *, team: str, week: str | None) -> None:
+    _require_existing_sqlite_file(settings.database_url)
+    engine = _open_database(settings.database_url, pool_size=1)
+    try:
+        try:
+            found = digest_for_terminal(make_session_factory(engine), team_id=team, week_label=week, now=utc_now())
+        except ValueError as error:
+            raise CliError(f"--week: {error}", EXIT_BAD_SETTINGS) from None
+        print(digest_text(found, today=local_date(utc_now(), found.week.tz)))
+    finally:
+        engine.dispose()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -313,6 +342,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             configure_logging(db_settings.log_level_number)
             if args.command == "db":
                 db_upgrade(db_settings)
+            elif args.command == "digest":
+                digest(db_settings, team=args.team, week=args.week)
             else:
                 export(db_settings, kind=args.kind, fmt=args.format, since=args.since, team=args.team)
     except SettingsError as error:

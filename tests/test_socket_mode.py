@@ -190,16 +190,6 @@ def test_bot_connects_with_the_app_token_and_keeps_the_connection_alive(bot: Soc
     assert len(bot.socket.connections) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bot/cli.py:248-249 SocketModeFront.open() takes SocketModeHandler.connect() returning as connected, but "
-        "slack_sdk's builtin Connection.connect() (slack_sdk/socket_mode/builtin/connection.py:175-185) logs and "
-        "swallows a failed WebSocket connection or handshake: the bot logs 'Serving Slack over Socket Mode' and run() "
-        "starts the nudge engine while not connected, and only slack_sdk's 10 s monitor retries, not the README's "
-        "1, 2, 4 ... s backoff"
-    ),
-)
 def test_bot_whose_first_websocket_fails_says_it_serves_only_once_connected(
     tmp_path: Path, fake_slack: FakeSlack, socket_mode: FakeSocketMode
 ) -> None:
