@@ -174,6 +174,11 @@ class ActionItem(Base):
         UniqueConstraint("team_id", "idempotency_key", name="uq_action_items_team_idempotency"),
         Index("ix_action_items_team_status_due", "team_id", "status", "due_date"),
         Index("ix_action_items_team_owner", "team_id", "owner_id"),
+        # the digest counts what was created and closed in a week
+        Index("ix_action_items_team_created", "team_id", "created_at"),
+        Index("ix_action_items_team_closed", "team_id", "closed_at"),
+        # the Success Index looks for first promises in a quarter
+        Index("ix_action_items_team_original_due", "team_id", "original_due_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -216,6 +221,7 @@ class ActionEvent(Base):
     """The history of an action item: status changes, notes, new dates, new owners."""
 
     __tablename__ = "action_events"
+    __table_args__ = (Index("ix_action_events_team_at", "team_id", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     action_id: Mapped[int] = mapped_column(ForeignKey("action_items.id", ondelete="CASCADE"), index=True)
@@ -254,6 +260,10 @@ class Workspace(Base):
     work_start: Mapped[time] = mapped_column(Time, default=time(9, 0))
     work_end: Mapped[time] = mapped_column(Time, default=time(17, 0))
     default_tz: Mapped[str] = mapped_column(String(64), default="UTC")
+    # the weekly digest: where it is also posted, and when (ISO weekday, local time of each reader)
+    digest_channel: Mapped[str | None] = mapped_column(String(32), default=None)
+    digest_weekday: Mapped[int] = mapped_column(default=1, server_default="1")
+    digest_time: Mapped[time] = mapped_column(Time, default=time(9, 0), server_default="09:00:00")
 
 
 class Holiday(Base):
@@ -365,6 +375,7 @@ class MeetingPrompt(Base):
     __table_args__ = (
         UniqueConstraint("team_id", "idempotency_key", name="uq_meeting_prompts_team_idempotency"),
         Index("ix_meeting_prompts_team_created", "team_id", "created_at"),
+        Index("ix_meeting_prompts_team_sent", "team_id", "sent_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -392,7 +403,10 @@ class MeetingAnswer(Base):
     """What a meeting said about one customer group (or those outside any group, or the team)."""
 
     __tablename__ = "meeting_answers"
-    __table_args__ = (UniqueConstraint("prompt_id", "subject", name="uq_meeting_answers_prompt_subject"),)
+    __table_args__ = (
+        UniqueConstraint("prompt_id", "subject", name="uq_meeting_answers_prompt_subject"),
+        Index("ix_meeting_answers_team_answered", "team_id", "answered_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str] = mapped_column(TEAM_ID)
@@ -404,3 +418,49 @@ class MeetingAnswer(Base):
     text: Mapped[str] = mapped_column(Text)
     answered_by: Mapped[str] = mapped_column(USER_ID)
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# -- ambassadors and the digest -------------------------------------------------------------------
+
+
+class AmbassadorGroup(Base):
+    """The customer groups an ambassador joined for (none: all of them)."""
+
+    __tablename__ = "ambassador_groups"
+
+    ambassador_id: Mapped[int] = mapped_column(ForeignKey("ambassadors.id", ondelete="CASCADE"), primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("customer_groups.id", ondelete="CASCADE"), primary_key=True)
+
+
+class Ambassador(Base):
+    """A person who carries customer focus across teams; they get the weekly digest."""
+
+    __tablename__ = "ambassadors"
+    __table_args__ = (UniqueConstraint("team_id", "user_id", name="uq_ambassadors_team_user"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM_ID)
+    user_id: Mapped[str] = mapped_column(USER_ID)
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+    groups: Mapped[list[CustomerGroup]] = relationship(
+        secondary="ambassador_groups", order_by="CustomerGroup.name", lazy="selectin"
+    )
+
+
+class Channel(Base):
+    """What the bot knows of a channel: whether it is private and, if so, who is in it (for the digest's
+    privacy rule: an entry from a private channel is quoted only to its members)."""
+
+    __tablename__ = "channels"
+    __table_args__ = (UniqueConstraint("team_id", "channel_id", name="uq_channels_team_channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM_ID)
+    channel_id: Mapped[str] = mapped_column(CHANNEL_ID)
+    # None until known; a channel the bot cannot see counts as private
+    is_private: Mapped[bool | None] = mapped_column(default=None)
+    # space-separated user ids of a private channel's members (None: not known)
+    members: Mapped[str | None] = mapped_column(Text, default=None)
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

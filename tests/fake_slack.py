@@ -60,8 +60,7 @@ class FakeSlack:
 
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("content-length") or 0)
-                raw = self.rfile.read(length).decode("utf-8") if length else ""
-                fake._handle(self, raw)
+                fake._handle(self, self.rfile.read(length) if length else b"")
 
             do_GET = do_POST  # noqa: N815
 
@@ -135,14 +134,19 @@ class FakeSlack:
 
     # -- serving ---------------------------------------------------------------------------
 
-    def _handle(self, handler: BaseHTTPRequestHandler, raw: str) -> None:
+    def _handle(self, handler: BaseHTTPRequestHandler, body: bytes) -> None:
         path = handler.path.split("?", 1)[0]
         headers = {key.lower(): value for key, value in handler.headers.items()}
         if path.startswith("/respond/"):
             method = "response_url:" + path.removeprefix("/respond/")
+        elif path.startswith("/upload/"):
+            method = "upload:" + path.removeprefix("/upload/")
         else:
             method = path.removeprefix("/api/")
-        params = self._parse(raw, headers.get("content-type", ""))
+        if method.startswith("upload:"):  # a file's bytes, as files_upload_v2 sends them
+            params: dict[str, Any] = {"content": body}
+        else:
+            params = self._parse(body.decode("utf-8"), headers.get("content-type", ""))
         with self._lock:
             scripted = self._scripted.get(method)
             reply = scripted.popleft() if scripted else None
@@ -198,6 +202,19 @@ class FakeSlack:
         if method == "chat.getPermalink":
             channel, ts = params.get("channel"), str(params.get("message_ts", "")).replace(".", "")
             return {"ok": True, "channel": channel, "permalink": f"https://fake.slack.com/archives/{channel}/p{ts}"}
+        if method.startswith("upload:"):
+            return {"ok": True}
+        if method == "conversations.info":
+            # a public channel the bot is in, unless a test scripts otherwise
+            channel = str(params.get("channel") or "")
+            return {"ok": True, "channel": {"id": channel, "is_private": False, "is_member": True}}
+        if method == "conversations.members":
+            return {"ok": True, "members": [], "response_metadata": {"next_cursor": ""}}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._view_ids):05d}"
+            return {"ok": True, "upload_url": f"http://127.0.0.1:{self.port}/upload/{file_id}", "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            return {"ok": True, "files": [{"id": file["id"]} for file in json.loads(params.get("files") or "[]")]}
         if method == "users.info":
             user = params.get("user")
             found = self.users.get(str(user))

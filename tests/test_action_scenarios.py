@@ -518,8 +518,30 @@ def test_a_forged_link_to_another_workspaces_sorry_is_dropped(bot: RunningBot) -
     assert bot.fake.calls_to("chat.update") == []
 
 
-def test_the_home_tab_button_opens_the_form(bot: RunningBot) -> None:
-    click(bot, ids.OPEN_ACTION_MODAL, "action")
+def home_click(bot: RunningBot, action_id: str, value: str) -> None:
+    """A button clicked on the Home tab: the payload carries the home view, not a message."""
+    body = bot.slack.block_action(action_id, value)
+    body.pop("message", None)
+    body["container"] = {"type": "view", "view_id": "VHOME"}
+    body["view"] = {"id": "VHOME", "type": "home", "blocks": []}
+    assert bot.slack.send_interaction(body).status == 200
+
+
+def test_the_home_tab_button_opens_the_form_and_committing_redraws_home(bot: RunningBot) -> None:
+    home_click(bot, ids.OPEN_ACTION_MODAL, "action")
     [view] = opened_views(bot, 1)
     assert view["callback_id"] == ids.ACTION_MODAL
-    assert json.loads(view["private_metadata"]) == {"source": "manual"}
+    assert json.loads(view["private_metadata"]) == {"source": "manual", "home": True}
+
+    submit(bot, view, action_values("From home", due=today() + timedelta(days=3)), view_id="VH")
+    [published] = bot.fake.wait_for("views.publish")
+    assert published.params["user_id"] == USER
+    assert "From home" in shown(published.params["view"]["blocks"])
+
+
+def test_a_status_clicked_on_home_redraws_home(bot: RunningBot) -> None:
+    found = create(bot, "Home item", due=today() + timedelta(days=3))
+    home_click(bot, ids.ACTION_DONE, str(found.id))
+    [published] = bot.fake.wait_for("views.publish")
+    assert item(bot, found.id).status == "done"
+    assert "Home item" not in shown(published.params["view"]["blocks"])  # no longer open

@@ -207,6 +207,10 @@ SCOPES_OF_METHOD: dict[str, frozenset[str]] = {
     "users.info": frozenset({"users:read"}),
     # public channels need channels:read, private ones groups:read (the meeting form checks either)
     "conversations.info": frozenset({"channels:read", "groups:read"}),
+    "conversations.members": frozenset({"channels:read", "groups:read"}),
+    "conversations.list": frozenset({"channels:read", "groups:read"}),
+    # slack_sdk's files_upload_v2: files.getUploadURLExternal, then files.completeUploadExternal
+    "files.upload.v2": frozenset({"files:write"}),
 }
 
 

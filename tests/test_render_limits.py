@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from datetime import date, timedelta
 from typing import Any, cast
 
 import pytest
@@ -18,16 +19,20 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot.deps import Deps
+from bot.services.actions import ActionCard, Horizon
 from bot.services.entries import EntryCard, TextTooLong, check_text
+from bot.services.home import HomeData
+from bot.services.success_index import QuarterIndex
 from handlers import ids
 from handlers.render import groups as groups_render
 from handlers.render import help as help_render
 from handlers.render.entries import entry_blocks, entry_fallback
 from handlers.render.home import home_view
 from handlers.render.modals import GroupOption, entry_modal, group_name_modal, notice_view, root_cause_modal
+from handlers.render.nudges import IndexLine
 from handlers.render.text import escape_mrkdwn
 from handlers.views import root_cause as root_cause_view
-from storage.models import Area, EntryKind
+from storage.models import ActionStatus, Area, EntryKind
 
 SECTION_MAX = 3000
 MESSAGE_BLOCKS_MAX = 50
@@ -351,16 +356,38 @@ def test_help_for_an_unknown_subcommand_fits_and_escapes() -> None:
 # -- the Home tab --------------------------------------------------------------------------------
 
 
-def test_home_view_with_many_long_entries_fits() -> None:
+def home(recent: list[EntryCard], items: int = 0) -> HomeData:
+    today = date(2027, 3, 10)
+    cards = tuple(
+        ActionCard(
+            id=n,
+            team_id="T111",
+            title="<!channel> " + "x" * 140,
+            owner_id="U0123456789",
+            due_date=today - timedelta(days=n),
+            original_due_date=today - timedelta(days=n + 30),
+            status=ActionStatus.AT_RISK,
+            horizon=Horizon.SHORT,
+            desired_outcome="<!here> " + "y" * 1990,
+            involved=tuple(f"U{k:010d}" for k in range(20)),
+            group_names=tuple(MAX_GROUP_NAMES),
+        )
+        for n in range(items)
+    )
+    index = QuarterIndex(2027, 1, [IndexLine("Short term", 1, 3), IndexLine("Long term", 0, 0), IndexLine("All", 1, 3)])
+    return HomeData(today, cards, items, index, tuple(recent), tuple(range(12)))
+
+
+def test_home_view_with_many_long_entries_and_items_fits() -> None:
     recent = [
         card(
             EntryKind.SORRY if n % 2 else EntryKind.PROUD,
             check_text(longest(list(LONGEST_TEXTS)[n % len(LONGEST_TEXTS)])),
         )
-        for n in range(25)
+        for n in range(8)
     ]
 
-    view = home_view(recent)
+    view = home_view(home(recent, items=15))
 
     assert view["type"] == "home"
     check_view(view)
@@ -369,7 +396,7 @@ def test_home_view_with_many_long_entries_fits() -> None:
 
 
 def test_home_view_of_someone_new_fits() -> None:
-    view = home_view([])
+    view = home_view(home([]))
 
     check_view(view)
     check_blocks(view["blocks"], max_blocks=VIEW_BLOCKS_MAX)

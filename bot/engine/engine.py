@@ -18,12 +18,16 @@ from urllib.error import URLError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
+from bot.engine.channel_directory import CHANNEL_FRESH_FOR, refresh_channel
 from bot.engine.directory import Directory, people_needing_refresh, refresh_person
 from bot.engine.planners import PLANNERS, Planner
 from bot.engine.senders import SENDERS, Occasion, Sender
+from handlers.render.nudges import Upload
 from storage.db import SessionFactory
 from storage.models import Delivery
+from storage.repositories import channels as channels_repo
 from storage.repositories import deliveries as deliveries_repo
 
 log = logging.getLogger("mindset.engine")
@@ -99,6 +103,7 @@ class NudgeEngine:
         now = now or self.clock()
         report = TickReport()
         report.people_refreshed = self.refresh_people(now)
+        self.refresh_channels(now)
         report.planned = self.plan(now)
         while True:
             batch = self._claim(now)
@@ -112,23 +117,50 @@ class NudgeEngine:
 
     def refresh_people(self, now: datetime) -> int:
         """Learn the time zone of everyone a nudge may be for (users.info), at most weekly each."""
+        return self._refresh(
+            now,
+            wanted=lambda session: {pair for planner in self.planners for pair in planner.people(session, now)},
+            stale=lambda session, wanted: people_needing_refresh(session, wanted, now),
+            refresh=refresh_person,
+            what="the time zone of",
+        )
+
+    def refresh_channels(self, now: datetime) -> int:
+        """Learn which channels a digest may quote from (conversations.info), at most twice a day each."""
+        return self._refresh(
+            now,
+            wanted=lambda session: {pair for planner in self.planners for pair in planner.channels(session, now)},
+            stale=lambda session, wanted: channels_repo.stale(
+                session, wanted=wanted, now=now, fresh_for=CHANNEL_FRESH_FOR
+            ),
+            refresh=refresh_channel,
+            what="channel",
+        )
+
+    def _refresh(
+        self,
+        now: datetime,
+        *,
+        wanted: Callable[[Session], set[tuple[str, str]]],
+        stale: Callable[[Session, set[tuple[str, str]]], list[tuple[str, str]]],
+        refresh: Callable[[Session, Callable[[str], WebClient], str, str, datetime], None],
+        what: str,
+    ) -> int:
+        """Ask Slack about what the planners need and is not known (or is old), a bounded number per tick."""
         with self.session_factory() as session:
-            wanted: set[tuple[str, str]] = set()
-            for planner in self.planners:
-                wanted.update(planner.people(session, now))
-            stale = people_needing_refresh(session, wanted, now)[: self.max_people_per_tick]
+            todo = stale(session, wanted(session))[: self.max_people_per_tick]
         refreshed = 0
-        for team_id, user_id in stale:
+        for team_id, key in todo:
             try:
                 with self.session_factory() as session:
-                    refresh_person(session, self.client_for, team_id, user_id, now)
+                    refresh(session, self.client_for, team_id, key, now)
                     session.commit()
                 refreshed += 1
             except IntegrityError:
-                # another engine added this person at the same moment: its answer is as good as ours
-                log.debug("%s in %s was just refreshed by another engine", user_id, team_id)
+                # another engine added this row at the same moment: its answer is as good as ours
+                log.debug("%s %s in %s was just refreshed by another engine", what, key, team_id)
             except Exception:
-                log.warning("Could not read the time zone of %s in %s; will try again", user_id, team_id, exc_info=True)
+                log.warning("Could not read %s %s in %s; will try again", what, key, team_id, exc_info=True)
         return refreshed
 
     def plan(self, now: datetime) -> int:
@@ -221,9 +253,22 @@ class NudgeEngine:
                 # where the message landed, for what updates it later (a prompt's answers)
                 message.after_sent(session, channel, ts)
             session.commit()
+        if recorded:
+            self._upload(delivery, message.uploads, channel=channel, ts=ts)
         if not recorded:
             log.warning("Delivery %s was taken over by another engine while sending", delivery.id)
         report.sent += 1
+
+    def _upload(self, delivery: Delivery, uploads: Sequence[Upload], *, channel: str, ts: str) -> None:
+        """Files that go with a sent message (a digest's chart), in its thread. The message itself is
+        delivered already, so a failed upload is logged, not retried: the message says it in text too."""
+        for upload in uploads:
+            try:
+                self.client_for(delivery.team_id).files_upload_v2(
+                    channel=channel, thread_ts=ts, file=upload.content, filename=upload.filename, title=upload.title
+                )
+            except Exception:
+                log.warning("Could not upload %s with %s to %s", upload.filename, delivery.kind, channel, exc_info=True)
 
     def _retry(
         self, delivery: Delivery, now: datetime, error: str, report: TickReport, *, wait: timedelta | None = None

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.engine.digest_planner import digest_channels, digest_readers, plan_digests
 from bot.engine.directory import Directory
 from bot.meetings.schedule import occasion_key, occurrences, prompt_at
 from bot.services.meetings import MeetingCard
@@ -53,11 +54,12 @@ REVIEW_WINDOW_DAYS = 14
 
 @dataclass(frozen=True)
 class Planner:
-    """Who needs a known time zone (`people`) and what is due (`plan`)."""
+    """Who needs a known time zone (`people`), which channels' privacy (`channels`), and what is due (`plan`)."""
 
     name: str
     people: Callable[[Session, datetime], Iterable[tuple[str, str]]]
     plan: Callable[[Session, datetime, Directory], list[Planned]]
+    channels: Callable[[Session, datetime], Iterable[tuple[str, str]]] = lambda _session, _now: ()
 
 
 # -- reminders before and after the due date --------------------------------------------------
@@ -290,4 +292,5 @@ PLANNERS: tuple[Planner, ...] = (
         "quarter_reviews", lambda session, now: _owners_due_in_previous_quarter(session, now), plan_quarter_reviews
     ),
     Planner("meeting_prompts", _dm_meeting_owners, plan_meeting_prompts),
+    Planner("digests", digest_readers, plan_digests, digest_channels),
 )

@@ -12,7 +12,11 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from bot.digest.chart import participation_png
+from bot.digest.compose import Reader, ReaderKind, compose
+from bot.digest.period import Week
 from bot.engine import planners
+from bot.engine.digest_planner import DIGEST
 from bot.engine.directory import Directory
 from bot.meetings.schedule import occurrences
 from bot.services.actions import ASSIGNED, ActionCard
@@ -21,11 +25,15 @@ from bot.services.meetings import MeetingCard, occurrence_on, prompt_for_occurre
 from bot.services.success_index import index_lines, open_items_due_in
 from bot.worktime import local_date, zone
 from handlers.render import nudges
+from handlers.render.digest import digest_blocks, digest_fallback
 from handlers.render.meetings import prompt_blocks, prompt_text
 from storage.models import ActionEvent, Delivery
 from storage.repositories import actions as actions_repo
+from storage.repositories import ambassadors as ambassadors_repo
 from storage.repositories import entries as entries_repo
 from storage.repositories import meetings as meetings_repo
+from storage.repositories import people as people_repo
+from storage.repositories import workspaces as workspaces_repo
 
 
 @dataclass(frozen=True)
@@ -147,6 +155,43 @@ def send_meeting_prompt(occasion: Occasion) -> nudges.Message | None:
     return nudges.Message(text=prompt_text(prompt), blocks=prompt_blocks(prompt), after_sent=after_sent)
 
 
+def digest_reader(session: Session, *, team_id: str, recipient: str) -> tuple[Reader, str] | None:
+    """Who a digest delivery is for now, and the time zone of its week: the workspace's digest channel,
+    or an ambassador (None when it is neither any more: the channel changed, the person left)."""
+    workspace = workspaces_repo.get_workspace(session, team_id=team_id)
+    if workspace is not None and workspace.digest_channel == recipient:
+        return Reader(ReaderKind.CHANNEL, recipient), workspace.default_tz
+    ambassador = ambassadors_repo.get_ambassador(session, team_id=team_id, user_id=recipient)
+    if ambassador is None or ambassador.left_at is not None:
+        return None
+    person = people_repo.get_person(session, team_id=team_id, user_id=recipient)
+    groups = tuple(group.id for group in ambassador.groups)
+    return Reader(ReaderKind.PERSON, recipient, groups), (person.tz if person and person.tz else "UTC")
+
+
+def send_digest(occasion: Occasion) -> nudges.Message | None:
+    delivery = occasion.delivery
+    found = digest_reader(occasion.session, team_id=delivery.team_id, recipient=delivery.recipient)
+    if found is None:
+        return None
+    reader, tz_name = found
+    tz = zone(tz_name)
+    week = Week.parse(delivery.occasion, tz)
+    digest = compose(occasion.session, team_id=delivery.team_id, week=week, reader=reader, now=occasion.now)
+    chart = participation_png(digest.participation, average=digest.participation_average)
+    return nudges.Message(
+        text=digest_fallback(digest),
+        blocks=digest_blocks(digest, today=local_date(occasion.now, tz)),
+        uploads=(
+            nudges.Upload(
+                filename=f"habit-health-{week.label}.png",
+                content=chart,
+                title=f"Habit health: people taking part, {len(digest.participation)} weeks to {week.label}",
+            ),
+        ),
+    )
+
+
 SENDERS: dict[str, Sender] = {
     planners.REMINDER: send_reminder,
     planners.OVERDUE: send_overdue,
@@ -155,4 +200,5 @@ SENDERS: dict[str, Sender] = {
     planners.REVIEW: send_quarter_review,
     ASSIGNED: send_assigned,
     planners.MEETING_PROMPT: send_meeting_prompt,
+    DIGEST: send_digest,
 }

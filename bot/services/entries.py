@@ -203,11 +203,3 @@ def add_root_cause(deps: Deps, *, team_id: str, entry_id: int, root_cause: str, 
         card = EntryCard.of(entry)
         session.commit()
         return card
-
-
-def recent_cards(deps: Deps, *, team_id: str, author_id: str, limit: int = 10) -> list[EntryCard]:
-    with deps.session_factory() as session:
-        return [
-            EntryCard.of(entry)
-            for entry in entries_repo.recent_by_author(session, team_id=team_id, author_id=author_id, limit=limit)
-        ]

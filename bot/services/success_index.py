@@ -20,6 +20,7 @@ from bot.services.actions import Horizon, horizon
 from bot.worktime import local_date, previous_quarter, quarter_bounds, quarter_of, zone
 from handlers.render.nudges import IndexLine
 from storage.models import ActionEvent, ActionItem, ActionStatus
+from storage.repositories import actions as actions_repo
 from storage.repositories import people as people_repo
 
 UTC_ZONE = ZoneInfo("UTC")
@@ -70,7 +71,8 @@ def commitments(
     last_counted = min(last, until) if until else last
     start = datetime.combine(first, time.min, tzinfo=UTC)
     end = datetime.combine(last, time.max, tzinfo=UTC)
-    query = select(ActionItem).where(ActionItem.team_id == team_id, ActionItem.created_at <= end)
+    candidates = actions_repo.due_in_range(team_id=team_id, first=first, last=last_counted)
+    query = select(ActionItem).where(ActionItem.id.in_(candidates), ActionItem.created_at <= end)
     if user_ids is not None:
         query = query.where(ActionItem.owner_id.in_(list(user_ids)))
     items = list(session.scalars(query))

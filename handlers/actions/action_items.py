@@ -16,6 +16,7 @@ from bot.services import groups as group_service
 from bot.services import people as people_service
 from bot.services.actions import ActionCard
 from handlers import delivery, ids
+from handlers.events.home import publish_home_for
 from handlers.render.action_forms import action_modal, drop_modal, hand_over_modal, move_modal, note_modal
 from handlers.render.actions import action_text, refresh_item
 from handlers.render.modals import View
@@ -36,6 +37,11 @@ FORM_OF_BUTTON: dict[str, Callable[..., View]] = {
 }
 CHANGED = "mindset_action_changed"
 PROBLEM = "mindset_action_problem"
+
+
+def from_home(body: dict[str, Any]) -> bool:
+    """Whether a button was clicked on the Home tab (which is then published again, up to date)."""
+    return (body.get("view") or {}).get("type") == "home"
 
 
 def _who(body: dict[str, Any]) -> tuple[str, str]:
@@ -78,6 +84,8 @@ def after_status_clicked(
     card = action_service.get_card(deps, team_id=team_id, action_id=action_id)
     if card is None:
         return
+    if from_home(body):
+        publish_home_for(deps, client, team_id=team_id, user_id=body["user"]["id"])
     message = body.get("message")
     if message and message.get("blocks"):
         today = _today(deps, body)
@@ -116,10 +124,8 @@ def open_item_form(
     if card is None:
         return
     form = FORM_OF_BUTTON[action["action_id"]]
-    client.views_open(
-        trigger_id=body["trigger_id"],
-        view=form(card, _today(deps, body), metadata={"response_url": body.get("response_url")}),
-    )
+    metadata = {"response_url": body.get("response_url"), "home": from_home(body) or None}
+    client.views_open(trigger_id=body["trigger_id"], view=form(card, _today(deps, body), metadata=metadata))
 
 
 def open_action_from_sorry(
@@ -153,6 +159,6 @@ def open_action_form(body: dict[str, Any], client: WebClient, deps: Deps) -> Non
         view=action_modal(
             groups=group_service.list_options(deps, team_id=team_id),
             creator=user_id,
-            metadata={"source": ActionSource.MANUAL.value},
+            metadata={"source": ActionSource.MANUAL.value, "home": True},
         ),
     )

@@ -18,4 +18,6 @@ def open_entry_modal(body: dict[str, Any], action: dict[str, Any], client: WebCl
     except ValueError:
         kind = EntryKind.PROUD
     groups = group_service.list_options(deps, team_id=body["team"]["id"])
-    client.views_open(trigger_id=body["trigger_id"], view=entry_modal(kind=kind, groups=groups, metadata={}))
+    client.views_open(
+        trigger_id=body["trigger_id"], view=entry_modal(kind=kind, groups=groups, metadata={"home": True})
+    )

@@ -7,7 +7,7 @@ from slack_bolt import App
 from bot.deps import Deps, bind
 from bot.errors import in_background
 from handlers import ids
-from handlers.commands import action, entries, meeting, mindset
+from handlers.commands import action, entries, meeting, mindset, mindset_digest
 
 
 def register(app: App, deps: Deps) -> None:
@@ -19,7 +19,10 @@ def register(app: App, deps: Deps) -> None:
         ack=bind(entries.sorry_command, deps),
         lazy=[bind(in_background(entries.after_entry_command), deps)],
     )
-    app.command(ids.MINDSET)(bind(mindset.mindset_command, deps))
+    app.command(ids.MINDSET)(
+        ack=bind(mindset.mindset_command, deps),
+        lazy=[bind(in_background(mindset_digest.after_mindset_command), deps)],
+    )
     app.command(ids.ACTION)(
         ack=bind(action.action_command, deps),
         lazy=[bind(in_background(action.after_action_command), deps)],

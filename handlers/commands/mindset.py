@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack
+from slack_bolt import Ack, BoltContext
 
 from bot.deps import Deps
 from bot.services import groups as group_service
@@ -13,6 +13,7 @@ from bot.services import people as people_service
 from bot.services import questions as question_service
 from bot.services import success_index
 from bot.services.people import SettingsProblem
+from handlers.commands import mindset_digest as digest_commands
 from handlers.render import settings as settings_render
 from handlers.render.groups import groups_blocks, groups_text
 from handlers.render.help import help_blocks, help_text
@@ -26,7 +27,7 @@ HOLIDAYS_USAGE = (
 )
 
 
-def mindset_command(ack: Ack, command: dict[str, Any], deps: Deps) -> None:
+def mindset_command(ack: Ack, command: dict[str, Any], context: BoltContext, deps: Deps) -> None:
     text = command.get("text") or ""
     words = text.split()
     sub = words[0].lower() if words else "help"
@@ -36,31 +37,31 @@ def mindset_command(ack: Ack, command: dict[str, Any], deps: Deps) -> None:
         ack(text=help_text(unknown=unknown), blocks=help_blocks(unknown=unknown), response_type="ephemeral")
         return
     try:
-        handler(ack, command, words[1:], deps)
+        handler(ack, command, words[1:], deps, context)
     except SettingsProblem as problem:
         ack(text=str(problem), response_type="ephemeral")
 
 
-Subcommand = Callable[[Ack, dict[str, Any], list[str], Deps], None]
+Subcommand = Callable[[Ack, dict[str, Any], list[str], Deps, BoltContext], None]
 
 
-def _help(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps) -> None:
+def _help(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps, context: BoltContext) -> None:
     ack(text=help_text(), blocks=help_blocks(), response_type="ephemeral")
 
 
-def _groups(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps) -> None:
+def _groups(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps, context: BoltContext) -> None:
     options = group_service.list_options(deps, team_id=command["team_id"])
     ack(text=groups_text(options), blocks=groups_blocks(options), response_type="ephemeral")
 
 
-def _questions(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps) -> None:
+def _questions(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps, context: BoltContext) -> None:
     if args:
         raise SettingsProblem("`/mindset questions` takes nothing after it: add and retire questions with its buttons.")
     cards = question_service.list_questions(deps, team_id=command["team_id"])
     ack(text=questions_text(cards), blocks=questions_blocks(cards), response_type="ephemeral")
 
 
-def _pause(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps) -> None:
+def _pause(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps, context: BoltContext) -> None:
     team_id, user_id = command["team_id"], command["user_id"]
     if not args:
         until = people_service.get_pause(deps, team_id=team_id, user_id=user_id)
@@ -76,21 +77,21 @@ def _pause(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps) -> No
     ack(text=settings_render.paused(paused), response_type="ephemeral")
 
 
-def _resume(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps) -> None:
+def _resume(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps, context: BoltContext) -> None:
     if args:
         raise SettingsProblem("`/mindset resume` takes nothing after it: it ends your pause now.")
     was = people_service.resume(deps, team_id=command["team_id"], user_id=command["user_id"])
     ack(text=settings_render.resumed(was), response_type="ephemeral")
 
 
-def _index(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps) -> None:
+def _index(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps, context: BoltContext) -> None:
     if args:
         raise SettingsProblem("`/mindset index` takes nothing after it: it shows your own Success Index.")
     quarters = success_index.person_quarters(deps, team_id=command["team_id"], user_id=command["user_id"])
     ack(text=index_text(quarters), blocks=index_blocks(quarters), response_type="ephemeral")
 
 
-def _workdays(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps) -> None:
+def _workdays(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps, context: BoltContext) -> None:
     team_id = command["team_id"]
     if not args:
         current = people_service.get_work_time(deps, team_id=team_id)
@@ -101,7 +102,7 @@ def _workdays(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps) ->
     ack(text=settings_render.work_time(current, changed=True), response_type="ephemeral")
 
 
-def _holidays(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps) -> None:
+def _holidays(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps, context: BoltContext) -> None:
     team_id, user_id = command["team_id"], command["user_id"]
     today = people_service.today_of(deps, team_id=team_id, user_id=user_id)
     verb = args[0].lower() if args else "list"
@@ -130,4 +131,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "index": _index,
     "workdays": _workdays,
     "holidays": _holidays,
+    "ambassador": digest_commands.ambassador,
+    "ambassadors": digest_commands.ambassadors,
+    "digest": digest_commands.digest,
 }

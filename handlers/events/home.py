@@ -1,4 +1,4 @@
-"""The Home tab: log a proud or a sorry, and see your recent ones."""
+"""The Home tab: published when opened, and again after the person changes something from it."""
 
 from __future__ import annotations
 
@@ -7,13 +7,15 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot.deps import Deps
-from bot.services import entries as entry_service
+from bot.services.home import home_data
 from handlers.render.home import home_view
 
 
 def publish_home(event: dict[str, Any], context: Any, client: WebClient, deps: Deps) -> None:
     if event.get("tab") not in (None, "home"):
         return
-    user_id = event["user"]
-    recent = entry_service.recent_cards(deps, team_id=context["team_id"], author_id=user_id, limit=10)
-    client.views_publish(user_id=user_id, view=home_view(recent))
+    publish_home_for(deps, client, team_id=context["team_id"], user_id=event["user"])
+
+
+def publish_home_for(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -> None:
+    client.views_publish(user_id=user_id, view=home_view(home_data(deps, team_id=team_id, user_id=user_id)))

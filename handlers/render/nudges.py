@@ -19,11 +19,21 @@ Blocks = list[dict[str, Any]]
 
 
 @dataclass(frozen=True)
+class Upload:
+    """A file posted in the thread of a message once it is sent (a digest's chart)."""
+
+    filename: str
+    content: bytes
+    title: str
+
+
+@dataclass(frozen=True)
 class Message:
     text: str
     blocks: Blocks
     # called by the engine, in its session, with the channel and ts the message was posted at
     after_sent: Callable[[Session, str, str], None] | None = None
+    uploads: tuple[Upload, ...] = ()
 
 
 def _section(text: str) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from bot.deps import Deps
 from bot.services import actions as action_service
 from bot.services import people as people_service
 from handlers import delivery, ids
+from handlers.events.home import publish_home_for
 from handlers.render.action_forms import action_saved_view
 from handlers.views import state
 from storage.models import ActionSource, Area
@@ -68,8 +69,12 @@ def action_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], conte
     ack(response_action="update", view=action_saved_view(card, today, creator=user_id))
 
 
-def after_action_submitted(body: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps) -> None:
-    """A sorry's message lists the action items it led to."""
+def after_action_submitted(
+    body: dict[str, Any], view: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps
+) -> None:
+    """A sorry's message lists the action items it led to; a Home tab it came from is redrawn."""
     entry_id = context.get(SORRY_ID)
     if entry_id is not None:
         delivery.refresh_entry_message(deps, client, team_id=body["team"]["id"], entry_id=entry_id)
+    if state.metadata(view).get("home"):
+        publish_home_for(deps, client, team_id=body["team"]["id"], user_id=body["user"]["id"])

@@ -14,6 +14,7 @@ from bot.services import actions as action_service
 from bot.services import people as people_service
 from bot.services.actions import ActionCard
 from handlers import delivery, ids
+from handlers.events.home import publish_home_for
 from handlers.render.actions import action_blocks, action_text, day_label
 from handlers.views import state
 from handlers.views.action import field_error
@@ -139,6 +140,8 @@ def after_item_form(
         return
     if card.source_entry_id is not None:
         delivery.refresh_entry_message(deps, client, team_id=team_id, entry_id=card.source_entry_id)
+    if state.metadata(view).get("home"):
+        publish_home_for(deps, client, team_id=team_id, user_id=user_id)
     response_url = state.metadata(view).get("response_url")
     if not isinstance(response_url, str):
         return

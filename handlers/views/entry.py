@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from bot.deps import Deps
 from bot.services import entries as entry_service
 from handlers import delivery, ids
+from handlers.events.home import publish_home_for
 from handlers.render.replies import EMPTY_TEXT, too_long_field_error
 from handlers.views import state
 from storage.models import Area, EntryKind
@@ -64,7 +65,9 @@ def entry_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], contex
     ack()
 
 
-def after_entry_submitted(body: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps) -> None:
+def after_entry_submitted(
+    body: dict[str, Any], view: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps
+) -> None:
     entry_id = context.get(ENTRY_ID)
     if entry_id is None:
         return
@@ -74,3 +77,5 @@ def after_entry_submitted(body: dict[str, Any], context: BoltContext, client: We
         client.chat_postMessage(channel=user_id, text=message["text"])
 
     delivery.post_entry(deps, client, team_id=body["team"]["id"], entry_id=entry_id, tell=tell_by_dm)
+    if state.metadata(view).get("home"):
+        publish_home_for(deps, client, team_id=body["team"]["id"], user_id=user_id)

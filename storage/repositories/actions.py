@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -125,6 +125,21 @@ def items_of_person(
     return session.scalars(query.order_by(ActionItem.due_date, ActionItem.id).limit(limit)).all()
 
 
+def count_items_of_person(session: Session, *, team_id: str, user_id: str) -> int:
+    """How many open items the person owns or is involved in."""
+    involved = select(ActionPerson.action_id).where(ActionPerson.user_id == user_id)
+    return int(
+        session.scalar(
+            select(func.count()).where(
+                ActionItem.team_id == team_id,
+                or_(ActionItem.owner_id == user_id, ActionItem.id.in_(involved)),
+                ActionItem.status.in_(OPEN_STATUSES),
+            )
+        )
+        or 0
+    )
+
+
 def open_items_owned(session: Session, *, team_id: str, owner_id: str) -> Sequence[ActionItem]:
     return session.scalars(
         select(ActionItem)
@@ -154,3 +169,22 @@ def open_item_owners(session: Session) -> Sequence[tuple[str, str]]:
         .distinct()
         .order_by(ActionItem.team_id, ActionItem.owner_id)
     ).all()
+
+
+def due_in_range(*, team_id: str, first: date, last: date) -> Select[int]:
+    """Ids of items whose due date, first promise or any move fell in [first, last]: the only ones a
+    quarter's Success Index can count, so the rest of the history is never loaded."""
+    moved = select(ActionEvent.action_id).where(
+        ActionEvent.team_id == team_id,
+        ActionEvent.kind == "rescheduled",
+        ActionEvent.new_value >= first.isoformat(),
+        ActionEvent.new_value <= last.isoformat(),
+    )
+    return select(ActionItem.id).where(
+        ActionItem.team_id == team_id,
+        or_(
+            ActionItem.due_date.between(first, last),
+            ActionItem.original_due_date.between(first, last),
+            ActionItem.id.in_(moved),
+        ),
+    )

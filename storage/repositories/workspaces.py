@@ -66,3 +66,20 @@ def add_holiday(session: Session, *, team_id: str, day: date, name: str | None) 
 def remove_holiday(session: Session, *, holiday: Holiday) -> None:
     session.delete(holiday)
     session.flush()
+
+
+def set_digest_channel(session: Session, *, workspace: Workspace, channel: str | None) -> Workspace:
+    workspace.digest_channel = channel
+    session.flush()
+    return workspace
+
+
+def set_digest_schedule(session: Session, *, workspace: Workspace, weekday: int, at: time) -> Workspace:
+    workspace.digest_weekday = weekday
+    workspace.digest_time = at
+    session.flush()
+    return workspace
+
+
+def with_digest_channel(session: Session) -> Sequence[Workspace]:
+    return session.scalars(select(Workspace).where(Workspace.digest_channel.is_not(None))).all()

@@ -1,0 +1,321 @@
+"""One reader's weekly digest: the week's numbers against the weeks before, highlights, customer groups
+and areas, recurring themes, the Success Index and habit health.
+
+Privacy: an entry from a private channel (or one the bot cannot see) is quoted only to a reader who
+is a member of that channel, and a digest posted to a channel quotes only public channels; what may
+not be quoted is still counted. The same rule decides which texts feed the themes and whom the
+digest thanks by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.digest.chart import WeekPoint
+from bot.digest.period import Week
+from bot.digest.themes import Theme, themes
+from bot.services import success_index
+from bot.services.meeting_numbers import MeetingsWeek, week_numbers
+from bot.worktime import local_date, quarter_of
+from handlers.render.nudges import IndexLine
+from storage.models import AREA_LABELS, Area, Channel, EntryKind
+from storage.repositories import digest as digest_repo
+from storage.repositories import groups as groups_repo
+from storage.repositories.digest import ActionLine, EntryText
+
+WEEKS_SHOWN = 12
+FADE_DROP = 0.30  # participation this far below its 4-week average…
+FADE_WEEKS = 2  # …this many weeks running
+PROUDS_SHOWN = 3
+LIST_SHOWN = 5
+STUCK_AFTER_DAYS = 15  # overdue nudges: the day after, a week later, a week after that
+TEXTS_SAMPLED = 2000
+
+
+class ReaderKind(StrEnum):
+    PERSON = "person"
+    CHANNEL = "channel"
+
+
+@dataclass(frozen=True)
+class Reader:
+    kind: ReaderKind
+    id: str  # a user id or a channel id
+    group_ids: tuple[int, ...] = ()  # an ambassador's customer groups, shown first
+
+
+@dataclass(frozen=True)
+class Metric:
+    label: str
+    now: int
+    last: int
+    average: float  # of the four weeks before
+
+
+@dataclass(frozen=True)
+class Quote:
+    entry_id: int
+    author_id: str
+    channel_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class GroupCount:
+    name: str
+    prouds: int
+    sorries: int
+    in_meetings: bool
+    reader_follows: bool
+
+
+@dataclass(frozen=True)
+class AreaCount:
+    label: str
+    prouds: int
+    sorries: int
+
+
+@dataclass(frozen=True)
+class Digest:
+    team_id: str
+    week: Week
+    so_far: bool  # the week is not over yet (`/mindset digest`)
+    reader: Reader
+    metrics: tuple[Metric, ...]
+    prouds: tuple[Quote, ...]
+    prouds_total: int
+    open_sorries: tuple[Quote, ...]
+    open_sorries_total: int
+    due_next_week: tuple[ActionLine, ...]
+    due_next_week_total: int
+    overdue: tuple[ActionLine, ...]
+    overdue_total: int
+    stuck: tuple[ActionLine, ...]
+    stuck_total: int
+    groups: tuple[GroupCount, ...]
+    silent_groups: tuple[str, ...]
+    areas: tuple[AreaCount, ...]
+    themes: tuple[Theme, ...]
+    success: tuple[IndexLine, ...]
+    quarter: str
+    participation: tuple[WeekPoint, ...]
+    fading: bool
+    meetings: MeetingsWeek
+    contributors: tuple[tuple[str, tuple[str, ...]], ...] = field(default_factory=tuple)
+
+    @property
+    def participation_average(self) -> float:
+        """The four weeks before the last shown, for the chart's line."""
+        before = [point.value for point in self.participation[-5:-1]]
+        return sum(before) / len(before) if before else 0.0
+
+
+class Visibility:
+    """Which channels' entries a reader may see quoted (from what the engine learnt of channels)."""
+
+    def __init__(self, session: Session, team_id: str, channel_ids: Iterable[str], reader: Reader) -> None:
+        wanted = set(channel_ids)
+        self._channels = (
+            {
+                row.channel_id: row
+                for row in session.scalars(
+                    select(Channel).where(Channel.team_id == team_id, Channel.channel_id.in_(wanted))
+                )
+            }
+            if wanted
+            else {}
+        )
+        self._reader = reader
+
+    def can_quote(self, channel_id: str | None) -> bool:
+        row = self._channels.get(channel_id or "")
+        if row is None or row.is_private is None:
+            return False  # not known yet: counted, not quoted
+        if not row.is_private:
+            return True
+        if self._reader.kind is ReaderKind.CHANNEL:
+            return False
+        return self._reader.id in (row.members or "").split()
+
+
+def fading(values: Sequence[int], *, weeks: int = FADE_WEEKS, drop: float = FADE_DROP) -> bool:
+    """True when each of the last `weeks` values is `drop` or more below the average of the four before it."""
+    if len(values) < weeks + 4:
+        return False
+    for back in range(weeks):
+        end = len(values) - back
+        now, before = values[end - 1], values[end - 5 : end - 1]
+        average = sum(before) / 4
+        if average <= 0 or now > (1 - drop) * average:
+            return False
+    return True
+
+
+def _metric_weeks(session: Session, team_id: str, weeks: Sequence[Week], now: datetime) -> list[dict[str, int]]:
+    found = []
+    for week in weeks:
+        end = min(week.end, now)
+        counts = digest_repo.entry_counts(session, team_id=team_id, start=week.start, end=end)
+        found.append(
+            {
+                "Prouds": counts.get(EntryKind.PROUD.value, 0),
+                "Sorries": counts.get(EntryKind.SORRY.value, 0),
+                "People taking part": len(
+                    digest_repo.participants(session, team_id=team_id, start=week.start, end=end)
+                ),
+                "Meeting prompts answered": digest_repo.prompts_answered(
+                    session, team_id=team_id, start=week.start, end=end
+                ),
+                "Action items created": digest_repo.actions_created(
+                    session, team_id=team_id, start=week.start, end=end
+                ),
+                "Action items done": digest_repo.actions_done(session, team_id=team_id, start=week.start, end=end),
+                "Action items overdue": digest_repo.actions_overdue(
+                    session, team_id=team_id, at=end, today=local_date(end, week.tz)
+                ),
+            }
+        )
+    return found
+
+
+def _quotes(entries: Iterable[EntryText], visible: Visibility, limit: int) -> tuple[Quote, ...]:
+    shown = [e for e in entries if visible.can_quote(e.channel_id)][:limit]
+    return tuple(Quote(e.id, e.author_id, e.channel_id, e.text) for e in shown)
+
+
+def compose(session: Session, *, team_id: str, week: Week, reader: Reader, now: datetime) -> Digest:
+    """The digest of `week` for `reader`, as it stands at `now` (the week so far when it is not over)."""
+    so_far = now < week.end
+    today = local_date(now, week.tz)
+    start, end = week.start, min(week.end, now)
+
+    # numbers: this week, the one before, the four before that
+    history = [week.shifted(-back) for back in range(5)]
+    counted = _metric_weeks(session, team_id, history, now)
+    metrics = tuple(
+        Metric(label, counted[0][label], counted[1][label], sum(week_counts[label] for week_counts in counted[1:]) / 4)
+        for label in counted[0]
+    )
+
+    # habit health: people taking part, week by week
+    shown_weeks = [week.shifted(-back) for back in reversed(range(WEEKS_SHOWN))]
+    values = [
+        len(digest_repo.participants(session, team_id=team_id, start=w.start, end=min(w.end, now))) for w in shown_weeks
+    ]
+    complete = values[:-1] if so_far else values  # a week not over yet says nothing of a fade
+    fade = fading(complete)
+    warned = {len(complete) - 1 - back for back in range(FADE_WEEKS)} if fade else set()
+    participation = tuple(
+        WeekPoint(f"W{w.monday.isocalendar()[1]:02d}", value, index in warned)
+        for index, (w, value) in enumerate(zip(shown_weeks, values, strict=True))
+    )
+
+    # texts: the week's and the month before's, for quotes and themes
+    week_entries = digest_repo.entries_between(session, team_id=team_id, start=start, end=end, limit=TEXTS_SAMPLED)
+    month_start = week.shifted(-4).start
+    month_entries = digest_repo.entries_between(
+        session, team_id=team_id, start=month_start, end=start, limit=2 * TEXTS_SAMPLED
+    )
+    week_answers = digest_repo.answers_between(session, team_id=team_id, start=start, end=end)
+    month_answers = digest_repo.answers_between(session, team_id=team_id, start=month_start, end=start)
+    open_sorries, open_sorries_total = digest_repo.sorries_without_cause(
+        session, team_id=team_id, start=start, end=end, limit=LIST_SHOWN * 4
+    )
+    channels = {e.channel_id for e in [*week_entries, *month_entries, *open_sorries]}
+    channels |= {a.channel for a in [*week_answers, *month_answers] if a.channel}
+    visible = Visibility(session, team_id, channels, reader)
+
+    week_texts = [e.text for e in week_entries if visible.can_quote(e.channel_id)]
+    week_texts += [a.text for a in week_answers if visible.can_quote(a.channel)]
+    month_texts = [e.text for e in month_entries if visible.can_quote(e.channel_id)]
+    month_texts += [a.text for a in month_answers if visible.can_quote(a.channel)]
+
+    # customer groups (the reader's first) and areas
+    groups = list(groups_repo.list_groups(session, team_id=team_id))
+    by_group = digest_repo.entries_by_group(session, team_id=team_id, start=start, end=end)
+    answered = digest_repo.groups_answered(session, team_id=team_id, start=start, end=end)
+    group_counts = [
+        GroupCount(
+            group.name,
+            by_group.get(group.id, {}).get(EntryKind.PROUD.value, 0),
+            by_group.get(group.id, {}).get(EntryKind.SORRY.value, 0),
+            group.id in answered,
+            group.id in reader.group_ids,
+        )
+        for group in groups
+    ]
+    group_counts.sort(key=lambda g: (not g.reader_follows, -(g.prouds + g.sorries), g.name.casefold()))
+    silent = tuple(g.name for g in group_counts if g.prouds + g.sorries == 0 and not g.in_meetings)
+    by_area = digest_repo.entries_by_area(session, team_id=team_id, start=start, end=end)
+    areas = tuple(
+        AreaCount(
+            AREA_LABELS[area],
+            by_area.get(area.value, {}).get(EntryKind.PROUD.value, 0),
+            by_area.get(area.value, {}).get(EntryKind.SORRY.value, 0),
+        )
+        for area in Area
+    )
+
+    # actions: due in the week after the digest's (this week, for Monday's digest of the last one),
+    # overdue and stuck as of today
+    coming = week.shifted(1)
+    due_next, due_next_total = digest_repo.open_actions_due(
+        session, team_id=team_id, first=coming.monday, last=coming.last_day, limit=LIST_SHOWN
+    )
+    overdue, overdue_total = digest_repo.open_actions_due(
+        session, team_id=team_id, first=date.min, last=today - timedelta(days=1), limit=LIST_SHOWN
+    )
+    stuck, stuck_total = digest_repo.open_actions_due(
+        session, team_id=team_id, first=date.min, last=today - timedelta(days=STUCK_AFTER_DAYS), limit=LIST_SHOWN
+    )
+
+    # the Success Index of the workspace, this quarter so far
+    year, quarter = quarter_of(today)
+    index = success_index.workspace_index(session, team_id=team_id, year=year, quarter=quarter, until=today)
+
+    # thanks, by name, never ranked: everyone whose part the reader may see, in a stable order
+    kinds_by_person: dict[str, set[str]] = {}
+    for e in week_entries:
+        if visible.can_quote(e.channel_id):
+            kinds_by_person.setdefault(e.author_id, set()).add(e.kind)
+    for person, kinds in digest_repo.contributors(session, team_id=team_id, start=start, end=end).items():
+        extra = kinds - {EntryKind.PROUD.value, EntryKind.SORRY.value}
+        if extra:
+            kinds_by_person.setdefault(person, set()).update(extra)
+    contributors = tuple((person, tuple(sorted(kinds))) for person, kinds in sorted(kinds_by_person.items()))
+
+    proud_entries = [e for e in week_entries if e.kind == EntryKind.PROUD.value]
+    return Digest(
+        team_id=team_id,
+        week=week,
+        so_far=so_far,
+        reader=reader,
+        metrics=metrics,
+        prouds=_quotes(proud_entries, visible, PROUDS_SHOWN),
+        prouds_total=counted[0]["Prouds"],
+        open_sorries=_quotes(open_sorries, visible, LIST_SHOWN),
+        open_sorries_total=open_sorries_total,
+        due_next_week=tuple(due_next),
+        due_next_week_total=due_next_total,
+        overdue=tuple(overdue),
+        overdue_total=overdue_total,
+        stuck=tuple(stuck),
+        stuck_total=stuck_total,
+        groups=tuple(group_counts),
+        silent_groups=silent,
+        areas=areas,
+        themes=tuple(themes(week_texts, month_texts)),
+        success=tuple(index),
+        quarter=f"{year} Q{quarter}",
+        participation=participation,
+        fading=fade,
+        meetings=week_numbers(session, team_id=team_id, start=start, end=end),
+        contributors=contributors,
+    )

@@ -1,0 +1,82 @@
+"""When each reader's weekly digest is due: the workspace's digest day and time (Monday 09:00 unless
+changed) in the reader's own time zone, on a working day, for the week before."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from bot.digest.period import Week
+from bot.engine.directory import Directory
+from bot.worktime import WorkCalendar, at_local, local_date, monday_of, zone
+from storage.models import Workspace
+from storage.repositories import ambassadors as ambassadors_repo
+from storage.repositories import channels as channels_repo
+from storage.repositories import workspaces as workspaces_repo
+from storage.repositories.deliveries import Planned
+
+DIGEST = "weekly_digest"
+DIGEST_SUBJECT = "digest"
+STALE_AFTER = timedelta(days=3)  # a digest this late is no longer news: it is skipped
+DEFAULT_TIME = time(9, 0)
+
+
+def digest_moment(scheduled: date, at: time, tz: ZoneInfo, calendar: WorkCalendar) -> datetime:
+    """The digest's moment: its day at its time, or the next working day at that time."""
+    return at_local(calendar.next_working_day(scheduled), at, tz)
+
+
+def _due(
+    now: datetime, tz: ZoneInfo, calendar: WorkCalendar, workspace: Workspace | None, paused_until: date | None = None
+) -> tuple[str, datetime] | None:
+    """The (reported week, moment) whose digest is due now for a reader in `tz`, if any."""
+    weekday = (workspace.digest_weekday if workspace else None) or 1
+    at = (workspace.digest_time if workspace else None) or DEFAULT_TIME
+    this_monday = monday_of(local_date(now, tz))
+    for monday in (this_monday, this_monday - timedelta(days=7)):  # a digest moved past its week still counts
+        scheduled = monday + timedelta(days=weekday - 1)
+        moment = digest_moment(scheduled, at, tz, calendar)
+        if moment > now or now - moment > STALE_AFTER:
+            continue
+        if paused_until is not None and local_date(moment, tz) <= paused_until:
+            continue  # a digest during a pause is not kept for later: it would be stale
+        return Week(monday - timedelta(days=7), tz).label, moment
+    return None
+
+
+def plan_digests(session: Session, now: datetime, directory: Directory) -> list[Planned]:
+    planned: list[Planned] = []
+    workspaces: dict[str, Workspace | None] = {}
+    for ambassador in ambassadors_repo.active(session):
+        team_id = ambassador.team_id
+        if team_id not in workspaces:
+            workspaces[team_id] = workspaces_repo.get_workspace(session, team_id=team_id)
+        person = directory.person(team_id, ambassador.user_id)
+        if person is None or not person.active:
+            continue
+        due = _due(now, person.tz, directory.calendar(team_id), workspaces[team_id], person.paused_until)
+        if due is not None:
+            week, moment = due
+            planned.append(Planned(team_id, DIGEST, DIGEST_SUBJECT, ambassador.user_id, week, moment))
+    for workspace in workspaces_repo.with_digest_channel(session):
+        assert workspace.digest_channel is not None
+        due = _due(now, zone(workspace.default_tz), directory.calendar(workspace.team_id), workspace)
+        if due is not None:
+            week, moment = due
+            planned.append(Planned(workspace.team_id, DIGEST, DIGEST_SUBJECT, workspace.digest_channel, week, moment))
+    return planned
+
+
+def digest_readers(session: Session, now: datetime) -> Iterable[tuple[str, str]]:
+    """People whose time zone the engine needs: the ambassadors."""
+    return {(ambassador.team_id, ambassador.user_id) for ambassador in ambassadors_repo.active(session)}
+
+
+def digest_channels(session: Session, now: datetime) -> Iterable[tuple[str, str]]:
+    """Channels whose privacy the digest needs: those used in the last five weeks of digest workspaces."""
+    teams = {ambassador.team_id for ambassador in ambassadors_repo.active(session)}
+    teams |= {workspace.team_id for workspace in workspaces_repo.with_digest_channel(session)}
+    return channels_repo.recent_channels(session, team_ids=teams, since=now - timedelta(weeks=5))

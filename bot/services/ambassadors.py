@@ -1,0 +1,137 @@
+"""Customer ambassadors and the workspace's digest settings (channel, day and time)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, time
+
+from sqlalchemy.exc import IntegrityError
+
+from bot.deps import Deps
+from bot.digest.compose import Digest, Reader, ReaderKind, compose
+from bot.digest.period import Week
+from bot.services.entries import group_slug
+from bot.services.people import SettingsProblem
+from bot.worktime import zone
+from storage.db import SessionFactory
+from storage.repositories import ambassadors as ambassadors_repo
+from storage.repositories import groups as groups_repo
+from storage.repositories import people as people_repo
+from storage.repositories import workspaces as workspaces_repo
+
+
+@dataclass(frozen=True)
+class AmbassadorCard:
+    user_id: str
+    group_names: tuple[str, ...]
+    joined_at: datetime
+
+
+def join(deps: Deps, *, team_id: str, user_id: str, group_words: Sequence[str]) -> AmbassadorCard:
+    """Join as an ambassador, for the customer groups named like `#small-clinics` (none: all of them)."""
+    now = deps.clock()
+    with deps.session_factory() as session:
+        groups = list(groups_repo.list_groups(session, team_id=team_id))
+        by_slug = {group_slug(group.name): group for group in groups}
+        chosen = []
+        for word in group_words:
+            slug = group_slug(word.lstrip("#"))
+            if slug not in by_slug:
+                known = ", ".join(f"`#{group_slug(group.name)}`" for group in groups) or "none yet"
+                raise SettingsProblem(
+                    f"There is no customer group `{word[:40]}`. The groups are: {known}. "
+                    "Leave them out to follow all of them."
+                )
+            chosen.append(by_slug[slug])
+        for attempt in range(2):
+            try:
+                ambassador = ambassadors_repo.join(session, team_id=team_id, user_id=user_id, groups=chosen, now=now)
+                card = AmbassadorCard(user_id, tuple(g.name for g in ambassador.groups), ambassador.joined_at)
+                session.commit()
+                return card
+            except IntegrityError:  # joined twice at once: the other one stands
+                session.rollback()
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+
+def leave(deps: Deps, *, team_id: str, user_id: str) -> bool:
+    """False when the person was not an ambassador."""
+    with deps.session_factory() as session:
+        ambassador = ambassadors_repo.get_ambassador(session, team_id=team_id, user_id=user_id)
+        if ambassador is None or ambassador.left_at is not None:
+            return False
+        ambassadors_repo.leave(session, ambassador=ambassador, now=deps.clock())
+        session.commit()
+        return True
+
+
+def list_ambassadors(deps: Deps, *, team_id: str) -> list[AmbassadorCard]:
+    with deps.session_factory() as session:
+        return [
+            AmbassadorCard(a.user_id, tuple(g.name for g in a.groups), a.joined_at)
+            for a in ambassadors_repo.active(session, team_id=team_id)
+        ]
+
+
+@dataclass(frozen=True)
+class DigestSettings:
+    channel: str | None
+    weekday: int
+    at: time
+
+
+def _settings_of(workspace: object) -> DigestSettings:
+    channel = getattr(workspace, "digest_channel", None)
+    weekday = getattr(workspace, "digest_weekday", None) or 1
+    at = getattr(workspace, "digest_time", None) or time(9, 0)
+    return DigestSettings(channel, weekday, at)
+
+
+def digest_settings(deps: Deps, *, team_id: str) -> DigestSettings:
+    with deps.session_factory() as session:
+        return _settings_of(workspaces_repo.get_workspace(session, team_id=team_id))
+
+
+def set_digest_channel(deps: Deps, *, team_id: str, channel: str | None) -> DigestSettings:
+    with deps.session_factory() as session:
+        workspace = workspaces_repo.get_or_add_workspace(session, team_id=team_id)
+        workspaces_repo.set_digest_channel(session, workspace=workspace, channel=channel)
+        settings = _settings_of(workspace)
+        session.commit()
+        return settings
+
+
+def set_digest_schedule(deps: Deps, *, team_id: str, weekday: int, at: time) -> DigestSettings:
+    with deps.session_factory() as session:
+        workspace = workspaces_repo.get_or_add_workspace(session, team_id=team_id)
+        workspaces_repo.set_digest_schedule(session, workspace=workspace, weekday=weekday, at=at)
+        settings = _settings_of(workspace)
+        session.commit()
+        return settings
+
+
+def digest_so_far(deps: Deps, *, team_id: str, user_id: str) -> Digest:
+    """This week's digest as it stands, for the person asking (their groups first, their privacy)."""
+    now = deps.clock()
+    with deps.session_factory() as session:
+        person = people_repo.get_person(session, team_id=team_id, user_id=user_id)
+        tz = zone(person.tz if person else None)
+        ambassador = ambassadors_repo.get_ambassador(session, team_id=team_id, user_id=user_id)
+        groups = tuple(g.id for g in ambassador.groups) if ambassador and ambassador.left_at is None else ()
+        reader = Reader(ReaderKind.PERSON, user_id, groups)
+        return compose(session, team_id=team_id, week=Week.containing(now, tz), reader=reader, now=now)
+
+
+def digest_for_terminal(
+    session_factory: SessionFactory, *, team_id: str, week_label: str | None, now: datetime
+) -> Digest:
+    """A week's digest as a channel would get it (public channels quoted only), in the workspace's zone;
+    by default the last complete week."""
+    with session_factory() as session:
+        workspace = workspaces_repo.get_workspace(session, team_id=team_id)
+        tz = zone(workspace.default_tz if workspace else None)
+        week = Week.parse(week_label, tz) if week_label else Week.containing(now, tz).shifted(-1)
+        return compose(session, team_id=team_id, week=week, reader=Reader(ReaderKind.CHANNEL, ""), now=now)

@@ -1,0 +1,267 @@
+"""The weekly digest as Block Kit (for Slack) and as plain text (for the terminal).
+
+Congratulatory, not a leaderboard: people are thanked by name in a stable (alphabetical by id)
+order, never ranked. Everything stays within Slack's limits; a list that does not fit says how many
+more there are and points to `/mindset digest`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from bot.digest.chart import sparkline
+from bot.digest.compose import Digest, Metric, Quote
+from bot.digest.themes import Theme
+from handlers.render.text import BLOCKS_PER_MESSAGE_MAX, HEADER_TEXT_MAX, SECTION_TEXT_MAX, clip, escape_mrkdwn
+from storage.repositories.digest import ActionLine
+
+Blocks = list[dict[str, Any]]
+
+MORE = "`/mindset digest`"
+QUOTE_MAX = 280
+KIND_WORDS = {"proud": "prouds", "sorry": "sorries", "root cause": "root causes", "done": "items done"}
+
+
+def _day(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def _span(digest: Digest) -> str:
+    first, last = digest.week.monday, digest.week.last_day
+    start = f"{first.day} {first:%B}" if first.year == last.year else _day(first)
+    return f"{start} to {_day(last)}"
+
+
+def title(digest: Digest) -> str:
+    week = digest.week.monday.isocalendar()[1]
+    when = "so far" if digest.so_far else ""
+    return clip(f"Customer focus, week {week} {when}".replace("  ", " ").strip(), HEADER_TEXT_MAX)
+
+
+def _change(metric: Metric) -> str:
+    average = f"{metric.average:.1f}".rstrip("0").rstrip(".")
+    return f"last week {metric.last}, 4-week average {average}"
+
+
+def _sections(heading: str, lines: Sequence[str], *, total: int | None = None) -> list[dict[str, Any]]:
+    """A heading and as many lines as fit in one section; the rest is counted, never cut mid-line."""
+    text = f"*{heading}*"
+    shown = 0
+    for line in lines:
+        candidate = f"{text}\n{line}"
+        if len(candidate) > SECTION_TEXT_MAX - 80:
+            break
+        text, shown = candidate, shown + 1
+    hidden = (total if total is not None else len(lines)) - shown
+    if hidden > 0:
+        text += f"\n…and {hidden} more in {MORE}"
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+
+
+def _quote(quote: Quote) -> str:
+    text = escape_mrkdwn(clip(" ".join(quote.text.split()), QUOTE_MAX))
+    return f"• <@{quote.author_id}> in <#{quote.channel_id}>: {text}"
+
+
+def _action(line: ActionLine, today: date | None = None) -> str:
+    late = f", {(today - line.due_date).days} days late" if today else ""
+    return f"• {escape_mrkdwn(clip(line.title, 150))}: <@{line.owner_id}>, due {line.due_date:%-d %b}{late}"
+
+
+def _theme(theme: Theme) -> str:
+    if theme.is_new:
+        trend = "new"
+    else:
+        before = f"{theme.month_average:.1f}".rstrip("0").rstrip(".")
+        arrow = "↑" if theme.texts > theme.month_average else "↓" if theme.texts < theme.month_average else "="
+        trend = f"{arrow} from {before} a week"
+    return f"*{escape_mrkdwn(theme.term)}* ({theme.texts}, {trend})"
+
+
+def _thanks(digest: Digest) -> str:
+    if not digest.contributors:
+        return "A quiet week: no prouds, sorries or closed commitments yet. One small entry gets the habit going."
+    names = ", ".join(f"<@{person}>" for person, _ in digest.contributors)
+    count = len(digest.contributors)
+    people = "person" if count == 1 else "people"
+    return f":clap: Thank you to the {count} {people} who kept the customer in view: {names}."
+
+
+def fade_warning(digest: Digest) -> str | None:
+    if not digest.fading:
+        return None
+    weeks = [point for point in digest.participation if point.warn]
+    counts = " and ".join(str(point.value) for point in weeks)
+    return (
+        ":warning: *The habit is fading.* Participation has been 30% or more below its 4-week average for "
+        f"two weeks running ({counts} people). A nudge from an ambassador, a proud shared in a team channel, "
+        "or a meeting opened with the customer question can turn it around."
+    )
+
+
+def digest_blocks(digest: Digest, *, today: date) -> Blocks:
+    blocks: Blocks = [
+        {"type": "header", "text": {"type": "plain_text", "text": title(digest)}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": _span(digest)}]},
+        {"type": "section", "text": {"type": "mrkdwn", "text": clip(_thanks(digest), SECTION_TEXT_MAX)}},
+    ]
+    warning = fade_warning(digest)
+    if warning:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": warning}})
+    blocks.append(
+        {
+            "type": "section",
+            "fields": [
+                {"type": "mrkdwn", "text": f"*{metric.label}*\n{metric.now} ({_change(metric)})"}
+                for metric in digest.metrics[:10]
+            ],
+        }
+    )
+    values = [point.value for point in digest.participation]
+    blocks.append(
+        {
+            "type": "context",
+            "elements": [
+                {
+                    "type": "mrkdwn",
+                    "text": f"*Habit health*, people taking part over {len(values)} weeks: "
+                    f"`{sparkline(values)}` ({values[-1] if values else 0} this week)",
+                }
+            ],
+        }
+    )
+    blocks.append({"type": "divider"})
+    if digest.prouds:
+        blocks += _sections(
+            f"Prouds ({digest.prouds_total})", [_quote(q) for q in digest.prouds], total=digest.prouds_total
+        )
+    if digest.open_sorries_total:
+        blocks += _sections(
+            f"Sorries still without a root cause ({digest.open_sorries_total})",
+            [_quote(q) for q in digest.open_sorries],
+            total=digest.open_sorries_total,
+        )
+    if digest.due_next_week_total:
+        blocks += _sections(
+            f"Action items due next week ({digest.due_next_week_total})",
+            [_action(line) for line in digest.due_next_week],
+            total=digest.due_next_week_total,
+        )
+    if digest.overdue_total:
+        blocks += _sections(
+            f"Overdue ({digest.overdue_total}), of which stuck ({digest.stuck_total})",
+            [_action(line, today) for line in digest.overdue],
+            total=digest.overdue_total,
+        )
+    if digest.stuck_total:
+        blocks += _sections(
+            "Stuck: overdue through three nudges",
+            [_action(line, today) for line in digest.stuck],
+            total=digest.stuck_total,
+        )
+    blocks.append({"type": "divider"})
+    group_lines = [
+        f"• {'★ ' if group.reader_follows else ''}{escape_mrkdwn(group.name)}: "
+        f"{group.prouds} proud{'s' if group.prouds != 1 else ''}, {group.sorries} "
+        f"sorr{'ies' if group.sorries != 1 else 'y'}{', discussed in meetings' if group.in_meetings else ''}"
+        for group in digest.groups
+        if group.prouds or group.sorries or group.in_meetings or group.reader_follows
+    ]
+    if group_lines:
+        blocks += _sections("By customer group", group_lines)
+    if digest.silent_groups:
+        names = ", ".join(escape_mrkdwn(name) for name in digest.silent_groups)
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": clip(f"Nobody mentioned: {names}", SECTION_TEXT_MAX)}],
+            }
+        )
+    area_lines = [
+        f"• {area.label}: {area.prouds} proud{'s' if area.prouds != 1 else ''}, {area.sorries} "
+        f"sorr{'ies' if area.sorries != 1 else 'y'}"
+        for area in digest.areas
+        if area.prouds or area.sorries
+    ]
+    if area_lines:
+        blocks += _sections("By area", area_lines)
+    if digest.themes:
+        themes = " · ".join(_theme(theme) for theme in digest.themes)
+        blocks.append(
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": clip(f"*Recurring themes*\n{themes}", SECTION_TEXT_MAX)},
+            }
+        )
+    meetings = digest.meetings
+    if meetings.prompts_sent:
+        never = ", ".join(escape_mrkdwn(name) for name in meetings.groups_never_mentioned) or "none"
+        blocks.append(
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": clip(
+                        f"*Meetings*\n{meetings.prompts_answered} of {meetings.prompts_sent} opening questions "
+                        f"answered. Customer groups no meeting mentioned: {never}.",
+                        SECTION_TEXT_MAX,
+                    ),
+                },
+            }
+        )
+    success = " · ".join(f"{line.label} {line.kept} of {line.due} ({line.percent})" for line in digest.success)
+    blocks.append(
+        {
+            "type": "context",
+            "elements": [{"type": "mrkdwn", "text": f"*Success Index {digest.quarter} so far*: {success}"}],
+        }
+    )
+    if len(blocks) > BLOCKS_PER_MESSAGE_MAX:
+        blocks = blocks[: BLOCKS_PER_MESSAGE_MAX - 1]
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"More in {MORE}."}]})
+    return blocks
+
+
+def digest_fallback(digest: Digest) -> str:
+    """The notification text."""
+    counts = ", ".join(f"{metric.now} {metric.label.lower()}" for metric in digest.metrics[:3])
+    return clip(f"{title(digest)}: {counts}", 3000)
+
+
+def digest_text(digest: Digest, *, today: date) -> str:
+    """The whole digest as plain text, for `mindset-bot digest` in a terminal."""
+    lines = [title(digest), _span(digest), ""]
+    warning = fade_warning(digest)
+    if warning:
+        lines += [warning.replace("*", "").replace(":warning: ", "WARNING: "), ""]
+    for metric in digest.metrics:
+        lines.append(f"{metric.label}: {metric.now} ({_change(metric)})")
+    values = [point.value for point in digest.participation]
+    lines += ["", f"Habit health (people taking part, {len(values)} weeks): {sparkline(values)} {values}"]
+    lines += [
+        "",
+        f"Prouds ({digest.prouds_total}):",
+        *(f"  {q.author_id}: {' '.join(q.text.split())}" for q in digest.prouds),
+    ]
+    lines += [f"Sorries without a root cause: {digest.open_sorries_total}"]
+    lines += [f"  {q.author_id}: {' '.join(q.text.split())}" for q in digest.open_sorries]
+    lines += [f"Action items due next week: {digest.due_next_week_total}"]
+    lines += [f"  {a.title} ({a.owner_id}, {a.due_date})" for a in digest.due_next_week]
+    lines += [f"Overdue: {digest.overdue_total}, stuck: {digest.stuck_total}"]
+    lines += [f"  {a.title} ({a.owner_id}, due {a.due_date})" for a in digest.overdue]
+    lines += ["", "By customer group:"]
+    lines += [f"  {g.name}: {g.prouds} prouds, {g.sorries} sorries" for g in digest.groups]
+    if digest.silent_groups:
+        lines.append(f"  Nobody mentioned: {', '.join(digest.silent_groups)}")
+    lines += ["By area:", *(f"  {a.label}: {a.prouds} prouds, {a.sorries} sorries" for a in digest.areas)]
+    if digest.themes:
+        lines += ["Recurring themes: " + ", ".join(_theme(t).replace("*", "") for t in digest.themes)]
+    meetings = digest.meetings
+    lines += [f"Meetings: {meetings.prompts_answered} of {meetings.prompts_sent} opening questions answered"]
+    success = ", ".join(f"{line.label} {line.kept}/{line.due}" for line in digest.success)
+    lines += [f"Success Index {digest.quarter} so far: {success}"]
+    thanks = ", ".join(person for person, _ in digest.contributors)
+    lines += ["", f"Thank you: {thanks}" if thanks else "A quiet week."]
+    return "\n".join(lines)

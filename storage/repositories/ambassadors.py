@@ -1,0 +1,44 @@
+"""Ambassadors: who gets the weekly digest, for which customer groups."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import Ambassador, CustomerGroup
+
+
+def get_ambassador(session: Session, *, team_id: str, user_id: str) -> Ambassador | None:
+    return session.scalars(
+        select(Ambassador).where(Ambassador.team_id == team_id, Ambassador.user_id == user_id)
+    ).first()
+
+
+def join(session: Session, *, team_id: str, user_id: str, groups: Sequence[CustomerGroup], now: datetime) -> Ambassador:
+    """Make the person an ambassador (again), for these groups (none: all)."""
+    ambassador = get_ambassador(session, team_id=team_id, user_id=user_id)
+    if ambassador is None:
+        ambassador = Ambassador(team_id=team_id, user_id=user_id, joined_at=now)
+        session.add(ambassador)
+    elif ambassador.left_at is not None:
+        ambassador.left_at = None
+        ambassador.joined_at = now
+    ambassador.groups = list(groups)
+    session.flush()
+    return ambassador
+
+
+def leave(session: Session, *, ambassador: Ambassador, now: datetime) -> None:
+    ambassador.left_at = now
+    session.flush()
+
+
+def active(session: Session, *, team_id: str | None = None) -> Sequence[Ambassador]:
+    """Current ambassadors of one workspace (or of all), in the order they joined."""
+    query = select(Ambassador).where(Ambassador.left_at.is_(None))
+    if team_id is not None:
+        query = query.where(Ambassador.team_id == team_id)
+    return session.scalars(query.order_by(Ambassador.team_id, Ambassador.joined_at, Ambassador.id)).all()

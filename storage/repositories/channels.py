@@ -1,0 +1,67 @@
+"""What the bot knows of channels: private or not, and a private channel's members."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import Channel, Entry, MeetingPrompt
+
+
+def stale(
+    session: Session, *, wanted: Iterable[tuple[str, str]], now: datetime, fresh_for: timedelta
+) -> list[tuple[str, str]]:
+    """Which of the (team, channel) pairs are unknown or were last checked longer ago than `fresh_for`."""
+    pairs = set(wanted)
+    if not pairs:
+        return []
+    teams = {team for team, _ in pairs}
+    known = {
+        (row.team_id, row.channel_id): row.checked_at
+        for row in session.scalars(select(Channel).where(Channel.team_id.in_(teams)))
+    }
+
+    def is_stale(pair: tuple[str, str]) -> bool:
+        checked = known.get(pair)
+        return checked is None or now - checked > fresh_for
+
+    return sorted(pair for pair in pairs if is_stale(pair))
+
+
+def save(
+    session: Session,
+    *,
+    team_id: str,
+    channel_id: str,
+    is_private: bool | None,
+    members: Sequence[str] | None,
+    now: datetime,
+) -> Channel:
+    row = session.scalars(select(Channel).where(Channel.team_id == team_id, Channel.channel_id == channel_id)).first()
+    if row is None:
+        row = Channel(team_id=team_id, channel_id=channel_id)
+        session.add(row)
+    row.is_private = is_private
+    row.members = " ".join(members) if members is not None else None
+    row.checked_at = now
+    session.flush()
+    return row
+
+
+def recent_channels(session: Session, *, team_ids: Iterable[str], since: datetime) -> set[tuple[str, str]]:
+    """Channels that entries and meeting prompts of these workspaces used since `since`."""
+    teams = list(set(team_ids))
+    if not teams:
+        return set()
+    entries = session.execute(
+        select(Entry.team_id, Entry.channel_id).where(Entry.team_id.in_(teams), Entry.created_at >= since).distinct()
+    ).all()
+    prompts = session.execute(
+        select(MeetingPrompt.team_id, MeetingPrompt.channel)
+        .where(MeetingPrompt.team_id.in_(teams), MeetingPrompt.sent_at >= since, MeetingPrompt.channel.is_not(None))
+        .distinct()
+    ).all()
+    return {(str(team), str(channel)) for team, channel in [*entries, *prompts] if channel}
