@@ -24,6 +24,11 @@ QUOTE_MAX = 280
 KIND_WORDS = {"proud": "prouds", "sorry": "sorries", "root cause": "root causes", "done": "items done"}
 
 
+def counted(count: int, one: str, many: str) -> str:
+    """`1 proud`, `2 prouds`, `1 sorry`, `0 sorries`."""
+    return f"{count} {one if count == 1 else many}"
+
+
 def _day(day: date) -> str:
     return f"{day.day} {day:%B %Y}"
 
@@ -164,8 +169,8 @@ def digest_blocks(digest: Digest, *, today: date) -> Blocks:
     blocks.append({"type": "divider"})
     group_lines = [
         f"• {'★ ' if group.reader_follows else ''}{escape_mrkdwn(group.name)}: "
-        f"{group.prouds} proud{'s' if group.prouds != 1 else ''}, {group.sorries} "
-        f"sorr{'ies' if group.sorries != 1 else 'y'}{', discussed in meetings' if group.in_meetings else ''}"
+        f"{counted(group.prouds, 'proud', 'prouds')}, {counted(group.sorries, 'sorry', 'sorries')}"
+        f"{', discussed in meetings' if group.in_meetings else ''}"
         for group in digest.groups
         if group.prouds or group.sorries or group.in_meetings or group.reader_follows
     ]
@@ -180,8 +185,7 @@ def digest_blocks(digest: Digest, *, today: date) -> Blocks:
             }
         )
     area_lines = [
-        f"• {area.label}: {area.prouds} proud{'s' if area.prouds != 1 else ''}, {area.sorries} "
-        f"sorr{'ies' if area.sorries != 1 else 'y'}"
+        f"• {area.label}: {counted(area.prouds, 'proud', 'prouds')}, {counted(area.sorries, 'sorry', 'sorries')}"
         for area in digest.areas
         if area.prouds or area.sorries
     ]
@@ -252,10 +256,20 @@ def digest_text(digest: Digest, *, today: date) -> str:
     lines += [f"Overdue: {digest.overdue_total}, stuck: {digest.stuck_total}"]
     lines += [f"  {a.title} ({a.owner_id}, due {a.due_date})" for a in digest.overdue]
     lines += ["", "By customer group:"]
-    lines += [f"  {g.name}: {g.prouds} prouds, {g.sorries} sorries" for g in digest.groups]
+    lines += [
+        f"  {'* ' if g.reader_follows else ''}{g.name}: {counted(g.prouds, 'proud', 'prouds')}, "
+        f"{counted(g.sorries, 'sorry', 'sorries')}"
+        for g in digest.groups
+    ]
     if digest.silent_groups:
         lines.append(f"  Nobody mentioned: {', '.join(digest.silent_groups)}")
-    lines += ["By area:", *(f"  {a.label}: {a.prouds} prouds, {a.sorries} sorries" for a in digest.areas)]
+    lines += [
+        "By area:",
+        *(
+            f"  {a.label}: {counted(a.prouds, 'proud', 'prouds')}, {counted(a.sorries, 'sorry', 'sorries')}"
+            for a in digest.areas
+        ),
+    ]
     if digest.themes:
         lines += ["Recurring themes: " + ", ".join(_theme(t).replace("*", "") for t in digest.themes)]
     meetings = digest.meetings
