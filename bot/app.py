@@ -6,6 +6,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
+from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 
 from bot.deps import Deps
@@ -32,8 +33,17 @@ def _bolt_logger() -> logging.Logger:
     return logger
 
 
-def build_app(deps: Deps, *, client: WebClient | None = None, background_workers: int = 8) -> App:
+def build_app(
+    deps: Deps,
+    *,
+    client: WebClient | None = None,
+    oauth_settings: OAuthSettings | None = None,
+    background_workers: int = 8,
+) -> App:
     """A ready Bolt app. Nothing here touches the network or the environment.
+
+    With `oauth_settings` (many workspaces), Bolt serves the install page and the OAuth redirect and
+    gives each request a client with its own workspace's token (our base URL and retries kept).
 
     `process_before_response=True` answers Slack as soon as each listener's quick part returns;
     everything slow (Web API calls) runs afterwards in lazy listeners on `background_workers`
@@ -43,6 +53,7 @@ def build_app(deps: Deps, *, client: WebClient | None = None, background_workers
     app = App(
         client=client or make_web_client(settings),
         signing_secret=settings.slack_signing_secret.get_secret_value(),
+        oauth_settings=oauth_settings,
         process_before_response=True,
         token_verification_enabled=False,
         listener_executor=ThreadPoolExecutor(max_workers=background_workers, thread_name_prefix="slack-bg"),

@@ -8,12 +8,14 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from types import FrameType
 from typing import Protocol
 
 from slack_bolt import App
+from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
@@ -27,9 +29,10 @@ from bot.export import ALL, CSV_NEEDS_ONE_KIND, ENTRIES, KINDS, ExportProblem
 from bot.export import export as write_export
 from bot.logs import configure_logging
 from bot.server import HttpServer, make_http_server
+from bot.services import installs
 from bot.services.ambassadors import digest_for_terminal
 from bot.settings import DatabaseSettings, Settings, SettingsError, load_settings
-from bot.slack_client import make_web_client
+from bot.slack_client import SlackClients, make_web_client
 from bot.worktime import local_date
 from handlers.render.digest import digest_text
 from storage import migrate
@@ -150,16 +153,43 @@ def _check_token(settings: Settings) -> None:
         log.warning("Could not reach Slack at %s (%s); starting anyway", settings.slack_api_url, error)
 
 
-def _nudge_engine(settings: Settings, deps: Deps) -> NudgeEngine:
-    client = make_web_client(settings)
-    return NudgeEngine(session_factory=deps.session_factory, client_for=lambda _team: client, clock=deps.clock)
+@dataclass(frozen=True)
+class Wiring:
+    """What serving and the engine share: the dependencies, each workspace's client, OAuth's settings."""
+
+    deps: Deps
+    clients: SlackClients
+    oauth_settings: OAuthSettings | None = None
+
+
+def _wire(settings: Settings, engine: Engine) -> Wiring:
+    session_factory = make_session_factory(engine)
+    if not settings.oauth:
+        _check_token(settings)
+        return Wiring(Deps(settings=settings, session_factory=session_factory), SlackClients(settings))
+    assert settings.slack_client_id is not None
+    from bot.installations import WorkspaceInstallationStore, oauth_settings  # only when serving many workspaces
+
+    def on_installed(team_id: str) -> None:
+        installs.installed(session_factory, team_id=team_id)
+        clients.forget(team_id)
+
+    store = WorkspaceInstallationStore(client_id=settings.slack_client_id, engine=engine, on_installed=on_installed)
+    clients = SlackClients(settings, find_token=store.bot_token)
+    deps = Deps(settings=settings, session_factory=session_factory, installations=store)
+    log.info("Serving many workspaces: each installs the app through /slack/install")
+    return Wiring(deps, clients, oauth_settings(settings, store, engine))
+
+
+def _nudge_engine(wiring: Wiring) -> NudgeEngine:
+    deps = wiring.deps
+    return NudgeEngine(session_factory=deps.session_factory, client_for=wiring.clients.for_team, clock=deps.clock)
 
 
 def run(settings: Settings, *, with_scheduler: bool = True) -> None:
     engine = _open_database(settings.database_url, pool_size=max(5, settings.http_threads))
-    deps = Deps(settings=settings, session_factory=make_session_factory(engine))
-    _check_token(settings)
-    app = build_app(deps)
+    wiring = _wire(settings, engine)
+    app = build_app(wiring.deps, oauth_settings=wiring.oauth_settings)
     stop = _stop_on_signals()
     scheduler = None
     try:
@@ -170,7 +200,7 @@ def run(settings: Settings, *, with_scheduler: bool = True) -> None:
         # the scheduler starts only once Slack can reach the bot: a bot that cannot serve sends nothing
         front.open()
         if with_scheduler:
-            scheduler = start_in_background(_nudge_engine(settings, deps))
+            scheduler = start_in_background(_nudge_engine(wiring))
         front.serve()
     finally:
         if scheduler is not None:
@@ -180,11 +210,10 @@ def run(settings: Settings, *, with_scheduler: bool = True) -> None:
 
 def run_scheduler(settings: Settings) -> None:
     engine = _open_database(settings.database_url, pool_size=3)
-    deps = Deps(settings=settings, session_factory=make_session_factory(engine))
-    _check_token(settings)
+    wiring = _wire(settings, engine)
     signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(0))
     try:
-        run_blocking(_nudge_engine(settings, deps))
+        run_blocking(_nudge_engine(wiring))
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:

@@ -6,7 +6,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from bot.settings import Settings
 from storage.db import SessionFactory
@@ -16,11 +16,18 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+class Installations(Protocol):
+    """Where each workspace's installation is kept (many workspaces): what listeners need of it."""
+
+    def delete_all(self, *, enterprise_id: str | None, team_id: str | None) -> None: ...
+
+
 @dataclass(frozen=True)
 class Deps:
     settings: Settings
     session_factory: SessionFactory
     clock: Callable[[], datetime] = field(default=utc_now)
+    installations: Installations | None = None
 
 
 def bind(func: Callable[..., Any], deps: Deps) -> Callable[..., Any]:

@@ -19,6 +19,8 @@ log = logging.getLogger("mindset.server")
 
 SLACK_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+# Slack's OAuth flow (many workspaces): the "Add to Slack" page and where Slack sends people back
+OAUTH_PATHS = ("/slack/install", "/slack/oauth_redirect")
 
 StartResponse = Callable[..., Any]
 
@@ -29,6 +31,7 @@ class WsgiApp:
     def __init__(self, app: App, engine: Engine) -> None:
         self._slack = SlackRequestHandler(app)
         self._engine = engine
+        self._oauth = app.oauth_flow is not None
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -37,6 +40,8 @@ class WsgiApp:
             return self._slack(environ, start_response)
         if path == HEALTH_PATH and method in ("GET", "HEAD"):
             return self._health(start_response)
+        if self._oauth and path in OAUTH_PATHS and method == "GET":
+            return self._slack(environ, start_response)
         return _json(start_response, "404 Not Found", {"error": "not found"})
 
     def _health(self, start_response: StartResponse) -> Iterable[bytes]:

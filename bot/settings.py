@@ -7,9 +7,11 @@ everything else receives it. No other module reads `os.environ`.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, TypeVar
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SLACK_API_DEFAULT = "https://slack.com/api/"
@@ -18,8 +20,11 @@ SLACK_API_DEFAULT = "https://slack.com/api/"
 HOW_TO_FIX: dict[str, str] = {
     "SLACK_BOT_TOKEN": (
         "create the app from app.manifest.yml at https://api.slack.com/apps, install it to your "
-        "workspace and put its Bot User OAuth Token (xoxb-...) in .env as SLACK_BOT_TOKEN=xoxb-..."
+        "workspace and put its Bot User OAuth Token (xoxb-...) in .env as SLACK_BOT_TOKEN=xoxb-... "
+        "(or, to install in many workspaces, set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET instead)"
     ),
+    "SLACK_CLIENT_ID": "copy the Client ID from your app's Basic Information page, or leave it unset",
+    "SLACK_CLIENT_SECRET": "copy the Client Secret from your app's Basic Information page into .env",
     "SLACK_SIGNING_SECRET": (
         "copy the Signing Secret from your app's Basic Information page into .env as SLACK_SIGNING_SECRET=..."
     ),
@@ -74,21 +79,53 @@ class DatabaseSettings(BaseSettings):
 
 
 class Settings(DatabaseSettings):
-    """Everything `mindset-bot run` needs, named as in the README's table."""
+    """Everything `mindset-bot run` needs, named as in the README's table.
 
-    slack_bot_token: SecretStr
+    One workspace: SLACK_BOT_TOKEN. Many (Slack's OAuth flow, "Add to Slack"): SLACK_CLIENT_ID and
+    SLACK_CLIENT_SECRET, each workspace's token kept in the database when it installs the app.
+    """
+
+    # declared before the bot token: its validator reads them
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = Field(default=None, validate_default=True)
+    slack_bot_token: SecretStr | None = Field(default=None, validate_default=True)
     slack_signing_secret: SecretStr
     slack_app_token: SecretStr | None = None
     slack_api_url: str = SLACK_API_DEFAULT
     port: int = Field(default=3000, ge=1, le=65535)
     http_threads: int = Field(default=16, ge=1, le=256)
 
+    @field_validator("slack_client_id", mode="before")
+    @classmethod
+    def _client_id_shape(cls, value: Any) -> Any:
+        text = str(value).strip() if value is not None else ""
+        if not text:
+            return None
+        if not re.fullmatch(r"\d+\.\d+", text):
+            raise ValueError("looks like 1234567890.1234567890 (Basic Information > App Credentials)")
+        return text
+
+    @field_validator("slack_client_secret")
+    @classmethod
+    def _client_secret_needed(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        secret = value.get_secret_value().strip() if value is not None else ""
+        if info.data.get("slack_client_id") and not secret:
+            raise PydanticCustomError("missing", "is needed with SLACK_CLIENT_ID")
+        return SecretStr(secret) if secret else None
+
     @field_validator("slack_bot_token")
     @classmethod
-    def _bot_token_shape(cls, value: SecretStr) -> SecretStr:
-        token = value.get_secret_value().strip()
+    def _bot_token_shape(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        token = value.get_secret_value().strip() if value is not None else ""
         if not token:
-            raise ValueError("is empty")
+            if info.data.get("slack_client_id"):
+                return None  # many workspaces: each one's token comes from its install
+            raise PydanticCustomError("missing", "Field required")
+        if info.data.get("slack_client_id"):
+            raise ValueError(
+                "is set together with SLACK_CLIENT_ID: use SLACK_BOT_TOKEN for one workspace, or "
+                "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for many, not both"
+            )
         if not token.startswith("xoxb-"):
             raise ValueError("must be a bot token starting with xoxb-")
         return SecretStr(token)
@@ -105,7 +142,7 @@ class Settings(DatabaseSettings):
 
     @field_validator("slack_app_token", mode="before")
     @classmethod
-    def _app_token_shape(cls, value: Any) -> Any:
+    def _app_token_shape(cls, value: Any, info: ValidationInfo) -> Any:
         if value is None:
             return None
         raw = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
@@ -114,6 +151,11 @@ class Settings(DatabaseSettings):
             return None
         if not raw.startswith("xapp-"):
             raise ValueError("must be an app-level token starting with xapp-")
+        if info.data.get("slack_client_id"):
+            raise ValueError(
+                "cannot be used with SLACK_CLIENT_ID: installing in many workspaces needs the HTTP server "
+                "(its /slack/install page), so leave SLACK_APP_TOKEN unset"
+            )
         return raw
 
     @field_validator("slack_api_url")
@@ -127,6 +169,11 @@ class Settings(DatabaseSettings):
     @property
     def socket_mode(self) -> bool:
         return self.slack_app_token is not None
+
+    @property
+    def oauth(self) -> bool:
+        """Many workspaces, each installed through Slack's OAuth flow."""
+        return self.slack_client_id is not None
 
 
 S = TypeVar("S", bound=DatabaseSettings)

@@ -19,7 +19,10 @@ LOG_AS_SORRY = "log_as_sorry"
 MESSAGE_SHORTCUTS = (LOG_AS_PROUD, LOG_AS_SORRY)
 
 # Events the app subscribes to (settings.event_subscriptions.bot_events)
-BOT_EVENTS: tuple[str, ...] = ("app_home_opened",)
+APP_HOME_OPENED = "app_home_opened"
+APP_UNINSTALLED = "app_uninstalled"
+TOKENS_REVOKED = "tokens_revoked"
+BOT_EVENTS: tuple[str, ...] = (APP_HOME_OPENED, APP_UNINSTALLED, TOKENS_REVOKED)
 
 # Modal callback ids
 ENTRY_MODAL = "entry_modal"

@@ -20,7 +20,7 @@ def time_zone_of(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -
         if person is not None and person.tz:
             return person.tz
         try:
-            refresh_person(session, lambda _team: client, team_id, user_id, deps.clock())
+            refresh_person(session, client, team_id, user_id, deps.clock())
             session.commit()
         except Exception:
             log.warning("Could not read the time zone of %s in %s", user_id, team_id, exc_info=True)

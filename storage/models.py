@@ -5,7 +5,22 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from enum import StrEnum
 
-from sqlalchemy import Date, ForeignKey, Index, MetaData, String, Text, Time, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    Time,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storage.types import UTCDateTime
@@ -264,6 +279,8 @@ class Workspace(Base):
     digest_channel: Mapped[str | None] = mapped_column(String(32), default=None)
     digest_weekday: Mapped[int] = mapped_column(default=1, server_default="1")
     digest_time: Mapped[time] = mapped_column(Time, default=time(9, 0), server_default="09:00:00")
+    # set when the app is uninstalled (or its tokens revoked): nothing more is sent; the data stays
+    uninstalled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 class Holiday(Base):
@@ -464,3 +481,74 @@ class Channel(Base):
     # space-separated user ids of a private channel's members (None: not known)
     members: Mapped[str | None] = mapped_column(Text, default=None)
     checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+# -- Slack's OAuth: installations and states ------------------------------------------------------
+# slack_sdk's SQLAlchemyInstallationStore and SQLAlchemyOAuthStateStore read and write these tables;
+# they are declared here, with the very columns slack_sdk declares (tests/test_slack_tables.py holds
+# them together), so that our migrations create them and the stores never need create_tables().
+
+SLACK_INSTALLATIONS = "slack_installations"
+SLACK_BOTS = "slack_bots"
+SLACK_OAUTH_STATES = "slack_oauth_states"
+
+slack_installations = Table(
+    SLACK_INSTALLATIONS,
+    Base.metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("client_id", String(32), nullable=False),
+    Column("app_id", String(32), nullable=False),
+    Column("enterprise_id", String(32)),
+    Column("enterprise_name", String(200)),
+    Column("enterprise_url", String(200)),
+    Column("team_id", String(32)),
+    Column("team_name", String(200)),
+    Column("bot_token", String(200)),
+    Column("bot_id", String(32)),
+    Column("bot_user_id", String(32)),
+    Column("bot_scopes", String(1000)),
+    Column("bot_refresh_token", String(200)),
+    Column("bot_token_expires_at", DateTime),
+    Column("user_id", String(32), nullable=False),
+    Column("user_token", String(200)),
+    Column("user_scopes", String(1000)),
+    Column("user_refresh_token", String(200)),
+    Column("user_token_expires_at", DateTime),
+    Column("incoming_webhook_url", String(200)),
+    Column("incoming_webhook_channel", String(200)),
+    Column("incoming_webhook_channel_id", String(200)),
+    Column("incoming_webhook_configuration_url", String(200)),
+    Column("is_enterprise_install", Boolean, default=False, nullable=False),
+    Column("token_type", String(32)),
+    Column("installed_at", DateTime, nullable=False, default=func.now()),
+    Index(f"{SLACK_INSTALLATIONS}_idx", "client_id", "enterprise_id", "team_id", "user_id", "installed_at"),
+)
+
+slack_bots = Table(
+    SLACK_BOTS,
+    Base.metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("client_id", String(32), nullable=False),
+    Column("app_id", String(32), nullable=False),
+    Column("enterprise_id", String(32)),
+    Column("enterprise_name", String(200)),
+    Column("team_id", String(32)),
+    Column("team_name", String(200)),
+    Column("bot_token", String(200)),
+    Column("bot_id", String(32)),
+    Column("bot_user_id", String(32)),
+    Column("bot_scopes", String(1000)),
+    Column("bot_refresh_token", String(200)),
+    Column("bot_token_expires_at", DateTime),
+    Column("is_enterprise_install", Boolean, default=False, nullable=False),
+    Column("installed_at", DateTime, nullable=False, default=func.now()),
+    Index(f"{SLACK_BOTS}_idx", "client_id", "enterprise_id", "team_id", "installed_at"),
+)
+
+slack_oauth_states = Table(
+    SLACK_OAUTH_STATES,
+    Base.metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("state", String(200), nullable=False),
+    Column("expire_at", DateTime, nullable=False),
+)

@@ -25,6 +25,7 @@ from sqlalchemy import Engine
 from bot.app import build_app
 from bot.deps import Deps
 from handlers import ids
+from storage.models import Workspace
 from tests import conftest
 from tests.conftest import RunningBot, serve
 from tests.fake_slack import FakeSlack
@@ -172,12 +173,19 @@ def test_served_app_answers_what_the_manifest_declares(one_worker_bot: RunningBo
         # the shortcut's listener really ran: it opens the entry form
         [opened] = bot.fake.wait_for("views.open")
         assert opened.params["view"]["callback_id"] == ids.ENTRY_MODAL
-    else:
-        assert name == "app_home_opened", f"add a captured {name} payload to this test"
+    elif name == "app_home_opened":
         event = deep(payload("app_home_opened.home_tab.json"))
         event["event_id"] = "EvManifest1"
         _not_unhandled(bot.slack.send_event(event), name)
         bot.fake.wait_for("views.publish")
+    else:
+        assert name in ("app_uninstalled", "tokens_revoked"), f"add a captured {name} payload to this test"
+        event = deep(payload(f"{name}.json"))
+        _not_unhandled(bot.slack.send_event(event), name)
+        # the listener really ran: the workspace is marked as no longer installed
+        with bot.deps.session_factory() as session:
+            workspace = session.get(Workspace, event["team_id"])
+            assert workspace is not None and workspace.uninstalled_at is not None
     settle(bot)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
@@ -17,10 +16,7 @@ MEMBERS_MAX = 10_000
 UNSEEN = {"channel_not_found", "not_in_channel", "is_archived", "missing_scope"}
 
 
-def refresh_channel(
-    session: Session, client_for: Callable[[str], WebClient], team_id: str, channel_id: str, now: datetime
-) -> None:
-    client = client_for(team_id)
+def refresh_channel(session: Session, client: WebClient, team_id: str, channel_id: str, now: datetime) -> None:
     try:
         info = client.conversations_info(channel=channel_id).get("channel") or {}
     except SlackApiError as error:

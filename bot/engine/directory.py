@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -38,6 +38,7 @@ class Directory:
         self._session = session
         self._calendars: dict[str, WorkCalendar] = {}
         self._people: dict[tuple[str, str], PersonTime | None] = {}
+        self._installed: dict[str, bool] = {}
 
     def calendar(self, team_id: str) -> WorkCalendar:
         if team_id not in self._calendars:
@@ -50,6 +51,13 @@ class Directory:
                     workspace.work_days, workspace.work_start, workspace.work_end, holidays
                 )
         return self._calendars[team_id]
+
+    def installed(self, team_id: str) -> bool:
+        """False once the app was uninstalled from the workspace (nothing is sent there any more)."""
+        if team_id not in self._installed:
+            workspace = self._session.get(Workspace, team_id)
+            self._installed[team_id] = workspace is None or workspace.uninstalled_at is None
+        return self._installed[team_id]
 
     def person(self, team_id: str, user_id: str) -> PersonTime | None:
         """The person's zone and pause; None until their time zone is known (see `refresh_people`)."""
@@ -84,16 +92,14 @@ def people_needing_refresh(session: Session, wanted: Iterable[tuple[str, str]], 
     return stale
 
 
-def refresh_person(
-    session: Session, client_for: Callable[[str], WebClient], team_id: str, user_id: str, now: datetime
-) -> None:
+def refresh_person(session: Session, client: WebClient, team_id: str, user_id: str, now: datetime) -> None:
     """Read the person's time zone from `users.info` and keep it (a deleted user is marked inactive)."""
     row = session.scalars(select(Person).where(Person.team_id == team_id, Person.user_id == user_id)).first()
     if row is None:
         row = Person(team_id=team_id, user_id=user_id)
         session.add(row)
     try:
-        user = client_for(team_id).users_info(user=user_id)["user"]
+        user = client.users_info(user=user_id)["user"]
     except SlackApiError as error:
         code = error.response.get("error") if error.response is not None else None
         if code in PERMANENT_USER_ERRORS:

@@ -47,6 +47,12 @@ PERMANENT_ERRORS = {
     "invalid_blocks_format",
     "msg_too_long",
     "no_text",
+    # the workspace's token no longer works: uninstalled, revoked
+    "invalid_auth",
+    "not_authed",
+    "token_revoked",
+    "token_expired",
+    "team_access_not_granted",
 }
 MAX_ATTEMPTS = 20
 MAX_BACKOFF = timedelta(hours=1)
@@ -77,7 +83,7 @@ class NudgeEngine:
         self,
         *,
         session_factory: SessionFactory,
-        client_for: Callable[[str], WebClient],
+        client_for: Callable[[str], WebClient | None],
         clock: Callable[[], datetime],
         worker_id: str | None = None,
         planners: Sequence[Planner] = PLANNERS,
@@ -143,7 +149,7 @@ class NudgeEngine:
         *,
         wanted: Callable[[Session], set[tuple[str, str]]],
         stale: Callable[[Session, set[tuple[str, str]]], list[tuple[str, str]]],
-        refresh: Callable[[Session, Callable[[str], WebClient], str, str, datetime], None],
+        refresh: Callable[[Session, WebClient, str, str, datetime], None],
         what: str,
     ) -> int:
         """Ask Slack about what the planners need and is not known (or is old), a bounded number per tick."""
@@ -151,9 +157,12 @@ class NudgeEngine:
             todo = stale(session, wanted(session))[: self.max_people_per_tick]
         refreshed = 0
         for team_id, key in todo:
+            client = self.client_for(team_id)
+            if client is None:
+                continue  # not installed there (any more)
             try:
                 with self.session_factory() as session:
-                    refresh(session, self.client_for, team_id, key, now)
+                    refresh(session, client, team_id, key, now)
                     session.commit()
                 refreshed += 1
             except IntegrityError:
@@ -197,8 +206,17 @@ class NudgeEngine:
                 session.commit()
                 report.failed += 1
                 return
+            directory = Directory(session)
+            client = self.client_for(delivery.team_id)
+            if client is None or not directory.installed(delivery.team_id):
+                deliveries_repo.mark_skipped(
+                    session, delivery_id=delivery.id, worker=self.worker_id, reason="workspace not installed"
+                )
+                session.commit()
+                report.skipped += 1
+                return
             try:
-                message = sender(Occasion(session, delivery, Directory(session), now))
+                message = sender(Occasion(session, delivery, directory, now))
             except Exception as error:
                 log.exception("Could not prepare %s %s for %s", delivery.kind, delivery.subject, delivery.recipient)
                 session.rollback()
@@ -221,7 +239,7 @@ class NudgeEngine:
                 log.warning("Delivery %s was taken over by another engine before it was sent", delivery.id)
                 return
         try:
-            result = self.client_for(delivery.team_id).chat_postMessage(
+            result = client.chat_postMessage(
                 channel=delivery.recipient,
                 text=message.text,
                 blocks=message.blocks,
@@ -254,17 +272,19 @@ class NudgeEngine:
                 message.after_sent(session, channel, ts)
             session.commit()
         if recorded:
-            self._upload(delivery, message.uploads, channel=channel, ts=ts)
+            self._upload(client, delivery, message.uploads, channel=channel, ts=ts)
         if not recorded:
             log.warning("Delivery %s was taken over by another engine while sending", delivery.id)
         report.sent += 1
 
-    def _upload(self, delivery: Delivery, uploads: Sequence[Upload], *, channel: str, ts: str) -> None:
+    def _upload(
+        self, client: WebClient, delivery: Delivery, uploads: Sequence[Upload], *, channel: str, ts: str
+    ) -> None:
         """Files that go with a sent message (a digest's chart), in its thread. The message itself is
         delivered already, so a failed upload is logged, not retried: the message says it in text too."""
         for upload in uploads:
             try:
-                self.client_for(delivery.team_id).files_upload_v2(
+                client.files_upload_v2(
                     channel=channel, thread_ts=ts, file=upload.content, filename=upload.filename, title=upload.title
                 )
             except Exception:

@@ -6,9 +6,12 @@ from slack_bolt import App
 
 from bot.deps import Deps, bind
 from bot.errors import in_background
+from handlers import ids
 from handlers.acks import ack_only
-from handlers.events import home
+from handlers.events import home, uninstall
 
 
 def register(app: App, deps: Deps) -> None:
-    app.event("app_home_opened")(ack=bind(ack_only, deps), lazy=[bind(in_background(home.publish_home), deps)])
+    app.event(ids.APP_HOME_OPENED)(ack=bind(ack_only, deps), lazy=[bind(in_background(home.publish_home), deps)])
+    app.event(ids.APP_UNINSTALLED)(bind(uninstall.app_uninstalled, deps))
+    app.event(ids.TOKENS_REVOKED)(bind(uninstall.tokens_revoked, deps))
