@@ -628,14 +628,6 @@ def test_meeting_now_asks_the_opening_question_in_the_channel_once(mbot: Running
     assert [found.title for found in prompts(mbot)] == ["Sprint review", "Retro"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="handlers/commands/meeting.py:54 (at 085c126) hands every delivery of a `/meeting now` command to "
-    "the lazy listener (start_prompt_now, bot/services/meetings.py:312, does not say whether it created the "
-    "prompt; /proud only posts when the entry was just created), and post_prompt_now's only guard "
-    "(handlers/commands/meeting.py:88) is message_ts, recorded after chat.postMessage returns: a repeat "
-    "arriving while the first post is on its way posts the question a second time",
-)
 def test_a_repeat_of_meeting_now_while_the_first_post_is_on_its_way_posts_once(mbot: RunningBot) -> None:
     slow = Reply(body={"ok": True, "channel": CHANNEL, "ts": "1700000000.999999"}, delay=1.5)
     mbot.fake.script("chat.postMessage", slow)
@@ -671,13 +663,6 @@ def test_meeting_now_without_a_title_and_help(mbot: RunningBot) -> None:
     assert "I don't know `/meeting later please`" in unknown["text"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="handlers/render/meetings.py:104 (at 085c126) prompt_text puts the meeting's title unescaped into "
-    "the message's `text` (Slack's notification and fallback), so `/meeting now <!channel> review` pings the "
-    "whole channel (the blocks escape it; /proud's entry_fallback escapes it too). The same text goes out with "
-    "engine prompts (bot/engine/senders.py:147) and answer updates (handlers/views/meetings.py:155)",
-)
 def test_a_title_cannot_ping_the_channel(mbot: RunningBot) -> None:
     post = meeting_now(mbot, "<!channel> review & <@U999>")
     everything = str(post.params["blocks"]) + post.params["text"]
@@ -786,14 +771,6 @@ def test_answering_again_prefills_the_form_and_an_emptied_field_removes_the_answ
     assert "Faster refunds, and a call" in shown(update.params["blocks"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Two people completing the answers at the same time lose each other's: every field of a submitted "
-    "answer form counts, so a field left as it was shown (empty, because the form was opened before the other "
-    "person saved) deletes the other person's answer (at 085c126: handlers/views/meetings.py:121-125 reads "
-    "every answer block, bot/services/meetings.py:362-363 passes them all on, storage/repositories/meetings.py"
-    ":152-155 deletes on an empty text); the form keeps no record of what it showed",
-)
 def test_two_people_answering_at_once_keep_both_answers(mbot: RunningBot) -> None:
     clinics, hospitals = add_groups(mbot, "Small clinics", "Hospitals")
     post = meeting_now(mbot)

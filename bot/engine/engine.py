@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from bot.engine.channel_directory import CHANNEL_FRESH_FOR, refresh_channel
 from bot.engine.directory import Directory, people_needing_refresh, refresh_person
 from bot.engine.planners import PLANNERS, Planner
-from bot.engine.senders import SENDERS, Occasion, Sender
+from bot.engine.senders import SENDERS, NotYet, Occasion, Sender
 from handlers.render.nudges import Upload
 from storage.db import SessionFactory
 from storage.models import Delivery
@@ -217,6 +217,13 @@ class NudgeEngine:
                 return
             try:
                 message = sender(Occasion(session, delivery, directory, now))
+            except NotYet as early:
+                session.rollback()
+                deliveries_repo.mark_retry(
+                    session, delivery_id=delivery.id, worker=self.worker_id, at=early.at, error="not yet"
+                )
+                session.commit()
+                return
             except Exception as error:
                 log.exception("Could not prepare %s %s for %s", delivery.kind, delivery.subject, delivery.recipient)
                 session.rollback()

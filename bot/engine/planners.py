@@ -246,6 +246,8 @@ def _dm_meeting_owners(session: Session, now: datetime) -> Iterable[tuple[str, s
 def plan_meeting_prompts(session: Session, now: datetime, directory: Directory) -> list[Planned]:
     """The opening question of each occurrence that starts within its lead time from now.
 
+    The occasion is the occurrence's local date and start time ("2027-03-23T10:00"): stable through
+    daylight-saving changes, and new when the meeting moves to another time of day.
     A prompt whose moment passed while the bot was down still goes out before the meeting starts;
     once it has started, the occurrence is left alone. Meetings keep their own time zone (not the
     owner's working hours: the meeting is when it is). A DM to an owner whose nudges are paused
@@ -273,7 +275,7 @@ def plan_meeting_prompts(session: Session, now: datetime, directory: Directory) 
                     MEETING_PROMPT,
                     str(card.id),
                     card.recipient,
-                    occasion_key(occurrence),
+                    f"{occasion_key(occurrence)}T{card.schedule.at:%H:%M}",
                     prompt_at(occurrence, lead),
                 )
             )

@@ -18,7 +18,7 @@ from bot.digest.period import Week
 from bot.engine import planners
 from bot.engine.digest_planner import DIGEST
 from bot.engine.directory import Directory
-from bot.meetings.schedule import occurrences
+from bot.meetings.schedule import occurrences, prompt_at
 from bot.services.actions import ASSIGNED, ActionCard
 from bot.services.entries import EntryCard
 from bot.services.meetings import MeetingCard, occurrence_on, prompt_for_occurrence, record_sent
@@ -50,6 +50,14 @@ class Occasion:
 
 
 Sender = Callable[[Occasion], nudges.Message | None]
+
+
+class NotYet(Exception):  # noqa: N818 - it is an answer, not a failure
+    """Raised by a sender whose delivery came too early (its moment moved later): try again `at`."""
+
+    def __init__(self, at: datetime) -> None:
+        super().__init__(f"not before {at.isoformat()}")
+        self.at = at
 
 
 def _open_card(occasion: Occasion) -> ActionCard | None:
@@ -141,12 +149,18 @@ def send_meeting_prompt(occasion: Occasion) -> nudges.Message | None:
     card = MeetingCard.of(meeting)
     if card.recipient != delivery.recipient:
         return None  # the question now goes elsewhere (the meeting was edited)
-    occurrence = occurrence_on(meeting, date.fromisoformat(delivery.occasion))
+    day, _, clock = delivery.occasion.partition("T")
+    if clock != f"{meeting.at_time:%H:%M}":
+        return None  # the meeting moved to another time, which has a delivery of its own
+    occurrence = occurrence_on(meeting, date.fromisoformat(day))
     if occasion.now >= occurrence.starts_at:
         return None  # the meeting has started: a late question would be stale
     just_before = occurrence.starts_at - timedelta(minutes=1)
     if not occurrences(card.schedule, after=just_before, until=occurrence.starts_at):
         return None  # no longer a day the meeting happens (the schedule was edited)
+    asked_at = prompt_at(occurrence, timedelta(minutes=card.lead_minutes))
+    if occasion.now < asked_at:
+        raise NotYet(asked_at)  # the question is to come closer to the start now (the lead was shortened)
     prompt = prompt_for_occurrence(occasion.session, meeting=meeting, occurrence=occurrence, now=occasion.now)
 
     def after_sent(session: Session, channel: str, ts: str) -> None:

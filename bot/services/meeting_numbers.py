@@ -55,7 +55,7 @@ def week_numbers(session: Session, *, team_id: str, start: datetime, end: dateti
         meetings.append(
             MeetingWeek(
                 meeting_id=meeting_id,
-                title=prompts[-1].title if meeting_id is not None else UNREGISTERED,
+                title=prompts[-1].title if meeting_id is not None else UNREGISTERED,  # its latest name
                 prompts_sent=len(prompts),
                 prompts_answered=sum(prompt.answered for prompt in prompts),
                 groups_answered=_names(names, mentioned),

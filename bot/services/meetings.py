@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -106,8 +107,8 @@ class MeetingForm:
     prompt_to: PromptTarget
 
 
-def check_form(form: MeetingForm, *, now: datetime) -> tuple[str, Schedule]:
-    """The clean title and the checked schedule, or the first problem, named by its field."""
+def _checked_title(form: MeetingForm) -> str:
+    """The clean title and a channel when the question goes there, or the problem."""
     title = " ".join((form.title or "").split())
     if not title:
         raise MeetingProblem("title", "Give the meeting a name, for example “Tuesday planning”.")
@@ -115,6 +116,14 @@ def check_form(form: MeetingForm, *, now: datetime) -> tuple[str, Schedule]:
         raise MeetingProblem("title", f"Keep the name to {TITLE_MAX} characters (this one has {len(title)}).")
     if form.prompt_to is PromptTarget.CHANNEL and not form.channel_id:
         raise MeetingProblem("channel", "Choose the meeting's channel, or send the question to the owner instead.")
+    if form.lead_minutes not in LEAD_CHOICES:
+        raise MeetingProblem("lead", "Choose how long before the start the question comes.")
+    return title
+
+
+def check_form(form: MeetingForm, *, now: datetime) -> tuple[str, Schedule]:
+    """The clean title and the checked schedule, or the first problem, named by its field."""
+    title = _checked_title(form)
     if form.lead_minutes not in LEAD_CHOICES:
         raise MeetingProblem("lead", "Choose how long before the start the question comes.")
     if form.start is None:
@@ -174,9 +183,18 @@ def _editable(session: Session, *, team_id: str, meeting_id: int, user_id: str) 
 
 
 def update(deps: Deps, *, team_id: str, meeting_id: int, user_id: str, form: MeetingForm) -> MeetingCard:
-    title, schedule = check_form(form, now=deps.clock())
+    """Save an edit. A schedule left as it was is not judged again (a past one-off can be renamed)."""
     with deps.session_factory() as session:
         meeting = _editable(session, team_id=team_id, meeting_id=meeting_id, user_id=user_id)
+        current = schedule_of(meeting)
+        unchanged = (
+            form.repeat is current.repeat
+            and form.start == current.start
+            and form.at == current.at
+            and form.tz.strip() == current.tz
+            and (form.repeat is Repeat.ONCE or form.weekdays == current.weekdays)
+        )
+        title, schedule = (_checked_title(form), current) if unchanged else check_form(form, now=deps.clock())
         _apply(meeting, form, title, schedule)
         card = MeetingCard.of(meeting)
         session.commit()
@@ -281,7 +299,7 @@ def occurrence_on(meeting: Meeting, day: date) -> Occurrence:
 
 def prompt_for_occurrence(session: Session, *, meeting: Meeting, occurrence: Occurrence, now: datetime) -> PromptCard:
     """The occurrence's prompt, made the first time it is asked for (the same one on a retry)."""
-    key = f"meeting:{meeting.id}:{occurrence.local_date.isoformat()}"
+    key = f"meeting:{meeting.id}:{occurrence.local_date.isoformat()}T{meeting.at_time:%H:%M}"
     prompt = meetings_repo.find_prompt_by_key(session, team_id=meeting.team_id, key=key)
     if prompt is None:
         question = question_service.next_question(session, team_id=meeting.team_id, meeting_id=meeting.id, now=now)
@@ -310,13 +328,23 @@ def record_sent(session: Session, *, team_id: str, prompt_id: int, channel: str,
 
 
 def start_prompt_now(deps: Deps, *, team_id: str, user_id: str, channel_id: str, title: str, key: str) -> PromptCard:
-    """`/meeting now`: a prompt for a meeting that was never registered, once per command."""
+    return open_prompt_now(deps, team_id=team_id, user_id=user_id, channel_id=channel_id, title=title, key=key)[0]
+
+
+def open_prompt_now(
+    deps: Deps, *, team_id: str, user_id: str, channel_id: str, title: str, key: str
+) -> tuple[PromptCard, bool]:
+    """`/meeting now`: a prompt for a meeting that was never registered, once per command (the flag
+    says whether this call made it: a repeated delivery of the command posts nothing more)."""
     clean = " ".join(title.split())[:TITLE_MAX] or "This meeting"
     now = deps.clock()
     with deps.session_factory() as session:
         prompt = meetings_repo.find_prompt_by_key(session, team_id=team_id, key=key)
+        created = prompt is None
         if prompt is None:
-            question = question_service.next_question(session, team_id=team_id, meeting_id=None, now=now)
+            question = question_service.next_question(
+                session, team_id=team_id, meeting_id=None, channel=channel_id, now=now
+            )
             prompt = meetings_repo.add_prompt(
                 session,
                 MeetingPrompt(
@@ -331,8 +359,15 @@ def start_prompt_now(deps: Deps, *, team_id: str, user_id: str, channel_id: str,
                 ),
             )
         card = prompt_card(session, prompt)
-        session.commit()
-        return card
+        try:
+            session.commit()
+        except IntegrityError:  # the same command, delivered twice at once: the other one made it
+            session.rollback()
+            again = meetings_repo.find_prompt_by_key(session, team_id=team_id, key=key)
+            if again is None:
+                raise
+            return prompt_card(session, again), False
+        return card, created
 
 
 def record_sent_now(deps: Deps, *, team_id: str, prompt_id: int, channel: str, ts: str) -> None:
@@ -347,9 +382,33 @@ def get_prompt_card(deps: Deps, *, team_id: str, prompt_id: int) -> PromptCard |
         return prompt_card(session, prompt) if prompt else None
 
 
-def save_answers(deps: Deps, *, team_id: str, prompt_id: int, user_id: str, texts: Mapping[str, str]) -> PromptCard:
-    """Keep the answer for each customer group (and outside any group, and the team); empty clears one."""
+def answer_fingerprint(text: str) -> str:
+    """A short mark of an answer as a form showed it, to tell a field someone changed from one left alone."""
+    return hashlib.sha256(text.strip().encode()).hexdigest()[:8]
+
+
+def save_answers(
+    deps: Deps,
+    *,
+    team_id: str,
+    prompt_id: int,
+    user_id: str,
+    texts: Mapping[str, str],
+    shown: Mapping[str, str] | None = None,
+) -> PromptCard:
+    """Keep the answer for each customer group (and outside any group, and the team); emptying a field
+    clears its answer.
+
+    With `shown` (the fingerprints of the answers the form was filled with), only the fields the
+    person changed are written: two people answering at once do not undo each other's answers.
+    """
     clean = {subject: (text or "").strip() for subject, text in texts.items()}
+    if shown is not None:
+        clean = {
+            subject: text
+            for subject, text in clean.items()
+            if (answer_fingerprint(text) if text else None) != shown.get(subject)
+        }
     for subject, text in clean.items():
         if len(text) > ANSWER_MAX:
             raise MeetingProblem(subject, f"Keep each answer to {ANSWER_MAX} characters (this one has {len(text)}).")

@@ -103,13 +103,16 @@ def retire_question(deps: Deps, *, team_id: str, question_id: int) -> QuestionCa
         return card
 
 
-def next_question(session: Session, *, team_id: str, meeting_id: int | None, now: datetime) -> MeetingQuestion | None:
-    """The active question after the one this meeting saw last (by library order, wrapping around)."""
+def next_question(
+    session: Session, *, team_id: str, meeting_id: int | None, now: datetime, channel: str | None = None
+) -> MeetingQuestion | None:
+    """The active question after the one this meeting (or, for `/meeting now`, this channel) saw last,
+    by library order, wrapping around."""
     ensure_defaults(session, team_id=team_id, now=now)
     active = list(meetings_repo.questions(session, team_id=team_id))
     if not active:
         return None
-    last = meetings_repo.last_question_id(session, meeting_id=meeting_id) if meeting_id is not None else None
+    last = meetings_repo.last_question_id(session, team_id=team_id, meeting_id=meeting_id, channel=channel)
     if last is None:
         return active[0]
     later = [question for question in active if question.id > last]

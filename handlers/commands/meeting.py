@@ -43,7 +43,7 @@ def meeting_command(ack: Ack, command: dict[str, Any], context: BoltContext, dep
         blocks = meeting_list_blocks(cards, deps.clock())
         ack(text=meeting_list_text(cards), blocks=blocks, response_type="ephemeral")
     elif sub == "now":
-        card = meeting_service.start_prompt_now(
+        card, created = meeting_service.open_prompt_now(
             deps,
             team_id=team_id,
             user_id=user_id,
@@ -51,7 +51,8 @@ def meeting_command(ack: Ack, command: dict[str, Any], context: BoltContext, dep
             title=" ".join(words[1:]),
             key=f"command:{command.get('trigger_id') or command.get('response_url')}",
         )
-        context[PROMPT_ID] = card.id
+        if created:
+            context[PROMPT_ID] = card.id
         ack()
     elif sub == "help" and len(words) == 1:
         ack(text=MEETING_HELP, response_type="ephemeral")

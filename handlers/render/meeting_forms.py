@@ -18,6 +18,7 @@ from bot.services.meetings import (
     TITLE_MAX,
     MeetingCard,
     PromptCard,
+    answer_fingerprint,
     group_subject,
 )
 from bot.services.questions import QUESTION_MAX
@@ -221,7 +222,14 @@ def answer_modal(card: PromptCard, *, metadata: dict[str, Any]) -> View:
         "title": plain(clip(card.title, 24)),
         "submit": plain("Save answers"),
         "close": plain("Cancel"),
-        "private_metadata": _metadata({"prompt_id": card.id, **metadata}),
+        "private_metadata": _metadata(
+            {
+                "prompt_id": card.id,
+                # what each field showed, so that only the fields someone changed are saved
+                "shown": {answer.subject: answer_fingerprint(answer.text) for answer in card.answers},
+                **metadata,
+            }
+        ),
         "blocks": blocks,
     }
 

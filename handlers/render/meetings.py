@@ -101,7 +101,7 @@ def prompt_blocks(card: PromptCard) -> Blocks:
 
 
 def prompt_text(card: PromptCard) -> str:
-    return clip(f"{card.title}: {OPENING_QUESTION}", 3000)
+    return clip(f"{escape_mrkdwn(card.title)}: {OPENING_QUESTION}", 3000)
 
 
 # -- /meeting list -------------------------------------------------------------------------------
@@ -172,7 +172,7 @@ def meeting_list_blocks(cards: Sequence[MeetingCard], now: datetime, *, notice: 
 def meeting_list_text(cards: Sequence[MeetingCard]) -> str:
     if not cards:
         return "No meetings registered yet."
-    return clip("Your meetings: " + ", ".join(card.title for card in cards), 3000)
+    return clip("Your meetings: " + ", ".join(escape_mrkdwn(card.title) for card in cards), 3000)
 
 
 # -- the question library ------------------------------------------------------------------------
@@ -205,7 +205,7 @@ def questions_blocks(cards: Sequence[QuestionCard], *, notice: str | None = None
 
 
 def questions_text(cards: Sequence[QuestionCard]) -> str:
-    return clip("Follow-up questions: " + " / ".join(card.text for card in cards), 3000)
+    return clip("Follow-up questions: " + " / ".join(escape_mrkdwn(card.text) for card in cards), 3000)
 
 
 MEETING_HELP = (

@@ -126,7 +126,15 @@ def answer_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], conte
     try:
         if prompt_id is None:
             raise LookupError("That prompt no longer exists.")
-        card = meeting_service.save_answers(deps, team_id=team_id, prompt_id=prompt_id, user_id=user_id, texts=texts)
+        shown = state.metadata(view).get("shown")
+        card = meeting_service.save_answers(
+            deps,
+            team_id=team_id,
+            prompt_id=prompt_id,
+            user_id=user_id,
+            texts=texts,
+            shown=shown if isinstance(shown, dict) else {},
+        )
     except meeting_service.MeetingProblem as problem:
         ack(response_action="errors", errors={f"{ids.ANSWER_BLOCK_PREFIX}{problem.field}": str(problem)})
         return

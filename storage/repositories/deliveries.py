@@ -47,9 +47,9 @@ def plan(session: Session, *, planned: Sequence[Planned]) -> int:
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     total = 0
     for start in range(0, len(rows), 500):
-        statement = insert(Delivery).values(rows[start : start + 500]).on_conflict_do_nothing()
-        result = session.execute(statement)
-        total += max(getattr(result, "rowcount", 0) or 0, 0)
+        statement = insert(Delivery).values(rows[start : start + 500]).on_conflict_do_nothing().returning(Delivery.id)
+        # rows already there return nothing: the count is what this call planned (rowcount is -1 on psycopg)
+        total += len(session.execute(statement).all())
     return total
 
 

@@ -93,14 +93,16 @@ def add_question(
     return question
 
 
-def last_question_id(session: Session, *, meeting_id: int) -> int | None:
-    """The follow-up question of the meeting's latest prompt."""
-    return session.scalar(
-        select(MeetingPrompt.question_id)
-        .where(MeetingPrompt.meeting_id == meeting_id)
-        .order_by(MeetingPrompt.created_at.desc(), MeetingPrompt.id.desc())
-        .limit(1)
-    )
+def last_question_id(session: Session, *, team_id: str, meeting_id: int | None, channel: str | None) -> int | None:
+    """The follow-up question of the meeting's latest prompt (for unregistered meetings: the channel's)."""
+    query = select(MeetingPrompt.question_id).where(MeetingPrompt.team_id == team_id)
+    if meeting_id is not None:
+        query = query.where(MeetingPrompt.meeting_id == meeting_id)
+    elif channel is not None:
+        query = query.where(MeetingPrompt.meeting_id.is_(None), MeetingPrompt.channel == channel)
+    else:
+        return None
+    return session.scalar(query.order_by(MeetingPrompt.created_at.desc(), MeetingPrompt.id.desc()).limit(1))
 
 
 # -- prompts and answers -------------------------------------------------------------------------
@@ -187,11 +189,13 @@ class PromptRow:
 def prompts_sent_between(session: Session, *, team_id: str, start: datetime, end: datetime) -> list[PromptRow]:
     """Prompts sent in [start, end), with which customer groups their answers covered."""
     prompts = session.execute(
-        select(MeetingPrompt.id, MeetingPrompt.meeting_id, MeetingPrompt.title).where(
+        select(MeetingPrompt.id, MeetingPrompt.meeting_id, MeetingPrompt.title)
+        .where(
             MeetingPrompt.team_id == team_id,
             MeetingPrompt.sent_at.is_not(None),
             and_(MeetingPrompt.sent_at >= start, MeetingPrompt.sent_at < end),
         )
+        .order_by(MeetingPrompt.sent_at, MeetingPrompt.id)
     ).all()
     if not prompts:
         return []
