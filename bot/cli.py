@@ -37,12 +37,14 @@ from bot.worktime import local_date
 from handlers.render.digest import digest_text
 from storage import migrate
 from storage.db import make_engine, make_session_factory
+from storage.repositories import erasure
 
 log = logging.getLogger("mindset.cli")
 
 EXIT_BAD_SETTINGS = 2
 EXIT_DATABASE = 3
 EXIT_PORT = 4
+EXIT_ABORTED = 5
 
 REJECTED_TOKEN_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
 SOCKET_RETRY_MAX = 60.0
@@ -73,6 +75,10 @@ def _parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_sub.add_parser("upgrade", help="apply pending migrations")
+
+    purge_parser = sub.add_parser("purge", help="delete everything of one workspace, for good")
+    purge_parser.add_argument("--team", required=True, metavar="T", help="the workspace's team id, e.g. T012AB3C4")
+    purge_parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
     digest_parser = sub.add_parser("digest", help="print a workspace's weekly digest as text")
     digest_parser.add_argument("--team", required=True, metavar="T", help="the workspace's team id, e.g. T012AB3C4")
@@ -354,6 +360,32 @@ def digest(settings: DatabaseSettings, *, team: str, week: str | None) -> None:
         engine.dispose()
 
 
+def purge(settings: DatabaseSettings, *, team: str, yes: bool) -> None:
+    """Delete a workspace's data, after showing what goes and asking for its team id (unless --yes)."""
+    _require_existing_sqlite_file(settings.database_url)
+    engine = _open_database(settings.database_url, pool_size=1)
+    try:
+        session_factory = make_session_factory(engine)
+        with session_factory() as session:
+            counts = erasure.team_row_counts(session, team_id=team)
+        total = sum(counts.values())
+        if total == 0:
+            print(f"There is nothing of workspace {team} in the database.")
+            return
+        listed = ", ".join(f"{count} {table}" for table, count in counts.items() if count)
+        print(f"This deletes, for good, everything of workspace {team}: {listed}.")
+        if not yes:
+            answer = input(f"Type {team} to confirm: ") if sys.stdin.isatty() else sys.stdin.readline().strip()
+            if answer.strip() != team:
+                raise CliError("Nothing was deleted.", EXIT_ABORTED)
+        with session_factory() as session:
+            erasure.purge_team(session, team_id=team)
+            session.commit()
+        print(f"Deleted {total} rows of workspace {team}.")
+    finally:
+        engine.dispose()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -371,6 +403,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             configure_logging(db_settings.log_level_number)
             if args.command == "db":
                 db_upgrade(db_settings)
+            elif args.command == "purge":
+                purge(db_settings, team=args.team, yes=args.yes)
             elif args.command == "digest":
                 digest(db_settings, team=args.team, week=args.week)
             else:

@@ -301,3 +301,17 @@ def export(
     count = write_csv(out, records, columns_for(kind)) if fmt == "csv" else write_json(out, records)
     section = {ACTION: "actions", MEETING: "meeting_answers"}.get(kind, "entries")
     return {section: count}
+
+
+def person_data(session_factory: SessionFactory, *, team_id: str, user_id: str) -> dict[str, list[Record]]:
+    """Everything one person wrote or owns in a workspace, in the export's format (`/mindset forget me`)."""
+    with session_factory() as session:
+        entries = [
+            entry_row(entry)
+            for entry in iter_entries(session, kinds=kinds_for(ENTRIES), team_id=team_id, author_id=user_id)
+        ]
+        actions = [action_row(found) for found in iter_actions(session, team_id=team_id, owner_id=user_id)]
+        answers = [
+            meeting_row(answer) for answer in iter_meeting_answers(session, team_id=team_id, answered_by=user_id)
+        ]
+    return {"entries": entries, "actions": actions, "meeting_answers": answers}

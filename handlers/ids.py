@@ -153,3 +153,10 @@ ANSWER_INPUT = "answer"
 # The question form
 QUESTION_TEXT_BLOCK = "question_text"
 QUESTION_TEXT_INPUT = "text"
+
+# --- A person's data ------------------------------------------------------------------------
+
+FORGET_COPY = "forget_copy"  # in /mindset forget me: send me a copy of my data first
+FORGET_CONFIRM = "forget_confirm"  # ...: delete my data
+ENTRY_MENU = "entry_menu"  # the ⋯ menu on an entry's post (value of its option: "delete:<entry id>")
+ENTRY_MENU_DELETE = "delete"

@@ -8,7 +8,7 @@ from bot.deps import Deps, bind
 from bot.errors import in_background
 from handlers import ids
 from handlers.acks import ack_only
-from handlers.actions import action_items, entry, groups, meetings, root_cause
+from handlers.actions import action_items, entry, groups, meetings, privacy, root_cause
 
 
 def register(app: App, deps: Deps) -> None:
@@ -62,4 +62,11 @@ def register(app: App, deps: Deps) -> None:
     app.action(ids.QUESTION_RETIRE)(
         ack=bind(meetings.retire_clicked, deps),
         lazy=[bind(in_background(meetings.after_retire), deps)],
+    )
+    app.action(ids.FORGET_COPY)(ack=bind(ack_only, deps), lazy=[bind(in_background(privacy.send_copy), deps)])
+    app.action(ids.FORGET_CONFIRM)(
+        ack=bind(privacy.forget_confirmed, deps), lazy=[bind(in_background(privacy.after_forget), deps)]
+    )
+    app.action(ids.ENTRY_MENU)(
+        ack=bind(privacy.entry_menu_chosen, deps), lazy=[bind(in_background(privacy.after_entry_menu), deps)]
     )

@@ -10,8 +10,8 @@ from slack_bolt import Ack, BoltContext
 from bot.deps import Deps
 from bot.services import groups as group_service
 from bot.services import people as people_service
+from bot.services import privacy, success_index
 from bot.services import questions as question_service
-from bot.services import success_index
 from bot.services.people import SettingsProblem
 from handlers.commands import mindset_digest as digest_commands
 from handlers.render import settings as settings_render
@@ -19,6 +19,7 @@ from handlers.render.groups import groups_blocks, groups_text
 from handlers.render.help import help_blocks, help_text
 from handlers.render.index import index_blocks, index_text
 from handlers.render.meetings import questions_blocks, questions_text
+from handlers.render.privacy import FORGET_TEXT, forget_blocks
 
 PAUSE_USAGE = "Pause your nudges with `/mindset pause until YYYY-MM-DD`, for example `/mindset pause until 2026-12-31`."
 HOLIDAYS_USAGE = (
@@ -59,6 +60,13 @@ def _questions(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps, c
         raise SettingsProblem("`/mindset questions` takes nothing after it: add and retire questions with its buttons.")
     cards = question_service.list_questions(deps, team_id=command["team_id"])
     ack(text=questions_text(cards), blocks=questions_blocks(cards), response_type="ephemeral")
+
+
+def _forget(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps, context: BoltContext) -> None:
+    if [arg.lower() for arg in args] != ["me"]:
+        raise SettingsProblem("`/mindset forget me` deletes your data, after asking you to confirm.")
+    rows = privacy.what_forgetting_deletes(deps, team_id=command["team_id"], user_id=command["user_id"])
+    ack(text=FORGET_TEXT, blocks=forget_blocks(rows), response_type="ephemeral")
 
 
 def _pause(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps, context: BoltContext) -> None:
@@ -126,6 +134,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "help": _help,
     "groups": _groups,
     "questions": _questions,
+    "forget": _forget,
     "pause": _pause,
     "resume": _resume,
     "index": _index,

@@ -39,7 +39,7 @@ def entry_tags(card: EntryCard) -> str | None:
 def entry_blocks(card: EntryCard) -> Blocks:
     """The channel message for an entry; a sorry shows its root cause or a button to add one."""
     blocks: Blocks = [
-        {"type": "section", "text": _mrkdwn(entry_heading(card))},
+        {"type": "section", "text": _mrkdwn(entry_heading(card)), "accessory": entry_menu(card)},
         {"type": "section", "text": _mrkdwn(escape_mrkdwn(card.text))},
     ]
     tags = entry_tags(card)
@@ -60,6 +60,27 @@ def entry_blocks(card: EntryCard) -> Blocks:
             blocks.append({"type": "section", "text": _mrkdwn(linked_actions_text(card))})
         blocks.append({"type": "actions", "block_id": f"sorry_{card.id}", "elements": sorry_buttons(card)})
     return blocks
+
+
+def entry_menu(card: EntryCard) -> dict[str, Any]:
+    """The ⋯ menu of an entry's post: its author can delete it (anyone else is told so)."""
+    return {
+        "type": "overflow",
+        "action_id": ids.ENTRY_MENU,
+        "options": [
+            {
+                "text": {"type": "plain_text", "text": "Delete (author only)"},
+                "value": f"{ids.ENTRY_MENU_DELETE}:{card.id}",
+            }
+        ],
+        "confirm": {
+            "title": {"type": "plain_text", "text": "Delete this entry?"},
+            "text": {"type": "plain_text", "text": "It is removed from the channel and from the digest."},
+            "confirm": {"type": "plain_text", "text": "Delete"},
+            "deny": {"type": "plain_text", "text": "Keep it"},
+            "style": "danger",
+        },
+    }
 
 
 def sorry_buttons(card: EntryCard) -> list[dict[str, Any]]:

@@ -91,10 +91,13 @@ def iter_entries(
     kinds: Sequence[str],
     since: datetime | None = None,
     team_id: str | None = None,
+    author_id: str | None = None,
     batch_size: int = 1000,
 ) -> Iterator[Entry]:
     """Entries in creation order, streamed in batches (for export)."""
     query = select(Entry).where(Entry.kind.in_(list(kinds)))
+    if author_id is not None:
+        query = query.where(Entry.author_id == author_id)
     if since is not None:
         query = query.where(Entry.created_at >= since)
     if team_id is not None:

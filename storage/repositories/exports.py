@@ -25,6 +25,7 @@ def iter_actions(
     *,
     since: datetime | None = None,
     team_id: str | None = None,
+    owner_id: str | None = None,
     batch_size: int = 500,
 ) -> Iterator[ActionWithHistory]:
     """Action items in creation order, streamed `batch_size` at a time.
@@ -37,6 +38,8 @@ def iter_actions(
         query = query.where(ActionItem.created_at >= since)
     if team_id is not None:
         query = query.where(ActionItem.team_id == team_id)
+    if owner_id is not None:
+        query = query.where(ActionItem.owner_id == owner_id)
     query = query.order_by(ActionItem.created_at, ActionItem.id).execution_options(yield_per=batch_size)
     for batch in session.scalars(query).partitions():
         history: dict[int, list[ActionEvent]] = {item.id: [] for item in batch}
@@ -72,6 +75,7 @@ def iter_meeting_answers(
     *,
     since: datetime | None = None,
     team_id: str | None = None,
+    answered_by: str | None = None,
     batch_size: int = 1000,
 ) -> Iterator[AnswerRow]:
     """Meeting answers in the order they were (last) given, with their prompt and group, in one query."""
@@ -95,6 +99,8 @@ def iter_meeting_answers(
         query = query.where(MeetingAnswer.answered_at >= since)
     if team_id is not None:
         query = query.where(MeetingAnswer.team_id == team_id)
+    if answered_by is not None:
+        query = query.where(MeetingAnswer.answered_by == answered_by)
     query = query.order_by(MeetingAnswer.answered_at, MeetingAnswer.id).execution_options(yield_per=batch_size)
     for answer_id, team, answered_at, meeting_id, title, day, subject, group_name, text, by in session.execute(query):
         yield AnswerRow(answer_id, team, answered_at, meeting_id, title, day, subject, group_name, text, by)
