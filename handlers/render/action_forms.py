@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -10,7 +9,8 @@ from typing import Any
 from bot.services.actions import TEXT_MAX, TITLE_MAX, ActionCard
 from handlers import ids
 from handlers.render.actions import action_summary
-from handlers.render.modals import GroupOption, View, option, plain
+from handlers.render.blocks import input_block, metadata_json, option, plain
+from handlers.render.modals import GroupOption, View
 from handlers.render.text import clip, escape_mrkdwn
 from storage.models import AREA_LABELS, Area
 
@@ -18,19 +18,6 @@ HORIZON_HINT = (
     "Short term: done within 6 months. Long term: up to 3 years ahead. "
     "Reminders come 7 days and 1 day before, in the owner's working hours."
 )
-
-
-def _metadata(metadata: dict[str, Any]) -> str:
-    return json.dumps({key: value for key, value in metadata.items() if value is not None}, separators=(",", ":"))
-
-
-def _input(block_id: str, label: str, element: dict[str, Any], *, optional: bool = False, hint: str = "") -> dict:
-    block: dict[str, Any] = {"type": "input", "block_id": block_id, "label": plain(label), "element": element}
-    if optional:
-        block["optional"] = True
-    if hint:
-        block["hint"] = plain(hint)
-    return block
 
 
 def _text_element(action_id: str, *, max_length: int, multiline: bool = False, initial: str = "") -> dict:
@@ -66,30 +53,30 @@ def action_modal(
         shown = escape_mrkdwn(clip(" ".join(context_text.split()), 400))
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": shown}]})
     blocks += [
-        _input(
+        input_block(
             ids.ACTION_TITLE_BLOCK,
             "What will be done?",
             _text_element(ids.ACTION_TITLE_INPUT, max_length=TITLE_MAX, initial=initial_title),
         ),
-        _input(
+        input_block(
             ids.ACTION_OUTCOME_BLOCK,
             "Desired outcome for the customer",
             _text_element(ids.ACTION_OUTCOME_INPUT, max_length=TEXT_MAX, multiline=True, initial=initial_outcome),
             optional=True,
             hint="How will we know it worked, as the customer would see it?",
         ),
-        _input(
+        input_block(
             ids.ACTION_OWNER_BLOCK,
             "Owner",
             {"type": "users_select", "action_id": ids.ACTION_OWNER_INPUT, "initial_user": creator},
         ),
-        _input(
+        input_block(
             ids.ACTION_PEOPLE_BLOCK,
             "People involved",
             {"type": "multi_users_select", "action_id": ids.ACTION_PEOPLE_INPUT, "max_selected_items": 20},
             optional=True,
         ),
-        _input(
+        input_block(
             ids.ACTION_DUE_BLOCK,
             "Done by",
             {"type": "datepicker", "action_id": ids.ACTION_DUE_INPUT, "placeholder": plain("Pick a date")},
@@ -107,7 +94,7 @@ def action_modal(
         initial = [option(by_id[i].name, str(i)) for i in initial_group_ids if i in by_id]
         if initial:
             element["initial_options"] = initial
-        blocks.append(_input(ids.ACTION_GROUPS_BLOCK, "Customer groups", element, optional=True))
+        blocks.append(input_block(ids.ACTION_GROUPS_BLOCK, "Customer groups", element, optional=True))
     area_element: dict[str, Any] = {
         "type": "static_select",
         "action_id": ids.ACTION_AREA_INPUT,
@@ -116,14 +103,14 @@ def action_modal(
     }
     if initial_area is not None:
         area_element["initial_option"] = option(AREA_LABELS[initial_area], initial_area.value)
-    blocks.append(_input(ids.ACTION_AREA_BLOCK, "Area", area_element, optional=True))
+    blocks.append(input_block(ids.ACTION_AREA_BLOCK, "Area", area_element, optional=True))
     return {
         "type": "modal",
         "callback_id": ids.ACTION_MODAL,
         "title": plain("New action item"),
         "submit": plain("Commit"),
         "close": plain("Cancel"),
-        "private_metadata": _metadata(metadata),
+        "private_metadata": metadata_json(metadata),
         "blocks": blocks,
     }
 
@@ -155,7 +142,7 @@ def _item_form(
         "title": plain(title),
         "submit": plain(submit),
         "close": plain("Cancel"),
-        "private_metadata": _metadata({"action_id": card.id, **metadata}),
+        "private_metadata": metadata_json({"action_id": card.id, **metadata}),
         "blocks": [
             {"type": "section", "text": {"type": "mrkdwn", "text": action_summary(card, today)}},
             *inputs,
@@ -164,7 +151,7 @@ def _item_form(
 
 
 def note_modal(card: ActionCard, today: date, *, metadata: dict[str, Any]) -> View:
-    note = _input(
+    note = input_block(
         ids.ACTION_NOTE_BLOCK,
         "Progress note",
         _text_element(ids.ACTION_NOTE_INPUT, max_length=TEXT_MAX, multiline=True),
@@ -182,13 +169,13 @@ def note_modal(card: ActionCard, today: date, *, metadata: dict[str, Any]) -> Vi
 
 
 def move_modal(card: ActionCard, today: date, *, metadata: dict[str, Any]) -> View:
-    due = _input(
+    due = input_block(
         ids.ACTION_DUE_BLOCK,
         "New date",
         {"type": "datepicker", "action_id": ids.ACTION_DUE_INPUT, "initial_date": card.due_date.isoformat()},
         hint="The first promise stays on record, so the Success Index still compares against it.",
     )
-    why = _input(
+    why = input_block(
         ids.ACTION_NOTE_BLOCK,
         "Why does it move?",
         _text_element(ids.ACTION_NOTE_INPUT, max_length=TEXT_MAX, multiline=True),
@@ -206,7 +193,7 @@ def move_modal(card: ActionCard, today: date, *, metadata: dict[str, Any]) -> Vi
 
 
 def hand_over_modal(card: ActionCard, today: date, *, metadata: dict[str, Any]) -> View:
-    owner = _input(
+    owner = input_block(
         ids.ACTION_OWNER_BLOCK,
         "New owner",
         {"type": "users_select", "action_id": ids.ACTION_OWNER_INPUT, "placeholder": plain("Who takes it on?")},
@@ -224,7 +211,7 @@ def hand_over_modal(card: ActionCard, today: date, *, metadata: dict[str, Any]) 
 
 
 def drop_modal(card: ActionCard, today: date, *, metadata: dict[str, Any]) -> View:
-    reason = _input(
+    reason = input_block(
         ids.ACTION_REASON_BLOCK,
         "Why is it dropped?",
         _text_element(ids.ACTION_REASON_INPUT, max_length=TEXT_MAX, multiline=True),

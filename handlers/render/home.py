@@ -8,6 +8,7 @@ from bot.digest.chart import sparkline
 from bot.services.home import HomeData
 from handlers import ids
 from handlers.render.actions import action_blocks
+from handlers.render.blocks import button, context, section
 from handlers.render.entries import KIND_EMOJI, KIND_LABEL
 from handlers.render.index import quarter_heading, quarter_lines
 from handlers.render.text import BLOCKS_PER_VIEW_MAX, clip, escape_mrkdwn
@@ -16,68 +17,48 @@ from storage.models import EntryKind
 Blocks = list[dict[str, Any]]
 
 
-def _button(text: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
-    button: dict[str, Any] = {
-        "type": "button",
-        "action_id": action_id,
-        "text": {"type": "plain_text", "text": text},
-        "value": value,
-    }
-    if style:
-        button["style"] = style
-    return button
-
-
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, 3000)}}
-
-
-def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(text, 3000)}]}
-
-
 def home_view(data: HomeData) -> dict[str, Any]:
     blocks: Blocks = [
         {"type": "header", "text": {"type": "plain_text", "text": "Customer Mindset"}},
-        _section(
+        section(
             "Share how customers were served: a *proud* when it went well, a *sorry* when it did not. "
             "Turn what you learn into an *action item* with an owner and a date."
         ),
         {
             "type": "actions",
             "elements": [
-                _button("Log a proud", ids.OPEN_PROUD_MODAL, EntryKind.PROUD.value, "primary"),
-                _button("Log a sorry", ids.OPEN_SORRY_MODAL, EntryKind.SORRY.value),
-                _button("Create an action item", ids.OPEN_ACTION_MODAL, "action"),
+                button("Log a proud", ids.OPEN_PROUD_MODAL, EntryKind.PROUD.value, "primary"),
+                button("Log a sorry", ids.OPEN_SORRY_MODAL, EntryKind.SORRY.value),
+                button("Create an action item", ids.OPEN_ACTION_MODAL, "action"),
             ],
         },
         {"type": "divider"},
-        _section(f"*Your open action items ({data.items_total})*"),
+        section(f"*Your open action items ({data.items_total})*"),
     ]
     if not data.items:
-        blocks.append(_context("Nothing open. Commit to the next step for a customer with `/action`."))
+        blocks.append(context("Nothing open. Commit to the next step for a customer with `/action`."))
     for card in data.items:
         blocks += action_blocks(card, data.today)
     if data.items_total > len(data.items):
-        blocks.append(_context("More in `/action list`, soonest due first."))
+        blocks.append(context("More in `/action list`, soonest due first."))
     blocks += [
         {"type": "divider"},
-        _section(f":bar_chart: *Your Success Index, {quarter_heading(data.quarter)}*\n{quarter_lines(data.quarter)}"),
+        section(f":bar_chart: *Your Success Index, {quarter_heading(data.quarter)}*\n{quarter_lines(data.quarter)}"),
         {"type": "divider"},
-        _section("*Your recent entries*"),
+        section("*Your recent entries*"),
     ]
     if not data.recent:
-        blocks.append(_context("Nothing yet: try `/proud` in any channel."))
+        blocks.append(context("Nothing yet: try `/proud` in any channel."))
     for entry in data.recent:
         heading = f"{KIND_EMOJI[entry.kind]} *{KIND_LABEL[entry.kind]}* in <#{entry.channel_id}>"
         line = f"{heading}: {escape_mrkdwn(clip(entry.text, 300))}"
         if entry.kind is EntryKind.SORRY and not entry.root_cause:
             line += "\n_No root cause yet._"
-        blocks.append(_section(line))
+        blocks.append(section(line))
     values = list(data.participation)
     blocks += [
         {"type": "divider"},
-        _context(
+        context(
             f"*Habit health* of the workspace, people taking part over {len(values)} weeks: "
             f"`{sparkline(values)}` ({values[-1] if values else 0} this week)"
         ),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date, time
 from typing import Any
 
@@ -23,26 +22,14 @@ from bot.services.meetings import (
 )
 from bot.services.questions import QUESTION_MAX
 from handlers import ids
-from handlers.render.modals import View, option, plain
+from handlers.render.blocks import input_block, metadata_json, option, plain
+from handlers.render.modals import View
 from handlers.render.text import BLOCKS_PER_VIEW_MAX, clip, escape_mrkdwn
 from storage.models import PromptTarget
 
 REPEAT_LABELS = {Repeat.WEEKLY: "Every week", Repeat.FORTNIGHTLY: "Every other week", Repeat.ONCE: "Once"}
 WEEKDAY_LABELS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 TARGET_LABELS = {PromptTarget.OWNER: "To the owner, by DM", PromptTarget.CHANNEL: "In the meeting's channel"}
-
-
-def _metadata(metadata: dict[str, Any]) -> str:
-    return json.dumps({key: value for key, value in metadata.items() if value is not None}, separators=(",", ":"))
-
-
-def _input(block_id: str, label: str, element: dict[str, Any], *, optional: bool = False, hint: str = "") -> dict:
-    block: dict[str, Any] = {"type": "input", "block_id": block_id, "label": plain(label), "element": element}
-    if optional:
-        block["optional"] = True
-    if hint:
-        block["hint"] = plain(hint)
-    return block
 
 
 def meeting_modal(
@@ -77,8 +64,8 @@ def meeting_modal(
     if card:
         title_element["initial_value"] = card.title
     blocks = [
-        _input(ids.MEETING_TITLE_BLOCK, "Meeting", title_element, hint="For example: Tuesday planning"),
-        _input(
+        input_block(ids.MEETING_TITLE_BLOCK, "Meeting", title_element, hint="For example: Tuesday planning"),
+        input_block(
             ids.MEETING_OWNER_BLOCK,
             "Owner",
             {
@@ -87,7 +74,7 @@ def meeting_modal(
                 "initial_user": card.owner_id if card else requester,
             },
         ),
-        _input(
+        input_block(
             ids.MEETING_REPEAT_BLOCK,
             "Repeats",
             {
@@ -97,7 +84,7 @@ def meeting_modal(
                 "initial_option": option(REPEAT_LABELS[repeat], repeat.value),
             },
         ),
-        _input(
+        input_block(
             ids.MEETING_DATE_BLOCK,
             "First meeting (or its day, if once)",
             {
@@ -107,7 +94,7 @@ def meeting_modal(
             },
             hint="Every other week counts from the week of this day.",
         ),
-        _input(
+        input_block(
             ids.MEETING_WEEKDAYS_BLOCK,
             "On",
             {
@@ -119,19 +106,19 @@ def meeting_modal(
             optional=True,
             hint="For a repeating meeting; a one-off meets on its day.",
         ),
-        _input(
+        input_block(
             ids.MEETING_TIME_BLOCK,
             "Starts at",
             {"type": "timepicker", "action_id": ids.MEETING_TIME_INPUT, "initial_time": f"{at:%H:%M}"},
         ),
-        _input(
+        input_block(
             ids.MEETING_TZ_BLOCK,
             "Time zone",
             {"type": "plain_text_input", "action_id": ids.MEETING_TZ_INPUT, "initial_value": tz, "max_length": 64},
             hint="An IANA name such as Europe/Berlin or America/New_York; the meeting keeps its local time "
             "through daylight-saving changes.",
         ),
-        _input(
+        input_block(
             ids.MEETING_LEAD_BLOCK,
             "Ask the question",
             {
@@ -141,7 +128,7 @@ def meeting_modal(
                 "initial_option": option(f"{lead} minutes before", str(lead)),
             },
         ),
-        _input(
+        input_block(
             ids.MEETING_TARGET_BLOCK,
             "Where",
             {
@@ -151,7 +138,7 @@ def meeting_modal(
                 "initial_option": option(TARGET_LABELS[target], target.value),
             },
         ),
-        _input(
+        input_block(
             ids.MEETING_CHANNEL_BLOCK,
             "Channel",
             channel_element,
@@ -165,7 +152,7 @@ def meeting_modal(
         "title": plain("Edit meeting" if card else "Register a meeting"),
         "submit": plain("Save" if card else "Register"),
         "close": plain("Cancel"),
-        "private_metadata": _metadata({"meeting_id": card.id if card else None, **metadata}),
+        "private_metadata": metadata_json({"meeting_id": card.id if card else None, **metadata}),
         "blocks": blocks,
     }
 
@@ -196,7 +183,7 @@ def _answer_input(card: PromptCard, subject: str, label: str) -> dict[str, Any]:
     existing = card.answer_for(subject)
     if existing is not None:
         element["initial_value"] = clip(existing.text, ANSWER_MAX)
-    return _input(f"{ids.ANSWER_BLOCK_PREFIX}{subject}", clip(label, 150), element, optional=True)
+    return input_block(f"{ids.ANSWER_BLOCK_PREFIX}{subject}", clip(label, 150), element, optional=True)
 
 
 def answer_modal(card: PromptCard, *, metadata: dict[str, Any]) -> View:
@@ -222,7 +209,7 @@ def answer_modal(card: PromptCard, *, metadata: dict[str, Any]) -> View:
         "title": plain(clip(card.title, 24)),
         "submit": plain("Save answers"),
         "close": plain("Cancel"),
-        "private_metadata": _metadata(
+        "private_metadata": metadata_json(
             {
                 "prompt_id": card.id,
                 # what each field showed, so that only the fields someone changed are saved
@@ -241,9 +228,9 @@ def question_modal(*, metadata: dict[str, Any]) -> View:
         "title": plain("Add a question"),
         "submit": plain("Add"),
         "close": plain("Cancel"),
-        "private_metadata": _metadata(metadata),
+        "private_metadata": metadata_json(metadata),
         "blocks": [
-            _input(
+            input_block(
                 ids.QUESTION_TEXT_BLOCK,
                 "Follow-up question",
                 {

@@ -19,6 +19,7 @@ from bot.services.meetings import (
 )
 from bot.services.questions import QuestionCard
 from handlers import ids
+from handlers.render.blocks import button, context, section
 from handlers.render.text import BLOCKS_PER_MESSAGE_MAX, SECTION_TEXT_MAX, clip, escape_mrkdwn
 from storage.models import PromptTarget
 
@@ -35,36 +36,13 @@ def slack_time(moment: datetime, pattern: str = "{date_short_pretty} at {time}")
     return f"<!date^{epoch}^{pattern}|{moment:%Y-%m-%d %H:%M} UTC>"
 
 
-def _section(text: str, accessory: dict[str, Any] | None = None) -> dict[str, Any]:
-    block: dict[str, Any] = {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, SECTION_TEXT_MAX)}}
-    if accessory is not None:
-        block["accessory"] = accessory
-    return block
-
-
-def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(text, SECTION_TEXT_MAX)}]}
-
-
-def _button(text: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
-    button: dict[str, Any] = {
-        "type": "button",
-        "action_id": action_id,
-        "text": {"type": "plain_text", "text": text},
-        "value": value,
-    }
-    if style:
-        button["style"] = style
-    return button
-
-
 def _answered(label: str, answer: AnswerCard | None) -> dict[str, Any]:
     if answer is None:
-        return _section(f"*{label}*\n_No answer yet_")
+        return section(f"*{label}*\n_No answer yet_")
     text = escape_mrkdwn(clip(answer.text, ANSWER_SHOWN_MAX))
-    return _section(
+    return section(
         f"*{label}*\n{text}",
-        accessory=_button("Make it an action", ids.MEETING_ANSWER_TO_ACTION, str(answer.id)),
+        accessory=button("Make it an action", ids.MEETING_ANSWER_TO_ACTION, str(answer.id)),
     )
 
 
@@ -73,10 +51,10 @@ def prompt_blocks(card: PromptCard) -> Blocks:
     heading = f":busts_in_silhouette: *{escape_mrkdwn(card.title)}*"
     if card.starts_at is not None:
         heading += f" starts {slack_time(card.starts_at)}."
-    blocks: Blocks = [_section(heading), _section(f"*{OPENING_QUESTION}*")]
+    blocks: Blocks = [section(heading), section(f"*{OPENING_QUESTION}*")]
     if not card.groups:
         blocks.append(
-            _context("No customer groups yet: add them with `/mindset groups` to answer for each, not the mass.")
+            context("No customer groups yet: add them with `/mindset groups` to answer for each, not the mass.")
         )
     shown = card.groups[:GROUPS_SHOWN_MAX]
     for group in shown:
@@ -84,17 +62,17 @@ def prompt_blocks(card: PromptCard) -> Blocks:
     hidden = card.groups[GROUPS_SHOWN_MAX:]
     if hidden:
         answered = sum(card.answer_for(group_subject(group.id)) is not None for group in hidden)
-        blocks.append(_context(f"…and {len(hidden)} more customer groups ({answered} answered): see *Answer*."))
+        blocks.append(context(f"…and {len(hidden)} more customer groups ({answered} answered): see *Answer*."))
     blocks.append(_answered("Customers outside any group", card.answer_for(OUTSIDE)))
-    blocks.append(_section(f"*{TEAM_QUESTION}*"))
+    blocks.append(section(f"*{TEAM_QUESTION}*"))
     blocks.append(_answered("Each of us, and the team", card.answer_for(TEAM)))
     if card.question_text:
-        blocks.append(_context(f":thought_balloon: Also ask: _{escape_mrkdwn(card.question_text)}_"))
+        blocks.append(context(f":thought_balloon: Also ask: _{escape_mrkdwn(card.question_text)}_"))
     blocks.append(
         {
             "type": "actions",
             "block_id": f"prompt_{card.id}",
-            "elements": [_button("Answer", ids.MEETING_ANSWER, str(card.id), "primary")],
+            "elements": [button("Answer", ids.MEETING_ANSWER, str(card.id), "primary")],
         }
     )
     return blocks[:BLOCKS_PER_MESSAGE_MAX]
@@ -131,24 +109,24 @@ def meeting_summary(card: MeetingCard, now: datetime) -> str:
 def meeting_list_blocks(cards: Sequence[MeetingCard], now: datetime, *, notice: str | None = None) -> Blocks:
     blocks: Blocks = []
     if notice:
-        blocks.append(_context(notice))
+        blocks.append(context(notice))
     if not cards:
         blocks.append(
-            _section(
+            section(
                 "*No meetings registered yet.* `/meeting` registers one: before each occurrence I ask "
                 "how it will be useful for each of our customer groups."
             )
         )
         return blocks
-    blocks.append(_section(f"*Your meetings ({len(cards)})*"))
+    blocks.append(section(f"*Your meetings ({len(cards)})*"))
     room = (BLOCKS_PER_MESSAGE_MAX - len(blocks) - 1) // 2
     for card in cards[:room]:
         toggle = (
-            _button("Resume", ids.MEETING_RESUME, str(card.id))
+            button("Resume", ids.MEETING_RESUME, str(card.id))
             if card.paused
-            else _button("Pause", ids.MEETING_PAUSE, str(card.id))
+            else button("Pause", ids.MEETING_PAUSE, str(card.id))
         )
-        delete = _button("Delete", ids.MEETING_DELETE, str(card.id), "danger")
+        delete = button("Delete", ids.MEETING_DELETE, str(card.id), "danger")
         delete["confirm"] = {
             "title": {"type": "plain_text", "text": "Delete this meeting?"},
             "text": {"type": "plain_text", "text": clip(f"No more questions before “{card.title}”.", 300)},
@@ -156,16 +134,16 @@ def meeting_list_blocks(cards: Sequence[MeetingCard], now: datetime, *, notice: 
             "deny": {"type": "plain_text", "text": "Keep it"},
             "style": "danger",
         }
-        blocks.append({**_section(meeting_summary(card, now)), "block_id": f"meeting_{card.id}"})
+        blocks.append({**section(meeting_summary(card, now)), "block_id": f"meeting_{card.id}"})
         blocks.append(
             {
                 "type": "actions",
                 "block_id": f"meeting_{card.id}_buttons",
-                "elements": [_button("Edit", ids.MEETING_EDIT, str(card.id)), toggle, delete],
+                "elements": [button("Edit", ids.MEETING_EDIT, str(card.id)), toggle, delete],
             }
         )
     if len(cards) > room:
-        blocks.append(_context(f"…and {len(cards) - room} more not shown here."))
+        blocks.append(context(f"…and {len(cards) - room} more not shown here."))
     return blocks
 
 
@@ -181,9 +159,9 @@ def meeting_list_text(cards: Sequence[MeetingCard]) -> str:
 def questions_blocks(cards: Sequence[QuestionCard], *, notice: str | None = None) -> Blocks:
     blocks: Blocks = []
     if notice:
-        blocks.append(_context(notice))
+        blocks.append(context(notice))
     blocks.append(
-        _section(
+        section(
             f"*Follow-up questions ({len(cards)})*\nEach meeting prompt adds one of these, in turn, "
             "so a meeting does not see the same one twice in a row."
         )
@@ -192,15 +170,15 @@ def questions_blocks(cards: Sequence[QuestionCard], *, notice: str | None = None
     for card in cards[:room]:
         blocks.append(
             {
-                **_section(
-                    f"• {escape_mrkdwn(card.text)}", accessory=_button("Retire", ids.QUESTION_RETIRE, str(card.id))
+                **section(
+                    f"• {escape_mrkdwn(card.text)}", accessory=button("Retire", ids.QUESTION_RETIRE, str(card.id))
                 ),
                 "block_id": f"question_{card.id}",
             }
         )
     if not cards:
-        blocks.append(_context("No questions in the rotation: prompts come without a follow-up until you add one."))
-    blocks.append({"type": "actions", "elements": [_button("Add a question", ids.QUESTION_ADD, "add", "primary")]})
+        blocks.append(context("No questions in the rotation: prompts come without a follow-up until you add one."))
+    blocks.append({"type": "actions", "elements": [button("Add a question", ids.QUESTION_ADD, "add", "primary")]})
     return blocks
 
 

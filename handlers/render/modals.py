@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from handlers import ids
+from handlers.render.blocks import option, plain
 from handlers.render.text import OPTION_TEXT_MAX, PLAIN_INPUT_MAX, ROOT_CAUSE_MAX, clip
 from storage.models import AREA_LABELS, EntryKind
 
@@ -18,14 +19,6 @@ View = dict[str, Any]
 class GroupOption:
     id: int
     name: str
-
-
-def plain(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text, "emoji": True}
-
-
-def option(text: str, value: str) -> dict[str, Any]:
-    return {"text": plain(clip(text, OPTION_TEXT_MAX)), "value": value}
 
 
 def entry_modal(
