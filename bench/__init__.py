@@ -1,0 +1,1 @@
+"""Benchmarks for the Customer Mindset bot: `bench/run` (or `python -m bench`) runs them; see bench/README.md."""
