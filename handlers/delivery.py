@@ -38,9 +38,18 @@ def slack_error(error: SlackApiError) -> str:
     return str(data.get("error") if isinstance(data, dict) else "") or "unknown_error"
 
 
-def post_entry(deps: Deps, client: WebClient, *, team_id: str, entry_id: int, tell: Tell) -> None:
+def post_entry(
+    deps: Deps,
+    client: WebClient,
+    *,
+    team_id: str,
+    entry_id: int,
+    tell: Tell,
+    card: entry_service.EntryCard | None = None,
+) -> None:
     """Post a stored entry in its channel; when the channel refuses, tell its author how to fix it."""
-    card = entry_service.get_card(deps, team_id=team_id, entry_id=entry_id)
+    if card is None:
+        card = entry_service.get_card(deps, team_id=team_id, entry_id=entry_id)
     if card is None or card.message_ts is not None:
         return
     permalink = None

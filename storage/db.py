@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 SessionFactory = sessionmaker[Session]
@@ -54,3 +56,28 @@ def database_answers(engine: Engine) -> bool:
         return True
     except Exception:
         return False
+
+
+T = TypeVar("T")
+
+
+def create_once(session: Session, *, find: Callable[[], T | None], create: Callable[[], T]) -> tuple[T, bool]:
+    """The row an idempotency key names: found, or created and committed by this call (True).
+
+    Two requests carrying the same key (a form submitted twice, reaching two processes at once) both
+    find nothing and both insert; the unique key lets one win. The loser's insert fails when it is
+    flushed or committed: it rolls back and returns the winner's row, so both answer truthfully.
+    """
+    found = find()
+    if found is not None:
+        return found, False
+    try:
+        made = create()
+        session.commit()
+        return made, True
+    except IntegrityError:
+        session.rollback()
+        again = find()
+        if again is None:
+            raise
+        return again, False

@@ -182,7 +182,8 @@ def test_digest_answers_privately_with_the_week_so_far(app: RunningBot, clock: S
     assert fields[:3] == [
         "*Prouds*\n2 (last week 2, 4-week average 0.5)",
         "*Sorries*\n0 (last week 0, 4-week average 0)",
-        "*People taking part*\n2 (last week 1, 4-week average 0.2)",
+        # one person over four weeks: 0.25, rounded half up
+        "*People taking part*\n2 (last week 1, 4-week average 0.3)",
     ]
     shown = str(blocks)
     assert "Called &lt;!channel&gt; back" in shown and "<!channel>" not in shown

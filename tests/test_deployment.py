@@ -14,8 +14,9 @@ double click, a proxy retrying), and a retried event reaches two processes at on
 tested on their own, forced rather than hoped for (a PostgreSQL lock is held until every process
 waits on it, then released), so that what they show does not depend on the machine's timing: two
 copies of one form submission reaching two processes at once, and processes starting together on a
-brand-new database without the migrate step. Both show known bugs and are marked xfail (strict):
-only the check that shows the bug raises `KnownBug`, so any other failure still fails.
+brand-new database without the migrate step. Both once showed real bugs (a duplicate form answered
+"database down"; migrations racing), fixed since; each check raises `KnownBug`, named for the bug it
+would show again.
 """
 
 from __future__ import annotations
@@ -449,11 +450,11 @@ def test_web_processes_and_schedulers_on_postgresql_answer_truthfully_and_delive
     assert_clean_logs(fleet)
 
 
-# -- races made certain, each showing a known bug ----------------------------------------------
+# -- races made certain ----------------------------------------------
 
 
 class KnownBug(AssertionError):
-    """Raised only by the check that shows the bug an xfail names: any other failure is a real failure."""
+    """Raised by the check that would show a fixed bug again (any other failure is a failure of its own)."""
 
 
 def expect(condition: object, message: str) -> None:
@@ -465,13 +466,6 @@ FORMS = {
     "entry form": ("/proud", ids.ENTRY_MODAL, "entries"),
     "action item form": ("/action", ids.ACTION_MODAL, "action_items"),
 }
-FORM_RACE_BUG = (
-    "Two copies of one form submission at two processes at once: the second INSERT fails at the flush in "
-    "{flush} (called from {call}), outside the `except IntegrityError` around session.commit() ({commit}); "
-    "bot/errors.py:40 counts an IntegrityError as a database outage, so that copy answers 'Not saved: the "
-    "database is not answering, nothing was stored' (untrue: the other process stored it once) and logs a "
-    "Traceback. Unforced, 18 of 30 simultaneous pairs hit it."
-)
 
 
 def form_values(form: str, word: str) -> dict[str, dict[str, Any]]:
@@ -484,30 +478,8 @@ def form_values(form: str, word: str) -> dict[str, dict[str, Any]]:
 @pytest.mark.parametrize(
     "form",
     [
-        pytest.param(
-            "entry form",
-            marks=pytest.mark.xfail(
-                strict=True,
-                raises=KnownBug,
-                reason=FORM_RACE_BUG.format(
-                    flush="storage/repositories/entries.py:47",
-                    call="bot/services/entries.py:139",
-                    commit="bot/services/entries.py:155-156",
-                ),
-            ),
-        ),
-        pytest.param(
-            "action item form",
-            marks=pytest.mark.xfail(
-                strict=True,
-                raises=KnownBug,
-                reason=FORM_RACE_BUG.format(
-                    flush="storage/repositories/actions.py:63",
-                    call="bot/services/actions.py:195",
-                    commit="bot/services/actions.py:216-217",
-                ),
-            ),
-        ),
+        pytest.param("entry form"),
+        pytest.param("action item form"),
     ],
 )
 def test_one_submission_at_two_processes_at_once_is_stored_once_and_answered_truthfully(
@@ -567,17 +539,6 @@ def test_one_submission_at_two_processes_at_once_is_stored_once_and_answered_tru
 # -- starting together on a brand-new database ---------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=KnownBug,
-    reason=(
-        "Processes started together on a new PostgreSQL database each migrate it (bot/cli.py:120 -> "
-        "storage/migrate.py:24) with nothing serialising them (no advisory lock in storage/migrations/env.py:18): "
-        "all but one fail creating alembic_version (duplicate key value violates unique constraint "
-        "\"pg_type_typname_nsp_index\") and exit with code 3 saying 'DATABASE_URL: could not open the database'. "
-        "Unforced, 5 processes at once hit it in 2 of 4 tries. Workaround: `mindset-bot db upgrade` first."
-    ),
-)
 def test_processes_started_together_on_a_new_database_all_come_up(
     fleet: Fleet, database: Database, fake_slack: FakeSlack
 ) -> None:

@@ -362,11 +362,13 @@ def test_the_workspace_success_index_of_the_quarter_so_far(world: World) -> None
 def test_contributors_are_thanked_in_a_stable_order_not_by_how_much_they_did(world: World, fresh: World) -> None:
     digest = world.compose(world.reader(OUTSIDER))
 
-    # CAROL logged two sorries, BOB a proud and a root cause, the others one thing each: the order is by id
+    # CAROL logged two sorries, BOB a proud and a root cause, the others one thing each (FRAN answered a
+    # meeting's question): the order is by id
     assert digest.contributors == (
         ("UALICE", ("proud",)),
         ("UBOB", ("proud", "root cause")),
         ("UCAROL", ("sorry",)),
+        ("UFRAN", ("answer",)),
         ("UIDA", ("done",)),
     )
     # however much more one of them does, the order stays
@@ -466,13 +468,6 @@ def test_a_member_who_left_the_private_channel_no_longer_sees_it(fresh: World) -
 # -- things a reader would take as wrong -------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="storage/repositories/digest.py:231-263 (contributors) only knows entries, root causes and items "
-    "done, so someone who answered a meeting's opening question (counted in 'People taking part' by "
-    "participants()) is never thanked, and a week where that is all that happened renders as 'A quiet week: "
-    "no prouds, sorries or closed commitments yet' (handlers/render/digest.py _thanks)",
-)
 def test_someone_who_only_answered_a_meeting_question_is_thanked(fresh: World) -> None:
     w = fresh
     w.groups["Labs"] = group_service.add_group(w.deps, team_id=w.team, name="Labs", by="UADMIN").id
@@ -486,12 +481,6 @@ def test_someone_who_only_answered_a_meeting_question_is_thanked(fresh: World) -
     assert "UFRAN" in dict(digest.contributors)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="handlers/render/digest.py:88-90 (_thanks) says 'A quiet week: no prouds, sorries or closed "
-    "commitments yet' whenever no contributor may be named, so a channel digest of a week whose entries were "
-    "all in private channels calls it quiet right above 'Prouds 2'",
-)
 def test_a_week_of_private_entries_is_not_called_quiet_in_the_channel(fresh: World) -> None:
     w = fresh
     w.channel(PRIVATE, private=True, members=["UALICE"])
@@ -505,12 +494,6 @@ def test_a_week_of_private_entries_is_not_called_quiet_in_the_channel(fresh: Wor
     assert "quiet week" not in shown.lower()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="storage/repositories/digest.py:38-51 (participants) leaves out people who added a root cause, so "
-    "'People taking part', the habit-health chart and the fade warning ignore them, while the same digest "
-    "thanks them for it (contributors() counts root causes)",
-)
 def test_adding_a_root_cause_counts_as_taking_part(fresh: World) -> None:
     w = fresh
     w.channel(PUBLIC, private=False)

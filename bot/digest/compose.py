@@ -34,6 +34,9 @@ FADE_DROP = 0.30  # participation this far below its 4-week average…
 FADE_WEEKS = 2  # …this many weeks running
 PROUDS_SHOWN = 3
 LIST_SHOWN = 5
+# `/mindset digest`, where the weekly digest sends readers for what it had no room for
+DETAILED_PROUDS_SHOWN = 10
+DETAILED_LIST_SHOWN = 15
 STUCK_AFTER_DAYS = 15  # overdue nudges: the day after, a week later, a week after that
 TEXTS_SAMPLED = 2000
 
@@ -109,6 +112,7 @@ class Digest:
     fading: bool
     meetings: MeetingsWeek
     contributors: tuple[tuple[str, tuple[str, ...]], ...] = field(default_factory=tuple)
+    detailed: bool = False  # the longer lists of `/mindset digest`
 
     @property
     def participation_average(self) -> float:
@@ -190,8 +194,15 @@ def _quotes(entries: Iterable[EntryText], visible: Visibility, limit: int) -> tu
     return tuple(Quote(e.id, e.author_id, e.channel_id, e.text) for e in shown)
 
 
-def compose(session: Session, *, team_id: str, week: Week, reader: Reader, now: datetime) -> Digest:
-    """The digest of `week` for `reader`, as it stands at `now` (the week so far when it is not over)."""
+def compose(
+    session: Session, *, team_id: str, week: Week, reader: Reader, now: datetime, detailed: bool = False
+) -> Digest:
+    """The digest of `week` for `reader`, as it stands at `now` (the week so far when it is not over).
+
+    `detailed` (for `/mindset digest`) lists more of each highlight than the weekly message has room for.
+    """
+    list_shown = DETAILED_LIST_SHOWN if detailed else LIST_SHOWN
+    prouds_shown = DETAILED_PROUDS_SHOWN if detailed else PROUDS_SHOWN
     so_far = now < week.end
     today = local_date(now, week.tz)
     start, end = week.start, min(week.end, now)
@@ -226,7 +237,7 @@ def compose(session: Session, *, team_id: str, week: Week, reader: Reader, now: 
     week_answers = digest_repo.answers_between(session, team_id=team_id, start=start, end=end)
     month_answers = digest_repo.answers_between(session, team_id=team_id, start=month_start, end=start)
     open_sorries, open_sorries_total = digest_repo.sorries_without_cause(
-        session, team_id=team_id, start=start, end=end, limit=LIST_SHOWN * 4
+        session, team_id=team_id, start=start, end=end, limit=list_shown * 4
     )
     channels = {e.channel_id for e in [*week_entries, *month_entries, *open_sorries]}
     channels |= {a.channel for a in [*week_answers, *month_answers] if a.channel}
@@ -263,17 +274,17 @@ def compose(session: Session, *, team_id: str, week: Week, reader: Reader, now: 
         for area in Area
     )
 
-    # actions: due in the week after the digest's (this week, for Monday's digest of the last one),
-    # overdue and stuck as of today
-    coming = week.shifted(1)
+    # actions: due in the seven days from today (the week after, for the week so far), overdue and
+    # stuck as of today
+    first = week.shifted(1).monday if so_far else max(today, week.shifted(1).monday)
     due_next, due_next_total = digest_repo.open_actions_due(
-        session, team_id=team_id, first=coming.monday, last=coming.last_day, limit=LIST_SHOWN
+        session, team_id=team_id, first=first, last=first + timedelta(days=6), limit=list_shown
     )
     overdue, overdue_total = digest_repo.open_actions_due(
-        session, team_id=team_id, first=date.min, last=today - timedelta(days=1), limit=LIST_SHOWN
+        session, team_id=team_id, first=date.min, last=today - timedelta(days=1), limit=list_shown
     )
     stuck, stuck_total = digest_repo.open_actions_due(
-        session, team_id=team_id, first=date.min, last=today - timedelta(days=STUCK_AFTER_DAYS), limit=LIST_SHOWN
+        session, team_id=team_id, first=date.min, last=today - timedelta(days=STUCK_AFTER_DAYS), limit=list_shown
     )
 
     # the Success Index of the workspace, this quarter so far
@@ -298,9 +309,9 @@ def compose(session: Session, *, team_id: str, week: Week, reader: Reader, now: 
         so_far=so_far,
         reader=reader,
         metrics=metrics,
-        prouds=_quotes(proud_entries, visible, PROUDS_SHOWN),
+        prouds=_quotes(proud_entries, visible, prouds_shown),
         prouds_total=counted[0]["Prouds"],
-        open_sorries=_quotes(open_sorries, visible, LIST_SHOWN),
+        open_sorries=_quotes(open_sorries, visible, list_shown),
         open_sorries_total=open_sorries_total,
         due_next_week=tuple(due_next),
         due_next_week_total=due_next_total,
@@ -318,4 +329,5 @@ def compose(session: Session, *, team_id: str, week: Week, reader: Reader, now: 
         fading=fade,
         meetings=week_numbers(session, team_id=team_id, start=start, end=end),
         contributors=contributors,
+        detailed=detailed,
     )

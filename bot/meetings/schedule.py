@@ -306,8 +306,14 @@ def _zone(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ScheduleProblem(
-            "tz", f'Unknown time zone "{name}": use an IANA name such as Europe/Berlin or America/New_York.'
+            "tz", f'Unknown time zone "{_quoted(name)}": use an IANA name such as Europe/Berlin or America/New_York.'
         ) from None
+
+
+def _quoted(text: str, limit: int = 40) -> str:
+    """A piece of what was typed, short enough to quote back in a message."""
+    clean = " ".join(text.split())
+    return clean if len(clean) <= limit else clean[: limit - 1] + "…"
 
 
 def _require_aware(moment: datetime, name: str) -> None:

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
+from storage.db import create_once
 from storage.models import ActionItem, ActionSource, ActionStatus, Area, EntryKind
 from storage.repositories import actions as actions_repo
 from storage.repositories import deliveries as deliveries_repo
@@ -177,50 +177,48 @@ def create_action(deps: Deps, new: NewAction) -> tuple[ActionCard, bool]:
         raise ActionProblem("outcome", f"Keep the desired outcome to {TEXT_MAX} characters.")
     now = deps.clock()
     with deps.session_factory() as session:
-        existing = actions_repo.find_by_idempotency_key(session, team_id=new.team_id, key=new.idempotency_key)
-        if existing is not None:
-            return ActionCard.of(existing), False
-        groups = groups_repo.groups_by_ids(session, team_id=new.team_id, group_ids=list(new.group_ids))
-        source, source_entry_id, source_answer_id = new.source, new.source_entry_id, new.source_answer_id
-        if source_entry_id is not None:
-            entry = entries_repo.get_entry(session, team_id=new.team_id, entry_id=source_entry_id)
-            if entry is None or entry.kind != EntryKind.SORRY.value:
-                # not a sorry of this workspace: the item stands on its own
-                source, source_entry_id = ActionSource.MANUAL, None
-        if (
-            source_answer_id is not None
-            and meetings_repo.get_answer(session, team_id=new.team_id, answer_id=source_answer_id) is None
-        ):
-            source, source_answer_id = ActionSource.MANUAL, None
-        item = actions_repo.add_action(
+        item, created = create_once(
             session,
-            team_id=new.team_id,
-            title=title,
-            owner_id=new.owner_id,
-            created_by=new.created_by,
-            created_at=now,
-            due_date=due,
-            idempotency_key=new.idempotency_key,
-            desired_outcome=outcome,
-            involved=list(new.involved),
-            groups=groups,
-            area=new.area.value if new.area else None,
-            source=source.value,
-            source_entry_id=source_entry_id,
-            source_answer_id=source_answer_id,
+            find=lambda: actions_repo.find_by_idempotency_key(session, team_id=new.team_id, key=new.idempotency_key),
+            create=lambda: _add(session, new, title=title, due=due, outcome=outcome, now=now),
         )
-        others = [user for user in [item.owner_id, *item.involved_ids] if user != new.created_by]
-        _notify_assigned(session, item, others, "created", now)
-        card = ActionCard.of(item)
-        try:
-            session.commit()
-        except IntegrityError:
-            session.rollback()
-            again = actions_repo.find_by_idempotency_key(session, team_id=new.team_id, key=new.idempotency_key)
-            if again is None:
-                raise
-            return ActionCard.of(again), False
-        return card, True
+        return ActionCard.of(item), created
+
+
+def _add(session: Session, new: NewAction, *, title: str, due: date, outcome: str | None, now: datetime) -> ActionItem:
+    """Store the item and plan the messages telling the owner and the people involved."""
+    groups = groups_repo.groups_by_ids(session, team_id=new.team_id, group_ids=list(new.group_ids))
+    source, source_entry_id, source_answer_id = new.source, new.source_entry_id, new.source_answer_id
+    if source_entry_id is not None:
+        entry = entries_repo.get_entry(session, team_id=new.team_id, entry_id=source_entry_id)
+        if entry is None or entry.kind != EntryKind.SORRY.value:
+            # not a sorry of this workspace: the item stands on its own
+            source, source_entry_id = ActionSource.MANUAL, None
+    if (
+        source_answer_id is not None
+        and meetings_repo.get_answer(session, team_id=new.team_id, answer_id=source_answer_id) is None
+    ):
+        source, source_answer_id = ActionSource.MANUAL, None
+    item = actions_repo.add_action(
+        session,
+        team_id=new.team_id,
+        title=title,
+        owner_id=new.owner_id,
+        created_by=new.created_by,
+        created_at=now,
+        due_date=due,
+        idempotency_key=new.idempotency_key,
+        desired_outcome=outcome,
+        involved=list(new.involved),
+        groups=groups,
+        area=new.area.value if new.area else None,
+        source=source.value,
+        source_entry_id=source_entry_id,
+        source_answer_id=source_answer_id,
+    )
+    others = [user for user in [item.owner_id, *item.involved_ids] if user != new.created_by]
+    _notify_assigned(session, item, others, "created", now)
+    return item
 
 
 class NotAllowed(PermissionError):

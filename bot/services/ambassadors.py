@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.exc import IntegrityError
 
@@ -12,9 +13,10 @@ from bot.deps import Deps
 from bot.digest.compose import Digest, Reader, ReaderKind, compose
 from bot.digest.period import Week
 from bot.services.entries import group_slug
-from bot.services.people import SettingsProblem
+from bot.services.people import SettingsProblem, escape_text
 from bot.worktime import zone
 from storage.db import SessionFactory
+from storage.models import Workspace
 from storage.repositories import ambassadors as ambassadors_repo
 from storage.repositories import groups as groups_repo
 from storage.repositories import people as people_repo
@@ -81,13 +83,34 @@ class DigestSettings:
     channel: str | None
     weekday: int
     at: time
+    tz: str = "UTC"  # the workspace's: the digest channel's week and time follow it
 
 
-def _settings_of(workspace: object) -> DigestSettings:
-    channel = getattr(workspace, "digest_channel", None)
-    weekday = getattr(workspace, "digest_weekday", None) or 1
-    at = getattr(workspace, "digest_time", None) or time(9, 0)
-    return DigestSettings(channel, weekday, at)
+def _settings_of(workspace: Workspace | None) -> DigestSettings:
+    if workspace is None:
+        return DigestSettings(None, 1, time(9, 0))
+    return DigestSettings(
+        workspace.digest_channel,
+        workspace.digest_weekday or 1,
+        workspace.digest_time or time(9, 0),
+        workspace.default_tz,
+    )
+
+
+def set_workspace_zone(deps: Deps, *, team_id: str, zone_name: str) -> DigestSettings:
+    """The workspace's own time zone (an IANA name), for what belongs to no one person: the channel digest."""
+    name = zone_name.strip()
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        shown = escape_text(name[:40])
+        raise SettingsProblem(f"`{shown}` is not a time zone: use an IANA name such as Europe/Berlin.") from None
+    with deps.session_factory() as session:
+        workspace = workspaces_repo.get_or_add_workspace(session, team_id=team_id)
+        workspace.default_tz = name
+        settings = _settings_of(workspace)
+        session.commit()
+        return settings
 
 
 def digest_settings(deps: Deps, *, team_id: str) -> DigestSettings:
@@ -122,7 +145,7 @@ def digest_so_far(deps: Deps, *, team_id: str, user_id: str) -> Digest:
         ambassador = ambassadors_repo.get_ambassador(session, team_id=team_id, user_id=user_id)
         groups = tuple(g.id for g in ambassador.groups) if ambassador and ambassador.left_at is None else ()
         reader = Reader(ReaderKind.PERSON, user_id, groups)
-        return compose(session, team_id=team_id, week=Week.containing(now, tz), reader=reader, now=now)
+        return compose(session, team_id=team_id, week=Week.containing(now, tz), reader=reader, now=now, detailed=True)
 
 
 def digest_for_terminal(

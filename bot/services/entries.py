@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from bot.deps import Deps
 from handlers.render.text import entry_text_length, section_fits
+from storage.db import create_once
 from storage.models import Area, Entry, EntryKind
 from storage.repositories import actions as actions_repo
 from storage.repositories import entries as entries_repo
@@ -125,42 +126,38 @@ def log_entry(deps: Deps, new: NewEntry) -> Logged:
     """Store an entry once per idempotency key and return what to show."""
     text = check_text(new.text)
     with deps.session_factory() as session:
-        existing = entries_repo.find_by_idempotency_key(session, team_id=new.team_id, key=new.idempotency_key)
-        if existing is not None:
-            return Logged(EntryCard.of(existing), created=False)
-        group_ids = list(new.group_ids)
-        if new.tags_from_text:
-            wanted = {tag.casefold() for tag in HASHTAG.findall(text)}
-            if wanted:
-                for group in groups_repo.list_groups(session, team_id=new.team_id):
-                    if group_slug(group.name) in wanted:
-                        group_ids.append(group.id)
-        groups = groups_repo.groups_by_ids(session, team_id=new.team_id, group_ids=group_ids)
-        entry = entries_repo.add_entry(
+        entry, created = create_once(
             session,
-            team_id=new.team_id,
-            kind=new.kind.value,
-            author_id=new.author_id,
-            channel_id=new.channel_id,
-            text=text,
-            area=new.area.value if new.area else None,
-            groups=groups,
-            created_at=deps.clock(),
-            idempotency_key=new.idempotency_key,
-            source_channel_id=new.source_channel_id,
-            source_ts=new.source_ts,
+            find=lambda: entries_repo.find_by_idempotency_key(session, team_id=new.team_id, key=new.idempotency_key),
+            create=lambda: _add(session, deps, new, text),
         )
-        card = EntryCard.of(entry)
-        try:
-            session.commit()
-        except IntegrityError:
-            # the same submission arrived twice at once; the other one stored it
-            session.rollback()
-            again = entries_repo.find_by_idempotency_key(session, team_id=new.team_id, key=new.idempotency_key)
-            if again is None:
-                raise
-            return Logged(EntryCard.of(again), created=False)
-        return Logged(card, created=True)
+        return Logged(EntryCard.of(entry), created=created)
+
+
+def _add(session: Session, deps: Deps, new: NewEntry, text: str) -> Entry:
+    group_ids = list(new.group_ids)
+    if new.tags_from_text:
+        wanted = {tag.casefold() for tag in HASHTAG.findall(text)}
+        if wanted:
+            for group in groups_repo.list_groups(session, team_id=new.team_id):
+                if group_slug(group.name) in wanted:
+                    group_ids.append(group.id)
+    groups = groups_repo.groups_by_ids(session, team_id=new.team_id, group_ids=group_ids)
+    entry = entries_repo.add_entry(
+        session,
+        team_id=new.team_id,
+        kind=new.kind.value,
+        author_id=new.author_id,
+        channel_id=new.channel_id,
+        text=text,
+        area=new.area.value if new.area else None,
+        groups=groups,
+        created_at=deps.clock(),
+        idempotency_key=new.idempotency_key,
+        source_channel_id=new.source_channel_id,
+        source_ts=new.source_ts,
+    )
+    return entry
 
 
 def get_card(deps: Deps, *, team_id: str, entry_id: int) -> EntryCard | None:
@@ -186,10 +183,9 @@ def record_post(
     permalink: str | None = None,
 ) -> None:
     with deps.session_factory() as session:
-        entry = entries_repo.get_entry(session, team_id=team_id, entry_id=entry_id)
-        if entry is None:
-            return
-        entries_repo.record_post(session, entry=entry, message_ts=message_ts, error=error, permalink=permalink)
+        entries_repo.record_post(
+            session, team_id=team_id, entry_id=entry_id, message_ts=message_ts, error=error, permalink=permalink
+        )
         session.commit()
 
 

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
 from bot.meetings.schedule import Occurrence, Repeat, Schedule, ScheduleProblem, check_schedule, local_start
 from bot.services import questions as question_service
+from storage.db import create_once
 from storage.models import CustomerGroup, Meeting, MeetingAnswer, MeetingPrompt, PromptTarget
 from storage.repositories import groups as groups_repo
 from storage.repositories import meetings as meetings_repo
@@ -154,23 +154,17 @@ def register(deps: Deps, *, team_id: str, user_id: str, form: MeetingForm, key: 
     """Store the meeting once per idempotency key (a double-clicked submit registers one)."""
     now = deps.clock()
     title, schedule = check_form(form, now=now)
-    with deps.session_factory() as session:
-        existing = meetings_repo.find_meeting_by_key(session, team_id=team_id, key=key)
-        if existing is not None:
-            return MeetingCard.of(existing)
+
+    def add() -> Meeting:
         meeting = Meeting(team_id=team_id, created_by=user_id, created_at=now, idempotency_key=key, paused=False)
         _apply(meeting, form, title, schedule)
-        meetings_repo.add_meeting(session, meeting)
-        card = MeetingCard.of(meeting)
-        try:
-            session.commit()
-        except IntegrityError:
-            session.rollback()
-            again = meetings_repo.find_meeting_by_key(session, team_id=team_id, key=key)
-            if again is None:
-                raise
-            return MeetingCard.of(again)
-        return card
+        return meetings_repo.add_meeting(session, meeting)
+
+    with deps.session_factory() as session:
+        meeting, _ = create_once(
+            session, find=lambda: meetings_repo.find_meeting_by_key(session, team_id=team_id, key=key), create=add
+        )
+        return MeetingCard.of(meeting)
 
 
 def _editable(session: Session, *, team_id: str, meeting_id: int, user_id: str) -> Meeting:
@@ -338,36 +332,30 @@ def open_prompt_now(
     says whether this call made it: a repeated delivery of the command posts nothing more)."""
     clean = " ".join(title.split())[:TITLE_MAX] or "This meeting"
     now = deps.clock()
+
+    def add() -> MeetingPrompt:
+        question = question_service.next_question(
+            session, team_id=team_id, meeting_id=None, channel=channel_id, now=now
+        )
+        return meetings_repo.add_prompt(
+            session,
+            MeetingPrompt(
+                team_id=team_id,
+                title=clean,
+                question_id=question.id if question else None,
+                question_text=question.text if question else None,
+                created_by=user_id,
+                created_at=now,
+                channel=channel_id,
+                idempotency_key=key,
+            ),
+        )
+
     with deps.session_factory() as session:
-        prompt = meetings_repo.find_prompt_by_key(session, team_id=team_id, key=key)
-        created = prompt is None
-        if prompt is None:
-            question = question_service.next_question(
-                session, team_id=team_id, meeting_id=None, channel=channel_id, now=now
-            )
-            prompt = meetings_repo.add_prompt(
-                session,
-                MeetingPrompt(
-                    team_id=team_id,
-                    title=clean,
-                    question_id=question.id if question else None,
-                    question_text=question.text if question else None,
-                    created_by=user_id,
-                    created_at=now,
-                    channel=channel_id,
-                    idempotency_key=key,
-                ),
-            )
-        card = prompt_card(session, prompt)
-        try:
-            session.commit()
-        except IntegrityError:  # the same command, delivered twice at once: the other one made it
-            session.rollback()
-            again = meetings_repo.find_prompt_by_key(session, team_id=team_id, key=key)
-            if again is None:
-                raise
-            return prompt_card(session, again), False
-        return card, created
+        prompt, created = create_once(
+            session, find=lambda: meetings_repo.find_prompt_by_key(session, team_id=team_id, key=key), create=add
+        )
+        return prompt_card(session, prompt), created
 
 
 def record_sent_now(deps: Deps, *, team_id: str, prompt_id: int, channel: str, ts: str) -> None:

@@ -136,6 +136,11 @@ def parse_work_time(text: str) -> WorkTimeChange:
     return WorkTimeChange(days, start, end)
 
 
+def escape_text(text: str) -> str:
+    """A stored name, safe to show in a message: no ping or link can form."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _shown(text: str) -> str:
     """A piece of what was typed, safe to quote back in code style."""
     clean = " ".join(text.split())[:40]
@@ -334,7 +339,7 @@ def add_holiday(deps: Deps, *, team_id: str, day: date, name: str | None, today:
 
 
 def _already(day: date, name: str | None) -> str:
-    called = f" ({name})" if name else ""
+    called = f" ({escape_text(name)})" if name else ""
     return f"{day:%A %-d %B %Y} is already a holiday{called}; nothing changed."
 
 

@@ -19,6 +19,7 @@ from storage.models import EntryKind
 # context keys the ack function leaves for its lazy follow-up
 ENTRY_ID = "mindset_entry_id"
 OPEN_MODAL = "mindset_open_modal"
+ENTRY_CARD = "mindset_entry_card"
 
 
 def proud_command(ack: Ack, command: dict[str, Any], context: BoltContext, deps: Deps) -> None:
@@ -53,6 +54,7 @@ def _log_from_command(kind: EntryKind, ack: Ack, command: dict[str, Any], contex
         return
     if logged.created:
         context[ENTRY_ID] = logged.card.id
+        context[ENTRY_CARD] = logged.card  # just stored: nothing links to it yet, no need to read it again
     ack(text=saved_confirmation(logged.card), response_type="ephemeral")
 
 
@@ -76,4 +78,6 @@ def after_entry_command(
     entry_id = context.get(ENTRY_ID)
     if entry_id is None:
         return
-    delivery.post_entry(deps, client, team_id=command["team_id"], entry_id=entry_id, tell=respond)
+    delivery.post_entry(
+        deps, client, team_id=command["team_id"], entry_id=entry_id, tell=respond, card=context.get(ENTRY_CARD)
+    )

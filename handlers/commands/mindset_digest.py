@@ -22,7 +22,8 @@ CHANNEL_NAME = "mindset_digest_channel_name"
 AMBASSADOR_USAGE = "`/mindset ambassador join [#group-name …]` or `/mindset ambassador leave`."
 DIGEST_USAGE = (
     "`/mindset digest` shows this week so far; `/mindset digest channel here|#name|off` sets where it is "
-    "also posted; `/mindset digest schedule mon 09:00` sets when it comes."
+    "also posted; `/mindset digest schedule mon 09:00` sets when it comes; `/mindset digest timezone "
+    "Europe/Berlin` sets the workspace's time zone, which the digest channel's week and time follow."
 )
 CHANNEL_LINK = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$")
 CHANNEL_NAME_WORD = re.compile(r"^#?([a-z0-9][a-z0-9_-]{0,79})$")
@@ -64,12 +65,25 @@ def digest(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps, conte
             response_type="ephemeral",
         )
     elif verb == "schedule" and len(args) == 3:
-        days = people_service.parse_days(args[1])
+        try:
+            days = people_service.parse_days(args[1])
+        except SettingsProblem:
+            shown = people_service.escape_text(args[1][:20].replace("`", "'"))
+            raise SettingsProblem(
+                f"`{shown}` is not a day of the week: use mon, tue, wed, thu, fri, sat or sun, for example "
+                "`/mindset digest schedule mon 09:00`."
+            ) from None
         if len(days) != 1:
             raise SettingsProblem("Name one day for the digest, for example `/mindset digest schedule mon 09:00`.")
         at = people_service.parse_clock(args[2])
         settings = ambassador_service.set_digest_schedule(deps, team_id=team_id, weekday=next(iter(days)), at=at)
         ack(text=render.digest_settings(settings, changed="Done."), response_type="ephemeral")
+    elif verb == "timezone" and len(args) == 2:
+        settings = ambassador_service.set_workspace_zone(deps, team_id=team_id, zone_name=args[1])
+        ack(
+            text=render.digest_settings(settings, changed=f"The workspace's time zone is now {settings.tz}."),
+            response_type="ephemeral",
+        )
     else:
         raise SettingsProblem(f"Digest: {DIGEST_USAGE}")
 

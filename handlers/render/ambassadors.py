@@ -43,6 +43,7 @@ def digest_settings(settings: DigestSettings, *, changed: str | None = None) -> 
     head = f":white_check_mark: {changed} " if changed else ""
     return (
         f"{head}The weekly digest goes to each ambassador by DM{where}, on {when} in each reader's own time "
-        "zone (the next working day when that day is not one). Change it with `/mindset digest channel here` "
-        "(or `#name`, or `off`) and `/mindset digest schedule mon 09:00`."
+        f"zone (the channel's in the workspace's, {settings.tz}; the next working day when that day is not one). "
+        "Change it with `/mindset digest channel here` (or `#name`, or `off`), `/mindset digest schedule mon "
+        "09:00` and `/mindset digest timezone Europe/Berlin`."
     )

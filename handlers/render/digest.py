@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from bot.digest.chart import sparkline
@@ -21,7 +22,13 @@ Blocks = list[dict[str, Any]]
 
 MORE = "`/mindset digest`"
 QUOTE_MAX = 280
-KIND_WORDS = {"proud": "prouds", "sorry": "sorries", "root cause": "root causes", "done": "items done"}
+KIND_WORDS = {
+    "proud": "prouds",
+    "sorry": "sorries",
+    "root cause": "root causes",
+    "done": "items done",
+    "answer": "meeting answers",
+}
 
 
 def counted(count: int, one: str, many: str) -> str:
@@ -46,11 +53,12 @@ def title(digest: Digest) -> str:
 
 
 def _change(metric: Metric) -> str:
-    average = f"{metric.average:.1f}".rstrip("0").rstrip(".")
-    return f"last week {metric.last}, 4-week average {average}"
+    return f"last week {metric.last}, 4-week average {average_text(metric.average)}"
 
 
-def _sections(heading: str, lines: Sequence[str], *, total: int | None = None) -> list[dict[str, Any]]:
+def _sections(
+    heading: str, lines: Sequence[str], *, total: int | None = None, more: str = f" in {MORE}"
+) -> list[dict[str, Any]]:
     """A heading and as many lines as fit in one section; the rest is counted, never cut mid-line."""
     text = f"*{heading}*"
     shown = 0
@@ -61,8 +69,29 @@ def _sections(heading: str, lines: Sequence[str], *, total: int | None = None) -
         text, shown = candidate, shown + 1
     hidden = (total if total is not None else len(lines)) - shown
     if hidden > 0:
-        text += f"\n…and {hidden} more in {MORE}"
+        text += f"\n…and {hidden} more{more}"
     return [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+
+
+def names_that_fit(names: Sequence[str], room: int, *, more: str = "") -> str:
+    """Names joined by commas, as many as fit in `room` characters; the rest counted (`, and 7 more`
+    followed by `more`), none cut."""
+    shown: list[str] = []
+    used = 0
+    tail_room = len(f", and {len(names)} more{more}")
+    for index, name in enumerate(names):
+        piece = escape_mrkdwn(name)
+        if shown and used + len(piece) + 2 + tail_room > room:
+            return ", ".join(shown) + f", and {len(names) - index} more{more}"
+        shown.append(piece)
+        used += len(piece) + 2
+    return ", ".join(shown)
+
+
+def average_text(value: float) -> str:
+    """One decimal, rounded half up (1.25 is 1.3), without a trailing .0."""
+    rounded = Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return f"{rounded}".removesuffix(".0")
 
 
 def _quote(quote: Quote) -> str:
@@ -87,6 +116,9 @@ def _theme(theme: Theme) -> str:
 
 def _thanks(digest: Digest) -> str:
     if not digest.contributors:
+        took_part = digest.metrics[2].now if len(digest.metrics) > 2 else 0
+        if took_part:  # people took part where this reader may not see (private channels)
+            return f":clap: Thank you to the {counted(took_part, 'person', 'people')} who kept the customer in view."
         return "A quiet week: no prouds, sorries or closed commitments yet. One small entry gets the habit going."
     names = ", ".join(f"<@{person}>" for person, _ in digest.contributors)
     count = len(digest.contributors)
@@ -107,6 +139,7 @@ def fade_warning(digest: Digest) -> str | None:
 
 
 def digest_blocks(digest: Digest, *, today: date) -> Blocks:
+    more = "" if digest.detailed else f" in {MORE}"  # `/mindset digest` does not send readers to itself
     blocks: Blocks = [
         {"type": "header", "text": {"type": "plain_text", "text": title(digest)}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": _span(digest)}]},
@@ -140,31 +173,35 @@ def digest_blocks(digest: Digest, *, today: date) -> Blocks:
     blocks.append({"type": "divider"})
     if digest.prouds:
         blocks += _sections(
-            f"Prouds ({digest.prouds_total})", [_quote(q) for q in digest.prouds], total=digest.prouds_total
+            f"Prouds ({digest.prouds_total})", [_quote(q) for q in digest.prouds], total=digest.prouds_total, more=more
         )
     if digest.open_sorries_total:
         blocks += _sections(
             f"Sorries still without a root cause ({digest.open_sorries_total})",
             [_quote(q) for q in digest.open_sorries],
             total=digest.open_sorries_total,
+            more=more,
         )
     if digest.due_next_week_total:
         blocks += _sections(
             f"Action items due next week ({digest.due_next_week_total})",
             [_action(line) for line in digest.due_next_week],
             total=digest.due_next_week_total,
+            more=more,
         )
     if digest.overdue_total:
         blocks += _sections(
             f"Overdue ({digest.overdue_total}), of which stuck ({digest.stuck_total})",
             [_action(line, today) for line in digest.overdue],
             total=digest.overdue_total,
+            more=more,
         )
     if digest.stuck_total:
         blocks += _sections(
             "Stuck: overdue through three nudges",
             [_action(line, today) for line in digest.stuck],
             total=digest.stuck_total,
+            more=more,
         )
     blocks.append({"type": "divider"})
     group_lines = [
@@ -175,22 +212,17 @@ def digest_blocks(digest: Digest, *, today: date) -> Blocks:
         if group.prouds or group.sorries or group.in_meetings or group.reader_follows
     ]
     if group_lines:
-        blocks += _sections("By customer group", group_lines)
+        blocks += _sections("By customer group", group_lines, more=more)
     if digest.silent_groups:
-        names = ", ".join(escape_mrkdwn(name) for name in digest.silent_groups)
-        blocks.append(
-            {
-                "type": "context",
-                "elements": [{"type": "mrkdwn", "text": clip(f"Nobody mentioned: {names}", SECTION_TEXT_MAX)}],
-            }
-        )
+        names = names_that_fit(digest.silent_groups, SECTION_TEXT_MAX - 40, more=more)
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"Nobody mentioned: {names}"}]})
     area_lines = [
         f"• {area.label}: {counted(area.prouds, 'proud', 'prouds')}, {counted(area.sorries, 'sorry', 'sorries')}"
         for area in digest.areas
         if area.prouds or area.sorries
     ]
     if area_lines:
-        blocks += _sections("By area", area_lines)
+        blocks += _sections("By area", area_lines, more=more)
     if digest.themes:
         themes = " · ".join(_theme(theme) for theme in digest.themes)
         blocks.append(
@@ -201,7 +233,7 @@ def digest_blocks(digest: Digest, *, today: date) -> Blocks:
         )
     meetings = digest.meetings
     if meetings.prompts_sent:
-        never = ", ".join(escape_mrkdwn(name) for name in meetings.groups_never_mentioned) or "none"
+        never = names_that_fit(meetings.groups_never_mentioned, SECTION_TEXT_MAX - 200, more=more) or "none"
         blocks.append(
             {
                 "type": "section",
@@ -230,7 +262,11 @@ def digest_blocks(digest: Digest, *, today: date) -> Blocks:
 
 def digest_fallback(digest: Digest) -> str:
     """The notification text."""
-    counts = ", ".join(f"{metric.now} {metric.label.lower()}" for metric in digest.metrics[:3])
+    prouds, sorries, people = (metric.now for metric in digest.metrics[:3])
+    counts = (
+        f"{counted(prouds, 'proud', 'prouds')}, {counted(sorries, 'sorry', 'sorries')}, "
+        f"{counted(people, 'person', 'people')} taking part"
+    )
     return clip(f"{title(digest)}: {counts}", 3000)
 
 

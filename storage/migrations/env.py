@@ -1,28 +1,45 @@
-"""Alembic environment: the engine comes from the caller (storage.migrate), never from a file."""
+"""Alembic environment: the engine comes from the caller (storage.migrate), never from a file.
+
+On PostgreSQL the migrations run under an advisory lock: several processes started together on a new
+database (web processes and engines all apply pending migrations at start) take turns, and the ones
+that wait find the schema up to date instead of racing to create the same tables.
+"""
 
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, text
 
 from storage.models import Base
 
 config = context.config
 target_metadata = Base.metadata
+# an arbitrary, fixed key for pg_advisory_lock: "mindset migrations"
+MIGRATION_LOCK = 7_202_611_251
 
 
 def run_migrations_online() -> None:
     engine = config.attributes.get("engine")
     if not isinstance(engine, Engine):
         engine = create_engine(config.get_main_option("sqlalchemy.url") or "")
-    with engine.begin() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=target_metadata,
-            render_as_batch=connection.dialect.name == "sqlite",
-            compare_type=True,
-        )
-        context.run_migrations()
+    postgres = engine.dialect.name == "postgresql"
+    with engine.connect() as lock:
+        if postgres:
+            lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+            lock.commit()
+        try:
+            with engine.begin() as connection:
+                context.configure(
+                    connection=connection,
+                    target_metadata=target_metadata,
+                    render_as_batch=connection.dialect.name == "sqlite",
+                    compare_type=True,
+                )
+                context.run_migrations()
+        finally:
+            if postgres:
+                lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+                lock.commit()
 
 
 run_migrations_online()

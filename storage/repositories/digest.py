@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import distinct, func, select, union
+from sqlalchemy import CompoundSelect, distinct, func, select, union
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -36,8 +36,9 @@ def entry_counts(session: Session, *, team_id: str, start: datetime, end: dateti
 
 
 def participants(session: Session, *, team_id: str, start: datetime, end: datetime) -> set[str]:
-    """Everyone who took part: logged an entry, answered a meeting prompt or updated an action item."""
-    people = union(
+    """Everyone who took part: logged an entry, added a root cause, answered a meeting prompt or updated
+    an action item."""
+    people: CompoundSelect[tuple[str | None]] = union(
         select(Entry.author_id.label("user")).where(
             Entry.team_id == team_id, Entry.created_at >= start, Entry.created_at < end
         ),
@@ -47,8 +48,14 @@ def participants(session: Session, *, team_id: str, start: datetime, end: dateti
         select(ActionEvent.by.label("user")).where(
             ActionEvent.team_id == team_id, ActionEvent.at >= start, ActionEvent.at < end
         ),
+        select(Entry.root_cause_by.label("user")).where(
+            Entry.team_id == team_id,
+            Entry.root_cause_at >= start,
+            Entry.root_cause_at < end,
+            Entry.root_cause_by.is_not(None),
+        ),
     )
-    return {str(user) for (user,) in session.execute(people).all()}
+    return {str(user) for (user,) in session.execute(people).all() if user}
 
 
 def prompts_answered(session: Session, *, team_id: str, start: datetime, end: datetime) -> int:
@@ -229,7 +236,8 @@ def open_actions_due(
 
 
 def contributors(session: Session, *, team_id: str, start: datetime, end: datetime) -> dict[str, set[str]]:
-    """Who did what in the range: logged a proud or a sorry, added a root cause, closed an item."""
+    """Who did what in the range: logged a proud or a sorry, added a root cause, closed an item,
+    answered a meeting's question."""
     found: dict[str, set[str]] = {}
     for kind, author in session.execute(
         select(Entry.kind, Entry.author_id)
@@ -260,6 +268,12 @@ def contributors(session: Session, *, team_id: str, start: datetime, end: dateti
         .distinct()
     ).all():
         found.setdefault(str(by), set()).add("done")
+    for (by,) in session.execute(
+        select(MeetingAnswer.answered_by)
+        .where(MeetingAnswer.team_id == team_id, MeetingAnswer.answered_at >= start, MeetingAnswer.answered_at < end)
+        .distinct()
+    ).all():
+        found.setdefault(str(by), set()).add("answer")
     return found
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from storage.models import CustomerGroup, Entry
@@ -73,16 +73,20 @@ def set_root_cause(session: Session, *, entry: Entry, root_cause: str, by: str, 
 def record_post(
     session: Session,
     *,
-    entry: Entry,
+    team_id: str,
+    entry_id: int,
     message_ts: str | None,
     error: str | None = None,
     permalink: str | None = None,
 ) -> None:
-    entry.message_ts = message_ts
-    entry.post_error = error
+    """Where the bot posted the entry (or why it could not): one UPDATE, the entry is not read again."""
+    values: dict[str, object] = {"message_ts": message_ts, "post_error": error}
     if permalink is not None:
-        entry.source_permalink = permalink
-    session.flush()
+        values["source_permalink"] = permalink
+    session.execute(
+        update(Entry).where(Entry.team_id == team_id, Entry.id == entry_id).values(**values),
+        execution_options={"synchronize_session": False},
+    )
 
 
 def iter_entries(

@@ -67,9 +67,7 @@ def purge_team(session: Session, *, team_id: str) -> dict[str, int]:
 def team_row_counts(session: Session, *, team_id: str) -> dict[str, int]:
     """How many rows each table holds for the workspace (what a purge would delete)."""
     counts = {
-        model.__tablename__: int(
-            session.scalar(select(func.count()).where(model.team_id == team_id)) or 0
-        )
+        model.__tablename__: int(session.scalar(select(func.count()).where(model.team_id == team_id)) or 0)
         for model in _TEAM_MODELS
     }
     for table in _TEAM_TABLES:
