@@ -9,6 +9,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
 
 from bot.deps import Deps
 from bot.services import entries as entry_service
@@ -102,3 +103,11 @@ def refresh_entry_message(deps: Deps, client: WebClient, *, team_id: str, entry_
     card = entry_service.get_card(deps, team_id=team_id, entry_id=entry_id)
     if card is not None:
         update_entry_message(deps, client, card)
+
+
+def answer_where_asked(response_url: str, *, text: str, blocks: list[dict[str, Any]], replace: bool = True) -> None:
+    """Answer in the (ephemeral) message a form was opened from, through its response URL: redraw it
+    (`replace`), or add a private reply under it."""
+    WebhookClient(response_url, timeout=10).send(
+        text=text, blocks=blocks, replace_original=replace, response_type="ephemeral"
+    )

@@ -7,7 +7,6 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
-from slack_sdk.webhook import WebhookClient
 
 from bot.deps import Deps
 from bot.services import actions as action_service
@@ -16,6 +15,7 @@ from bot.services.actions import ActionCard
 from handlers import delivery, ids
 from handlers.events.home import publish_home_for
 from handlers.render.actions import action_blocks, action_text, day_label
+from handlers.render.blocks import section
 from handlers.views import state
 from handlers.views.action import field_error
 from storage.models import ActionStatus
@@ -147,9 +147,9 @@ def after_item_form(
         return
     today = people_service.today_of(deps, team_id=team_id, user_id=user_id)
     said = str(context.get(SAID) or "Saved.")
-    WebhookClient(response_url, timeout=10).send(
+    delivery.answer_where_asked(
+        response_url,
         text=f"{said} {action_text(card, today)}",
-        blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": said}}, *action_blocks(card, today)],
-        response_type="ephemeral",
-        replace_original=False,
+        blocks=[section(said), *action_blocks(card, today)],
+        replace=False,
     )

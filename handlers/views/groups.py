@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
-from slack_sdk.webhook import WebhookClient
 
 from bot.deps import Deps
 from bot.services import groups as group_service
 from handlers import ids
+from handlers.delivery import answer_where_asked
 from handlers.render.groups import groups_blocks, groups_text
 from handlers.render.text import escape_mrkdwn
 from handlers.views import state
@@ -50,9 +50,4 @@ def after_group_change(body: dict[str, Any], view: dict[str, Any], context: Bolt
     if not context.get(NOTICE) or not isinstance(response_url, str):
         return
     options = group_service.list_options(deps, team_id=body["team"]["id"])
-    WebhookClient(response_url, timeout=10).send(
-        text=groups_text(options),
-        blocks=groups_blocks(options, notice=context[NOTICE]),
-        replace_original=True,
-        response_type="ephemeral",
-    )
+    answer_where_asked(response_url, text=groups_text(options), blocks=groups_blocks(options, notice=context[NOTICE]))

@@ -7,7 +7,6 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
-from slack_sdk.webhook import WebhookClient
 
 from bot.deps import Deps
 from bot.meetings.schedule import Repeat
@@ -15,6 +14,7 @@ from bot.services import meetings as meeting_service
 from bot.services import questions as question_service
 from handlers import ids
 from handlers.channel_check import channel_problem
+from handlers.delivery import answer_where_asked
 from handlers.render.meeting_forms import meeting_saved_view
 from handlers.render.meetings import (
     meeting_list_blocks,
@@ -106,11 +106,8 @@ def after_meeting_submitted(body: dict[str, Any], view: dict[str, Any], context:
         return
     team_id, user_id = body["team"]["id"], body["user"]["id"]
     cards = meeting_service.list_for(deps, team_id=team_id, user_id=user_id)
-    WebhookClient(response_url, timeout=10).send(
-        text=meeting_list_text(cards),
-        blocks=meeting_list_blocks(cards, deps.clock(), notice="Saved."),
-        replace_original=True,
-        response_type="ephemeral",
+    answer_where_asked(
+        response_url, text=meeting_list_text(cards), blocks=meeting_list_blocks(cards, deps.clock(), notice="Saved.")
     )
 
 
@@ -179,9 +176,4 @@ def after_question_submitted(body: dict[str, Any], view: dict[str, Any], context
     if not context.get(NOTICE) or not isinstance(response_url, str):
         return
     cards = question_service.list_questions(deps, team_id=body["team"]["id"])
-    WebhookClient(response_url, timeout=10).send(
-        text=questions_text(cards),
-        blocks=questions_blocks(cards, notice=context[NOTICE]),
-        replace_original=True,
-        response_type="ephemeral",
-    )
+    answer_where_asked(response_url, text=questions_text(cards), blocks=questions_blocks(cards, notice=context[NOTICE]))
