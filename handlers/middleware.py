@@ -1,4 +1,9 @@
-"""Global middleware: a retried Events API delivery has no second effect."""
+"""Global middleware: what every request passes through before its listener.
+
+- NUL characters are taken out of everything a person sent: no database stores them (PostgreSQL
+  refuses them outright) and no one means them.
+- A retried Events API delivery has no second effect.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,25 @@ from bot.deps import Deps
 from storage.repositories.events import claim_event
 
 
+def without_nul(value: Any) -> Any:
+    """`value` (a request body: dicts, lists, strings) with every NUL character removed."""
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {key: without_nul(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [without_nul(item) for item in value]
+    return value
+
+
 def register_middleware(app: App, deps: Deps) -> None:
+    def drop_nul(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse | None:
+        clean = without_nul(body)
+        if clean != body:  # rare: only then is the body (which listeners read) changed, in place
+            body.clear()
+            body.update(clean)
+        return next()
+
     def once_per_event(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse | None:
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if not event_id:
@@ -24,4 +47,5 @@ def register_middleware(app: App, deps: Deps) -> None:
             return BoltResponse(status=200, body="")
         return next()
 
+    app.middleware(drop_nul)
     app.middleware(once_per_event)

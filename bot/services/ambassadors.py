@@ -40,9 +40,10 @@ def join(deps: Deps, *, team_id: str, user_id: str, group_words: Sequence[str]) 
         for word in group_words:
             slug = group_slug(word.lstrip("#"))
             if slug not in by_slug:
-                known = ", ".join(f"`#{group_slug(group.name)}`" for group in groups) or "none yet"
+                known = ", ".join(f"`#{escape_text(group_slug(group.name))}`" for group in groups) or "none yet"
+                shown = escape_text(word[:40].replace("`", "'"))
                 raise SettingsProblem(
-                    f"There is no customer group `{word[:40]}`. The groups are: {known}. "
+                    f"There is no customer group `{shown}`. The groups are: {known}. "
                     "Leave them out to follow all of them."
                 )
             chosen.append(by_slug[slug])

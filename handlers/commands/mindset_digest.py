@@ -111,7 +111,8 @@ def _digest_channel(ack: Ack, command: dict[str, Any], word: str, deps: Deps, co
         return
     name = CHANNEL_NAME_WORD.match(lowered)
     if name is None:
-        raise SettingsProblem(f"`{word[:40]}` is not a channel. {DIGEST_USAGE}")
+        shown = people_service.escape_text(word[:40].replace("`", "'"))
+        raise SettingsProblem(f"`{shown}` is not a channel. {DIGEST_USAGE}")
     context[CHANNEL_NAME] = name[1]  # looked up by name after the answer (it takes Slack a moment)
     ack()
 
