@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 
+from bot import metrics
 from bot.deps import Deps
 from bot.errors import handle_listener_error
-from bot.slack_client import make_web_client
+from bot.logs import request_context, request_kind
+from bot.slack_client import counting_copy, make_web_client
 from handlers.registry import register_all
 
 log = logging.getLogger("mindset.app")
@@ -50,7 +55,7 @@ def build_app(
     threads. Bolt's default mode instead polls for the answer in 10 ms steps.
     """
     settings = deps.settings
-    app = App(
+    app = ObservedApp(
         client=client or make_web_client(settings),
         signing_secret=settings.slack_signing_secret.get_secret_value(),
         oauth_settings=oauth_settings,
@@ -59,6 +64,62 @@ def build_app(
         listener_executor=ThreadPoolExecutor(max_workers=background_workers, thread_name_prefix="slack-bg"),
         logger=_bolt_logger(),
     )
-    app.error(handle_listener_error)
+    app.error(_marking_failures(handle_listener_error))
+    app.middleware(count_api_calls)
     register_all(app, deps)
     return app
+
+
+FAILED = "mindset_failed"  # set in a request's context when a listener raised before the answer
+
+
+class ObservedApp(App):
+    """Bolt's app, with each request timed, counted and logged with its workspace and id.
+
+    This wraps `dispatch` rather than being a global middleware: Bolt's `next()` only marks the
+    middleware as passed and returns at once, and the listener runs after every middleware has
+    returned, so a middleware can neither time the answer nor hold a log context around it.
+    `dispatch` returns at the answer (the ack); the lazy listeners go on in other threads and set
+    their log context in `in_background`.
+    """
+
+    def dispatch(self, req: BoltRequest) -> BoltResponse:
+        if req.lazy_only:  # a lazy listener dispatched again (not with the thread runner): counted already
+            return super().dispatch(req)
+        started = time.perf_counter()
+        with request_context(req.body):
+            response = super().dispatch(req)
+        # a refused request's body is not Slack's: nothing from it becomes a label
+        kind = metrics.UNVERIFIED if response.status == 401 else request_kind(req.body)
+        metrics.SLACK_REQUEST_SECONDS.labels(kind).observe(time.perf_counter() - started)
+        metrics.SLACK_REQUESTS.labels(kind, _outcome(response, req.context)).inc()
+        return response
+
+
+def count_api_calls(context: BoltContext, next: Callable[[], None]) -> None:
+    """Global middleware: the request's client (and so the lazy listeners' copies) counts its calls."""
+    client = context.get("client")
+    if isinstance(client, WebClient):
+        context["client"] = counting_copy(client)
+    next()
+
+
+def _outcome(response: BoltResponse, context: BoltContext) -> str:
+    if context.get(FAILED):
+        return "error"
+    if response.status in (401, 403):
+        return "refused"
+    return "error" if response.status >= 400 else "ok"
+
+
+def _marking_failures(handler: Callable[..., BoltResponse | None]) -> Callable[..., BoltResponse | None]:
+    """The error handler, also marking the request as failed for `ObservedApp` (Bolt answers 200
+    after our friendly message, so the status alone does not tell)."""
+
+    def on_error(
+        error: Exception, body: dict[str, Any], logger: logging.Logger, context: BoltContext
+    ) -> BoltResponse | None:
+        context[FAILED] = True
+        return handler(error, body, logger)
+
+    return on_error

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import logging
+import os
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from types import FrameType
-from typing import Protocol
+from typing import IO, Protocol
 
 from slack_bolt import App
 from slack_bolt.oauth.oauth_settings import OAuthSettings
@@ -23,11 +26,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import build_app
 from bot.deps import Deps, utc_now
+from bot.doctor import doctor
 from bot.engine.engine import NudgeEngine
 from bot.engine.scheduler import run_blocking, start_in_background
 from bot.export import ALL, CSV_NEEDS_ONE_KIND, ENTRIES, KINDS, ExportProblem
 from bot.export import export as write_export
-from bot.logs import configure_logging
+from bot.logs import LogSetup, configure_logging
+from bot.metrics import MetricsServer, serve_metrics
 from bot.server import HttpServer, make_http_server
 from bot.services import installs
 from bot.services.ambassadors import digest_for_terminal
@@ -45,6 +50,7 @@ EXIT_BAD_SETTINGS = 2
 EXIT_DATABASE = 3
 EXIT_PORT = 4
 EXIT_ABORTED = 5
+EXIT_SQLITE_IN_USE = 6
 
 REJECTED_TOKEN_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
 SOCKET_RETRY_MAX = 60.0
@@ -71,6 +77,11 @@ def _parser() -> argparse.ArgumentParser:
         "--no-scheduler", action="store_true", help="serve Slack only; run `mindset-bot scheduler` elsewhere"
     )
     sub.add_parser("scheduler", help="run the nudge engine only (reminders, check-ins, reviews)")
+    sub.add_parser(
+        "doctor",
+        help="check the settings, the database and its migrations, and the Slack token and its scopes; "
+        "print what is wrong and how to fix it",
+    )
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -141,6 +152,55 @@ def _require_existing_sqlite_file(url: str) -> None:
         )
 
 
+@contextlib.contextmanager
+def sqlite_single_process(url: str) -> Iterator[None]:
+    """On SQLite, hold an exclusive lock on `<database>.lock` while serving or running the engine.
+
+    SQLite lets one writer in at a time, and the engine's claims (which keep a nudge from being
+    sent twice) rely on PostgreSQL's row locks to be shared between processes: so on SQLite one
+    process only. A second one stops at once, saying so. The OS releases the lock when the process
+    ends, however it ends; the file itself stays (it is empty but for the holder's process id).
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        yield
+        return
+    path = Path(f"{parsed.database}.lock")
+    try:
+        handle: IO[str] = path.open("a+", encoding="utf-8")
+    except OSError as error:
+        raise CliError(
+            f"DATABASE_URL: cannot create the lock file {path} ({error.strerror or error}). Check that the "
+            "database's folder exists and is writable.",
+            EXIT_DATABASE,
+        ) from None
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = _lock_holder(path)
+            raise CliError(
+                f"DATABASE_URL: another mindset-bot{holder} is already running on the SQLite database "
+                f"{parsed.database}, and SQLite allows one process only (it lets one writer in at a time, and "
+                "the engine relies on one process to never send a nudge twice). Stop the other one, or use "
+                "PostgreSQL to run several processes.",
+                EXIT_SQLITE_IN_USE,
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        yield
+
+
+def _lock_holder(path: Path) -> str:
+    try:
+        pid = path.read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
+    return f" (process {pid})" if pid.isdigit() else ""
+
+
 def _check_token(settings: Settings) -> None:
     """Refuse to start with a token Slack rejects; start anyway when Slack cannot be reached."""
     try:
@@ -193,16 +253,23 @@ def _nudge_engine(wiring: Wiring) -> NudgeEngine:
 
 
 def run(settings: Settings, *, with_scheduler: bool = True) -> None:
-    engine = _open_database(settings.database_url, pool_size=max(5, settings.http_threads))
+    with sqlite_single_process(settings.database_url):
+        _run(settings, with_scheduler=with_scheduler)
+
+
+def _run(settings: Settings, *, with_scheduler: bool) -> None:
+    engine = _open_database(settings.database_url, pool_size=settings.pool_size)
     wiring = _wire(settings, engine)
     app = build_app(wiring.deps, oauth_settings=wiring.oauth_settings)
     stop = _stop_on_signals()
     scheduler = None
+    metrics_server = None
     try:
         if settings.socket_mode:
             front: Front = SocketModeFront(app, settings, stop)
         else:
             front = HttpFront(_bind(app, engine, settings), stop)
+        metrics_server = _serve_metrics(settings)
         # the scheduler starts only once Slack can reach the bot: a bot that cannot serve sends nothing
         front.open()
         if with_scheduler:
@@ -211,19 +278,47 @@ def run(settings: Settings, *, with_scheduler: bool = True) -> None:
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
+        if metrics_server is not None:
+            metrics_server.stop()
         engine.dispose()
 
 
 def run_scheduler(settings: Settings) -> None:
-    engine = _open_database(settings.database_url, pool_size=3)
+    with sqlite_single_process(settings.database_url):
+        _run_scheduler(settings)
+
+
+def _run_scheduler(settings: Settings) -> None:
+    # the engine works one delivery at a time: a few connections are plenty, DB_POOL_SIZE caps them
+    engine = _open_database(settings.database_url, pool_size=min(3, settings.pool_size))
     wiring = _wire(settings, engine)
     signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(0))
+    metrics_server = None
     try:
+        metrics_server = _serve_metrics(settings)
         run_blocking(_nudge_engine(wiring))
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
+        if metrics_server is not None:
+            metrics_server.stop()
         engine.dispose()
+
+
+def _serve_metrics(settings: Settings) -> MetricsServer | None:
+    """`GET /metrics` on METRICS_PORT, when it is set (otherwise the HTTP front serves it on PORT)."""
+    if settings.metrics_port is None:
+        return None
+    try:
+        server = serve_metrics(settings.metrics_port)
+    except OSError as error:
+        raise CliError(
+            f"METRICS_PORT {settings.metrics_port} cannot be used ({error.strerror or error}): another program "
+            "may be listening on it. Stop it, or set METRICS_PORT to a free port.",
+            EXIT_PORT,
+        ) from None
+    log.info("Serving metrics on http://0.0.0.0:%s/metrics", server.port)
+    return server
 
 
 def _stop_on_signals() -> threading.Event:
@@ -241,7 +336,14 @@ def _stop_on_signals() -> threading.Event:
 
 def _bind(app: App, engine: Engine, settings: Settings) -> HttpServer:
     try:
-        return make_http_server(app, engine, host="0.0.0.0", port=settings.port, threads=settings.http_threads)
+        return make_http_server(
+            app,
+            engine,
+            host="0.0.0.0",
+            port=settings.port,
+            threads=settings.http_threads,
+            serve_metrics=settings.metrics_port is None,
+        )
     except OSError as error:
         raise CliError(
             f"PORT {settings.port} cannot be used ({error.strerror or error}): another program may be "
@@ -263,7 +365,11 @@ class HttpFront:
         self._stop = stop
 
     def open(self) -> None:
-        log.info("Serving Slack on http://0.0.0.0:%s/slack/events (health: /healthz)", self._server.port)
+        log.info(
+            "Serving Slack on http://0.0.0.0:%s/slack/events (health: /healthz, metrics: /metrics unless "
+            "METRICS_PORT is set)",
+            self._server.port,
+        )
 
     def serve(self) -> None:
         watcher = threading.Thread(target=self._stop_when_told, name="http-stop", daemon=True)
@@ -391,16 +497,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "export":
             _check_export(args.kind, args.format)
+        if args.command == "doctor":
+            configure_logging(LogSetup(level=logging.WARNING))
+            logging.getLogger("slack_sdk").setLevel(logging.CRITICAL)  # doctor says it in its own words
+            return doctor()
         if args.command in ("run", "scheduler"):
             settings = load_settings(Settings)
-            configure_logging(settings.log_level_number)
+            configure_logging(settings.log_setup())
             if args.command == "run":
                 run(settings, with_scheduler=not args.no_scheduler)
             else:
                 run_scheduler(settings)
         else:
             db_settings = load_settings(DatabaseSettings)
-            configure_logging(db_settings.log_level_number)
+            configure_logging(db_settings.log_setup())
             if args.command == "db":
                 db_upgrade(db_settings)
             elif args.command == "purge":

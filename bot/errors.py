@@ -18,6 +18,8 @@ from slack_sdk.webhook import WebhookClient
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from bot import metrics
+from bot.logs import request_context, request_kind
 from handlers import ids
 from handlers.render.modals import notice_view
 from handlers.render.text import quote_back
@@ -145,10 +147,14 @@ def in_background(func: Callable[..., Any]) -> Callable[..., Any]:
     positional = extras + positional
 
     def wrapper(**kwargs: Any) -> None:
-        try:
-            func(**{name: value for name, value in kwargs.items() if name in own})
-        except Exception as error:
-            report_background_error(error, kwargs.get("body") or {}, kwargs.get("respond"))
+        # a lazy listener runs in another thread, where the request's log context is not: set it again
+        body = kwargs.get("body") or {}
+        with request_context(body):
+            try:
+                func(**{name: value for name, value in kwargs.items() if name in own})
+            except Exception as error:
+                metrics.BACKGROUND_FAILURES.labels(request_kind(body)).inc()
+                report_background_error(error, body, kwargs.get("respond"))
 
     wrapper.__signature__ = signature.replace(parameters=positional + keyword_only)  # type: ignore[attr-defined]
     wrapper.__name__ = func.__name__

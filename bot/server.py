@@ -1,4 +1,5 @@
-"""The HTTP front: Slack's endpoint and a health check, served by waitress (a production WSGI server)."""
+"""The HTTP front: Slack's endpoint, a health check and the metrics, served by waitress (a production
+WSGI server) with a pool of worker threads."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import Engine
 from waitress.server import create_server
 
+from bot import metrics
 from storage.db import database_answers
 
 log = logging.getLogger("mindset.server")
@@ -26,12 +28,14 @@ StartResponse = Callable[..., Any]
 
 
 class WsgiApp:
-    """Routes `POST /slack/events` to Bolt and answers `GET /healthz` from the database."""
+    """Routes `POST /slack/events` to Bolt, answers `GET /healthz` from the database and, unless the
+    metrics have a port of their own, `GET /metrics`."""
 
-    def __init__(self, app: App, engine: Engine) -> None:
+    def __init__(self, app: App, engine: Engine, *, serve_metrics: bool = True) -> None:
         self._slack = SlackRequestHandler(app)
         self._engine = engine
         self._oauth = app.oauth_flow is not None
+        self._metrics = serve_metrics
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -40,6 +44,8 @@ class WsgiApp:
             return self._slack(environ, start_response)
         if path == HEALTH_PATH and method in ("GET", "HEAD"):
             return self._health(start_response)
+        if self._metrics and path == metrics.METRICS_PATH and method in ("GET", "HEAD"):
+            return _metrics(start_response)
         if self._oauth and path in OAUTH_PATHS and method == "GET":
             return self._slack(environ, start_response)
         return _json(start_response, "404 Not Found", {"error": "not found"})
@@ -48,6 +54,12 @@ class WsgiApp:
         if database_answers(self._engine):
             return _json(start_response, "200 OK", {"status": "ok", "database": "ok"})
         return _json(start_response, "503 Service Unavailable", {"status": "unavailable", "database": "down"})
+
+
+def _metrics(start_response: StartResponse) -> Iterable[bytes]:
+    body = metrics.exposition()
+    start_response("200 OK", [("Content-Type", metrics.CONTENT_TYPE), ("Content-Length", str(len(body)))])
+    return [body]
 
 
 def _json(start_response: StartResponse, status: str, payload: dict[str, Any]) -> Iterable[bytes]:
@@ -86,15 +98,32 @@ class HttpServer:
             for dispatcher in list(connections.values()):
                 dispatcher.close()
 
-        self._server.trigger.pull_trigger(close_everything)
+        # The loop runs queued thunks under the trigger's lock, and `close_everything` closes the trigger
+        # itself. Queue it and wake the loop while holding that lock: otherwise a wake-up already under
+        # way (a worker that just answered) could run the thunk between the two, and the write would
+        # land on a closed pipe (EBADF), or on whatever file took its number since.
+        trigger = self._server.trigger
+        with trigger.lock:
+            if trigger._closed:  # stopped already
+                return
+            trigger.thunks.append(close_everything)
+            trigger.pull_trigger()  # without a thunk it does not take the lock: it only writes to the pipe
 
 
 def make_http_server(
-    app: App, engine: Engine, *, host: str, port: int, threads: int, loop_timeout: float = 1.0
+    app: App,
+    engine: Engine,
+    *,
+    host: str,
+    port: int,
+    threads: int,
+    loop_timeout: float = 1.0,
+    serve_metrics: bool = True,
 ) -> HttpServer:
-    """A waitress server bound to host:port (port 0 picks a free one); `.serve()` runs it."""
+    """A waitress server bound to host:port (port 0 picks a free one) with `threads` worker threads;
+    `.serve()` runs it."""
     server = create_server(
-        WsgiApp(app, engine),
+        WsgiApp(app, engine, serve_metrics=serve_metrics),
         host=host,
         port=port,
         threads=threads,

@@ -13,8 +13,13 @@ from typing import Any, TypeVar
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+from bot.logs import LogSetup
 
 SLACK_API_DEFAULT = "https://slack.com/api/"
+# A secret shorter than this is not masked word for word in logs: it would mask ordinary words.
+MIN_MASKED_SECRET = 8
 
 # What to tell a person about each setting when it is missing or malformed.
 HOW_TO_FIX: dict[str, str] = {
@@ -37,7 +42,15 @@ HOW_TO_FIX: dict[str, str] = {
     "PORT": "use a whole number from 1 to 65535, e.g. PORT=3000",
     "LOG_LEVEL": "use one of DEBUG, INFO, WARNING, ERROR",
     "HTTP_THREADS": "use a whole number from 1 to 256, e.g. HTTP_THREADS=16",
+    "LOG_FORMAT": "use text (lines for people, the default) or json (one JSON object per line, for log collectors)",
+    "DB_POOL_SIZE": (
+        "use a whole number from 1 to 100, e.g. DB_POOL_SIZE=10, or leave it unset to size the pool from HTTP_THREADS"
+    ),
+    "METRICS_PORT": "use a whole number from 1 to 65535, e.g. METRICS_PORT=9100, or leave it unset",
 }
+
+LOG_FORMATS = ("text", "json")
+MAX_DB_POOL_SIZE = 100
 
 
 class DatabaseSettings(BaseSettings):
@@ -52,6 +65,7 @@ class DatabaseSettings(BaseSettings):
 
     database_url: str = "sqlite:///mindset.db"
     log_level: str = "INFO"
+    log_format: str = "text"
 
     @field_validator("database_url")
     @classmethod
@@ -73,9 +87,25 @@ class DatabaseSettings(BaseSettings):
             raise ValueError("is not a log level")
         return level
 
+    @field_validator("log_format")
+    @classmethod
+    def _log_format_shape(cls, value: str) -> str:
+        fmt = value.strip().lower() or "text"
+        if fmt not in LOG_FORMATS:
+            raise ValueError("must be text or json")
+        return fmt
+
     @property
     def log_level_number(self) -> int:
         return int(logging.getLevelName(self.log_level))
+
+    def log_setup(self) -> LogSetup:
+        return LogSetup(level=self.log_level_number, fmt=self.log_format, secrets=tuple(self.secrets()))
+
+    def secrets(self) -> list[str]:
+        """What logs must never show: the database password (when long enough not to mask ordinary words)."""
+        password = make_url(self.database_url).password
+        return [str(password)] if password and len(str(password)) >= MIN_MASKED_SECRET else []
 
 
 class Settings(DatabaseSettings):
@@ -94,6 +124,13 @@ class Settings(DatabaseSettings):
     slack_api_url: str = SLACK_API_DEFAULT
     port: int = Field(default=3000, ge=1, le=65535)
     http_threads: int = Field(default=16, ge=1, le=256)
+    db_pool_size: int | None = Field(default=None, ge=1, le=MAX_DB_POOL_SIZE)
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+
+    @field_validator("db_pool_size", "metrics_port", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("slack_client_id", mode="before")
     @classmethod
@@ -174,6 +211,29 @@ class Settings(DatabaseSettings):
     def oauth(self) -> bool:
         """Many workspaces, each installed through Slack's OAuth flow."""
         return self.slack_client_id is not None
+
+    @property
+    def pool_size(self) -> int:
+        """Database connections kept per process: DB_POOL_SIZE, or one per HTTP worker thread (at least 5,
+        for the engine and the background work after each answer). The pool may open as many again
+        when busy, so a process holds at most twice this many connections."""
+        if self.db_pool_size is not None:
+            return self.db_pool_size
+        return min(max(5, self.http_threads), MAX_DB_POOL_SIZE)
+
+    def secrets(self) -> list[str]:
+        """What logs must never show: the tokens and secrets, and the database password."""
+        values = [
+            secret.get_secret_value()
+            for secret in (
+                self.slack_bot_token,
+                self.slack_app_token,
+                self.slack_signing_secret,
+                self.slack_client_secret,
+            )
+            if secret is not None
+        ]
+        return [value for value in values if len(value) >= MIN_MASKED_SECRET] + super().secrets()
 
 
 S = TypeVar("S", bound=DatabaseSettings)

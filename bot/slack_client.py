@@ -11,12 +11,18 @@ import time
 from collections.abc import Callable
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+from slack_sdk.web import SlackResponse
 
+from bot import metrics
 from bot.settings import Settings
 
 # (team id) -> the workspace's bot token, or None when the app is not installed there
@@ -24,19 +30,104 @@ TokenFinder = Callable[[str], str | None]
 TOKEN_CACHE_SECONDS = 60.0
 
 
+class CountingWebClient(WebClient):
+    """A `WebClient` that counts its calls by method and outcome (`mindset_slack_api_calls_total`).
+
+    It keeps no state of its own: Bolt deep-copies each request's client for the lazy listeners.
+    """
+
+    def api_call(
+        self,
+        api_method: str,
+        *,
+        http_verb: str = "POST",
+        files: dict | None = None,
+        data: dict | None = None,
+        params: dict | None = None,
+        json: dict | None = None,
+        headers: dict | None = None,
+        auth: dict | None = None,
+    ) -> SlackResponse:
+        outcome = "unreachable"
+        try:
+            response = super().api_call(
+                api_method,
+                http_verb=http_verb,
+                files=files,
+                data=data,
+                params=params,
+                json=json,
+                headers=headers,
+                auth=auth,
+            )
+            outcome = "ok"
+            return response
+        except SlackApiError as error:
+            status = error.response.status_code if error.response is not None else 0
+            outcome = "ratelimited" if status == 429 else "error"
+            raise
+        finally:
+            metrics.SLACK_API_CALLS.labels(api_method, outcome).inc()
+
+
+class CountingRateLimitHandler(RateLimitErrorRetryHandler):
+    """Waits out a 429's Retry-After like slack_sdk's handler, counting the wait and its length."""
+
+    def prepare_for_next_attempt(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        if response is not None:
+            method = request.url.split("?", 1)[0].rsplit("/", 1)[-1] or "unknown"
+            metrics.SLACK_RATE_LIMIT_WAITS.labels(method).inc()
+            metrics.SLACK_RATE_LIMIT_WAIT_SECONDS.labels(method).inc(_retry_after_seconds(response))
+        super().prepare_for_next_attempt(state=state, request=request, response=response, error=error)
+
+
+def _retry_after_seconds(response: HttpResponse) -> float:
+    for name, values in response.headers.items():
+        if name.lower() == "retry-after":
+            try:
+                return float(values[0] if isinstance(values, list) else values)
+            except (TypeError, ValueError, IndexError):
+                break
+    return 1.0
+
+
 def make_web_client(settings: Settings, *, token: str | None = None, timeout: int = 10) -> WebClient:
-    """A client with retries for connection errors, 429 (after Retry-After) and 5xx."""
+    """A counting client with retries for connection errors, 429 (after Retry-After) and 5xx."""
     if token is None and settings.slack_bot_token is not None:
         token = settings.slack_bot_token.get_secret_value()
-    return WebClient(
+    return CountingWebClient(
         token=token,
         base_url=settings.slack_api_url,
         timeout=timeout,
         retry_handlers=[
             ConnectionErrorRetryHandler(max_retry_count=2),
-            RateLimitErrorRetryHandler(max_retry_count=2),
+            CountingRateLimitHandler(max_retry_count=2),
             ServerErrorRetryHandler(max_retry_count=2),
         ],
+    )
+
+
+def counting_copy(client: WebClient) -> WebClient:
+    """The same client (token, URL, timeout, retries, workspace), counting its calls."""
+    if isinstance(client, CountingWebClient):
+        return client
+    return CountingWebClient(
+        token=client.token,
+        base_url=client.base_url,
+        timeout=client.timeout,
+        ssl=client.ssl,
+        proxy=client.proxy,
+        headers=dict(client.headers),
+        team_id=client.default_params.get("team_id"),
+        logger=client.logger,
+        retry_handlers=client.retry_handlers,
     )
 
 

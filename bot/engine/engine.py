@@ -20,10 +20,12 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot import metrics
 from bot.engine.channel_directory import CHANNEL_FRESH_FOR, refresh_channel
 from bot.engine.directory import Directory, people_needing_refresh, refresh_person
 from bot.engine.planners import PLANNERS, Planner
 from bot.engine.senders import SENDERS, NotYet, Occasion, Sender
+from bot.logs import log_context
 from handlers.render.nudges import Upload
 from storage.db import SessionFactory
 from storage.models import Delivery
@@ -108,17 +110,19 @@ class NudgeEngine:
         """Refresh time zones, plan what is due, and deliver it. Safe to run in several processes."""
         now = now or self.clock()
         report = TickReport()
-        report.people_refreshed = self.refresh_people(now)
-        self.refresh_channels(now)
-        report.planned = self.plan(now)
-        while True:
-            batch = self._claim(now)
-            if not batch:
-                break
-            for delivery in batch:
-                self._deliver(delivery, now, report)
-            if len(batch) < self.batch_size:
-                break
+        with log_context(job="tick"):
+            report.people_refreshed = self.refresh_people(now)
+            self.refresh_channels(now)
+            report.planned = self.plan(now)
+            while True:
+                batch = self._claim(now)
+                if not batch:
+                    break
+                for delivery in batch:
+                    with log_context(team=delivery.team_id, job=f"delivery:{delivery.id} {delivery.kind}"):
+                        self._deliver(delivery, now, report)
+                if len(batch) < self.batch_size:
+                    break
         return report
 
     def refresh_people(self, now: datetime) -> int:
@@ -156,20 +160,22 @@ class NudgeEngine:
         with self.session_factory() as session:
             todo = stale(session, wanted(session))[: self.max_people_per_tick]
         refreshed = 0
+        job = getattr(refresh, "__name__", "refresh")
         for team_id, key in todo:
             client = self.client_for(team_id)
             if client is None:
                 continue  # not installed there (any more)
-            try:
-                with self.session_factory() as session:
-                    refresh(session, client, team_id, key, now)
-                    session.commit()
-                refreshed += 1
-            except IntegrityError:
-                # another engine added this row at the same moment: its answer is as good as ours
-                log.debug("%s %s in %s was just refreshed by another engine", what, key, team_id)
-            except Exception:
-                log.warning("Could not read %s %s in %s; will try again", what, key, team_id, exc_info=True)
+            with log_context(team=team_id, job=f"{job} {key}"):
+                try:
+                    with self.session_factory() as session:
+                        refresh(session, client, team_id, key, now)
+                        session.commit()
+                    refreshed += 1
+                except IntegrityError:
+                    # another engine added this row at the same moment: its answer is as good as ours
+                    log.debug("%s %s in %s was just refreshed by another engine", what, key, team_id)
+                except Exception:
+                    log.warning("Could not read %s %s in %s; will try again", what, key, team_id, exc_info=True)
         return refreshed
 
     def plan(self, now: datetime) -> int:
@@ -192,7 +198,9 @@ class NudgeEngine:
                 session, now=now, worker=self.worker_id, limit=self.batch_size, lease=self.lease
             )
             session.commit()
-            return batch
+        for delivery in batch:
+            metrics.NUDGES_CLAIMED.labels(delivery.kind).inc()
+        return batch
 
     # -- one delivery --------------------------------------------------------------------------
 
@@ -205,6 +213,7 @@ class NudgeEngine:
                 )
                 session.commit()
                 report.failed += 1
+                metrics.NUDGES_FAILED.labels(delivery.kind).inc()
                 return
             directory = Directory(session)
             client = self.client_for(delivery.team_id)
@@ -214,6 +223,7 @@ class NudgeEngine:
                 )
                 session.commit()
                 report.skipped += 1
+                metrics.NUDGES_SKIPPED.labels(delivery.kind).inc()
                 return
             try:
                 message = sender(Occasion(session, delivery, directory, now))
@@ -223,6 +233,7 @@ class NudgeEngine:
                     session, delivery_id=delivery.id, worker=self.worker_id, at=early.at, error="not yet"
                 )
                 session.commit()
+                metrics.NUDGES_POSTPONED.labels(delivery.kind).inc()
                 return
             except Exception as error:
                 log.exception("Could not prepare %s %s for %s", delivery.kind, delivery.subject, delivery.recipient)
@@ -235,6 +246,7 @@ class NudgeEngine:
                 )
                 session.commit()
                 report.skipped += 1
+                metrics.NUDGES_SKIPPED.labels(delivery.kind).inc()
                 return
             # A long tick (slow Slack, a big batch) may outlive the lease taken when the batch was
             # claimed: renew it now, and leave the delivery alone if another engine has taken it over.
@@ -261,6 +273,7 @@ class NudgeEngine:
                     deliveries_repo.mark_failed(session, delivery_id=delivery.id, worker=self.worker_id, error=code)
                     session.commit()
                 report.failed += 1
+                metrics.NUDGES_FAILED.labels(delivery.kind).inc()
                 log.info("Gave up on %s to %s: %s", delivery.kind, delivery.recipient, code)
                 return
             retry_after = _retry_after(error) if status == 429 else None
@@ -283,6 +296,7 @@ class NudgeEngine:
         if not recorded:
             log.warning("Delivery %s was taken over by another engine while sending", delivery.id)
         report.sent += 1
+        metrics.NUDGES_SENT.labels(delivery.kind).inc()
 
     def _upload(
         self, client: WebClient, delivery: Delivery, uploads: Sequence[Upload], *, channel: str, ts: str
@@ -306,10 +320,12 @@ class NudgeEngine:
                     session, delivery_id=delivery.id, worker=self.worker_id, error=f"gave up: {error}"
                 )
                 report.failed += 1
+                metrics.NUDGES_FAILED.labels(delivery.kind).inc()
             else:
                 at = now + (wait if wait is not None else backoff(delivery.attempts))
                 deliveries_repo.mark_retry(session, delivery_id=delivery.id, worker=self.worker_id, at=at, error=error)
                 report.retried += 1
+                metrics.NUDGES_RETRIED.labels(delivery.kind).inc()
             session.commit()
         report.errors.append(error)
 

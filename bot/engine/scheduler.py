@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from bot import metrics
 from bot.engine.engine import NudgeEngine
+from bot.logs import log_context
 
 log = logging.getLogger("mindset.scheduler")
 
@@ -18,20 +21,26 @@ TICK_JOB_ID = "nudge-engine-tick"
 
 def tick_once(engine: NudgeEngine) -> None:
     """The job: one engine tick; a failure is logged and the next tick tries again."""
-    try:
-        report = engine.tick()
-    except Exception:
-        log.exception("Engine tick failed; the next tick will try again")
-        return
-    if report.sent or report.failed or report.retried:
-        log.info(
-            "Engine tick: %d planned, %d sent, %d skipped, %d to retry, %d failed",
-            report.planned,
-            report.sent,
-            report.skipped,
-            report.retried,
-            report.failed,
-        )
+    with log_context(job="tick"):
+        started = time.perf_counter()
+        try:
+            report = engine.tick()
+        except Exception:
+            metrics.ENGINE_TICKS.labels("error").inc()
+            log.exception("Engine tick failed; the next tick will try again")
+            return
+        finally:
+            metrics.ENGINE_TICK_SECONDS.observe(time.perf_counter() - started)
+        metrics.ENGINE_TICKS.labels("ok").inc()
+        if report.sent or report.failed or report.retried:
+            log.info(
+                "Engine tick: %d planned, %d sent, %d skipped, %d to retry, %d failed",
+                report.planned,
+                report.sent,
+                report.skipped,
+                report.retried,
+                report.failed,
+            )
 
 
 def schedule(scheduler: BaseScheduler, engine: NudgeEngine, *, seconds: int = 60) -> BaseScheduler:

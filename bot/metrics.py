@@ -1,0 +1,148 @@
+"""What the process counts, in Prometheus' text format: Slack requests, nudges, Slack API calls.
+
+One registry per process (plus the process's own CPU, memory and file descriptors): with several
+processes, scrape each one. `GET /metrics` serves it on the HTTP port, or on METRICS_PORT when that
+is set (`mindset-bot scheduler` and Socket Mode have no HTTP port of their own).
+
+Labels take few values only: a command name, an event or interaction type, a Slack API method, a
+nudge kind. Nothing a sender chooses freely (a forged request's body, an action's value) becomes one.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from wsgiref.simple_server import WSGIServer
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+    start_http_server,
+)
+from prometheus_client.gc_collector import GCCollector
+from prometheus_client.platform_collector import PlatformCollector
+from prometheus_client.process_collector import ProcessCollector
+
+METRICS_PATH = "/metrics"
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+# A request not signed by Slack: its body is not trusted, not even for a label.
+UNVERIFIED = "unverified"
+
+# the `_created` series (when each counter was first touched) only double the output
+disable_created_metrics()
+REGISTRY = CollectorRegistry(auto_describe=True)
+ProcessCollector(registry=REGISTRY)
+PlatformCollector(registry=REGISTRY)
+GCCollector(registry=REGISTRY)
+
+# -- Slack's requests to the bot ------------------------------------------------------------------
+
+SLACK_REQUESTS = Counter(
+    "mindset_slack_requests",
+    "Requests from Slack, by kind (command, event type, interaction type) and outcome (ok, error, refused).",
+    ["kind", "outcome"],
+    registry=REGISTRY,
+)
+SLACK_REQUEST_SECONDS = Histogram(
+    "mindset_slack_request_seconds",
+    "Time from a request reaching the app to its answer (the ack); Slack gives up after 3 s.",
+    ["kind"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0),
+    registry=REGISTRY,
+)
+BACKGROUND_FAILURES = Counter(
+    "mindset_slack_background_failures",
+    "Work after the answer (posting, opening forms) that failed, by request kind.",
+    ["kind"],
+    registry=REGISTRY,
+)
+
+# -- the nudge engine -----------------------------------------------------------------------------
+
+ENGINE_TICKS = Counter("mindset_engine_ticks", "Engine ticks, by outcome (ok, error).", ["outcome"], registry=REGISTRY)
+ENGINE_TICK_SECONDS = Histogram(
+    "mindset_engine_tick_seconds",
+    "How long a tick took (refresh, plan, deliver).",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0),
+    registry=REGISTRY,
+)
+NUDGES_CLAIMED = Counter(
+    "mindset_nudges_claimed", "Nudges this process claimed to send, by kind.", ["kind"], registry=REGISTRY
+)
+NUDGES_SENT = Counter("mindset_nudges_sent", "Nudges sent, by kind.", ["kind"], registry=REGISTRY)
+NUDGES_RETRIED = Counter(
+    "mindset_nudges_retried",
+    "Nudges whose send failed and that will be tried again later, by kind.",
+    ["kind"],
+    registry=REGISTRY,
+)
+NUDGES_FAILED = Counter(
+    "mindset_nudges_failed",
+    "Nudges given up on (a permanent Slack error, or too many attempts), by kind.",
+    ["kind"],
+    registry=REGISTRY,
+)
+NUDGES_SKIPPED = Counter(
+    "mindset_nudges_skipped",
+    "Nudges not sent because they no longer apply (done, deleted, uninstalled), by kind.",
+    ["kind"],
+    registry=REGISTRY,
+)
+NUDGES_POSTPONED = Counter(
+    "mindset_nudges_postponed",
+    "Nudges claimed before their moment (outside working hours, a pause) and put back, by kind.",
+    ["kind"],
+    registry=REGISTRY,
+)
+
+# -- the bot's calls to Slack's Web API -----------------------------------------------------------
+
+SLACK_API_CALLS = Counter(
+    "mindset_slack_api_calls",
+    "Slack Web API calls, by method and outcome (ok, error, ratelimited, unreachable), after retries.",
+    ["method", "outcome"],
+    registry=REGISTRY,
+)
+SLACK_RATE_LIMIT_WAITS = Counter(
+    "mindset_slack_rate_limit_waits",
+    "Times Slack answered 429 and the bot waited Retry-After before trying again, by method.",
+    ["method"],
+    registry=REGISTRY,
+)
+SLACK_RATE_LIMIT_WAIT_SECONDS = Counter(
+    "mindset_slack_rate_limit_wait_seconds",
+    "Seconds spent waiting out Slack's 429s (Retry-After), by method.",
+    ["method"],
+    registry=REGISTRY,
+)
+
+
+def exposition() -> bytes:
+    """Every metric of this process, in Prometheus' text format."""
+    return generate_latest(REGISTRY)
+
+
+@dataclass
+class MetricsServer:
+    """`GET /metrics` on its own port, in a daemon thread."""
+
+    server: WSGIServer
+    thread: threading.Thread
+
+    @property
+    def port(self) -> int:
+        return int(self.server.server_address[1])
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def serve_metrics(port: int, *, host: str = "0.0.0.0") -> MetricsServer:
+    """Serve the metrics on host:port (port 0 picks a free one). Raises OSError when the port is taken."""
+    server, thread = start_http_server(port, addr=host, registry=REGISTRY)
+    return MetricsServer(server, thread)
