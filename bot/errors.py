@@ -15,7 +15,7 @@ from typing import Any
 from slack_bolt import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot import metrics
@@ -40,7 +40,10 @@ DATABASE_DOWN_AFTER_ANSWER = (
 
 
 def is_database_error(error: BaseException) -> bool:
-    return isinstance(error, OperationalError | DBAPIError | PoolTimeout)
+    """The database not answering (or refusing to work), as opposed to a bug such as a broken constraint."""
+    return isinstance(error, OperationalError | DBAPIError | PoolTimeout) and not isinstance(
+        error, IntegrityError | DataError
+    )
 
 
 def typed_text(body: dict[str, Any]) -> str | None:

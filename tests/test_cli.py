@@ -50,6 +50,9 @@ SETTINGS = (
     "PORT",
     "HTTP_THREADS",
     "LOG_LEVEL",
+    "LOG_FORMAT",
+    "DB_POOL_SIZE",
+    "METRICS_PORT",
 )
 HEADER = ["id", "kind", "created_at", "team", "author", "channel", "text", "customer_groups", "area", "root_cause"]
 SECRET = "cli-test-signing-secret"
