@@ -24,6 +24,8 @@ COMMAND_EXAMPLES: tuple[tuple[str, str], ...] = (
     ("/mindset digest", "this week's digest so far"),
     ("/mindset digest channel here|#name|off", "/mindset digest channel #customer-focus also posts it there"),
     ("/mindset digest schedule <day> <HH:MM>", "/mindset digest schedule mon 09:00 sets when it comes"),
+    ("/mindset digest timezone <zone>", "/mindset digest timezone Europe/Berlin: the workspace's own zone"),
+    ("/mindset forget me", "deletes your data for good, after offering you a copy"),
     ("/mindset groups", "lists the workspace's customer groups to add, rename or archive them"),
     ("/mindset index", "your Success Index (commitments kept of due): this quarter so far and the 3 before"),
     ("/mindset pause until <YYYY-MM-DD>", "/mindset pause until 2026-12-31 holds your nudges through that day"),
