@@ -215,6 +215,22 @@ class FakeSlack:
             return {"ok": True, "upload_url": f"http://127.0.0.1:{self.port}/upload/{file_id}", "file_id": file_id}
         if method == "files.completeUploadExternal":
             return {"ok": True, "files": [{"id": file["id"]} for file in json.loads(params.get("files") or "[]")]}
+        if method == "oauth.v2.access":
+            # an install: a code "T222:abc" installs in workspace T222 with token xoxb-T222-abc (any other code: T111)
+            code = str(params.get("code") or "")
+            team_id, _, rest = code.partition(":") if ":" in code else ("T111", "", code)
+            return {
+                "ok": True,
+                "app_id": "A111",
+                "authed_user": {"id": "W111"},
+                "scope": "commands,chat:write,chat:write.public,channels:read,groups:read,users:read,files:write",
+                "token_type": "bot",
+                "access_token": f"xoxb-{team_id}-{rest or 'token'}",
+                "bot_user_id": BOT_USER,
+                "team": {"id": team_id, "name": f"Workspace {team_id}"},
+                "enterprise": None,
+                "is_enterprise_install": False,
+            }
         if method == "users.info":
             user = params.get("user")
             found = self.users.get(str(user))
