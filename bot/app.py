@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
+from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 
@@ -64,10 +65,21 @@ def build_app(
         listener_executor=ThreadPoolExecutor(max_workers=background_workers, thread_name_prefix="slack-bg"),
         logger=_bolt_logger(),
     )
+    _cache_authorizations(app)
     app.error(_marking_failures(handle_listener_error))
     app.middleware(count_api_calls)
     register_all(app, deps)
     return app
+
+
+def _cache_authorizations(app: App) -> None:
+    """Many workspaces: Bolt reads each request's token from the installation store, then asks Slack
+    (auth.test) who that token is, on every request, unless its cache is on; App has no setting for
+    it. The store is still read each time, so an uninstalled workspace's token is never served from
+    the cache; a reinstall brings a new token, cached afresh."""
+    authorize = getattr(app, "_authorize", None)
+    if isinstance(authorize, InstallationStoreAuthorize):
+        authorize.cache_enabled = True
 
 
 FAILED = "mindset_failed"  # set in a request's context when a listener raised before the answer

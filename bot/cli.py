@@ -201,11 +201,13 @@ def _lock_holder(path: Path) -> str:
     return f" (process {pid})" if pid.isdigit() else ""
 
 
-def _check_token(settings: Settings) -> None:
-    """Refuse to start with a token Slack rejects; start anyway when Slack cannot be reached."""
+def _check_token(settings: Settings) -> str | None:
+    """Refuse to start with a token Slack rejects; start anyway when Slack cannot be reached.
+    The workspace the token belongs to, when Slack said."""
     try:
         result = make_web_client(settings).auth_test()
         log.info("Connected to Slack as %s in %s", result.get("user"), result.get("team"))
+        return str(result.get("team_id") or "") or None
     except SlackApiError as error:
         code = error.response.get("error") if error.response is not None else None
         if code in REJECTED_TOKEN_ERRORS:
@@ -217,6 +219,7 @@ def _check_token(settings: Settings) -> None:
         log.warning("Slack answered auth.test with %s; starting anyway", code)
     except Exception as error:
         log.warning("Could not reach Slack at %s (%s); starting anyway", settings.slack_api_url, error)
+    return None
 
 
 @dataclass(frozen=True)
@@ -231,7 +234,9 @@ class Wiring:
 def _wire(settings: Settings, engine: Engine) -> Wiring:
     session_factory = make_session_factory(engine)
     if not settings.oauth:
-        _check_token(settings)
+        team_id = _check_token(settings)
+        if team_id:  # a working token: the workspace is installed (again, after an uninstall)
+            installs.installed(session_factory, team_id=team_id)
         return Wiring(Deps(settings=settings, session_factory=session_factory), SlackClients(settings))
     assert settings.slack_client_id is not None
     from bot.installations import WorkspaceInstallationStore, oauth_settings  # only when serving many workspaces
@@ -249,7 +254,12 @@ def _wire(settings: Settings, engine: Engine) -> Wiring:
 
 def _nudge_engine(wiring: Wiring) -> NudgeEngine:
     deps = wiring.deps
-    return NudgeEngine(session_factory=deps.session_factory, client_for=wiring.clients.for_team, clock=deps.clock)
+    return NudgeEngine(
+        session_factory=deps.session_factory,
+        client_for=wiring.clients.for_team,
+        forget_client=wiring.clients.forget,
+        clock=deps.clock,
+    )
 
 
 def run(settings: Settings, *, with_scheduler: bool = True) -> None:

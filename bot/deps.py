@@ -19,7 +19,7 @@ def utc_now() -> datetime:
 class Installations(Protocol):
     """Where each workspace's installation is kept (many workspaces): what listeners need of it."""
 
-    def delete_all(self, *, enterprise_id: str | None, team_id: str | None) -> None: ...
+    def forget_team(self, team_id: str) -> None: ...
 
 
 @dataclass(frozen=True)

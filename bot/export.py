@@ -16,7 +16,14 @@ from bot.services.actions import horizon
 from storage.db import SessionFactory
 from storage.models import ActionEvent, Entry, EntryKind
 from storage.repositories.entries import iter_entries
-from storage.repositories.exports import ActionWithHistory, AnswerRow, iter_actions, iter_meeting_answers
+from storage.repositories.exports import (
+    ActionWithHistory,
+    AnswerRow,
+    iter_actions,
+    iter_meeting_answers,
+    notes_by,
+    root_causes_by,
+)
 
 ENTRIES = "entries"
 ACTION = "action"
@@ -314,4 +321,18 @@ def person_data(session_factory: SessionFactory, *, team_id: str, user_id: str) 
         answers = [
             meeting_row(answer) for answer in iter_meeting_answers(session, team_id=team_id, answered_by=user_id)
         ]
-    return {"entries": entries, "actions": actions, "meeting_answers": answers}
+        root_causes: list[Record] = [
+            {"entry": entry_id, "root_cause": text, "at": _iso_or_none(at)}
+            for entry_id, text, at in root_causes_by(session, team_id=team_id, user_id=user_id)
+        ]
+        notes: list[Record] = [
+            {"action": action_id, "note": note, "at": _iso(at)}
+            for action_id, note, at in notes_by(session, team_id=team_id, user_id=user_id)
+        ]
+    return {
+        "entries": entries,
+        "actions": actions,
+        "meeting_answers": answers,
+        "root_causes_written": root_causes,
+        "action_notes_written": notes,
+    }

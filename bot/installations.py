@@ -8,7 +8,7 @@ from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete, select
 
 from bot.scopes import BOT_SCOPES
 from bot.settings import Settings
@@ -37,8 +37,25 @@ class WorkspaceInstallationStore(SQLAlchemyInstallationStore):
             self._on_installed(installation.team_id)
 
     def bot_token(self, team_id: str) -> str | None:
-        bot = self.find_bot(enterprise_id=None, team_id=team_id)
-        return bot.bot_token if bot is not None else None
+        """The workspace's latest bot token, whether or not it was installed from an Enterprise Grid org
+        (slack_sdk's find_bot needs the org's id, which a nudge for a workspace does not carry)."""
+        bots = self.bots
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(bots.c.bot_token)
+                .where(bots.c.client_id == self.client_id, bots.c.team_id == team_id)
+                .order_by(bots.c.installed_at.desc(), bots.c.id.desc())
+                .limit(1)
+            ).first()
+        return str(row[0]) if row is not None and row[0] else None
+
+    def forget_team(self, team_id: str) -> None:
+        """Delete the workspace's installations and bot tokens, Enterprise Grid or not."""
+        with self.engine.begin() as connection:
+            for table in (self.bots, self.installations):
+                connection.execute(
+                    delete(table).where(table.c.client_id == self.client_id, table.c.team_id == team_id)
+                )
 
 
 def oauth_settings(settings: Settings, store: WorkspaceInstallationStore, engine: Engine) -> OAuthSettings:

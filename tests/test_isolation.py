@@ -323,29 +323,9 @@ SUBMITS = {
     ),
 }
 
-HOME_BUG = (
-    "handlers/actions/action_items.py:78 (after_status_clicked) and :114 (_editable_card) tell a refused click with "
-    "respond(), but Slack sends no response_url for a button on the Home tab: Bolt's respond raises "
-    "ValueError('respond is unsupported here as there is no response_url'), bot/errors.py report_background_error "
-    "logs 'Background work failed' with its traceback, and the person is told nothing"
-)
-ENTRY_MENU_BUG = (
-    "handlers/actions/__init__.py:70-72: after_entry_menu is bound with deps it does not take, so Bolt cannot run "
-    "it (TypeError: unsupported callable) and the person gets 'Sorry, something went wrong'; underneath, "
-    "handlers/actions/privacy.py:64-67 and 76-82 treat an entry of another workspace as 'already gone' and delete "
-    "the message the menu was clicked on, telling nothing"
-)
-XFAILS = {
-    "entry delete menu": ENTRY_MENU_BUG,
-    **{f"home {button}": HOME_BUG for button in (ids.ACTION_DONE, ids.ACTION_NOTE)},
-}
-
 
 def surfaces() -> list[Any]:
-    return [
-        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=XFAILS[name])) if name in XFAILS else name
-        for name in [*CLICKS, *SUBMITS]
-    ]
+    return [*CLICKS, *SUBMITS]
 
 
 def send_click(sealed: Sealed, click: Click) -> Answer:

@@ -465,14 +465,6 @@ def install_in_grid(bot: OAuthBot, team: str) -> str:
     return token
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bot/installations.py WorkspaceInstallationStore.bot_token looks the bot up with enterprise_id=None, so a "
-        "workspace installed from an Enterprise Grid org (its slack_bots row has enterprise_id E...) has no token "
-        "for bot/slack_client.py SlackClients.for_team: the engine skips all its nudges as 'workspace not installed'"
-    ),
-)
 def test_a_grid_workspace_gets_its_nudges_with_its_own_token(oauth_bot: OAuthBot) -> None:
     token = install_in_grid(oauth_bot, "T111")
     oauth_bot.fake.users["UANNA"] = {"id": "UANNA", "name": "anna", "tz": "UTC", "deleted": False}

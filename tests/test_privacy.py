@@ -378,14 +378,6 @@ def test_forgetting_twice_or_someone_with_no_data_is_harmless(bot: RunningBot, w
     assert len(bot.fake.calls_to("chat.delete")) == 2  # only the first time
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "storage/repositories/erasure.py:130-132 (forget_person) replaces ActionEvent.by but not "
-        "ActionEvent.old_value/new_value: a hand-over (kind 'reassigned', bot/services/actions.py:324-326, reassign) "
-        "keeps the forgotten person's user id as old_value/new_value in the history of an item someone else owns"
-    ),
-)
 def test_forgetting_removes_my_id_from_the_history_of_an_item_i_handed_over(bot: RunningBot, world: World) -> None:
     handed = add_item(bot.deps, "Theirs now: the export fix", owner=ME, by=ME)
     action_service.reassign(bot.deps, team_id=TEAM, action_id=handed, user_id=ME, new_owner=OTHER)
@@ -403,15 +395,6 @@ def test_forgetting_removes_my_id_from_the_history_of_an_item_i_handed_over(bot:
 
 
 # -- the ⋯ menu on an entry's post ---------------------------------------------------------------------
-
-
-LAZY_MENU_BUG = (
-    "handlers/actions/__init__.py:70-72 registers bind(in_background(privacy.after_entry_menu), deps) but "
-    "after_entry_menu (handlers/actions/privacy.py:71) takes no `deps`: Bolt cannot inspect the partial "
-    "(TypeError: unsupported callable, slack_bolt/lazy_listener/internals.py:15), so the menu's second half never "
-    "runs: the entry row is deleted in the ack but its post is never deleted, and anyone who is not the author "
-    'gets "Sorry, something went wrong" instead of the refusal'
-)
 
 
 def post_proud(bot: RunningBot, text: str, *, user: str = ME) -> tuple[Entry, Call]:
@@ -452,7 +435,6 @@ def entry_row(bot: RunningBot, entry_id: int) -> Entry | None:
         return session.get(Entry, entry_id)
 
 
-@pytest.mark.xfail(strict=True, reason=LAZY_MENU_BUG)
 def test_the_author_deletes_their_entry_from_its_menu(bot: RunningBot) -> None:
     entry, post = post_proud(bot, "Shipped the export fix")
     kept, _ = post_proud(bot, "Another one, kept")
@@ -466,7 +448,6 @@ def test_the_author_deletes_their_entry_from_its_menu(bot: RunningBot) -> None:
     assert entry_row(bot, kept.id) is not None
 
 
-@pytest.mark.xfail(strict=True, reason=LAZY_MENU_BUG)
 def test_anyone_else_is_told_only_the_author_can_delete_and_nothing_changes(bot: RunningBot) -> None:
     entry, post = post_proud(bot, "Shipped the export fix")
     before = team_row_dicts(bot.engine, TEAM)
@@ -480,15 +461,6 @@ def test_anyone_else_is_told_only_the_author_can_delete_and_nothing_changes(bot:
     assert bot.fake.calls_to("chat.delete") == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "handlers/actions/privacy.py:64-67 and 76-82: when the entry named in the menu no longer exists (deleted, "
-        "forgotten, purged, or of another workspace), delete_entry returns None without any author check and "
-        "after_entry_menu deletes the message the menu was clicked on, telling nothing: anyone can delete such a "
-        "post (today hidden behind LAZY_MENU_BUG: the person gets 'Sorry, something went wrong')"
-    ),
-)
 def test_a_post_whose_entry_is_gone_is_not_deleted_by_someone_else(bot: RunningBot) -> None:
     entry, post = post_proud(bot, "Shipped the export fix")
     with bot.deps.session_factory() as session:  # gone, e.g. purged, while its post stays in the channel
@@ -506,14 +478,6 @@ def test_a_post_whose_entry_is_gone_is_not_deleted_by_someone_else(bot: RunningB
 # -- after forgetting: no trace left in shared records, and no more messages ------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "storage/repositories/erasure.py:102-148 (forget_person) leaves the forgotten person's user id in shared "
-        "records: customer_groups.created_by, meeting_questions.created_by and meeting_prompts.created_by "
-        "(a /meeting now they opened) are neither replaced nor cleared"
-    ),
-)
 def test_forgetting_leaves_my_id_in_no_shared_record(bot: RunningBot, world: World) -> None:
     group_service.add_group(bot.deps, team_id=TEAM, name="Home care", by=ME)
     question_service.add_question(bot.deps, team_id=TEAM, user_id=ME, text="Which customer would we call first?")
@@ -532,14 +496,6 @@ def test_forgetting_leaves_my_id_in_no_shared_record(bot: RunningBot, world: Wor
     assert {table: rows for table, rows in traces.items() if rows} == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "storage/repositories/erasure.py:102-148 (forget_person) leaves the meetings the person owns: the engine "
-        "(bot/engine/planners.py meeting_prompts) keeps planning their DM prompts, re-learns their time zone "
-        "(a new people row) and sends them questions after they asked to be forgotten"
-    ),
-)
 def test_after_forgetting_the_bot_sends_me_nothing_more(bot: RunningBot) -> None:
     sim = simulation(bot.deps, bot.fake, utc(2027, 3, 2, 9, 30))  # Tuesday, half an hour before the meeting
     sim.add_person(ME, "UTC")

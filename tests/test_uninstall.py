@@ -264,14 +264,6 @@ def test_a_retried_uninstall_event_is_harmless_and_the_other_workspace_is_untouc
     assert scene.bot.wiring.clients.for_team("T222") is not None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bot/services/installs.py uninstalled calls installations.delete_all(enterprise_id=None, team_id=...): the "
-        "rows of a workspace installed from an Enterprise Grid org (enterprise_id E...) are not matched, so its "
-        "installation and bot token stay in slack_installations/slack_bots after app_uninstalled"
-    ),
-)
 def test_uninstalling_a_grid_workspace_deletes_its_tokens(oauth_bot: OAuthBot) -> None:  # noqa: F811
     install_in_grid(oauth_bot, "T111")
     body = event("app_uninstalled.json", "EvUninstallGrid")
@@ -307,16 +299,6 @@ def test_single_workspace_uninstall_stops_the_nudges(bot: RunningBot) -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bot/cli.py _wire, single-workspace branch: start-up checks SLACK_BOT_TOKEN (auth.test names the team) "
-        "but never calls installs.installed, and nothing else clears workspaces.uninstalled_at outside the OAuth "
-        "flow: once app_uninstalled arrived, reinstalling the app and restarting with its new token leaves the "
-        "workspace marked uninstalled, and bot/engine/engine.py _deliver (not directory.installed) skips every "
-        "nudge of it for ever"
-    ),
-)
 def test_single_workspace_reinstalled_and_restarted_gets_its_nudges_again(bot: RunningBot) -> None:
     sim = simulation(bot.deps, bot.fake, START)
     sim.add_person(ANNA, "UTC")

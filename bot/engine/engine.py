@@ -49,13 +49,11 @@ PERMANENT_ERRORS = {
     "invalid_blocks_format",
     "msg_too_long",
     "no_text",
-    # the workspace's token no longer works: uninstalled, revoked
-    "invalid_auth",
-    "not_authed",
-    "token_revoked",
-    "token_expired",
-    "team_access_not_granted",
 }
+# The token was refused. An uninstalled workspace gets nothing (its deliveries are skipped before
+# sending), so this is a token this process cached before a reinstall, or a revocation not yet
+# announced: forget the cached client and try again later, with the token the database then has.
+TOKEN_ERRORS = {"invalid_auth", "not_authed", "token_revoked", "token_expired", "team_access_not_granted"}
 MAX_ATTEMPTS = 20
 MAX_BACKOFF = timedelta(hours=1)
 
@@ -86,6 +84,7 @@ class NudgeEngine:
         *,
         session_factory: SessionFactory,
         client_for: Callable[[str], WebClient | None],
+        forget_client: Callable[[str], None] | None = None,
         clock: Callable[[], datetime],
         worker_id: str | None = None,
         planners: Sequence[Planner] = PLANNERS,
@@ -96,6 +95,7 @@ class NudgeEngine:
     ) -> None:
         self.session_factory = session_factory
         self.client_for = client_for
+        self.forget_client = forget_client
         self.clock = clock
         self.worker_id = worker_id or default_worker_id()
         self.planners = planners
@@ -276,6 +276,8 @@ class NudgeEngine:
                 metrics.NUDGES_FAILED.labels(delivery.kind).inc()
                 log.info("Gave up on %s to %s: %s", delivery.kind, delivery.recipient, code)
                 return
+            if code in TOKEN_ERRORS and self.forget_client is not None:
+                self.forget_client(delivery.team_id)
             retry_after = _retry_after(error) if status == 429 else None
             self._retry(delivery, now, f"slack {status} {code}", report, wait=retry_after)
             return

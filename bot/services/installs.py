@@ -43,5 +43,5 @@ def uninstalled(deps: Deps, *, team_id: str) -> None:
         )
         session.commit()
     if deps.installations is not None:
-        deps.installations.delete_all(enterprise_id=None, team_id=team_id)
+        deps.installations.forget_team(team_id)
     log.info("Uninstalled from %s: its tokens are deleted and its nudges stopped", team_id)

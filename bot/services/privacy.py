@@ -25,7 +25,7 @@ def my_data_json(deps: Deps, *, team_id: str, user_id: str) -> bytes:
 def forget(deps: Deps, *, team_id: str, user_id: str) -> list[PostedEntry]:
     """Delete the person's data for good; where their entries had been posted (to delete those too)."""
     with deps.session_factory() as session:
-        posted = erasure.forget_person(session, team_id=team_id, user_id=user_id)
+        posted = erasure.forget_person(session, team_id=team_id, user_id=user_id, now=deps.clock())
         session.commit()
         return posted
 

@@ -44,6 +44,18 @@ def from_home(body: dict[str, Any]) -> bool:
     return (body.get("view") or {}).get("type") == "home"
 
 
+def tell(deps: Deps, client: WebClient, body: dict[str, Any], respond: Respond, text: str) -> None:
+    """Tell the person who clicked, where they clicked: privately under a message, or at the top of
+    their Home tab (Slack gives a Home tab's buttons no response URL)."""
+    if body.get("response_url"):
+        respond(text=text, response_type="ephemeral", replace_original=False)
+    elif from_home(body):
+        team_id, user_id = _who(body)
+        publish_home_for(deps, client, team_id=team_id, user_id=user_id, notice=text)
+    else:
+        client.chat_postMessage(channel=body["user"]["id"], text=text)
+
+
 def _who(body: dict[str, Any]) -> tuple[str, str]:
     return body["team"]["id"], body["user"]["id"]
 
@@ -75,7 +87,7 @@ def after_status_clicked(
 ) -> None:
     """Refresh the item where it was clicked; the rest of the message stays as it was."""
     if PROBLEM in context:
-        respond(text=context[PROBLEM], response_type="ephemeral", replace_original=False)
+        tell(deps, client, body, respond, context[PROBLEM])
         return
     action_id = context.get(CHANGED)
     if action_id is None:
@@ -98,7 +110,9 @@ def after_status_clicked(
         delivery.refresh_entry_message(deps, client, team_id=team_id, entry_id=card.source_entry_id)
 
 
-def _editable_card(deps: Deps, body: dict[str, Any], value: Any, respond: Respond) -> ActionCard | None:
+def _editable_card(
+    deps: Deps, client: WebClient, body: dict[str, Any], value: Any, respond: Respond
+) -> ActionCard | None:
     """The clicked item if this person may change it; otherwise they are told why not."""
     team_id, user_id = _who(body)
     action_id = int_or_none(value)
@@ -111,7 +125,7 @@ def _editable_card(deps: Deps, body: dict[str, Any], value: Any, respond: Respon
     elif not card.is_open:
         problem = f"This item is {card.status.value}: reopen it first to change it."
     if problem is not None:
-        respond(text=problem, response_type="ephemeral", replace_original=False)
+        tell(deps, client, body, respond, problem)
         return None
     return card
 
@@ -120,7 +134,7 @@ def open_item_form(
     body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond, deps: Deps
 ) -> None:
     """Add a note, move the date, hand over, drop: each asks for a little more first."""
-    card = _editable_card(deps, body, action.get("value"), respond)
+    card = _editable_card(deps, client, body, action.get("value"), respond)
     if card is None:
         return
     form = FORM_OF_BUTTON[action["action_id"]]

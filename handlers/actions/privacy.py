@@ -55,30 +55,35 @@ def after_forget(context: BoltContext, client: WebClient, respond: Respond, deps
 
 
 def entry_menu_chosen(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+    """Delete: only the author, and only an entry of this workspace that still exists."""
     team_id, user_id = _who(body)
     verb, _, value = str((action.get("selected_option") or {}).get("value") or "").partition(":")
     entry_id = int_or_none(value)
-    if verb == ids.ENTRY_MENU_DELETE and entry_id is not None:
+    if verb == ids.ENTRY_MENU_DELETE:
         try:
-            deleted = privacy.delete_entry(deps, team_id=team_id, entry_id=entry_id, user_id=user_id)
+            deleted = (
+                privacy.delete_entry(deps, team_id=team_id, entry_id=entry_id, user_id=user_id)
+                if entry_id is not None
+                else None
+            )
         except privacy.NotTheAuthor as problem:
             context[PROBLEM] = str(problem)
         else:
-            context[DELETED] = (deleted.channel_id, deleted.message_ts) if deleted else None
+            if deleted is None:
+                context[PROBLEM] = "That entry no longer exists."
+            elif deleted.message_ts:
+                context[DELETED] = (deleted.channel_id, deleted.message_ts)
     ack()
 
 
-def after_entry_menu(body: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond) -> None:
+def after_entry_menu(context: BoltContext, client: WebClient, respond: Respond, deps: Deps) -> None:
+    """Say why nothing happened, or remove the post of the entry just deleted (where the database says
+    it is: never just the message the menu was clicked on)."""
     if PROBLEM in context:
         respond(text=context[PROBLEM], response_type="ephemeral", replace_original=False)
         return
-    if DELETED not in context:
-        return
-    deleted = context[DELETED]
-    container = body.get("container") or {}
-    channel = (deleted[0] if deleted else None) or container.get("channel_id")
-    ts = (deleted[1] if deleted else None) or container.get("message_ts")
-    if channel and ts:
+    if DELETED in context:
+        channel, ts = context[DELETED]
         _delete_post(client, channel, ts)
 
 

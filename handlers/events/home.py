@@ -17,5 +17,7 @@ def publish_home(event: dict[str, Any], context: Any, client: WebClient, deps: D
     publish_home_for(deps, client, team_id=context["team_id"], user_id=event["user"])
 
 
-def publish_home_for(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -> None:
-    client.views_publish(user_id=user_id, view=home_view(home_data(deps, team_id=team_id, user_id=user_id)))
+def publish_home_for(deps: Deps, client: WebClient, *, team_id: str, user_id: str, notice: str | None = None) -> None:
+    """Draw the person's Home tab afresh, with a notice at the top when there is something to say."""
+    data = home_data(deps, team_id=team_id, user_id=user_id)
+    client.views_publish(user_id=user_id, view=home_view(data, notice=notice))

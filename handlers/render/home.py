@@ -17,9 +17,10 @@ from storage.models import EntryKind
 Blocks = list[dict[str, Any]]
 
 
-def home_view(data: HomeData) -> dict[str, Any]:
+def home_view(data: HomeData, *, notice: str | None = None) -> dict[str, Any]:
     blocks: Blocks = [
         {"type": "header", "text": {"type": "plain_text", "text": "Customer Mindset"}},
+        *([context(f":information_source: {notice}")] if notice else []),
         section(
             "Share how customers were served: a *proud* when it went well, a *sorry* when it did not. "
             "Turn what you learn into an *action item* with an owner and a date."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.orm import Session
@@ -99,13 +100,15 @@ def person_rows(session: Session, *, team_id: str, user_id: str) -> PersonRows:
     )
 
 
-def forget_person(session: Session, *, team_id: str, user_id: str) -> list[PostedEntry]:
+def forget_person(session: Session, *, team_id: str, user_id: str, now: datetime) -> list[PostedEntry]:
     """Delete what the person wrote and owns, and their trace in the rest.
 
-    Gone: their prouds and sorries, their meeting answers, the action items they own, their place
-    among the people involved in others' items, their ambassadorship, what the bot kept of them
-    (time zone, pause) and the messages planned for them. In others' records (a root cause they
-    added to someone's sorry, a change they made to someone's item) their name is replaced.
+    Gone: their prouds and sorries, their meeting answers, the action items they own, the meetings
+    they own (deleted, so no more questions are sent them), their place among the people involved in
+    others' items, their ambassadorship, what the bot kept of them (time zone, pause) and the
+    messages planned for them. In shared records (a root cause they added to someone's sorry, a
+    change or hand-over in someone's item, a customer group, question or meeting they created) their
+    id is replaced.
     Returns where the bot had posted their entries, so those messages can be deleted too.
     """
     posted = [
@@ -129,6 +132,38 @@ def forget_person(session: Session, *, team_id: str, user_id: str) -> list[Poste
     )
     session.execute(
         update(ActionEvent).where(ActionEvent.team_id == team_id, ActionEvent.by == user_id).values(by=FORGOTTEN)
+    )
+    for column in (ActionEvent.old_value, ActionEvent.new_value):  # hand-overs name the people
+        session.execute(
+            update(ActionEvent)
+            .where(ActionEvent.team_id == team_id, ActionEvent.kind == "reassigned", column == user_id)
+            .values({column.key: FORGOTTEN})
+        )
+    session.execute(
+        update(Meeting)
+        .where(Meeting.team_id == team_id, Meeting.owner_id == user_id, Meeting.deleted_at.is_(None))
+        .values(deleted_at=now)
+    )
+    session.execute(
+        update(Meeting).where(Meeting.team_id == team_id, Meeting.owner_id == user_id).values(owner_id=FORGOTTEN)
+    )
+    session.execute(
+        update(Meeting).where(Meeting.team_id == team_id, Meeting.created_by == user_id).values(created_by=FORGOTTEN)
+    )
+    session.execute(
+        update(CustomerGroup)
+        .where(CustomerGroup.team_id == team_id, CustomerGroup.created_by == user_id)
+        .values(created_by=FORGOTTEN)
+    )
+    session.execute(
+        update(MeetingQuestion)
+        .where(MeetingQuestion.team_id == team_id, MeetingQuestion.created_by == user_id)
+        .values(created_by=FORGOTTEN)
+    )
+    session.execute(
+        update(MeetingPrompt)
+        .where(MeetingPrompt.team_id == team_id, MeetingPrompt.created_by == user_id)
+        .values(created_by=FORGOTTEN)
     )
     session.execute(
         update(Entry).where(Entry.team_id == team_id, Entry.root_cause_by == user_id).values(root_cause_by=None)

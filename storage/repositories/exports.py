@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.models import ActionEvent, ActionItem, CustomerGroup, MeetingAnswer, MeetingPrompt
+from storage.models import ActionEvent, ActionItem, CustomerGroup, Entry, MeetingAnswer, MeetingPrompt
 
 
 @dataclass(frozen=True)
@@ -104,3 +104,23 @@ def iter_meeting_answers(
     query = query.order_by(MeetingAnswer.answered_at, MeetingAnswer.id).execution_options(yield_per=batch_size)
     for answer_id, team, answered_at, meeting_id, title, day, subject, group_name, text, by in session.execute(query):
         yield AnswerRow(answer_id, team, answered_at, meeting_id, title, day, subject, group_name, text, by)
+
+
+def root_causes_by(session: Session, *, team_id: str, user_id: str) -> list[tuple[int, str, datetime | None]]:
+    """(entry id, root cause, when) of the root causes a person wrote, on anyone's sorries."""
+    rows = session.execute(
+        select(Entry.id, Entry.root_cause, Entry.root_cause_at)
+        .where(Entry.team_id == team_id, Entry.root_cause_by == user_id, Entry.root_cause.is_not(None))
+        .order_by(Entry.id)
+    ).all()
+    return [(entry_id, str(text), at) for entry_id, text, at in rows]
+
+
+def notes_by(session: Session, *, team_id: str, user_id: str) -> list[tuple[int, str, datetime]]:
+    """(action item id, note, when) of the progress notes a person wrote, on anyone's action items."""
+    rows = session.execute(
+        select(ActionEvent.action_id, ActionEvent.note, ActionEvent.at)
+        .where(ActionEvent.team_id == team_id, ActionEvent.by == user_id, ActionEvent.kind == "note")
+        .order_by(ActionEvent.at, ActionEvent.id)
+    ).all()
+    return [(action_id, str(note or ""), at) for action_id, note, at in rows]
