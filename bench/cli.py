@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import slash, startup
+from bench import digest, nudges, slash, startup
 from bench.common import DEFAULT_PG_ADMIN_URL, Options, Section
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
@@ -36,8 +36,8 @@ class Benchmark:
 
 BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark("slash", 1, "Slash command latency", slash.run),
-    Benchmark("digest", 2, "Digest at scale", None),
-    Benchmark("nudges", 3, "Nudge fan-out", None),
+    Benchmark("digest", 2, "Digest at scale", digest.run),
+    Benchmark("nudges", 3, "Nudge fan-out", nudges.run),
     Benchmark("startup", 4, "Start-up and footprint", startup.run),
 )
 
@@ -60,7 +60,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--requests", type=int, default=2000, help="slash: /proud requests per run (default 2000)")
     parser.add_argument("--concurrency", default="1,10,50", help="slash: concurrency levels (default 1,10,50)")
-    parser.add_argument("--repeats", type=int, default=3, help="slash: runs per configuration (default 3)")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="slash, digest, nudges: runs per configuration (default 3)"
+    )
     parser.add_argument("--warmup", type=int, default=300, help="slash: warm-up requests per server (default 300)")
     parser.add_argument("--launches", type=int, default=5, help="startup: counted launches (default 5)")
     parser.add_argument(
@@ -70,20 +72,43 @@ def _parser() -> argparse.ArgumentParser:
         help="startup: RSS after this many /proud requests and after twice as many (default 10000; 0 skips)",
     )
     parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smaller sizes for a smoke run (digest: a tenth of the workspaces; nudges: a tenth of the nudges)",
+    )
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="digest: generate the workspaces again instead of reusing the cached ones",
+    )
+    parser.add_argument("--digest-runs", type=int, default=5, help="digest: warm composes per process (default 5)")
+    parser.add_argument(
+        "--try-fix",
+        action="store_true",
+        help="digest: try the proposed indexes even when the targets are met",
+    )
+    parser.add_argument("--nudges", type=int, default=10000, help="nudges: due nudges per run (default 10000)")
+    parser.add_argument(
+        "--nudge-rate",
+        type=int,
+        default=100,
+        help="nudges: chat.postMessage per second the rate-limited fake Slack allows (default 100)",
+    )
+    parser.add_argument(
         "--pg-url",
         default=os.environ.get("MINDSET_BENCH_PG_URL") or os.environ.get("MINDSET_TEST_PG_URL") or DEFAULT_PG_ADMIN_URL,
         help="SQLAlchemy URL of a PostgreSQL database the user may create databases from "
         f"(default $MINDSET_BENCH_PG_URL, $MINDSET_TEST_PG_URL or {DEFAULT_PG_ADMIN_URL})",
     )
-    parser.add_argument("--no-postgres", action="store_true", help="slash: SQLite only")
+    parser.add_argument("--no-postgres", action="store_true", help="slash, digest, nudges: SQLite only")
     parser.add_argument(
         "--compare",
         type=Path,
         action="append",
         default=[],
         metavar="DIR",
-        help="slash: also serve the bot from this copy of the project (a folder with bot/, handlers/, storage/), "
-        "beside the bot as installed; may be given more than once",
+        help="slash, digest, nudges: also measure this copy of the project (a folder with bot/, handlers/, "
+        "storage/) beside the code as installed; may be given more than once",
     )
     parser.add_argument(
         "--results", type=Path, default=RESULTS, help="where to write the results (default: %(default)s)"
@@ -131,6 +156,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         pg_admin_url=None if args.no_postgres else args.pg_url,
         workdir=workdir,
         compare=tuple(args.compare),
+        quick=args.quick,
+        fresh=args.fresh,
+        digest_runs=args.digest_runs,
+        try_fix=args.try_fix,
+        nudges=args.nudges // 10 if args.quick else args.nudges,
+        nudge_rate=args.nudge_rate,
         command=" ".join([command, *(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))]),
     )
     sections: dict[str, str] = {}

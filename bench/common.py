@@ -34,7 +34,13 @@ class Options:
     pg_admin_url: str | None = DEFAULT_PG_ADMIN_URL
     workdir: Path = Path("/tmp")
     command: str = "bench/run"
-    compare: tuple[Path, ...] = ()  # copies of the project served beside the bot (slash only)
+    compare: tuple[Path, ...] = ()  # copies of the project served beside the bot (slash, nudges)
+    quick: bool = False  # smaller sizes, for a smoke run
+    fresh: bool = False  # digest: generate the databases again instead of reusing the cached ones
+    digest_runs: int = 5  # digest: warm composes per process
+    try_fix: bool = False  # digest: try the proposed index even when the targets are met
+    nudges: int = 10000  # nudges: due deliveries per run
+    nudge_rate: int = 100  # nudges: chat.postMessage per second the rate-limited fake Slack allows
 
 
 @dataclass

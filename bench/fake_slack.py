@@ -2,18 +2,28 @@
 
 It answers exactly as in the tests, but keeps counts instead of every call (a benchmark makes tens of
 thousands), and answers `bench.stats` with them: calls per method, chat.postMessage calls per channel
-and the time (time.time()) of the last post in each channel.
+and the time (time.time()) of the last post in each channel; `bench.totals` answers the same without the
+per-channel counts (cheap enough to poll).
 
-    python -m bench.fake_slack      # prints "PORT <n>" once it listens, serves until killed
+With `--rate R`, chat.postMessage is rate limited like Slack does it: a token bucket of R a second holding at
+most `--burst` (default R) tokens; a call that finds no token is answered 429 with `{"ok": false, "error":
+"ratelimited"}` and a Retry-After header of whole seconds (at least 1, as Slack sends), and is not counted as a
+post (`ratelimited` counts them).
+
+    python -m bench.fake_slack [--rate R [--burst B]]   # prints "PORT <n>" once it listens, serves until killed
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import math
 import signal
 import sys
 import threading
 import time
 from collections import Counter
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.fake_slack import Call, FakeSlack  # noqa: E402
 
 STATS_METHOD = "bench.stats"
+TOTALS_METHOD = "bench.totals"
+POST_PATH = "/api/chat.postMessage"
 
 
 class CountingCalls(list[Call]):
@@ -33,39 +45,110 @@ class CountingCalls(list[Call]):
         self.methods: Counter[str] = Counter()
         self.posts_by_channel: Counter[str] = Counter()
         self.last_post_at: dict[str, float] = {}
+        self.ratelimited = 0
+        self.first_attempt_at: float | None = None  # the first chat.postMessage, answered or refused
+        self.first_post_at: float | None = None
+        self.latest_post_at: float | None = None
+
+    def attempt(self) -> None:
+        with self.lock:
+            if self.first_attempt_at is None:
+                self.first_attempt_at = time.time()
+
+    def refused(self) -> None:
+        with self.lock:
+            self.ratelimited += 1
 
     def append(self, call: Call) -> None:
         with self.lock:
             self.methods[call.method] += 1
             if call.method == "chat.postMessage":
                 channel = str(call.params.get("channel"))
+                now = time.time()
                 self.posts_by_channel[channel] += 1
-                self.last_post_at[channel] = time.time()
+                self.last_post_at[channel] = now
+                self.latest_post_at = now
+                if self.first_post_at is None:
+                    self.first_post_at = now
 
-    def snapshot(self) -> dict[str, Any]:
+    def totals(self) -> dict[str, Any]:
         with self.lock:
             return {
                 "ok": True,
                 "methods": dict(self.methods),
-                "posts_by_channel": dict(self.posts_by_channel),
-                "last_post_at": dict(self.last_post_at),
+                "ratelimited": self.ratelimited,
+                "first_attempt_at": self.first_attempt_at,
+                "first_post_at": self.first_post_at,
+                "latest_post_at": self.latest_post_at,
             }
+
+    def snapshot(self) -> dict[str, Any]:
+        found = self.totals()
+        with self.lock:
+            found["posts_by_channel"] = dict(self.posts_by_channel)
+            found["last_post_at"] = dict(self.last_post_at)
+        return found
+
+
+class TokenBucket:
+    """`rate` tokens a second, at most `burst` kept; `take` answers None (go) or the seconds until a token."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.tokens = burst
+        self.at = time.monotonic()
+        self.lock = threading.Lock()
+
+    def take(self) -> float | None:
+        with self.lock:
+            now = time.monotonic()
+            self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+            self.at = now
+            if self.tokens >= 1:
+                self.tokens -= 1
+                return None
+            return (1 - self.tokens) / self.rate
 
 
 class CountingFakeSlack(FakeSlack):
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, bucket: TokenBucket | None = None) -> None:
         self.counting = CountingCalls()
+        self.bucket = bucket
+        super().__init__()
         self.calls = self.counting
+
+    def _handle(self, handler: BaseHTTPRequestHandler, body: bytes) -> None:
+        if handler.path.split("?", 1)[0] == POST_PATH:
+            self.counting.attempt()
+            wait = self.bucket.take() if self.bucket is not None else None
+            if wait is not None:
+                self.counting.refused()
+                answer = json.dumps({"ok": False, "error": "ratelimited"}).encode()
+                handler.send_response(429)
+                handler.send_header("Content-Type", "application/json; charset=utf-8")
+                handler.send_header("Content-Length", str(len(answer)))
+                handler.send_header("Retry-After", str(max(1, math.ceil(wait))))
+                handler.end_headers()
+                handler.wfile.write(answer)
+                return
+        super()._handle(handler, body)
 
     def _default(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         if method == STATS_METHOD:
             return self.counting.snapshot()
+        if method == TOTALS_METHOD:
+            return self.counting.totals()
         return super()._default(method, params)
 
 
 def main() -> None:
-    fake = CountingFakeSlack()
+    parser = argparse.ArgumentParser(description="the tests' fake Slack in its own process, counting")
+    parser.add_argument("--rate", type=float, default=0.0, help="chat.postMessage per second allowed (0: no limit)")
+    parser.add_argument("--burst", type=float, default=0.0, help="tokens the bucket holds at most (default: rate)")
+    args = parser.parse_args()
+    bucket = TokenBucket(args.rate, args.burst or args.rate) if args.rate > 0 else None
+    fake = CountingFakeSlack(bucket)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
     signal.signal(signal.SIGINT, lambda _signum, _frame: stop.set())

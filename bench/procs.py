@@ -149,11 +149,12 @@ def _spawn(
 class FakeSlackProc:
     """The fake Slack Web API in its own process (bench/fake_slack.py)."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, *, rate: float = 0.0, burst: float = 0.0) -> None:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        limits = ["--rate", str(rate), "--burst", str(burst or rate)] if rate > 0 else []
         self.proc = _spawn(
             "fake-slack",
-            [sys.executable, "-m", "bench.fake_slack"],
+            [sys.executable, "-m", "bench.fake_slack", *limits],
             env=env,
             cwd=REPO,
             log_path=workdir / "fake-slack.log",
@@ -176,6 +177,14 @@ class FakeSlackProc:
         status, body = http_get(self.api_url + "bench.stats")
         if status != 200:
             raise RuntimeError(f"bench.stats answered {status}")
+        data: dict[str, Any] = json.loads(body)
+        return data
+
+    def totals(self) -> dict[str, Any]:
+        """Calls per method, 429s, first and latest post (without the per-channel counts)."""
+        status, body = http_get(self.api_url + "bench.totals")
+        if status != 200:
+            raise RuntimeError(f"bench.totals answered {status}")
         data: dict[str, Any] = json.loads(body)
         return data
 
@@ -258,6 +267,33 @@ def launch_bot(
         log_path=workdir / f"{label}.log",
     )
     return Server(label=label, proc=proc, port=port, database_url=database_url)
+
+
+def launch_scheduler(
+    label: str,
+    fake: FakeSlackProc,
+    *,
+    database_url: str,
+    workdir: Path,
+    code: Path | None = None,
+) -> Proc:
+    """`mindset-bot scheduler` (the nudge engine alone: a tick at once, then every minute) as a subprocess.
+
+    `code`: as for `launch_bot`, a copy of the project to import instead of the installed one.
+    """
+    env = server_env(fake, signing_secret=secrets.token_hex(16), port=free_port(), database_url=database_url)
+    env["LOG_LEVEL"] = "INFO"
+    if code is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(code.resolve()), *filter(None, [env.get("PYTHONPATH")])])
+    rundir = workdir / label
+    rundir.mkdir(parents=True, exist_ok=True)
+    return _spawn(
+        label,
+        [str(console_script("mindset-bot")), "scheduler"],
+        env=env,
+        cwd=rundir,
+        log_path=workdir / f"{label}.log",
+    )
 
 
 def launch_floor(label: str, mode: str, fake: FakeSlackProc, *, signing_secret: str, workdir: Path) -> Server:

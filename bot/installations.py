@@ -53,9 +53,7 @@ class WorkspaceInstallationStore(SQLAlchemyInstallationStore):
         """Delete the workspace's installations and bot tokens, Enterprise Grid or not."""
         with self.engine.begin() as connection:
             for table in (self.bots, self.installations):
-                connection.execute(
-                    delete(table).where(table.c.client_id == self.client_id, table.c.team_id == team_id)
-                )
+                connection.execute(delete(table).where(table.c.client_id == self.client_id, table.c.team_id == team_id))
 
 
 def oauth_settings(settings: Settings, store: WorkspaceInstallationStore, engine: Engine) -> OAuthSettings:
