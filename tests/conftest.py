@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import uuid
 from collections.abc import Iterator
@@ -89,15 +90,25 @@ def _empty_tables(url: str) -> None:
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated, empty SQLite file, made once per session and copied for each test (a copy is much
+    cheaper than running every migration again)."""
+    path = tmp_path_factory.mktemp("template") / "mindset.db"
+    engine = make_engine(f"sqlite:///{path}", pool_size=1)
+    migrate.upgrade(engine)
+    engine.dispose()  # the last connection to close checkpoints the WAL into the file
+    assert not path.with_name("mindset.db-wal").exists(), "the template's WAL was not checkpointed"
+    return path
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A migrated, empty database on each backend."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'mindset.db'}"
-        engine = make_engine(url, pool_size=1)
-        migrate.upgrade(engine)
-        engine.dispose()
-        return url
+        path = tmp_path / "mindset.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
     url: str = request.getfixturevalue("postgres_url")
     _empty_tables(url)
     return url

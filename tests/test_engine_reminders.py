@@ -35,7 +35,7 @@ def test_reminders_arrive_once_each_at_nine_local(deps: Deps, fake_slack: FakeSl
     sim = simulation(deps, fake_slack, utc(2026, 11, 2, 8, 0))
     sim.add_person("UOWNER", "Europe/Berlin")
     create(sim.deps, owner="UOWNER", due=date(2026, 11, 20))  # a Friday
-    sim.run_until(utc(2026, 11, 30, 12, 0), step=timedelta(minutes=30))
+    sim.run_until(utc(2026, 11, 30, 12, 0), step=timedelta(hours=1))  # ticks on the hour, as 09:00 Berlin is
 
     posts = [call for call in sim.messages() if call.params["channel"] == "UOWNER"]
     reminders = [call for call in posts if str(call.params["text"]).startswith("Reminder")]
