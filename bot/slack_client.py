@@ -71,7 +71,7 @@ class CountingWebClient(WebClient):
 
 
 class CountingRateLimitHandler(RateLimitErrorRetryHandler):
-    """Waits out a 429's Retry-After like slack_sdk's handler, counting the wait and its length."""
+    """Waits out a 429's Retry-After, exactly (slack_sdk's handler adds up to a second), counting the waits."""
 
     def prepare_for_next_attempt(
         self,
@@ -81,11 +81,18 @@ class CountingRateLimitHandler(RateLimitErrorRetryHandler):
         response: HttpResponse | None = None,
         error: Exception | None = None,
     ) -> None:
-        if response is not None:
-            method = request.url.split("?", 1)[0].rsplit("/", 1)[-1] or "unknown"
-            metrics.SLACK_RATE_LIMIT_WAITS.labels(method).inc()
-            metrics.SLACK_RATE_LIMIT_WAIT_SECONDS.labels(method).inc(_retry_after_seconds(response))
-        super().prepare_for_next_attempt(state=state, request=request, response=response, error=error)
+        if response is None:
+            super().prepare_for_next_attempt(state=state, request=request, response=response, error=error)
+            return
+        method = request.url.split("?", 1)[0].rsplit("/", 1)[-1] or "unknown"
+        wait = _retry_after_seconds(response)
+        metrics.SLACK_RATE_LIMIT_WAITS.labels(method).inc()
+        metrics.SLACK_RATE_LIMIT_WAIT_SECONDS.labels(method).inc(wait)
+        # exactly what Slack asks: slack_sdk's handler adds up to a second at random, and the limit Slack
+        # keeps is a short burst, so that second is lost to sending
+        state.next_attempt_requested = True
+        time.sleep(wait)
+        state.increment_current_attempt()
 
 
 def _retry_after_seconds(response: HttpResponse) -> float:

@@ -99,6 +99,8 @@ class Entry(Base):
         UniqueConstraint("team_id", "idempotency_key", name="uq_entries_team_idempotency"),
         Index("ix_entries_team_created", "team_id", "created_at"),
         Index("ix_entries_team_author_created", "team_id", "author_id", "created_at"),
+        # the digest: who added a root cause in a week
+        Index("ix_entries_team_root_cause", "team_id", "root_cause_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -194,6 +196,8 @@ class ActionItem(Base):
         Index("ix_action_items_team_closed", "team_id", "closed_at"),
         # the Success Index looks for first promises in a quarter
         Index("ix_action_items_team_original_due", "team_id", "original_due_date"),
+        # …and for what is due in it now
+        Index("ix_action_items_team_due", "team_id", "due_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -236,7 +240,11 @@ class ActionEvent(Base):
     """The history of an action item: status changes, notes, new dates, new owners."""
 
     __tablename__ = "action_events"
-    __table_args__ = (Index("ix_action_events_team_at", "team_id", "at"),)
+    __table_args__ = (
+        Index("ix_action_events_team_at", "team_id", "at"),
+        # the Success Index: items moved to a date in a quarter
+        Index("ix_action_events_team_kind_new", "team_id", "kind", "new_value"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     action_id: Mapped[int] = mapped_column(ForeignKey("action_items.id", ondelete="CASCADE"), index=True)

@@ -59,12 +59,15 @@ class Setup:
                 ),
             )
 
-    def engine(self, worker: str, client_for: Callable[[str], WebClient] | None = None) -> NudgeEngine:
+    def engine(
+        self, worker: str, client_for: Callable[[str], WebClient] | None = None, *, send_threads: int = 4
+    ) -> NudgeEngine:
         return NudgeEngine(
             session_factory=self.deps.session_factory,
             client_for=client_for or (lambda _team: self.client),
             clock=self.clock,
             worker_id=worker,
+            send_threads=send_threads,
         )
 
     def tick(self, engine: NudgeEngine, at: datetime) -> None:
@@ -265,7 +268,8 @@ def test_a_tick_slower_than_the_lease_never_sends_twice(deps: Deps, fake_slack: 
     setup = Setup(deps, fake_slack, items=4)
     fast = setup.engine("engine-b")
     slow_client = SlowClient(setup.clock, fake_slack.api_url, {3: lambda: fast.tick(setup.clock.now)})
-    slow = setup.engine("engine-a", lambda _team: slow_client)
+    # one post at a time: each post moves the shared simulated clock, which only models sequential posts
+    slow = setup.engine("engine-a", lambda _team: slow_client, send_threads=1)
     setup.tick(fast, START)
     setup.tick(slow, DUE_AT)  # A claims all four at DUE_AT; B ticks at DUE_AT + 6 minutes, during A's third post
     rows = [row for row in setup.deliveries() if row.kind == "action_reminder"]

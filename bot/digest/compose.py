@@ -162,7 +162,22 @@ def fading(values: Sequence[int], *, weeks: int = FADE_WEEKS, drop: float = FADE
     return True
 
 
-def _metric_weeks(session: Session, team_id: str, weeks: Sequence[Week], now: datetime) -> list[dict[str, int]]:
+def _taking_part(
+    session: Session, team_id: str, start: datetime, end: datetime, counted: dict[tuple[datetime, datetime], int]
+) -> int:
+    """People taking part in [start, end), asked once per range (the metrics' weeks are among the chart's)."""
+    if (start, end) not in counted:
+        counted[start, end] = len(digest_repo.participants(session, team_id=team_id, start=start, end=end))
+    return counted[start, end]
+
+
+def _metric_weeks(
+    session: Session,
+    team_id: str,
+    weeks: Sequence[Week],
+    now: datetime,
+    counted: dict[tuple[datetime, datetime], int],
+) -> list[dict[str, int]]:
     found = []
     for week in weeks:
         end = min(week.end, now)
@@ -171,9 +186,7 @@ def _metric_weeks(session: Session, team_id: str, weeks: Sequence[Week], now: da
             {
                 "Prouds": counts.get(EntryKind.PROUD.value, 0),
                 "Sorries": counts.get(EntryKind.SORRY.value, 0),
-                "People taking part": len(
-                    digest_repo.participants(session, team_id=team_id, start=week.start, end=end)
-                ),
+                "People taking part": _taking_part(session, team_id, week.start, end, counted),
                 "Meeting prompts answered": digest_repo.prompts_answered(
                     session, team_id=team_id, start=week.start, end=end
                 ),
@@ -209,7 +222,8 @@ def compose(
 
     # numbers: this week, the one before, the four before that
     history = [week.shifted(-back) for back in range(5)]
-    counted = _metric_weeks(session, team_id, history, now)
+    taking_part: dict[tuple[datetime, datetime], int] = {}
+    counted = _metric_weeks(session, team_id, history, now, taking_part)
     metrics = tuple(
         Metric(label, counted[0][label], counted[1][label], sum(week_counts[label] for week_counts in counted[1:]) / 4)
         for label in counted[0]
@@ -217,9 +231,7 @@ def compose(
 
     # habit health: people taking part, week by week
     shown_weeks = [week.shifted(-back) for back in reversed(range(WEEKS_SHOWN))]
-    values = [
-        len(digest_repo.participants(session, team_id=team_id, start=w.start, end=min(w.end, now))) for w in shown_weeks
-    ]
+    values = [_taking_part(session, team_id, w.start, min(w.end, now), taking_part) for w in shown_weeks]
     complete = values[:-1] if so_far else values  # a week not over yet says nothing of a fade
     fade = fading(complete)
     warned = {len(complete) - 1 - back for back in range(FADE_WEEKS)} if fade else set()

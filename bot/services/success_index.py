@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -38,7 +39,27 @@ class Commitment:
     open: bool
 
 
-def due_at_quarter_start(item: ActionItem, events: Sequence[ActionEvent], first: date) -> date:
+class Promise(Protocol):
+    """What the index reads of an action item (an `ActionItem`, or a row of those columns)."""
+
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def original_due_date(self) -> date: ...
+
+
+class Move(Protocol):
+    """What the index reads of an item's event (an `ActionEvent`, or a row of those columns)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def new_value(self) -> str | None: ...
+
+
+def due_at_quarter_start(item: Promise, events: Sequence[Move], first: date) -> date:
     """The due date in force at the start of `first` (UTC): the original one, moved by earlier reschedules."""
     start = datetime.combine(first, time.min, tzinfo=UTC)
     if item.created_at >= start:
@@ -72,15 +93,24 @@ def commitments(
     start = datetime.combine(first, time.min, tzinfo=UTC)
     end = datetime.combine(last, time.max, tzinfo=UTC)
     candidates = actions_repo.due_in_range(team_id=team_id, first=first, last=last_counted)
-    query = select(ActionItem).where(ActionItem.id.in_(candidates), ActionItem.created_at <= end)
+    # the columns the index reads, not the items with their people and groups: a quarter of a large
+    # workspace has thousands of commitments
+    query = select(
+        ActionItem.id,
+        ActionItem.owner_id,
+        ActionItem.created_at,
+        ActionItem.original_due_date,
+        ActionItem.status,
+        ActionItem.closed_at,
+    ).where(ActionItem.id.in_(candidates), ActionItem.created_at <= end)
     if user_ids is not None:
         query = query.where(ActionItem.owner_id.in_(list(user_ids)))
-    items = list(session.scalars(query))
+    items = session.execute(query).all()
     if not items:
         return []
-    events_by_item: dict[int, list[ActionEvent]] = {}
-    for event in session.scalars(
-        select(ActionEvent)
+    events_by_item: dict[int, list[Move]] = {}
+    for event in session.execute(
+        select(ActionEvent.action_id, ActionEvent.kind, ActionEvent.at, ActionEvent.new_value)
         .where(ActionEvent.action_id.in_([item.id for item in items]), ActionEvent.kind == "rescheduled")
         .order_by(ActionEvent.at, ActionEvent.id)
     ):

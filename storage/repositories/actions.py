@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import CompoundSelect, func, or_, select, union
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -171,20 +171,18 @@ def open_item_owners(session: Session) -> Sequence[tuple[str, str]]:
     ).all()
 
 
-def due_in_range(*, team_id: str, first: date, last: date) -> Select[int]:
+def due_in_range(*, team_id: str, first: date, last: date) -> CompoundSelect[tuple[int]]:
     """Ids of items whose due date, first promise or any move fell in [first, last]: the only ones a
-    quarter's Success Index can count, so the rest of the history is never loaded."""
-    moved = select(ActionEvent.action_id).where(
-        ActionEvent.team_id == team_id,
-        ActionEvent.kind == "rescheduled",
-        ActionEvent.new_value >= first.isoformat(),
-        ActionEvent.new_value <= last.isoformat(),
-    )
-    return select(ActionItem.id).where(
-        ActionItem.team_id == team_id,
-        or_(
-            ActionItem.due_date.between(first, last),
-            ActionItem.original_due_date.between(first, last),
-            ActionItem.id.in_(moved),
+    quarter's Success Index can count, so the rest of the history is never loaded.
+
+    Three parts, each served by an index of its own (a single OR of the three reads every item)."""
+    return union(
+        select(ActionItem.id).where(ActionItem.team_id == team_id, ActionItem.due_date.between(first, last)),
+        select(ActionItem.id).where(ActionItem.team_id == team_id, ActionItem.original_due_date.between(first, last)),
+        select(ActionEvent.action_id).where(
+            ActionEvent.team_id == team_id,
+            ActionEvent.kind == "rescheduled",
+            ActionEvent.new_value >= first.isoformat(),
+            ActionEvent.new_value <= last.isoformat(),
         ),
     )
