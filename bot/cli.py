@@ -27,7 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.app import build_app
 from bot.deps import Deps, utc_now
 from bot.doctor import doctor
-from bot.engine.engine import NudgeEngine
+from bot.engine.engine import SEND_THREADS, NudgeEngine
 from bot.engine.scheduler import run_blocking, start_in_background
 from bot.export import ALL, CSV_NEEDS_ONE_KIND, ENTRIES, KINDS, ExportProblem
 from bot.export import export as write_export
@@ -299,8 +299,8 @@ def run_scheduler(settings: Settings) -> None:
 
 
 def _run_scheduler(settings: Settings) -> None:
-    # the engine works one delivery at a time: a few connections are plenty, DB_POOL_SIZE caps them
-    engine = _open_database(settings.database_url, pool_size=min(3, settings.pool_size))
+    # one connection for the tick and one for each sending thread, kept open; DB_POOL_SIZE caps them
+    engine = _open_database(settings.database_url, pool_size=min(SEND_THREADS + 1, settings.pool_size))
     wiring = _wire(settings, engine)
     signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(0))
     metrics_server = None

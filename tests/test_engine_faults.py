@@ -276,3 +276,43 @@ def test_a_tick_slower_than_the_lease_never_sends_twice(deps: Deps, fake_slack: 
     assert len(rows) == 4 and {row.status for row in rows} == {"sent"}
     assert {row.claimed_by for row in rows} == {"engine-a", "engine-b"}
     assert_delivered_once(setup, failed_calls=0)
+
+
+# -- sending on several threads -----------------------------------------------------------------------
+
+
+def test_a_fan_out_on_four_threads_sends_each_once_and_each_persons_messages_in_order(
+    deps: Deps, fake_slack: FakeSlack
+) -> None:
+    people = [f"UPERSON{n:02d}" for n in range(9)]
+    setup = Setup(deps, fake_slack, items=0)
+    for person in people:
+        fake_slack.users[person] = {"id": person, "name": person.lower(), "tz": "Europe/Berlin", "deleted": False}
+        for n in range(3):
+            actions.create_action(
+                setup.deps,
+                actions.NewAction(
+                    team_id=TEAM,
+                    title=f"{person} promise {n}",
+                    owner_id=person,
+                    created_by=person,
+                    due_date=date(2027, 3, 10),
+                    today=START.date(),
+                    idempotency_key=f"threads:{person}:{n}",
+                ),
+            )
+    engine = setup.engine("engine-a", send_threads=4)
+    engine.batch_size = 7  # several batches, each mixing people
+    setup.tick(engine, START)
+    setup.tick(engine, DUE_AT)
+
+    reminders = [row for row in setup.deliveries() if row.kind == "action_reminder"]
+    assert len(reminders) == 27
+    assert all(row.status == DeliveryStatus.SENT.value for row in reminders)
+    posts = fake_slack.calls_to("chat.postMessage")
+    assert len(posts) == 27  # nothing twice
+    for person in people:
+        titles = [str(call.params["text"]) for call in posts if call.params["channel"] == person]
+        # each person's reminders arrive one after another in the order they were claimed (by id)
+        expected = [f"{person} promise {n}" for n in range(3)]
+        assert [next(title for title in expected if title in text) for text in titles] == expected, titles
