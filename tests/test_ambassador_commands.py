@@ -332,3 +332,10 @@ def test_mindset_bot_digest_with_a_bad_week_is_a_clear_error(
     printed = capsys.readouterr()
     assert printed.out == ""
     assert printed.err.strip().splitlines()[-1] == "mindset-bot: --week: 'last' is not a week like 2027-W12"
+    # and a week that has not begun: its digest would be empty, not news
+    assert cli.main(["digest", "--team", TEAM, "--week", "2099-W02"]) == 2
+    printed = capsys.readouterr()
+    assert printed.out == ""
+    assert printed.err.strip().splitlines()[-1] == (
+        "mindset-bot: --week: 2099-W02 has not started yet; give this week or an earlier one"
+    )

@@ -158,4 +158,6 @@ def digest_for_terminal(
         workspace = workspaces_repo.get_workspace(session, team_id=team_id)
         tz = zone(workspace.default_tz if workspace else None)
         week = Week.parse(week_label, tz) if week_label else Week.containing(now, tz).shifted(-1)
+        if week.start > now:
+            raise ValueError(f"{week_label} has not started yet; give this week or an earlier one")
         return compose(session, team_id=team_id, week=week, reader=Reader(ReaderKind.CHANNEL, ""), now=now)
