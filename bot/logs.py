@@ -15,7 +15,8 @@ import logging
 import re
 import sys
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -231,6 +232,35 @@ class JsonFormatter(logging.Formatter):
 # -- set-up --------------------------------------------------------------------------------------
 
 
+class Throttle(logging.Filter):
+    """Lets one record through per `interval` seconds and counts the rest into the next one it lets
+    through. For waitress' "Task queue depth is N", which it logs for every request that waits for a
+    thread: under load that is thousands of lines a minute saying one thing."""
+
+    def __init__(self, interval: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.interval = interval
+        self.clock = clock
+        self.last: float | None = None
+        self.held = 0
+        self.lock = threading.Lock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        now = self.clock()
+        with self.lock:
+            if self.last is not None and now - self.last < self.interval:
+                self.held += 1
+                return False
+            held, self.held, self.last = self.held, 0, now
+        if held:
+            record.msg = f"{record.getMessage()} ({held} more like it in the last {self.interval:g} s not shown)"
+            record.args = None
+        return True
+
+
+QUEUE_WARNINGS = "waitress.queue"
+
+
 @dataclass(frozen=True)
 class LogSetup:
     """How to log: the level, `text` or `json`, and the secrets to mask (besides any Slack token)."""
@@ -250,6 +280,10 @@ def configure_logging(setup: LogSetup) -> None:
     logging.captureWarnings(True)
     sys.excepthook = _log_uncaught
     threading.excepthook = _log_uncaught_in_thread
+    queue = logging.getLogger(QUEUE_WARNINGS)
+    for previous in [f for f in queue.filters if isinstance(f, Throttle)]:
+        queue.removeFilter(previous)
+    queue.addFilter(Throttle())
     # slack_sdk logs every request at DEBUG with its headers; keep it quiet unless asked for.
     if setup.level > logging.DEBUG:
         logging.getLogger("slack_sdk").setLevel(logging.WARNING)

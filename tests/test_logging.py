@@ -10,6 +10,8 @@ import io
 import json
 import logging
 import subprocess
+import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,10 @@ import pytest
 
 from bot.deps import Deps
 from bot.logs import (
+    QUEUE_WARNINGS,
     LogSetup,
+    Throttle,
+    configure_logging,
     log_context,
     log_handler,
     request_context,
@@ -296,3 +301,47 @@ def _healthy(slack: SlackSender, process: subprocess.Popen[bytes]) -> bool:
         return slack.get("/healthz").status == 200
     except OSError:
         return False
+
+
+# -- waitress' queue warnings ---------------------------------------------------------------------
+
+
+def test_waitress_queue_warnings_come_once_a_minute_with_how_many_were_held_back() -> None:
+    stream = io.StringIO()
+    logger = logging.getLogger("mindset.test.queue")
+    now = [100.0]
+    logger.addFilter(Throttle(interval=60, clock=lambda: now[0]))
+    logger.addHandler(log_handler(LogSetup(fmt="text"), stream))
+    logger.propagate = False
+    try:
+        for depth in range(1, 501):  # a burst: every request waits for a thread
+            logger.warning("Task queue depth is %d", depth)
+        now[0] += 59
+        logger.warning("Task queue depth is %d", 12)
+        now[0] += 1
+        logger.warning("Task queue depth is %d", 3)
+        now[0] += 600
+        logger.warning("Task queue depth is %d", 1)
+    finally:
+        logger.handlers.clear()
+        logger.filters.clear()
+        logger.propagate = True
+    shown = [line.split("] ", 1)[-1] for line in stream.getvalue().splitlines()]
+    assert len(shown) == 3, shown
+    assert shown[0].endswith("Task queue depth is 1")
+    assert shown[1].endswith("Task queue depth is 3 (500 more like it in the last 60 s not shown)")
+    assert shown[2].endswith("Task queue depth is 1")
+
+
+def test_the_bot_throttles_waitress_queue_warnings_once_however_often_logging_is_set_up() -> None:
+    queue = logging.getLogger(QUEUE_WARNINGS)
+    root = logging.getLogger()
+    saved = (list(queue.filters), list(root.handlers), root.level, sys.excepthook, threading.excepthook)
+    try:
+        configure_logging(LogSetup())
+        configure_logging(LogSetup())
+        assert sum(isinstance(f, Throttle) for f in queue.filters) == 1
+    finally:
+        queue.filters[:], root.handlers[:], level, sys.excepthook, threading.excepthook = saved
+        root.setLevel(level)
+        logging.captureWarnings(False)
