@@ -46,18 +46,22 @@ class Setup:
         self.client = plain_client(fake.api_url)
         fake.users[OWNER] = {"id": OWNER, "name": "owner", "tz": "Europe/Berlin", "deleted": False}
         for n in range(items):
-            actions.create_action(
-                self.deps,
-                actions.NewAction(
-                    team_id=TEAM,
-                    title=f"Call back the clinic {n}",
-                    owner_id=OWNER,
-                    created_by=OWNER,
-                    due_date=date(2027, 3, 10),
-                    today=START.date(),
-                    idempotency_key=f"faults:{n}",
-                ),
-            )
+            self.add_item(OWNER, f"Call back the clinic {n}")
+
+    def add_item(self, owner: str, title: str) -> None:
+        """An item of `owner`'s due on 10 March (its 7-day reminder is due at `DUE_AT`)."""
+        actions.create_action(
+            self.deps,
+            actions.NewAction(
+                team_id=TEAM,
+                title=title,
+                owner_id=owner,
+                created_by=owner,
+                due_date=date(2027, 3, 10),
+                today=START.date(),
+                idempotency_key=f"faults:{owner}:{title}",
+            ),
+        )
 
     def engine(
         self, worker: str, client_for: Callable[[str], WebClient] | None = None, *, send_threads: int = 4
@@ -289,18 +293,7 @@ def test_a_fan_out_on_four_threads_sends_each_once_and_each_persons_messages_in_
     for person in people:
         fake_slack.users[person] = {"id": person, "name": person.lower(), "tz": "Europe/Berlin", "deleted": False}
         for n in range(3):
-            actions.create_action(
-                setup.deps,
-                actions.NewAction(
-                    team_id=TEAM,
-                    title=f"{person} promise {n}",
-                    owner_id=person,
-                    created_by=person,
-                    due_date=date(2027, 3, 10),
-                    today=START.date(),
-                    idempotency_key=f"threads:{person}:{n}",
-                ),
-            )
+            setup.add_item(person, f"{person} promise {n}")
     engine = setup.engine("engine-a", send_threads=4)
     engine.batch_size = 7  # several batches, each mixing people
     setup.tick(engine, START)
