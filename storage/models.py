@@ -20,6 +20,7 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -36,6 +37,8 @@ NAMING_CONVENTION = {
 TEAM_ID = String(32)
 USER_ID = String(32)
 CHANNEL_ID = String(32)
+# an entry the bot has neither posted nor been refused: the condition of a partial index
+UNPOSTED = text("message_ts IS NULL AND post_error IS NULL")
 
 
 class Base(DeclarativeBase):
@@ -101,6 +104,8 @@ class Entry(Base):
         Index("ix_entries_team_author_created", "team_id", "author_id", "created_at"),
         # the digest: who added a root cause in a week
         Index("ix_entries_team_root_cause", "team_id", "root_cause_at"),
+        # the engine: entries neither posted nor refused (a post lost to a crash or to Slack), by age
+        Index("ix_entries_unposted", "created_at", sqlite_where=UNPOSTED, postgresql_where=UNPOSTED),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

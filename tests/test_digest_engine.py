@@ -92,8 +92,9 @@ def private_channels(monkeypatch: pytest.MonkeyPatch, fake: FakeSlack, members: 
 
 
 def log(sim: Simulation, at: datetime, author: str, channel: str, text: str, kind: EntryKind = EntryKind.PROUD) -> None:
+    """Store an entry as the app does, posted in its channel (else the engine would post it)."""
     now, sim.clock.now = sim.clock.now, at
-    entry_service.log_entry(
+    logged = entry_service.log_entry(
         sim.deps,
         entry_service.NewEntry(
             team_id=TEAM,
@@ -104,6 +105,7 @@ def log(sim: Simulation, at: datetime, author: str, channel: str, text: str, kin
             idempotency_key=f"{at}:{author}:{text}",
         ),
     )
+    entry_service.record_post(sim.deps, team_id=TEAM, entry_id=logged.card.id, message_ts=f"{at.timestamp():.6f}")
     sim.clock.now = now
 
 

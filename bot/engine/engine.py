@@ -47,6 +47,10 @@ PERMANENT_ERRORS = {
     "cannot_dm_bot",
     "messages_tab_disabled",
     "restricted_action",
+    "restricted_action_read_only_channel",
+    "restricted_action_thread_only_channel",
+    "restricted_action_non_threadable_channel",
+    "ekm_access_denied",
     "invalid_blocks",
     "invalid_blocks_format",
     "msg_too_long",
@@ -298,7 +302,12 @@ class NudgeEngine:
             status = error.response.status_code if error.response is not None else 0
             if code in PERMANENT_ERRORS:
                 with self.session_factory() as session:
-                    deliveries_repo.mark_failed(session, delivery_id=delivery.id, worker=self.worker_id, error=code)
+                    recorded = deliveries_repo.mark_failed(
+                        session, delivery_id=delivery.id, worker=self.worker_id, error=code
+                    )
+                    if recorded and message.after_refused is not None:
+                        # what the refusal means for the subject (an entry that cannot be posted there)
+                        message.after_refused(session, code)
                     session.commit()
                 report.failed += 1
                 metrics.NUDGES_FAILED.labels(delivery.kind).inc()

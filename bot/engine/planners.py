@@ -32,6 +32,7 @@ from bot.worktime import (
     quarter_of,
 )
 from storage.models import OPEN_STATUSES, ActionEvent, ActionItem, Entry, EntryKind, PromptTarget
+from storage.repositories import entries as entries_repo
 from storage.repositories import meetings as meetings_repo
 from storage.repositories.actions import open_items_due_by
 from storage.repositories.deliveries import Planned
@@ -44,12 +45,19 @@ OVERDUE = "action_overdue"
 CHECKIN = "weekly_checkin"
 ROOT_CAUSE = "root_cause_nudge"
 REVIEW = "quarter_review"
+ENTRY_POST = "entry_post"
+ENTRY_NOT_POSTED = "entry_not_posted"
 
 REMINDER_DAYS_AHEAD = (7, 1)
 CHECKIN_STALE_AFTER = timedelta(days=2)
 ROOT_CAUSE_WORKING_DAYS = 2
 ROOT_CAUSE_LOOKBACK = timedelta(days=30)
 REVIEW_WINDOW_DAYS = 14
+# a live process posts an entry seconds after it is stored; one whose post is still missing this
+# much later was lost (the process died, Slack was down), and the engine posts it, unless it is stale
+ENTRY_POST_AFTER = timedelta(minutes=10)
+ENTRY_POST_STALE_AFTER = timedelta(days=3)
+ENTRY_POST_OCCASION = "post"
 
 
 @dataclass(frozen=True)
@@ -195,6 +203,24 @@ def _sorry_authors(session: Session, now: datetime) -> Iterable[tuple[str, str]]
     return {(entry.team_id, entry.author_id) for entry in _sorries_without_cause(session, now)}
 
 
+# -- entries whose post went missing -------------------------------------------------------------
+
+
+def plan_entry_posts(session: Session, now: datetime, directory: Directory) -> list[Planned]:
+    """The post of each entry stored 10 minutes to 3 days ago and neither posted nor refused since,
+    in its channel (an older one is stale news and stays unposted; it still counts in the digest)."""
+    planned: list[Planned] = []
+    missing = entries_repo.unposted(
+        session, created_from=now - ENTRY_POST_STALE_AFTER, created_until=now - ENTRY_POST_AFTER
+    )
+    for entry_id, team_id, channel_id, created_at in missing:
+        if not directory.installed(team_id):
+            continue
+        at = _as_utc(created_at) + ENTRY_POST_AFTER
+        planned.append(Planned(team_id, ENTRY_POST, str(entry_id), channel_id, ENTRY_POST_OCCASION, at))
+    return planned
+
+
 # -- the quarterly review -----------------------------------------------------------------------
 
 
@@ -294,5 +320,6 @@ PLANNERS: tuple[Planner, ...] = (
         "quarter_reviews", lambda session, now: _owners_due_in_previous_quarter(session, now), plan_quarter_reviews
     ),
     Planner("meeting_prompts", _dm_meeting_owners, plan_meeting_prompts),
+    Planner("entry_posts", lambda _session, _now: (), plan_entry_posts),
     Planner("digests", digest_readers, plan_digests, digest_channels),
 )

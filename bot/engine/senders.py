@@ -7,7 +7,7 @@ closed, the root cause was added), in which case the engine records it as skippe
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -20,7 +20,7 @@ from bot.engine.digest_planner import DIGEST
 from bot.engine.directory import Directory
 from bot.meetings.schedule import occurrences, prompt_at
 from bot.services.actions import ASSIGNED, ActionCard
-from bot.services.entries import EntryCard
+from bot.services.entries import EntryCard, card_with_actions
 from bot.services.meetings import MeetingCard, occurrence_on, prompt_for_occurrence, record_sent
 from bot.services.success_index import index_lines, open_items_due_in
 from bot.worktime import local_date, zone
@@ -30,10 +30,12 @@ from handlers.render.meetings import prompt_blocks, prompt_text
 from storage.models import ActionEvent, Delivery
 from storage.repositories import actions as actions_repo
 from storage.repositories import ambassadors as ambassadors_repo
+from storage.repositories import deliveries as deliveries_repo
 from storage.repositories import entries as entries_repo
 from storage.repositories import meetings as meetings_repo
 from storage.repositories import people as people_repo
 from storage.repositories import workspaces as workspaces_repo
+from storage.repositories.deliveries import Planned
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,41 @@ def send_root_cause_nudge(occasion: Occasion) -> nudges.Message | None:
     if entry is None or entry.root_cause:
         return None
     return nudges.root_cause_nudge(EntryCard.of(entry))
+
+
+def send_entry_post(occasion: Occasion) -> nudges.Message | None:
+    """An entry's channel message, unless it was posted (or refused, or deleted) meanwhile. Once sent,
+    the entry knows its message (for its buttons and updates); a channel that refuses it is recorded on
+    the entry, and its author is told in a DM."""
+    delivery = occasion.delivery
+    team_id, entry_id = delivery.team_id, int(delivery.subject)
+    entry = entries_repo.get_entry(occasion.session, team_id=team_id, entry_id=entry_id)
+    if entry is None or entry.message_ts is not None or entry.post_error is not None:
+        return None
+    if entry.channel_id != delivery.recipient or occasion.now - entry.created_at > planners.ENTRY_POST_STALE_AFTER:
+        return None
+    card = card_with_actions(occasion.session, entry)
+
+    def after_sent(session: Session, channel: str, ts: str) -> None:
+        entries_repo.record_post(session, team_id=team_id, entry_id=entry_id, message_ts=ts)
+
+    def after_refused(session: Session, error: str) -> None:
+        entries_repo.record_post(session, team_id=team_id, entry_id=entry_id, message_ts=None, error=error)
+        told = Planned(team_id, planners.ENTRY_NOT_POSTED, str(entry_id), card.author_id, error, occasion.now)
+        deliveries_repo.plan(session, planned=[told])
+
+    return replace(nudges.entry_post(card), after_sent=after_sent, after_refused=after_refused)
+
+
+def send_entry_not_posted(occasion: Occasion) -> nudges.Message | None:
+    """Tell an author that the channel refused their entry's post, while that is still so."""
+    delivery = occasion.delivery
+    entry = entries_repo.get_entry(occasion.session, team_id=delivery.team_id, entry_id=int(delivery.subject))
+    if entry is None or entry.message_ts is not None or entry.post_error is None:
+        return None
+    if entry.author_id != delivery.recipient:
+        return None
+    return nudges.entry_not_posted(EntryCard.of(entry), entry.post_error)
 
 
 def send_quarter_review(occasion: Occasion) -> nudges.Message | None:
@@ -215,4 +252,6 @@ SENDERS: dict[str, Sender] = {
     ASSIGNED: send_assigned,
     planners.MEETING_PROMPT: send_meeting_prompt,
     DIGEST: send_digest,
+    planners.ENTRY_POST: send_entry_post,
+    planners.ENTRY_NOT_POSTED: send_entry_not_posted,
 }

@@ -164,13 +164,16 @@ def get_card(deps: Deps, *, team_id: str, entry_id: int) -> EntryCard | None:
     """The entry as its message shows it, with the action items it led to."""
     with deps.session_factory() as session:
         entry = entries_repo.get_entry(session, team_id=team_id, entry_id=entry_id)
-        if entry is None:
-            return None
-        linked = tuple(
-            LinkedAction(item.id, item.title, item.owner_id, item.due_date, item.status)
-            for item in actions_repo.from_entry(session, team_id=team_id, entry_id=entry.id)
-        )
-        return replace(EntryCard.of(entry), actions=linked)
+        return None if entry is None else card_with_actions(session, entry)
+
+
+def card_with_actions(session: Session, entry: Entry) -> EntryCard:
+    """The entry's card with the action items it led to, read in the caller's session."""
+    linked = tuple(
+        LinkedAction(item.id, item.title, item.owner_id, item.due_date, item.status)
+        for item in actions_repo.from_entry(session, team_id=entry.team_id, entry_id=entry.id)
+    )
+    return replace(EntryCard.of(entry), actions=linked)
 
 
 def record_post(

@@ -13,6 +13,7 @@ from bot.services.actions import ActionCard
 from bot.services.entries import EntryCard
 from handlers import ids
 from handlers.render.actions import action_blocks, action_list_blocks, action_text, day_label
+from handlers.render.entries import entry_blocks, entry_fallback, not_posted_message
 from handlers.render.text import clip, escape_mrkdwn
 
 Blocks = list[dict[str, Any]]
@@ -33,6 +34,8 @@ class Message:
     blocks: Blocks
     # called by the engine, in its session, with the channel and ts the message was posted at
     after_sent: Callable[[Session, str, str], None] | None = None
+    # called by the engine, in its session, with Slack's error when the recipient refused it for good
+    after_refused: Callable[[Session, str], None] | None = None
     uploads: tuple[Upload, ...] = ()
 
 
@@ -69,6 +72,17 @@ def checkin(cards: Sequence[ActionCard], today: date) -> Message:
     )
     blocks = action_list_blocks(cards, today, heading=heading, empty="Nothing open. Well done!")
     return Message(text=f"Weekly check-in: {len(cards)} open commitments", blocks=blocks)
+
+
+def entry_post(card: EntryCard) -> Message:
+    """An entry's channel message, posted by the engine when the post after the command was lost."""
+    return Message(text=entry_fallback(card), blocks=entry_blocks(card))
+
+
+def entry_not_posted(card: EntryCard, error: str) -> Message:
+    """Told to the author, in a DM, when the channel refused the engine's post of their entry."""
+    text = not_posted_message(card, error)
+    return Message(text=text, blocks=[_section(text)])
 
 
 def root_cause_nudge(card: EntryCard) -> Message:

@@ -89,6 +89,26 @@ def record_post(
     )
 
 
+def unposted(
+    session: Session, *, created_from: datetime, created_until: datetime
+) -> list[tuple[int, str, str, datetime]]:
+    """(id, team, channel, created_at) of the entries stored in this span and neither posted nor refused.
+
+    The conditions are those of the partial index `ix_entries_unposted`, so this reads only the few
+    entries whose post went missing, however many entries there are."""
+    rows = session.execute(
+        select(Entry.id, Entry.team_id, Entry.channel_id, Entry.created_at)
+        .where(
+            Entry.message_ts.is_(None),
+            Entry.post_error.is_(None),
+            Entry.created_at >= created_from,
+            Entry.created_at <= created_until,
+        )
+        .order_by(Entry.created_at, Entry.id)
+    ).all()
+    return [(entry_id, team_id, channel_id, created_at) for entry_id, team_id, channel_id, created_at in rows]
+
+
 def iter_entries(
     session: Session,
     *,
