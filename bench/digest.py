@@ -41,7 +41,6 @@ WORKER_TIMEOUT = 1800.0
 # tried in the benchmark databases and dropped again: (name, table, columns)
 PROPOSED_INDEXES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("bench_proposed_entries_root_cause", "entries", ("team_id", "root_cause_at")),
-    ("bench_proposed_action_items_due", "action_items", ("team_id", "due_date")),
     ("bench_proposed_action_events_moves", "action_events", ("team_id", "kind", "new_value")),
 )
 AS_IS = "as is"

@@ -201,8 +201,6 @@ class ActionItem(Base):
         Index("ix_action_items_team_closed", "team_id", "closed_at"),
         # the Success Index looks for first promises in a quarter
         Index("ix_action_items_team_original_due", "team_id", "original_due_date"),
-        # …and for what is due in it now
-        Index("ix_action_items_team_due", "team_id", "due_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -44,6 +44,7 @@ from storage import migrate
 from storage.db import make_engine, make_session_factory
 from storage.models import ActionStatus, Area, EntryKind
 from storage.repositories import channels as channels_repo
+from storage.repositories import digest as digest_repo
 from storage.repositories.digest import ActionLine
 from tests.conftest import create_pg_database, drop_pg_database, make_settings
 from tests.engine_harness import SimClock, utc
@@ -310,7 +311,9 @@ def test_overdue_stuck_and_due_next_week(world: World) -> None:
     assert (digest.due_next_week, digest.due_next_week_total) == (due, 2)
 
 
-def test_groups_areas_and_groups_nobody_mentioned(world: World) -> None:
+@pytest.mark.parametrize("chunk", [500, 1], ids=["tags-at-once", "tags-an-entry-at-a-time"])
+def test_groups_areas_and_groups_nobody_mentioned(world: World, chunk: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(digest_repo, "TAG_LOOKUP_CHUNK", chunk)  # the week's tags are read in chunks
     outsider = world.compose(world.reader(OUTSIDER))  # follows Labs
     member = world.compose(world.reader(MEMBER))  # follows all groups: none is starred
 

@@ -17,11 +17,9 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_index("ix_entries_team_root_cause", "entries", ["team_id", "root_cause_at"])
-    op.create_index("ix_action_items_team_due", "action_items", ["team_id", "due_date"])
     op.create_index("ix_action_events_team_kind_new", "action_events", ["team_id", "kind", "new_value"])
 
 
 def downgrade() -> None:
     op.drop_index("ix_action_events_team_kind_new", table_name="action_events")
-    op.drop_index("ix_action_items_team_due", table_name="action_items")
     op.drop_index("ix_entries_team_root_cause", table_name="entries")
