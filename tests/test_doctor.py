@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, insert, text
 
 from bot import cli
@@ -155,7 +156,9 @@ def test_pending_migrations_are_reported_not_applied(
 
     assert code == 1
     line = line_of(lines, "migrations")
-    assert line.startswith("PROBLEM  migrations: 2 migrations not applied yet (at 0003"), line
+    script = ScriptDirectory.from_config(migrate.alembic_config(engine))
+    after_0003 = len(list(script.iterate_revisions("head", "0003")))  # 0004 up to the latest
+    assert line.startswith(f"PROBLEM  migrations: {after_0003} migrations not applied yet (at 0003"), line
     assert "Fix: run `mindset-bot db upgrade`" in line
     assert _revision(engine) == "0003"  # untouched
     engine.dispose()
