@@ -296,6 +296,14 @@ def test_worker_killed_mid_fan_out_is_finished_after_the_lease(
         # every worker stops before preparing its next message (it reads the action item)
         blocker.execute(text("LOCK TABLE action_items IN ACCESS EXCLUSIVE MODE"))
         wait_until(lambda: waiting_on_lock("victim"), what="the victim to wait on the lock")
+        # the engine sends on several threads: let the posts already under way finish (and be recorded)
+        # and every other thread reach the lock too, so that the kill lands between posts
+        settled = posts()
+        while True:
+            time.sleep(0.5)
+            if posts() == settled:
+                break
+            settled = posts()
         victim.send_signal(signal.SIGKILL)
         victim.wait(timeout=10)
         blocker.rollback()

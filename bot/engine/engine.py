@@ -236,6 +236,9 @@ class NudgeEngine:
 
     # -- one delivery --------------------------------------------------------------------------
 
+    def _claim_is_fresh(self, delivery: Delivery, at: datetime) -> bool:
+        return delivery.claimed_at is not None and at - delivery.claimed_at < self.lease / 2
+
     def _deliver(self, delivery: Delivery, now: datetime, report: TickReport) -> None:
         sender = self.senders.get(delivery.kind)
         with self.session_factory() as session:
@@ -281,14 +284,17 @@ class NudgeEngine:
                 metrics.NUDGES_SKIPPED.labels(delivery.kind).inc()
                 return
             # A long tick (slow Slack, a big batch) may outlive the lease taken when the batch was
-            # claimed: renew it now, and leave the delivery alone if another engine has taken it over.
-            renewed = deliveries_repo.renew_claim(
-                session, delivery_id=delivery.id, worker=self.worker_id, now=max(now, self.clock())
-            )
-            session.commit()
-            if not renewed:
-                log.warning("Delivery %s was taken over by another engine before it was sent", delivery.id)
-                return
+            # claimed: past half the lease, renew it now, and leave the delivery alone if another engine
+            # has taken it over. Before that no other engine may take it over, so the write is saved.
+            sending_at = max(now, self.clock())
+            if not self._claim_is_fresh(delivery, sending_at):
+                renewed = deliveries_repo.renew_claim(
+                    session, delivery_id=delivery.id, worker=self.worker_id, now=sending_at
+                )
+                session.commit()
+                if not renewed:
+                    log.warning("Delivery %s was taken over by another engine before it was sent", delivery.id)
+                    return
         try:
             result = client.chat_postMessage(
                 channel=delivery.recipient,
