@@ -159,7 +159,8 @@ def test_a_bad_db_pool_size_is_one_clear_line(tmp_path: Path, value: str) -> Non
     assert "DB_POOL_SIZE=10" in line
 
 
-@pytest.mark.parametrize(("command", "expected"), [("run", 7), ("scheduler", 3)])
+# the scheduler needs one connection per sending thread and one for the tick (5), within DB_POOL_SIZE
+@pytest.mark.parametrize(("command", "expected"), [("run", 7), ("scheduler", 5)])
 def test_run_opens_its_pool_at_db_pool_size(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str, expected: int
 ) -> None:
