@@ -272,7 +272,8 @@ def test_worker_killed_mid_fan_out_is_finished_after_the_lease(
     clock = SimClock(start)
     deps = make_deps(pg, fake_slack, clock)
     add_burst(deps, start, 200)
-    fake_slack.script("chat.postMessage", *[Reply(delay=0.02) for _ in range(200)])
+    # slow enough that one worker (four posts at a time) cannot finish alone before the other starts
+    fake_slack.script("chat.postMessage", *[Reply(delay=0.1) for _ in range(200)])
 
     def posts() -> int:
         return len(fake_slack.calls_to("chat.postMessage"))
@@ -291,7 +292,12 @@ def test_worker_killed_mid_fan_out_is_finished_after_the_lease(
 
     victim = worker(postgres_url, fake_slack, "victim", [start], batch_size=20)
     survivor = worker(postgres_url, fake_slack, "survivor", [start], batch_size=20)
-    wait_until(lambda: posts() >= 50, what="the fan-out to start")
+
+    def both_sending() -> bool:
+        senders = {row.claimed_by for row in delivery_rows(deps) if row.status == DeliveryStatus.SENT.value}
+        return posts() >= 50 and {"victim", "survivor"} <= senders
+
+    wait_until(both_sending, what="the fan-out to start in both workers")
     with pg.connect() as blocker:
         # every worker stops before preparing its next message (it reads the action item)
         blocker.execute(text("LOCK TABLE action_items IN ACCESS EXCLUSIVE MODE"))

@@ -286,15 +286,15 @@ class NudgeEngine:
             # A long tick (slow Slack, a big batch) may outlive the lease taken when the batch was
             # claimed: past half the lease, renew it now, and leave the delivery alone if another engine
             # has taken it over. Before that no other engine may take it over, so the write is saved.
+            # (The commit also keeps what the sender wrote, such as a meeting's prompt.)
             sending_at = max(now, self.clock())
-            if not self._claim_is_fresh(delivery, sending_at):
-                renewed = deliveries_repo.renew_claim(
-                    session, delivery_id=delivery.id, worker=self.worker_id, now=sending_at
-                )
-                session.commit()
-                if not renewed:
-                    log.warning("Delivery %s was taken over by another engine before it was sent", delivery.id)
-                    return
+            renewed = self._claim_is_fresh(delivery, sending_at) or deliveries_repo.renew_claim(
+                session, delivery_id=delivery.id, worker=self.worker_id, now=sending_at
+            )
+            session.commit()
+            if not renewed:
+                log.warning("Delivery %s was taken over by another engine before it was sent", delivery.id)
+                return
         try:
             result = client.chat_postMessage(
                 channel=delivery.recipient,
