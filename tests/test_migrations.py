@@ -150,3 +150,17 @@ def test_each_revision_upgrades_and_downgrades_one_step_at_a_time(empty_engine: 
         expected = {name: value for name, value in after[previous].items() if name != "alembic_version"}
         found = {name: value for name, value in schema(empty_engine).items() if name != "alembic_version"}
         assert found == expected, f"downgrading {revisions[index]} did not give back the schema of {previous}"
+
+
+def test_a_database_url_with_a_percent_sign_migrates(tmp_path: Path) -> None:
+    """Alembic's configuration reads `%` as interpolation: a percent-encoded password or a file named
+    with `@` (rendered as `%40`) once stopped `mindset-bot run` with "invalid interpolation syntax"."""
+    folder = tmp_path / "team@50%"
+    folder.mkdir()
+    engine = make_engine(f"sqlite:///{folder / 'bot@v1.db'}", pool_size=1)
+    try:
+        assert "%" in engine.url.render_as_string(hide_password=False)
+        migrate.upgrade(engine)
+        assert "entries" in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
