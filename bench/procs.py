@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 import signal
 import socket
@@ -127,8 +128,15 @@ class Proc:
         return self.log_path.read_text(errors="replace").splitlines()
 
     def queue_warnings(self) -> int:
-        """Waitress warns "Task queue depth is N" when every worker thread is busy and requests wait."""
-        return sum("waitress.queue" in line or "Task queue depth" in line for line in self.log_lines())
+        """Waitress warns "Task queue depth is N" when every worker thread is busy and requests wait. The bot
+        lets one through a minute and adds "(K more like it …)"; those held back are counted too, except the
+        ones after the last line let through (a lower bound, then)."""
+        count = 0
+        for line in self.log_lines():
+            if "waitress.queue" in line or "Task queue depth" in line:
+                held = re.search(r"\((\d+) more like it", line)
+                count += 1 + (int(held.group(1)) if held else 0)
+        return count
 
     def log_problems(self) -> list[str]:
         """Lines of the process's log that say something went wrong (waitress's queue notices aside)."""
