@@ -25,9 +25,12 @@ from bench.common import DEFAULT_PG_ADMIN_URL
 from bench.procs import FakeSlackProc, PostgresDatabase, launch_scheduler, sqlite_url
 
 # (label, substring of a frame "function (file:line)") whose inclusive share is reported, in this order
-# shares are of the samples inside the engine's tick (APScheduler runs it in a worker thread while the main
-# thread waits; start-up and the idle main thread are left out)
+# shares are of the samples of the engine's work: inside the tick (APScheduler runs it in a worker thread
+# while the main thread waits) or inside a delivery (the tick sends a batch on several threads); the tick
+# thread waiting for its sending threads, start-up and the idle main thread are left out
 TICK = "tick (bot/engine/engine.py"
+DELIVERY = "_deliver (bot/engine/engine.py"
+WAITING_FOR_SENDERS = ("result_iterator (concurrent/futures/_base.py", "__exit__ (concurrent/futures/_base.py")
 FRAMES: tuple[tuple[str, str], ...] = (
     ("tick: refresh people and channels", "_refresh (bot/engine/engine.py"),
     ("tick: plan (every planner)", "plan (bot/engine/engine.py"),
@@ -50,7 +53,7 @@ FRAMES: tuple[tuple[str, str], ...] = (
 
 
 def shares(raw: Path) -> tuple[int, list[tuple[str, float]]]:
-    """Samples inside the tick, and the share (%) of them under each of FRAMES."""
+    """Samples of the engine's work (tick and sending threads), and the share (%) of them under each of FRAMES."""
     total = 0
     inclusive: Counter[str] = Counter()
     for line in raw.read_text().splitlines():
@@ -58,7 +61,7 @@ def shares(raw: Path) -> tuple[int, list[tuple[str, float]]]:
         if not stack or not count_text.isdigit():
             continue
         count = int(count_text)
-        if TICK not in stack:
+        if DELIVERY not in stack and (TICK not in stack or any(wait in stack for wait in WAITING_FOR_SENDERS)):
             continue
         total += count
         for label, needle in FRAMES:
@@ -69,7 +72,7 @@ def shares(raw: Path) -> tuple[int, list[tuple[str, float]]]:
 
 def report(raw: Path) -> None:
     total, found = shares(raw)
-    print(f"{total} samples inside the tick")
+    print(f"{total} samples of the engine's work (the tick and its sending threads)")
     for label, share in found:
         print(f"{share:5.1f} %  {label}")
 

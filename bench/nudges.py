@@ -503,7 +503,8 @@ def _section(
         parts += [
             "### Where the engine's time goes (py-spy, one more run per database, code as it is)",
             "Samples of every thread taken 200 times a second, waiting ones included (`--idle`), counted when "
-            "they are inside the engine's tick (the main thread only waits for APScheduler); a frame's share "
+            "they are inside the engine's tick or one of its sending threads (the main thread only waits for "
+            "APScheduler, and the tick's own waits for its sending threads are left out); a frame's share "
             "includes everything it called. Throughput under py-spy is not counted above. "
             + "; ".join(f"{r.database}: {r.profile_samples:,} samples, {fmt_num(r.rate)}/s" for r in profiled)
             + ".",
