@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import date, time
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage.models import Holiday, Workspace
@@ -24,13 +25,23 @@ def get_workspace(session: Session, *, team_id: str) -> Workspace | None:
 
 
 def get_or_add_workspace(session: Session, *, team_id: str) -> Workspace:
-    """The workspace's settings row, added with the defaults when there is none."""
+    """The workspace's settings row, added with the defaults when there is none.
+
+    Processes started together (or two first requests of a new workspace) may both find none: the
+    insert is made in a savepoint, and the loser reads the winner's row instead of failing."""
     workspace = session.get(Workspace, team_id)
-    if workspace is None:
-        workspace = Workspace(team_id=team_id, work_days="1,2,3,4,5", work_start=time(9, 0), work_end=time(17, 0))
-        session.add(workspace)
-        session.flush()
-    return workspace
+    if workspace is not None:
+        return workspace
+    try:
+        with session.begin_nested():
+            workspace = Workspace(team_id=team_id, work_days="1,2,3,4,5", work_start=time(9, 0), work_end=time(17, 0))
+            session.add(workspace)
+        return workspace
+    except IntegrityError:
+        found = session.get(Workspace, team_id, populate_existing=True)
+        if found is None:
+            raise
+        return found
 
 
 def set_work_time(session: Session, *, workspace: Workspace, work_days: str, start: time, end: time) -> Workspace:
