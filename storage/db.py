@@ -81,3 +81,25 @@ def create_once(session: Session, *, find: Callable[[], T | None], create: Calla
         if again is None:
             raise
         return again, False
+
+
+def get_or_insert(session: Session, *, find: Callable[[], T | None], make: Callable[[], T]) -> T:
+    """The row `find` returns, or one added by `make` (flushed, not committed) when there is none.
+
+    Two sessions may both find nothing and both insert (processes started together, two engines
+    refreshing one person): the insert runs in a savepoint, so the one whose insert breaks the unique key
+    rolls back only that and returns the other's row, and its transaction goes on.
+    """
+    found = find()
+    if found is not None:
+        return found
+    try:
+        with session.begin_nested():
+            made = make()
+            session.add(made)
+        return made
+    except IntegrityError:
+        again = find()
+        if again is None:
+            raise
+        return again

@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from storage.db import get_or_insert
 from storage.models import Person
 
 
@@ -16,13 +17,13 @@ def get_person(session: Session, *, team_id: str, user_id: str) -> Person | None
 
 
 def get_or_add_person(session: Session, *, team_id: str, user_id: str) -> Person:
-    """The person's row, added (without a time zone yet) when the bot has none."""
-    person = get_person(session, team_id=team_id, user_id=user_id)
-    if person is None:
-        person = Person(team_id=team_id, user_id=user_id)
-        session.add(person)
-        session.flush()
-    return person
+    """The person's row, added (without a time zone yet) when the bot has none (race-safe: see
+    `get_or_insert`)."""
+    return get_or_insert(
+        session,
+        find=lambda: get_person(session, team_id=team_id, user_id=user_id),
+        make=lambda: Person(team_id=team_id, user_id=user_id),
+    )
 
 
 def set_paused_until(session: Session, *, person: Person, day: date | None) -> Person:

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from datetime import date, time
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from storage.db import get_or_insert
 from storage.models import Holiday, Workspace
 
 
@@ -25,23 +25,13 @@ def get_workspace(session: Session, *, team_id: str) -> Workspace | None:
 
 
 def get_or_add_workspace(session: Session, *, team_id: str) -> Workspace:
-    """The workspace's settings row, added with the defaults when there is none.
-
-    Processes started together (or two first requests of a new workspace) may both find none: the
-    insert is made in a savepoint, and the loser reads the winner's row instead of failing."""
-    workspace = session.get(Workspace, team_id)
-    if workspace is not None:
-        return workspace
-    try:
-        with session.begin_nested():
-            workspace = Workspace(team_id=team_id, work_days="1,2,3,4,5", work_start=time(9, 0), work_end=time(17, 0))
-            session.add(workspace)
-        return workspace
-    except IntegrityError:
-        found = session.get(Workspace, team_id, populate_existing=True)
-        if found is None:
-            raise
-        return found
+    """The workspace's settings row, added with the defaults when there is none (race-safe: see
+    `get_or_insert`)."""
+    return get_or_insert(
+        session,
+        find=lambda: session.get(Workspace, team_id),
+        make=lambda: Workspace(team_id=team_id, work_days="1,2,3,4,5", work_start=time(9, 0), work_end=time(17, 0)),
+    )
 
 
 def set_work_time(session: Session, *, workspace: Workspace, work_days: str, start: time, end: time) -> Workspace:
