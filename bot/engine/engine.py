@@ -62,7 +62,8 @@ PERMANENT_ERRORS = {
 TOKEN_ERRORS = {"invalid_auth", "not_authed", "token_revoked", "token_expired", "team_access_not_granted"}
 MAX_ATTEMPTS = 20
 MAX_BACKOFF = timedelta(hours=1)
-# deliveries of a batch sent side by side: each mostly waits on the database and on Slack, not on the CPU
+# deliveries of a batch sent side by side, overlapping their waits on the database and on Slack
+# (bench/RESULTS.md: +35 % on PostgreSQL; beyond that one engine is bound by its own CPU)
 SEND_THREADS = 4
 
 
