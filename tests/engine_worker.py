@@ -5,8 +5,9 @@
 
 Without TICKS, the times come one per line on standard input, and the worker answers each with its
 report before reading the next: a test can keep several workers in step, as real engines sharing a
-wall clock are. Optional: BATCH_SIZE (default 200). Prints one JSON line per tick (the tick's report)
-and exits 0. Built like `mindset-bot run` builds its engine, except for the clock, which is the tick's time.
+wall clock are. Optional: BATCH_SIZE (default 200); PREFETCH_FRESH_FOR in seconds (0: the worker reads
+each delivery's item and recipient just before sending it, instead of once for its batch). Prints one
+JSON line per tick (the tick's report) and exits 0. Built like `mindset-bot run` builds its engine, except for the clock, which is the tick's time.
 """
 
 from __future__ import annotations
@@ -16,13 +17,13 @@ import os
 import sys
 from collections.abc import Iterable
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 
 def main() -> int:
     from pydantic import SecretStr
 
-    from bot.engine.engine import NudgeEngine
+    from bot.engine.engine import PREFETCH_FRESH_FOR, NudgeEngine
     from bot.settings import Settings
     from bot.slack_client import make_web_client
     from storage.db import make_engine, make_session_factory
@@ -49,6 +50,9 @@ def main() -> int:
         clock=lambda: current["now"],
         worker_id=os.environ["WORKER_ID"],
         batch_size=int(os.environ.get("BATCH_SIZE", "200")),
+        prefetch_fresh_for=timedelta(
+            seconds=float(os.environ.get("PREFETCH_FRESH_FOR", PREFETCH_FRESH_FOR.total_seconds()))
+        ),
     )
     for at in times:
         current["now"] = at

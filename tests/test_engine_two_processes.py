@@ -185,9 +185,15 @@ def add_burst(deps: Deps, start: datetime, count: int) -> list[str]:
 
 
 def worker(
-    url: str, fake: FakeSlack, name: str, times: list[datetime] | None, batch_size: int = 200
+    url: str,
+    fake: FakeSlack,
+    name: str,
+    times: list[datetime] | None,
+    batch_size: int = 200,
+    prefetch_fresh_for: float | None = None,
 ) -> subprocess.Popen[str]:
-    """An engine process; with `times` None it ticks at the times written to its standard input."""
+    """An engine process; with `times` None it ticks at the times written to its standard input.
+    `prefetch_fresh_for` 0 makes it read each delivery's item just before sending it."""
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -196,6 +202,7 @@ def worker(
         "TICKS": ",".join(at.isoformat() for at in times or []),
         "BATCH_SIZE": str(batch_size),
         "PGAPPNAME": name,  # lets the test find the worker's connections in pg_stat_activity
+        **({"PREFETCH_FRESH_FOR": str(prefetch_fresh_for)} if prefetch_fresh_for is not None else {}),
     }
     return subprocess.Popen(
         [sys.executable, str(WORKER)],
@@ -266,7 +273,10 @@ def test_worker_killed_mid_fan_out_is_finished_after_the_lease(
     """200 "new commitment" messages are due at once; two workers share them and one is SIGKILLed.
 
     The kill lands while the worker holds a claimed batch and waits on the database, between two
-    posts (a kill during a post cannot be told from a post that never happened: see the report).
+    posts (a kill during a post cannot be told from a post that never happened: see the report). So
+    that it waits between posts, the victim reads each item just before sending it (an engine reads a
+    batch's items with the claim while that is a few seconds old, and then sends without waiting on
+    the database until the post is made).
     """
     start = utc(2027, 3, 5, 12)
     clock = SimClock(start)
@@ -290,7 +300,7 @@ def test_worker_killed_mid_fan_out_is_finished_after_the_lease(
                 )
             )
 
-    victim = worker(postgres_url, fake_slack, "victim", [start], batch_size=20)
+    victim = worker(postgres_url, fake_slack, "victim", [start], batch_size=20, prefetch_fresh_for=0)
     survivor = worker(postgres_url, fake_slack, "survivor", [start], batch_size=20)
 
     def both_sending() -> bool:
@@ -299,7 +309,8 @@ def test_worker_killed_mid_fan_out_is_finished_after_the_lease(
 
     wait_until(both_sending, what="the fan-out to start in both workers")
     with pg.connect() as blocker:
-        # every worker stops before preparing its next message (it reads the action item)
+        # every worker stops before preparing its next message (the victim reads the action item then;
+        # the survivor, which reads a batch's items with its claim, stops before claiming the next batch)
         blocker.execute(text("LOCK TABLE action_items IN ACCESS EXCLUSIVE MODE"))
         wait_until(lambda: waiting_on_lock("victim"), what="the victim to wait on the lock")
         # the engine sends on several threads: let the posts already under way finish (and be recorded)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -19,6 +19,7 @@ from storage.models import Holiday, Person, Workspace
 log = logging.getLogger("mindset.engine.directory")
 
 TZ_FRESH_FOR = timedelta(days=7)
+READ_CHUNK = 500  # people read by one query (bound parameters stay well under every database's limit)
 PERMANENT_USER_ERRORS = {"user_not_found", "account_inactive", "user_not_visible"}
 
 
@@ -31,14 +32,57 @@ class PersonTime:
     active: bool = True
 
 
-class Directory:
-    """Per-tick cache over people and workspaces, read from the database."""
+@dataclass(frozen=True)
+class Known:
+    """What is known already of some workspaces (installed or not) and people (their time), read at once
+    for a batch of deliveries so that each delivery need not ask the database again."""
 
-    def __init__(self, session: Session) -> None:
+    installed: Mapping[str, bool] = field(default_factory=dict)
+    people: Mapping[tuple[str, str], PersonTime | None] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, session: Session, people: Iterable[tuple[str, str]]) -> Known:
+        """The workspaces of `people` (pairs of team and user id) and those people, in two queries."""
+        wanted = set(people)
+        teams = {team for team, _ in wanted}
+        if not teams:
+            return cls()
+        uninstalled = {
+            team: at
+            for team, at in session.execute(
+                select(Workspace.team_id, Workspace.uninstalled_at).where(Workspace.team_id.in_(teams))
+            )
+        }
+        known: dict[tuple[str, str], PersonTime | None] = dict.fromkeys(wanted)
+        users = sorted({user for _, user in wanted})
+        for start in range(0, len(users), READ_CHUNK):
+            rows = session.execute(
+                select(Person.team_id, Person.user_id, Person.tz, Person.paused_until, Person.deactivated).where(
+                    Person.team_id.in_(teams), Person.user_id.in_(users[start : start + READ_CHUNK])
+                )
+            )
+            for team, user, tz, paused_until, deactivated in rows:
+                if (team, user) in known and tz is not None:
+                    known[(team, user)] = PersonTime(zone(tz), paused_until, not deactivated)
+        return cls({team: uninstalled.get(team) is None for team in teams}, known)
+
+
+class Directory:
+    """Per-tick cache over people and workspaces, read from the database (after what is `known`)."""
+
+    def __init__(self, session: Session, known: Known | None = None) -> None:
         self._session = session
         self._calendars: dict[str, WorkCalendar] = {}
-        self._people: dict[tuple[str, str], PersonTime | None] = {}
-        self._installed: dict[str, bool] = {}
+        self._people: dict[tuple[str, str], PersonTime | None] = dict(known.people) if known else {}
+        self._installed: dict[str, bool] = dict(known.installed) if known else {}
+
+    def read_ahead(self, people: Iterable[tuple[str, str]]) -> None:
+        """Read these people (pairs of team and user id) and their workspaces at once, before a loop asks
+        for them one by one."""
+        known = Known.read(self._session, {key for key in people if key not in self._people})
+        self._people.update(known.people)
+        for team_id, installed in known.installed.items():
+            self._installed.setdefault(team_id, installed)
 
     def calendar(self, team_id: str) -> WorkCalendar:
         if team_id not in self._calendars:

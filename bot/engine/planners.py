@@ -103,6 +103,7 @@ def plan_action_nudges(session: Session, now: datetime, directory: Directory) ->
     planned: list[Planned] = []
     items = _items_near_due(session, now)
     set_at = _due_dates_set_at(session, items) if items else {}
+    directory.read_ahead((item.team_id, item.owner_id) for item in items)
     for item in items:
         person = directory.person(item.team_id, item.owner_id)
         if person is None or not person.active:
@@ -148,7 +149,9 @@ def _owners_with_open_items(session: Session) -> list[tuple[str, str, datetime]]
 def plan_checkins(session: Session, now: datetime, directory: Directory) -> list[Planned]:
     """One message per person on their working Monday morning, listing their open items."""
     planned: list[Planned] = []
-    for team_id, owner_id, first_created in _owners_with_open_items(session):
+    owners = _owners_with_open_items(session)
+    directory.read_ahead((team_id, owner_id) for team_id, owner_id, _ in owners)
+    for team_id, owner_id, first_created in owners:
         person = directory.person(team_id, owner_id)
         if person is None or not person.active:
             continue

@@ -2,12 +2,16 @@
 
 A sender returns the message, or None when the delivery is no longer relevant (the item was
 closed, the root cause was added), in which case the engine records it as skipped.
+
+What most deliveries are about, their action items, is read for a whole claimed batch at once
+(`prefetch_cards`); the engine hands those cards to the senders only while they are a few seconds old,
+and a sender without them reads its item itself.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -44,6 +48,8 @@ class Occasion:
     delivery: Delivery
     directory: Directory
     now: datetime
+    # action items read for the batch, by (team, item id); an id looked for and not found is None
+    cards: Mapping[tuple[str, int], ActionCard | None] = field(default_factory=dict)
 
     @property
     def today(self) -> date:
@@ -63,13 +69,13 @@ class NotYet(Exception):  # noqa: N818 - it is an answer, not a failure
 
 
 def _open_card(occasion: Occasion) -> ActionCard | None:
-    item = actions_repo.get_action(
-        occasion.session, team_id=occasion.delivery.team_id, action_id=int(occasion.delivery.subject)
-    )
-    if item is None:
-        return None
-    card = ActionCard.of(item)
-    return card if card.is_open else None
+    key = (occasion.delivery.team_id, int(occasion.delivery.subject))
+    if key in occasion.cards:
+        card = occasion.cards[key]
+    else:
+        item = actions_repo.get_action(occasion.session, team_id=key[0], action_id=key[1])
+        card = ActionCard.of(item) if item is not None else None
+    return card if card is not None and card.is_open else None
 
 
 def _due_of(occasion: str) -> str:
@@ -241,6 +247,25 @@ def send_digest(occasion: Occasion) -> nudges.Message | None:
             ),
         ),
     )
+
+
+# the kinds whose subject is an action item (their senders start with `_open_card`)
+ABOUT_AN_ACTION_ITEM = frozenset({planners.REMINDER, planners.OVERDUE, ASSIGNED})
+
+
+def prefetch_cards(session: Session, deliveries: Iterable[Delivery]) -> dict[tuple[str, int], ActionCard | None]:
+    """The action items a batch of deliveries is about, as cards, in one query per workspace (with the
+    item's people and groups in two more), instead of three queries per delivery."""
+    wanted: dict[str, set[int]] = {}
+    for delivery in deliveries:
+        if delivery.kind in ABOUT_AN_ACTION_ITEM:
+            wanted.setdefault(delivery.team_id, set()).add(int(delivery.subject))
+    cards: dict[tuple[str, int], ActionCard | None] = {}
+    for team_id, ids in wanted.items():
+        cards.update(dict.fromkeys(((team_id, item_id) for item_id in ids), None))
+        for item in actions_repo.get_actions(session, team_id=team_id, action_ids=ids):
+            cards[(team_id, item.id)] = ActionCard.of(item)
+    return cards
 
 
 SENDERS: dict[str, Sender] = {

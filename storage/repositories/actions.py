@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
 from sqlalchemy import CompoundSelect, func, or_, select, union
@@ -69,6 +69,13 @@ def add_action(
 def get_action(session: Session, *, team_id: str, action_id: int) -> ActionItem | None:
     """The action item with this id, only if it belongs to `team_id`."""
     return session.scalars(select(ActionItem).where(ActionItem.team_id == team_id, ActionItem.id == action_id)).first()
+
+
+def get_actions(session: Session, *, team_id: str, action_ids: Iterable[int]) -> Sequence[ActionItem]:
+    """The action items with these ids that belong to `team_id` (any order; missing ones left out)."""
+    return session.scalars(
+        select(ActionItem).where(ActionItem.team_id == team_id, ActionItem.id.in_(set(action_ids)))
+    ).all()
 
 
 def from_entry(session: Session, *, team_id: str, entry_id: int) -> Sequence[ActionItem]:
