@@ -7,7 +7,8 @@ Without TICKS, the times come one per line on standard input, and the worker ans
 report before reading the next: a test can keep several workers in step, as real engines sharing a
 wall clock are. Optional: BATCH_SIZE (default 200); PREFETCH_FRESH_FOR in seconds (0: the worker reads
 each delivery's item and recipient just before sending it, instead of once for its batch). Prints one
-JSON line per tick (the tick's report) and exits 0. Built like `mindset-bot run` builds its engine, except for the clock, which is the tick's time.
+JSON line per tick (the tick's report) and exits 0. Built like `mindset-bot run` builds its engine,
+except for the clock, which is the tick's time.
 """
 
 from __future__ import annotations
