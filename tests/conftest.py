@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -82,12 +84,46 @@ def postgres_url(postgres_admin_url: str) -> Iterator[str]:
     drop_pg_database(postgres_admin_url, url)
 
 
+LEAK_GRACE_SECONDS = 5.0
+
+
 def _empty_tables(url: str) -> None:
+    """Empty every table. A connection an earlier test left in a transaction would make the TRUNCATE
+    wait forever (a session never closed keeps its connection until the garbage collector runs): it is
+    collected first, and what still holds a transaction after a grace is ended and reported."""
     engine = create_engine(url)
     names = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+    leaked = _end_leaked_transactions(engine)
     with engine.begin() as connection:
+        connection.execute(text("SET LOCAL lock_timeout = '30s'"))  # an error rather than a hang
         connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     engine.dispose()
+    if leaked:
+        pytest.fail(
+            "an earlier test left a connection in a transaction (a session never closed?); it was ended. "
+            f"Its last statement: {leaked[0]}",
+            pytrace=False,
+        )
+
+
+def _end_leaked_transactions(engine: Engine) -> list[str]:
+    """Other connections to this test database still in a transaction after a grace: their last
+    statements, the connections terminated."""
+    query = text(
+        "SELECT pid, query FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+        "AND state IN ('idle in transaction', 'idle in transaction (aborted)')"
+    )
+    deadline = time.monotonic() + LEAK_GRACE_SECONDS
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+        while rows and time.monotonic() < deadline:
+            gc.collect()
+            time.sleep(0.1)
+            rows = connection.execute(query).all()
+        for pid, _ in rows:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        connection.commit()
+    return [" ".join(str(statement).split())[:300] for _, statement in rows]
 
 
 @pytest.fixture(scope="session")

@@ -477,7 +477,12 @@ def test_a_sorry_becomes_an_action_item_linked_to_it(bot: RunningBot) -> None:
     [post] = bot.fake.wait_for("chat.postMessage")
     with bot.deps.session_factory() as session:
         [sorry] = session.scalars(select(Entry)).all()
-    eventually(lambda: bot.deps.session_factory().get(Entry, sorry.id).message_ts)  # type: ignore[union-attr]
+
+    def posted_ts() -> str | None:
+        with bot.deps.session_factory() as session:
+            return session.get_one(Entry, sorry.id).message_ts
+
+    eventually(posted_ts)
     assert ids.CREATE_ACTION_FROM_SORRY in button_ids(post.params["blocks"])
 
     click(bot, ids.CREATE_ACTION_FROM_SORRY, str(sorry.id), blocks=post.params["blocks"])
