@@ -9,6 +9,8 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
+from urllib.request import Request
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -22,7 +24,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web import SlackResponse
 
-from bot import metrics
+from bot import metrics, slack_transport
 from bot.settings import Settings
 
 # (team id) -> the workspace's bot token, or None when the app is not installed there
@@ -31,10 +33,16 @@ TOKEN_CACHE_SECONDS = 60.0
 
 
 class CountingWebClient(WebClient):
-    """A `WebClient` that counts its calls by method and outcome (`mindset_slack_api_calls_total`).
+    """A `WebClient` that counts its calls by method and outcome (`mindset_slack_api_calls_total`) and
+    keeps its connections open between calls (bot/slack_transport.py), unless it goes through a proxy.
 
     It keeps no state of its own: Bolt deep-copies each request's client for the lazy listeners.
     """
+
+    def _perform_urllib_http_request_internal(self, url: str, req: Request) -> dict[str, Any]:
+        if self.proxy is not None:
+            return super()._perform_urllib_http_request_internal(url, req)
+        return slack_transport.perform(url, req, timeout=self.timeout, ssl_context=self.ssl, logger=self._logger)
 
     def api_call(
         self,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import socket
 import threading
 import time
 from collections import deque
@@ -27,6 +28,7 @@ class Call:
     method: str
     params: dict[str, Any]
     headers: dict[str, str]
+    connection: int = 0  # which TCP connection it came on (the client's port)
 
     @property
     def token(self) -> str | None:
@@ -50,10 +52,21 @@ class FakeSlack:
         self._ts = itertools.count(1)
         self._view_ids = itertools.count(1)
         self.users: dict[str, dict[str, Any]] = {}
+        self._open: set[socket.socket] = set()
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                super().setup()
+                with fake._lock:
+                    fake._open.add(self.connection)
+
+            def finish(self) -> None:
+                with fake._lock:
+                    fake._open.discard(self.connection)
+                super().finish()
 
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
                 pass
@@ -84,6 +97,15 @@ class FakeSlack:
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+        self.drop_connections()
+
+    def drop_connections(self) -> None:
+        """Close every open connection, as a server does with idle ones (keep-alive clients must cope)."""
+        with self._lock:
+            connections = list(self._open)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
     # -- scripting -------------------------------------------------------------------------
 
@@ -153,7 +175,7 @@ class FakeSlack:
         if reply is None:
             reply = Reply(body=self._default(method, params))
         with self._lock:
-            self.calls.append(Call(method=method, params=params, headers=headers))
+            self.calls.append(Call(method, params, headers, connection=handler.client_address[1]))
             self._lock.notify_all()
         if reply.delay:
             time.sleep(reply.delay)
