@@ -57,6 +57,10 @@ class FakeSlack:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # as a real server: an answer leaves in one write (headers and body buffered, flushed once the
+            # request is handled), at once (no Nagle delay on a kept-alive connection)
+            wbufsize = 64 * 1024
+            disable_nagle_algorithm = True
 
             def setup(self) -> None:
                 super().setup()

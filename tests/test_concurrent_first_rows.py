@@ -9,8 +9,11 @@ import time
 
 from sqlalchemy import Engine, func, select
 
+from bot.deps import Deps
+from bot.services import entries as entry_service
 from storage.db import make_session_factory
-from storage.models import Person, Workspace
+from storage.models import Entry, EntryKind, Person, Workspace
+from storage.repositories import entries as entries_repo
 from storage.repositories import people as people_repo
 from storage.repositories import workspaces as workspaces_repo
 
@@ -76,3 +79,54 @@ def test_a_person_added_by_two_sessions_at_once_is_one_row_and_no_error(engine: 
     with sessions() as session:
         rows = session.scalars(select(Person)).all()
         assert [(row.user_id, row.tz) for row in rows] == [("UANNA", "Europe/Berlin")]
+
+
+def test_one_command_delivered_to_two_processes_at_once_stores_one_entry_and_both_answer_saved(
+    deps: Deps,
+) -> None:
+    """Slack retried a `/proud` (no answer within 3 s) and the retry reached another process while the
+    first insert was still open: one entry, and both answers truthfully say it is saved."""
+    new = entry_service.NewEntry(
+        team_id="T111",
+        kind=EntryKind.PROUD,
+        author_id="UANNA",
+        channel_id="C1",
+        text="Called the clinic back the same day",
+        idempotency_key="command:trigger-1",
+    )
+    first = deps.session_factory()
+    entries_repo.insert_entry_once(  # the first process: inserted, not committed yet
+        first,
+        entries_repo.NewEntryRow(
+            team_id=new.team_id,
+            kind=new.kind.value,
+            author_id=new.author_id,
+            channel_id=new.channel_id,
+            text=new.text,
+            created_at=deps.clock(),
+            idempotency_key=new.idempotency_key,
+        ),
+    )
+    logged: list[entry_service.Logged] = []
+    failed: list[BaseException] = []
+
+    def retry() -> None:
+        try:
+            logged.append(entry_service.log_entry(deps, new))  # waits on the first insert's key
+        except BaseException as error:  # the assertion below shows it
+            failed.append(error)
+
+    racer = threading.Thread(target=retry)
+    racer.start()
+    time.sleep(0.5)  # let the retry reach its insert
+    first.commit()
+    first.close()
+    racer.join(timeout=20)
+
+    assert not racer.is_alive()
+    assert failed == []
+    [answer] = logged
+    assert answer.created is False and answer.card.text == new.text
+    with deps.session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(Entry)) == 1
+        assert session.scalar(select(Entry.id)) == answer.card.id

@@ -11,8 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.deps import Deps
 from handlers.render.text import entry_text_length, section_fits
-from storage.db import create_once
-from storage.models import Area, Entry, EntryKind
+from storage.models import Area, CustomerGroup, Entry, EntryKind
 from storage.repositories import actions as actions_repo
 from storage.repositories import entries as entries_repo
 from storage.repositories import groups as groups_repo
@@ -123,18 +122,54 @@ def check_text(text: str) -> str:
 
 
 def log_entry(deps: Deps, new: NewEntry) -> Logged:
-    """Store an entry once per idempotency key and return what to show."""
+    """Store an entry once per idempotency key and return what to show.
+
+    A new entry's card is made from what was stored, without reading it back: nothing links to it yet."""
     text = check_text(new.text)
     with deps.session_factory() as session:
-        entry, created = create_once(
+        groups = _groups_of(session, new, text)
+        entry_id = entries_repo.insert_entry_once(
             session,
-            find=lambda: entries_repo.find_by_idempotency_key(session, team_id=new.team_id, key=new.idempotency_key),
-            create=lambda: _add(session, deps, new, text),
+            entries_repo.NewEntryRow(
+                team_id=new.team_id,
+                kind=new.kind.value,
+                author_id=new.author_id,
+                channel_id=new.channel_id,
+                text=text,
+                created_at=deps.clock(),
+                idempotency_key=new.idempotency_key,
+                area=new.area.value if new.area else None,
+                source_channel_id=new.source_channel_id,
+                source_ts=new.source_ts,
+            ),
+            group_ids=[group.id for group in groups],
         )
-        return Logged(EntryCard.of(entry), created=created)
+        if entry_id is None:  # the same request, delivered again: it was stored the first time
+            stored = entries_repo.find_by_idempotency_key(session, team_id=new.team_id, key=new.idempotency_key)
+            if stored is None:  # only if it was deleted since, in the blink between the two statements
+                raise LookupError(f"entry {new.idempotency_key} of {new.team_id} vanished")
+            return Logged(EntryCard.of(stored), created=False)
+        session.commit()
+    shown = sorted(groups, key=lambda group: group.name)  # as Entry.groups orders them
+    card = EntryCard(
+        id=entry_id,
+        team_id=new.team_id,
+        kind=new.kind,
+        author_id=new.author_id,
+        channel_id=new.channel_id,
+        text=text,
+        area=new.area,
+        group_names=tuple(group.name for group in shown),
+        group_ids=tuple(group.id for group in shown),
+        source_channel_id=new.source_channel_id,
+        source_ts=new.source_ts,
+    )
+    return Logged(card, created=True)
 
 
-def _add(session: Session, deps: Deps, new: NewEntry, text: str) -> Entry:
+def _groups_of(session: Session, new: NewEntry, text: str) -> list[CustomerGroup]:
+    """The workspace's active groups the entry is tagged with: those chosen, and `#group-name` words when
+    the text may carry them. No query when there are neither."""
     group_ids = list(new.group_ids)
     if new.tags_from_text:
         wanted = {tag.casefold() for tag in HASHTAG.findall(text)}
@@ -142,22 +177,8 @@ def _add(session: Session, deps: Deps, new: NewEntry, text: str) -> Entry:
             for group in groups_repo.list_groups(session, team_id=new.team_id):
                 if group_slug(group.name) in wanted:
                     group_ids.append(group.id)
-    groups = groups_repo.groups_by_ids(session, team_id=new.team_id, group_ids=group_ids)
-    entry = entries_repo.add_entry(
-        session,
-        team_id=new.team_id,
-        kind=new.kind.value,
-        author_id=new.author_id,
-        channel_id=new.channel_id,
-        text=text,
-        area=new.area.value if new.area else None,
-        groups=groups,
-        created_at=deps.clock(),
-        idempotency_key=new.idempotency_key,
-        source_channel_id=new.source_channel_id,
-        source_ts=new.source_ts,
-    )
-    return entry
+    unique = list(dict.fromkeys(group_ids))
+    return list(groups_repo.groups_by_ids(session, team_id=new.team_id, group_ids=unique))
 
 
 def get_card(deps: Deps, *, team_id: str, entry_id: int) -> EntryCard | None:

@@ -3,49 +3,58 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from storage.models import CustomerGroup, Entry
+from storage.models import Entry, EntryCustomerGroup
 
 
 def find_by_idempotency_key(session: Session, *, team_id: str, key: str) -> Entry | None:
     return session.scalars(select(Entry).where(Entry.team_id == team_id, Entry.idempotency_key == key)).first()
 
 
-def add_entry(
-    session: Session,
-    *,
-    team_id: str,
-    kind: str,
-    author_id: str,
-    channel_id: str,
-    text: str,
-    created_at: datetime,
-    idempotency_key: str,
-    area: str | None = None,
-    groups: Sequence[CustomerGroup] = (),
-    source_channel_id: str | None = None,
-    source_ts: str | None = None,
-) -> Entry:
-    entry = Entry(
-        team_id=team_id,
-        kind=kind,
-        author_id=author_id,
-        channel_id=channel_id,
-        text=text,
-        area=area,
-        created_at=created_at,
-        idempotency_key=idempotency_key,
-        source_channel_id=source_channel_id,
-        source_ts=source_ts,
-    )
-    entry.groups = list(groups)
-    session.add(entry)
-    session.flush()
-    return entry
+@dataclass(frozen=True)
+class NewEntryRow:
+    team_id: str
+    kind: str
+    author_id: str
+    channel_id: str
+    text: str
+    created_at: datetime
+    idempotency_key: str
+    area: str | None = None
+    source_channel_id: str | None = None
+    source_ts: str | None = None
+
+
+ENTRIES = Entry.metadata.tables[Entry.__tablename__]
+ENTRY_GROUPS = EntryCustomerGroup.metadata.tables[EntryCustomerGroup.__tablename__]
+# built once: executing a prepared construct skips building and hashing a new statement each time
+_INSERT_ONCE = {
+    dialect: insert(ENTRIES)
+    .on_conflict_do_nothing(index_elements=[ENTRIES.c.team_id, ENTRIES.c.idempotency_key])
+    .returning(ENTRIES.c.id)
+    for dialect, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+_LINK_GROUPS = ENTRY_GROUPS.insert()
+
+
+def insert_entry_once(session: Session, row: NewEntryRow, *, group_ids: Sequence[int] = ()) -> int | None:
+    """Store an entry with its groups in one INSERT (and one more for the groups, when there are any); its
+    id, or None when an entry with this idempotency key is already there (then nothing is written).
+
+    One statement instead of a look-up then an insert: two requests with the same key (a command
+    Slack delivered twice, to two processes) cannot both insert, and neither fails."""
+    dialect = session.get_bind().dialect.name
+    entry_id = session.execute(_INSERT_ONCE[dialect], asdict(row)).scalar()
+    if entry_id is not None and group_ids:
+        session.execute(_LINK_GROUPS, [{"entry_id": entry_id, "group_id": group_id} for group_id in group_ids])
+    return entry_id
 
 
 def get_entry(session: Session, *, team_id: str, entry_id: int) -> Entry | None:
