@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.deps import Deps
 from handlers.render.text import entry_text_length, section_fits
-from storage.models import Area, CustomerGroup, Entry, EntryKind
+from storage.models import Area, Entry, EntryKind
 from storage.repositories import actions as actions_repo
 from storage.repositories import entries as entries_repo
 from storage.repositories import groups as groups_repo
@@ -142,7 +142,7 @@ def log_entry(deps: Deps, new: NewEntry) -> Logged:
                 source_channel_id=new.source_channel_id,
                 source_ts=new.source_ts,
             ),
-            group_ids=[group.id for group in groups],
+            group_ids=[group_id for group_id, _ in groups],
         )
         if entry_id is None:  # the same request, delivered again: it was stored the first time
             stored = entries_repo.find_by_idempotency_key(session, team_id=new.team_id, key=new.idempotency_key)
@@ -150,7 +150,6 @@ def log_entry(deps: Deps, new: NewEntry) -> Logged:
                 raise LookupError(f"entry {new.idempotency_key} of {new.team_id} vanished")
             return Logged(EntryCard.of(stored), created=False)
         session.commit()
-    shown = sorted(groups, key=lambda group: group.name)  # as Entry.groups orders them
     card = EntryCard(
         id=entry_id,
         team_id=new.team_id,
@@ -159,26 +158,19 @@ def log_entry(deps: Deps, new: NewEntry) -> Logged:
         channel_id=new.channel_id,
         text=text,
         area=new.area,
-        group_names=tuple(group.name for group in shown),
-        group_ids=tuple(group.id for group in shown),
+        group_names=tuple(name for _, name in groups),
+        group_ids=tuple(group_id for group_id, _ in groups),
         source_channel_id=new.source_channel_id,
         source_ts=new.source_ts,
     )
     return Logged(card, created=True)
 
 
-def _groups_of(session: Session, new: NewEntry, text: str) -> list[CustomerGroup]:
-    """The workspace's active groups the entry is tagged with: those chosen, and `#group-name` words when
-    the text may carry them. No query when there are neither."""
-    group_ids = list(new.group_ids)
-    if new.tags_from_text:
-        wanted = {tag.casefold() for tag in HASHTAG.findall(text)}
-        if wanted:
-            for group in groups_repo.list_groups(session, team_id=new.team_id):
-                if group_slug(group.name) in wanted:
-                    group_ids.append(group.id)
-    unique = list(dict.fromkeys(group_ids))
-    return list(groups_repo.groups_by_ids(session, team_id=new.team_id, group_ids=unique))
+def _groups_of(session: Session, new: NewEntry, text: str) -> list[tuple[int, str]]:
+    """(id, name) of the workspace's active groups the entry is tagged with, by name: those chosen, and
+    those named by `#group-name` words when the text may carry them. No query when there are neither."""
+    slugs = sorted({tag.casefold() for tag in HASHTAG.findall(text)}) if new.tags_from_text else []
+    return groups_repo.tagged(session, team_id=new.team_id, group_ids=sorted(set(new.group_ids)), slugs=slugs)
 
 
 def get_card(deps: Deps, *, team_id: str, entry_id: int) -> EntryCard | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from storage.models import CustomerGroup
@@ -44,6 +44,26 @@ def groups_by_ids(session: Session, *, team_id: str, group_ids: Sequence[int]) -
             CustomerGroup.archived_at.is_(None),
         )
     ).all()
+
+
+def tagged(
+    session: Session, *, team_id: str, group_ids: Sequence[int] = (), slugs: Sequence[str] = ()
+) -> list[tuple[int, str]]:
+    """(id, name) of the workspace's active groups among `group_ids` or whose name written as a tag
+    (casefolded, words joined by "-": `#small-clinics`) is among `slugs`, by name; one statement."""
+    if not group_ids and not slugs:
+        return []
+    chosen = []
+    if group_ids:
+        chosen.append(CustomerGroup.id.in_(list(group_ids)))
+    if slugs:
+        chosen.append(func.replace(CustomerGroup.name_key, " ", "-").in_(list(slugs)))
+    rows = session.execute(
+        select(CustomerGroup.id, CustomerGroup.name)
+        .where(CustomerGroup.team_id == team_id, CustomerGroup.archived_at.is_(None), or_(*chosen))
+        .order_by(CustomerGroup.name)
+    ).all()
+    return [(group_id, name) for group_id, name in rows]
 
 
 def _find_by_key(session: Session, *, team_id: str, key: str) -> CustomerGroup | None:

@@ -1,0 +1,66 @@
+"""Which customer groups an entry is tagged with: `#group-name` words in a command's text and the groups
+chosen in the form; the card the person sees is what was stored."""
+
+from __future__ import annotations
+
+from bot.deps import Deps
+from bot.services import entries as entry_service
+from bot.services import groups as group_service
+from storage.models import EntryKind
+
+TEAM = "T111"
+OTHER_TEAM = "T222"
+USER = "UANNA"
+
+
+def _log(deps: Deps, text: str, *, key: str, group_ids: tuple[int, ...] = (), tags: bool = True) -> entry_service.Logged:
+    return entry_service.log_entry(
+        deps,
+        entry_service.NewEntry(
+            team_id=TEAM,
+            kind=EntryKind.PROUD,
+            author_id=USER,
+            channel_id="C1",
+            text=text,
+            idempotency_key=key,
+            group_ids=group_ids,
+            tags_from_text=tags,
+        ),
+    )
+
+
+def test_hashtags_tag_the_workspaces_active_groups_whatever_their_case(deps: Deps) -> None:
+    clinics = group_service.add_group(deps, team_id=TEAM, name="Small  clinics", by=USER)
+    shops = group_service.add_group(deps, team_id=TEAM, name="E-commerce", by=USER)
+    old = group_service.add_group(deps, team_id=TEAM, name="Old group", by=USER)
+    group_service.archive_group(deps, team_id=TEAM, group_id=old.id)
+    group_service.add_group(deps, team_id=OTHER_TEAM, name="Hospitals", by=USER)
+
+    logged = _log(deps, "Fixed it #SMALL-clinics #e-commerce #old-group #hospitals #nope, #small-clinics", key="k1")
+
+    assert logged.created
+    assert logged.card.group_names == ("E-commerce", "Small clinics")  # by name, once each
+    assert logged.card.group_ids == (shops.id, clinics.id)
+    assert logged.card.text == "Fixed it #SMALL-clinics #e-commerce #old-group #hospitals #nope, #small-clinics"
+    stored = entry_service.get_card(deps, team_id=TEAM, entry_id=logged.card.id)
+    assert stored == logged.card  # what the person was shown is what a later read gives
+
+
+def test_chosen_groups_of_another_workspace_or_archived_are_ignored(deps: Deps) -> None:
+    clinics = group_service.add_group(deps, team_id=TEAM, name="Small clinics", by=USER)
+    old = group_service.add_group(deps, team_id=TEAM, name="Old group", by=USER)
+    group_service.archive_group(deps, team_id=TEAM, group_id=old.id)
+    theirs = group_service.add_group(deps, team_id=OTHER_TEAM, name="Hospitals", by=USER)
+
+    logged = _log(deps, "From the form #old-group", key="k2", group_ids=(theirs.id, clinics.id, clinics.id, old.id))
+
+    assert logged.card.group_ids == (clinics.id,)
+    assert entry_service.get_card(deps, team_id=TEAM, entry_id=logged.card.id) == logged.card
+
+
+def test_without_tags_from_text_hashtags_are_only_words(deps: Deps) -> None:
+    group_service.add_group(deps, team_id=TEAM, name="Small clinics", by=USER)
+
+    logged = _log(deps, "A form's text #small-clinics", key="k3", tags=False)
+
+    assert logged.card.group_ids == ()
