@@ -13,7 +13,9 @@ OTHER_TEAM = "T222"
 USER = "UANNA"
 
 
-def _log(deps: Deps, text: str, *, key: str, group_ids: tuple[int, ...] = (), tags: bool = True) -> entry_service.Logged:
+def _log(
+    deps: Deps, text: str, *, key: str, group_ids: tuple[int, ...] = (), tags: bool = True
+) -> entry_service.Logged:
     return entry_service.log_entry(
         deps,
         entry_service.NewEntry(
