@@ -36,8 +36,13 @@ class CountingWebClient(WebClient):
     """A `WebClient` that counts its calls by method and outcome (`mindset_slack_api_calls_total`) and
     keeps its connections open between calls (bot/slack_transport.py), unless it goes through a proxy.
 
-    It keeps no state of its own: Bolt deep-copies each request's client for the lazy listeners.
+    Once made, nothing in it changes (connections are kept per thread, outside it), so one client may serve
+    every thread: Bolt deep-copies each request for its lazy listeners, and copying the client (its
+    retry handlers, headers, logger …) was most of the cost of that copy, for nothing.
     """
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> CountingWebClient:
+        return self
 
     def _perform_urllib_http_request_internal(self, url: str, req: Request) -> dict[str, Any]:
         if self.proxy is not None:

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -79,6 +79,14 @@ def set_root_cause(session: Session, *, entry: Entry, root_cause: str, by: str, 
     return entry
 
 
+_RECORD_POST = (
+    update(ENTRIES)
+    .where(ENTRIES.c.team_id == bindparam("team"), ENTRIES.c.id == bindparam("entry"))
+    .values(message_ts=bindparam("message_ts"), post_error=bindparam("post_error"))
+)
+_RECORD_POST_WITH_LINK = _RECORD_POST.values(source_permalink=bindparam("permalink"))
+
+
 def record_post(
     session: Session,
     *,
@@ -88,14 +96,13 @@ def record_post(
     error: str | None = None,
     permalink: str | None = None,
 ) -> None:
-    """Where the bot posted the entry (or why it could not): one UPDATE, the entry is not read again."""
-    values: dict[str, object] = {"message_ts": message_ts, "post_error": error}
-    if permalink is not None:
-        values["source_permalink"] = permalink
-    session.execute(
-        update(Entry).where(Entry.team_id == team_id, Entry.id == entry_id).values(**values),
-        execution_options={"synchronize_session": False},
-    )
+    """Where the bot posted the entry (or why it could not): one UPDATE (built once), the entry is not
+    read again."""
+    values: dict[str, object] = {"team": team_id, "entry": entry_id, "message_ts": message_ts, "post_error": error}
+    if permalink is None:
+        session.execute(_RECORD_POST, values)
+    else:
+        session.execute(_RECORD_POST_WITH_LINK, {**values, "permalink": permalink})
 
 
 def unposted(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from storage.models import CustomerGroup
@@ -46,23 +46,30 @@ def groups_by_ids(session: Session, *, team_id: str, group_ids: Sequence[int]) -
     ).all()
 
 
+# built once (the lists expand when executed): an entry is logged often, and building a statement costs
+_TAGGED = (
+    select(CustomerGroup.id, CustomerGroup.name)
+    .where(
+        CustomerGroup.team_id == bindparam("team_id"),
+        CustomerGroup.archived_at.is_(None),
+        or_(
+            CustomerGroup.id.in_(bindparam("group_ids", expanding=True)),
+            func.replace(CustomerGroup.name_key, " ", "-").in_(bindparam("slugs", expanding=True)),
+        ),
+    )
+    .order_by(CustomerGroup.name)
+)
+
+
 def tagged(
     session: Session, *, team_id: str, group_ids: Sequence[int] = (), slugs: Sequence[str] = ()
 ) -> list[tuple[int, str]]:
     """(id, name) of the workspace's active groups among `group_ids` or whose name written as a tag
-    (casefolded, words joined by "-": `#small-clinics`) is among `slugs`, by name; one statement."""
+    (casefolded, words joined by "-": `#small-clinics`) is among `slugs`, by name; one statement, none
+    when both are empty."""
     if not group_ids and not slugs:
         return []
-    chosen = []
-    if group_ids:
-        chosen.append(CustomerGroup.id.in_(list(group_ids)))
-    if slugs:
-        chosen.append(func.replace(CustomerGroup.name_key, " ", "-").in_(list(slugs)))
-    rows = session.execute(
-        select(CustomerGroup.id, CustomerGroup.name)
-        .where(CustomerGroup.team_id == team_id, CustomerGroup.archived_at.is_(None), or_(*chosen))
-        .order_by(CustomerGroup.name)
-    ).all()
+    rows = session.execute(_TAGGED, {"team_id": team_id, "group_ids": list(group_ids), "slugs": list(slugs)})
     return [(group_id, name) for group_id, name in rows]
 
 
