@@ -92,7 +92,8 @@ def _parser() -> argparse.ArgumentParser:
         "--nudge-rate",
         type=int,
         default=100,
-        help="nudges: chat.postMessage per second the rate-limited fake Slack allows (default 100)",
+        help="nudges: chat.postMessage per second the rate-limited fake Slack allows (default 100; 0 leaves out the "
+        "rate-limited runs)",
     )
     parser.add_argument(
         "--pg-url",
@@ -101,6 +102,11 @@ def _parser() -> argparse.ArgumentParser:
         f"(default $MINDSET_BENCH_PG_URL, $MINDSET_TEST_PG_URL or {DEFAULT_PG_ADMIN_URL})",
     )
     parser.add_argument("--no-postgres", action="store_true", help="slash, digest, nudges: SQLite only")
+    parser.add_argument(
+        "--no-minimal",
+        action="store_true",
+        help="slash: leave out the minimal references (bench/minimal.py: store; store and post)",
+    )
     parser.add_argument(
         "--compare",
         type=Path,
@@ -162,6 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try_fix=args.try_fix,
         nudges=args.nudges // 10 if args.quick else args.nudges,
         nudge_rate=args.nudge_rate,
+        minimal=not args.no_minimal,
         command=" ".join([command, *(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))]),
     )
     sections: dict[str, str] = {}

@@ -41,6 +41,7 @@ class Options:
     try_fix: bool = False  # digest: try the proposed index even when the targets are met
     nudges: int = 10000  # nudges: due deliveries per run
     nudge_rate: int = 100  # nudges: chat.postMessage per second the rate-limited fake Slack allows
+    minimal: bool = True  # slash: also serve the minimal references (bench/minimal.py)
 
 
 @dataclass

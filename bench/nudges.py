@@ -332,7 +332,8 @@ def run(options: Options) -> Section:
     runs: list[NudgeRun] = []
     started = time.monotonic()
     plan: list[tuple[float, int]] = [(0.0, number) for number in range(options.repeats)]
-    plan += [(float(options.nudge_rate), number) for number in range(max(1, options.repeats - 1))]
+    if options.nudge_rate > 0:  # 0: no runs against a rate-limited Slack
+        plan += [(float(options.nudge_rate), number) for number in range(max(1, options.repeats - 1))]
     for limit, number in plan:
         order = [(backend, variant) for backend in backends for variant in variants]
         shift = number % len(order)
@@ -379,11 +380,12 @@ def _section(
         "now) waits in the database; every person's time zone is known. The engine is the real `mindset-bot "
         "scheduler` (one process; its first tick starts at once and claims batches of 200 until nothing is due, "
         "so one tick sends them all), against the fake Slack in a process of its own, on a fresh database each "
-        f"run. {options.repeats} runs without a limit and {max(1, options.repeats - 1)} with one, per database, "
-        f"interleaved; medians. Took {elapsed / 60:.1f} min.",
+        f"run. {options.repeats} runs without a limit"
+        + (f" and {max(1, options.repeats - 1)} with one" if rate > 0 else "")
+        + f", per database, interleaved; medians. Took {elapsed / 60:.1f} min.",
     ]
     rows = []
-    for limit in (0.0, float(rate)):
+    for limit in (0.0, float(rate)) if rate > 0 else (0.0,):
         for backend in backends:
             for variant in variants:
                 mine = [r for r in runs if r.database == backend and r.variant == variant and r.limit == limit]

@@ -206,19 +206,21 @@ class FakeSlackProc:
 
 @dataclass
 class Server:
-    """A server under test: the bot or a floor, listening on `port`."""
+    """A server under test: the bot, a floor or a minimal reference, listening on `port`."""
 
     label: str
     proc: Proc
     port: int
-    database_url: str | None = None  # the bot's; None for the floors
+    database_url: str | None = None  # where it stores entries; None for the floors
+    posts: bool = True  # whether it posts each entry it stores (the bot and `store-post` do)
 
     @property
     def pid(self) -> int:
         return self.proc.pid
 
     @property
-    def is_bot(self) -> bool:
+    def stores(self) -> bool:
+        """It stores each `/proud` and answers "Saved your proud" (the bot and the minimal references)."""
         return self.database_url is not None
 
     def health_url(self) -> str:
@@ -302,6 +304,22 @@ def launch_scheduler(
         cwd=rundir,
         log_path=workdir / f"{label}.log",
     )
+
+
+def launch_minimal(
+    label: str, mode: str, fake: FakeSlackProc, *, signing_secret: str, database_url: str, workdir: Path
+) -> Server:
+    """bench/minimal.py: a bare Bolt app that only stores (`store`) or stores and posts (`store-post`)."""
+    port = free_port()
+    env = server_env(fake, signing_secret=signing_secret, port=port)
+    proc = _spawn(
+        label,
+        [sys.executable, "-m", "bench.minimal", "--mode", mode, "--database", database_url],
+        env=env,
+        cwd=REPO,
+        log_path=workdir / f"{label}.log",
+    )
+    return Server(label=label, proc=proc, port=port, database_url=database_url, posts=mode == "store-post")
 
 
 def launch_floor(label: str, mode: str, fake: FakeSlackProc, *, signing_secret: str, workdir: Path) -> Server:

@@ -1,9 +1,11 @@
 """Benchmark 1: slash command latency.
 
-The real bot (`mindset-bot run --no-scheduler`, HTTP mode, on SQLite and on PostgreSQL) and two bare
+The real bot (`mindset-bot run --no-scheduler`, HTTP mode, on SQLite and on PostgreSQL), two bare
 slack-bolt apps that only acknowledge `/proud` (Bolt's defaults, and process_before_response=True: the
-floor), all served by the same waitress set-up, answer `requests` signed `/proud` commands at each
-concurrency, `repeats` times, interleaved. The fake Slack Web API runs in a process of its own.
+floor) and, on each database, two minimal references that do only the work the bot's answer stands for
+(bench/minimal.py: store; store and post), all served by the same waitress set-up, answer `requests`
+signed `/proud` commands at each concurrency, `repeats` times, interleaved. The fake Slack Web API runs
+in a process of its own.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from bench.procs import (
     cpu_seconds,
     launch_bot,
     launch_floor,
+    launch_minimal,
     machine_cpu,
     reader_engine,
     sqlite_url,
@@ -49,6 +52,8 @@ BOT_SQLITE = "bot (SQLite)"
 BOT_POSTGRES = "bot (PostgreSQL)"
 BOLT_DEFAULT = "bare Bolt, defaults"
 FLOOR = "bare Bolt, process_before_response (floor)"
+# bench/minimal.py's modes and their labels' start; the database is added in brackets
+MINIMAL = {"store": "minimal: store", "store-post": "minimal: store + post"}
 DRAIN_TIMEOUT = 600.0
 
 
@@ -109,6 +114,19 @@ def _servers(options: Options, workdir: Path, notes: list[str]) -> Iterator[tupl
                     )
         if not databases:
             notes.append("PostgreSQL was not measured (--no-postgres, or no server).")
+        for mode, name in MINIMAL.items() if options.minimal else ():
+            stem = mode.replace("-", "_")
+            places = [("SQLite", sqlite_url(workdir / f"minimal-{stem}.db"))]
+            if databases:
+                database = PostgresDatabase(options.pg_admin_url or "")
+                databases.append(database)
+                places.append(("PostgreSQL", database.url))
+            for backend, url in places:
+                servers.append(
+                    launch_minimal(
+                        f"{name} ({backend})", mode, fake, signing_secret=secret, database_url=url, workdir=workdir
+                    )
+                )
         servers.append(launch_floor(BOLT_DEFAULT, "default", fake, signing_secret=secret, workdir=workdir))
         servers.append(launch_floor(FLOOR, "pbr", fake, signing_secret=secret, workdir=workdir))
         for server in servers:
@@ -152,7 +170,7 @@ def _one_run(
         total=total,
         concurrency=concurrency,
         build=load.build,
-        check=ProudLoad.check_bot if server.is_bot else ProudLoad.check_floor,
+        check=ProudLoad.check_bot if server.stores else ProudLoad.check_floor,
     )
     busy1, all1 = machine_cpu()
     latencies = sorted(result.latencies)
@@ -170,21 +188,23 @@ def _one_run(
     record.problems += result.errors[:5]
     if result.errors:
         record.problems.append(f"{len(result.errors)} request(s) failed in all")
-    if server.is_bot:
+    if server.stores:
         _drain_and_verify(server, fake, load, result, record)
     return record
 
 
 def _drain_and_verify(server: Server, fake: FakeSlackProc, load: ProudLoad, result: LoadResult, rec: RunRecord) -> None:
-    """Wait for the background posts; then the database and the fake Slack must both say `total`."""
+    """Wait for the background posts; then the database and the fake Slack must both say `total` (0 posts
+    for a server that only stores)."""
     assert server.database_url is not None
+    posts_expected = load.total if server.posts else 0
     engine = reader_engine(server.database_url)
     try:
         deadline = time.monotonic() + DRAIN_TIMEOUT
         while True:
             posted_fake, last_post_at = fake.posts_in(load.channel)
             stored, posted_db = count_entries(engine, load.team)
-            done = posted_fake >= load.total and posted_db >= load.total
+            done = posted_fake >= posts_expected and posted_db >= posts_expected
             if done or time.monotonic() > deadline or server.proc.popen.poll() is not None:
                 break
             time.sleep(0.05)
@@ -194,11 +214,15 @@ def _drain_and_verify(server: Server, fake: FakeSlackProc, load: ProudLoad, resu
     finally:
         engine.dispose()
     rec.stored, rec.posted_db, rec.posted_fake = stored, posted_db, posted_fake
-    if last_post_at is not None:
+    if last_post_at is not None and server.posts:
         rec.drain = max(0.0, last_post_at - result.ended_at)
-    for what, value in (("entries stored", stored), ("entries posted (DB)", posted_db), ("posts seen", posted_fake)):
-        if value != load.total:
-            rec.problems.append(f"{what}: {value}, expected {load.total}")
+    for what, value, expected in (
+        ("entries stored", stored, load.total),
+        ("entries posted (DB)", posted_db, posts_expected),
+        ("posts seen", posted_fake, posts_expected),
+    ):
+        if value != expected:
+            rec.problems.append(f"{what}: {value}, expected {expected}")
 
 
 def _warm_up(servers: list[Server], fake: FakeSlackProc, secret: str, count: int) -> None:
@@ -258,12 +282,12 @@ def run(options: Options) -> Section:
                     print(
                         f"[slash] repeat {repeat + 1}/{options.repeats} c={concurrency:<3} {server.label:<44} "
                         f"{record.load.rps:7.1f} req/s  p50 {fmt_ms(record.p50):>7} ms  p99 {fmt_ms(record.p99):>7} ms"
-                        + (f"  drain {record.drain:5.2f} s" if server.is_bot else "")
+                        + (f"  drain {record.drain:5.2f} s" if server.stores and server.posts else "")
                         + (f"  PROBLEMS {record.problems}" if record.problems else ""),
                         flush=True,
                     )
         labels = [server.label for server in servers]
-        bots = {server.label for server in servers if server.is_bot}
+        bots = {server.label for server in servers if server.stores and not server.label.startswith("minimal")}
     elapsed = time.monotonic() - started
     return _section(options, facts, labels, bots, records, notes, elapsed)
 
@@ -282,7 +306,7 @@ def _section(
         floor = _agg(records, FLOOR, concurrency)
         for label in labels:
             agg = _agg(records, label, concurrency)
-            is_bot = label in bots
+            is_bot = label in bots or label.startswith(MINIMAL["store-post"])
             rows.append(
                 [
                     str(concurrency),
