@@ -92,29 +92,40 @@ def commitments(
     last_counted = min(last, until) if until else last
     start = datetime.combine(first, time.min, tzinfo=UTC)
     end = datetime.combine(last, time.max, tzinfo=UTC)
-    candidates = actions_repo.due_in_range(team_id=team_id, first=first, last=last_counted)
     # the columns the index reads, not the items with their people and groups: a quarter of a large
     # workspace has thousands of commitments
-    query = select(
-        ActionItem.id,
-        ActionItem.owner_id,
-        ActionItem.created_at,
-        ActionItem.original_due_date,
-        ActionItem.status,
-        ActionItem.closed_at,
-    ).where(ActionItem.id.in_(candidates), ActionItem.created_at <= end)
+    candidates = actions_repo.due_in_range(
+        team_id=team_id,
+        first=first,
+        last=last_counted,
+        columns=(
+            ActionItem.id,
+            ActionItem.owner_id,
+            ActionItem.created_at,
+            ActionItem.original_due_date,
+            ActionItem.status,
+            ActionItem.closed_at,
+        ),
+    ).subquery()
+    query = select(candidates).where(candidates.c.created_at <= end)
     if user_ids is not None:
-        query = query.where(ActionItem.owner_id.in_(list(user_ids)))
+        query = query.where(candidates.c.owner_id.in_(list(user_ids)))
     items = session.execute(query).all()
     if not items:
         return []
+    # only moves made before the quarter began count, and only for items promised before it; their ids
+    # are the candidates' again, in the database (a list of thousands of ids as parameters costs more)
+    earlier = select(candidates.c.id).where(candidates.c.created_at < start)
+    if user_ids is not None:
+        earlier = earlier.where(candidates.c.owner_id.in_(list(user_ids)))
     events_by_item: dict[int, list[Move]] = {}
-    for event in session.execute(
-        select(ActionEvent.action_id, ActionEvent.kind, ActionEvent.at, ActionEvent.new_value)
-        .where(ActionEvent.action_id.in_([item.id for item in items]), ActionEvent.kind == "rescheduled")
-        .order_by(ActionEvent.at, ActionEvent.id)
-    ):
-        events_by_item.setdefault(event.action_id, []).append(event)
+    if any(item.created_at < start for item in items):
+        for event in session.execute(
+            select(ActionEvent.action_id, ActionEvent.kind, ActionEvent.at, ActionEvent.new_value)
+            .where(ActionEvent.action_id.in_(earlier), ActionEvent.kind == "rescheduled", ActionEvent.at < start)
+            .order_by(ActionEvent.at, ActionEvent.id)
+        ):
+            events_by_item.setdefault(event.action_id, []).append(event)
     found: list[Commitment] = []
     for item in items:
         status = ActionStatus(item.status)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import CompoundSelect, func, or_, select, union
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from storage.models import (
     OPEN_STATUSES,
@@ -179,22 +180,28 @@ def open_item_owners(session: Session) -> Sequence[tuple[str, str]]:
     ).all()
 
 
-def due_in_range(*, team_id: str, first: date, last: date) -> CompoundSelect[tuple[int]]:
-    """Ids of items whose due date, first promise or any move fell in [first, last]: the only ones a
-    quarter's Success Index can count, so the rest of the history is never loaded.
+def due_in_range(
+    *, team_id: str, first: date, last: date, columns: Sequence[InstrumentedAttribute[Any]] = (ActionItem.id,)
+) -> CompoundSelect[Any]:
+    """`columns` of the items whose due date, first promise or any move fell in [first, last]: the only ones
+    a quarter's Success Index can count, so the rest of the history is never read.
 
-    Three parts, each served by an index (a single OR of the three reads every item). The first names
-    every status so that it reads `ix_action_items_team_status_due` one status at a time: an index on
-    (team_id, due_date) alone would serve it too, but PostgreSQL then prefers that one for the open items
-    due soonest (`ORDER BY due_date LIMIT n`) and reads every closed item of the past to find them."""
+    Three parts, each served by an index (a single OR of the three reads every item), each reading the
+    columns itself (joining their ids back to the items instead made PostgreSQL read every item of the
+    history by hash). The first names every status so that it reads `ix_action_items_team_status_due` one
+    status at a time: an index on (team_id, due_date) alone would serve it too, but PostgreSQL then prefers
+    that one for the open items due soonest (`ORDER BY due_date LIMIT n`) and reads every closed item of the
+    past to find them."""
     return union(
-        select(ActionItem.id).where(
+        select(*columns).where(
             ActionItem.team_id == team_id,
             ActionItem.status.in_([status.value for status in ActionStatus]),
             ActionItem.due_date.between(first, last),
         ),
-        select(ActionItem.id).where(ActionItem.team_id == team_id, ActionItem.original_due_date.between(first, last)),
-        select(ActionEvent.action_id).where(
+        select(*columns).where(ActionItem.team_id == team_id, ActionItem.original_due_date.between(first, last)),
+        select(*columns)
+        .join(ActionEvent, ActionEvent.action_id == ActionItem.id)
+        .where(
             ActionEvent.team_id == team_id,
             ActionEvent.kind == "rescheduled",
             ActionEvent.new_value >= first.isoformat(),
