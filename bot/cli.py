@@ -24,6 +24,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot import slack_errors
 from bot.app import build_app
 from bot.deps import Deps, utc_now
 from bot.doctor import doctor
@@ -52,7 +53,6 @@ EXIT_PORT = 4
 EXIT_ABORTED = 5
 EXIT_SQLITE_IN_USE = 6
 
-REJECTED_TOKEN_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
 SOCKET_RETRY_MAX = 60.0
 SOCKET_PING_INTERVAL = 5.0
 
@@ -210,7 +210,7 @@ def _check_token(settings: Settings) -> str | None:
         return str(result.get("team_id") or "") or None
     except SlackApiError as error:
         code = error.response.get("error") if error.response is not None else None
-        if code in REJECTED_TOKEN_ERRORS:
+        if code in slack_errors.TOKEN_REJECTED:
             raise CliError(
                 f"SLACK_BOT_TOKEN is rejected by Slack ({code}): reinstall the app and copy its "
                 "Bot User OAuth Token (xoxb-...) into .env.",
@@ -417,7 +417,7 @@ class SocketModeFront:
                 log.warning("Slack's Socket Mode connection did not open; trying again in %.0f s", wait)
             except SlackApiError as error:
                 code = error.response.get("error") if error.response is not None else None
-                if code in REJECTED_TOKEN_ERRORS:
+                if code in slack_errors.TOKEN_REJECTED:
                     raise CliError(
                         f"SLACK_APP_TOKEN is rejected by Slack ({code}): generate an app-level token with the "
                         "connections:write scope (Basic Information > App-Level Tokens) and put it in .env.",

@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import make_url
 
+from bot import slack_errors
 from bot.scopes import BOT_SCOPES
 from bot.settings import DatabaseSettings, Settings, SettingsError, load_settings
 from bot.slack_client import make_web_client
@@ -27,7 +28,6 @@ from storage.db import make_engine
 from storage.models import slack_bots
 
 SCOPES_HEADER = "x-oauth-scopes"
-REJECTED_TOKEN_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
 REINSTALL = (
     "add them to app.manifest.yml's bot scopes (as shipped) at https://api.slack.com/apps > your app > "
     "App Manifest, then reinstall the app to the workspace (Install App > Reinstall) so the token gets them"
@@ -180,7 +180,7 @@ def _bot_token(settings: Settings, client: WebClient) -> Iterator[Check]:
         answer = client.auth_test()
     except SlackApiError as error:
         code = error.response.get("error") if error.response is not None else None
-        if code in REJECTED_TOKEN_ERRORS:
+        if code in slack_errors.TOKEN_REJECTED:
             yield problem(
                 "Slack token",
                 f"Slack rejects SLACK_BOT_TOKEN ({code})",

@@ -11,25 +11,12 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
+from bot import slack_errors
 from bot.deps import Deps
 from bot.services import entries as entry_service
 from handlers.render.entries import entry_blocks, entry_fallback, not_posted_message
 
 log = logging.getLogger("mindset.delivery")
-
-# Errors that say the channel will not take the post; anything else is Slack being unwell.
-CHANNEL_REFUSED = {
-    "not_in_channel",
-    "channel_not_found",
-    "is_archived",
-    "restricted_action",
-    "restricted_action_read_only_channel",
-    "restricted_action_thread_only_channel",
-    "restricted_action_non_threadable_channel",
-    "cannot_reply_to_message",
-    "ekm_access_denied",
-    "team_access_not_granted",
-}
 
 Tell = Callable[..., Any]
 
@@ -55,7 +42,7 @@ def post_entry(
         return
     permalink = None
     if card.source_channel_id and card.source_ts and not card.source_permalink:
-        permalink = _permalink(client, card.source_channel_id, card.source_ts)
+        permalink = original_permalink(client, card.source_channel_id, card.source_ts)
         if permalink:
             card = replace(card, source_permalink=permalink)
     try:
@@ -68,7 +55,7 @@ def post_entry(
         )
     except SlackApiError as error:
         code = slack_error(error)
-        if code not in CHANNEL_REFUSED:
+        if code not in slack_errors.CHANNEL_REFUSED:
             raise
         log.info("Entry %s of %s not posted in %s: %s", entry_id, team_id, card.channel_id, code)
         entry_service.record_post(
@@ -81,7 +68,8 @@ def post_entry(
     )
 
 
-def _permalink(client: WebClient, channel: str, ts: str) -> str | None:
+def original_permalink(client: WebClient, channel: str, ts: str) -> str | None:
+    """The link to the message an entry was logged from (a message shortcut), or None when Slack will not say."""
     try:
         return str(client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"])
     except SlackApiError:

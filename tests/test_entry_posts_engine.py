@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
 from slack_sdk import WebClient
 from sqlalchemy import select
 
@@ -93,6 +94,44 @@ def test_an_entry_stored_by_a_killed_process_is_posted_once_ten_minutes_later(
     assert "Old label" in str(update.params["blocks"])
 
 
+@pytest.mark.parametrize("slack_tells", [True, False], ids=["link-found", "link-refused"])
+def test_an_entry_logged_from_a_message_gets_its_original_link_when_the_engine_posts_it(
+    deps: Deps, fake_slack: FakeSlack, slack_tells: bool
+) -> None:
+    """Logged with the message shortcut, then the process died before it asked Slack for the message's link."""
+    sim = simulation(deps, fake_slack, STORED_AT)
+    logged = entry_service.log_entry(
+        deps,
+        entry_service.NewEntry(
+            team_id=TEAM,
+            kind=EntryKind.PROUD,
+            author_id=USER,
+            channel_id=CHANNEL,
+            text="The clinic thanked us for the quick fix",
+            idempotency_key="shortcut:1",
+            source_channel_id="CSOURCE",
+            source_ts="1700000123.000200",
+        ),
+    )
+    if not slack_tells:
+        fake_slack.fail("chat.getPermalink", "message_not_found")
+
+    tick_at(sim, STORED_AT + ENTRY_POST_AFTER)
+
+    [asked] = fake_slack.calls_to("chat.getPermalink")
+    assert (asked.params["channel"], asked.params["message_ts"]) == ("CSOURCE", "1700000123.000200")
+    [post] = posts_in(fake_slack, CHANNEL)
+    link = "https://fake.slack.com/archives/CSOURCE/p1700000123000200"
+    stored = entry(deps, logged.card.id)
+    assert stored.message_ts is not None
+    if slack_tells:
+        assert f"<{link}|Original message>" in str(post["blocks"])
+        assert stored.source_permalink == link  # kept, so redrawing the message keeps the link
+    else:
+        assert "Original message" not in str(post["blocks"])  # posted all the same, without it
+        assert stored.source_permalink is None
+
+
 def test_slack_down_during_the_command_then_the_engine_posts_it(bot: RunningBot) -> None:
     """The app's own retries (three attempts) all meet a 500: the entry stays unposted until the engine."""
     bot.fake.server_error("chat.postMessage", times=3)
@@ -146,21 +185,32 @@ def test_an_entry_older_than_the_window_is_left_alone(deps: Deps, fake_slack: Fa
     assert (entry(deps, entry_id).message_ts, entry(deps, entry_id).post_error) == (None, None)
 
 
-def test_a_channel_refusal_is_recorded_not_retried_and_the_author_is_told(deps: Deps, fake_slack: FakeSlack) -> None:
+@pytest.mark.parametrize(
+    ("error", "hint"),
+    [
+        ("not_in_channel", "/invite @Customer Mindset"),
+        # an org-wide install not granted the channel's workspace: the app and the engine agree it is the channel
+        ("team_access_not_granted", "An admin can add me to that workspace"),
+        ("restricted_action_read_only_channel", "Only some members may post in"),
+    ],
+)
+def test_a_channel_refusal_is_recorded_not_retried_and_the_author_is_told(
+    deps: Deps, fake_slack: FakeSlack, error: str, hint: str
+) -> None:
     sim = simulation(deps, fake_slack, STORED_AT, engines=2)
     entry_id = store(sim, "Forgot the follow-up email", kind=EntryKind.PROUD)
-    fake_slack.fail("chat.postMessage", "not_in_channel")
+    fake_slack.fail("chat.postMessage", error)
 
     tick_at(sim, STORED_AT + ENTRY_POST_AFTER)
     stored = entry(deps, entry_id)
-    assert (stored.message_ts, stored.post_error) == (None, "not_in_channel")
+    assert (stored.message_ts, stored.post_error) == (None, error)
     [row] = deliveries(deps, ENTRY_POST)
-    assert (row.status, row.last_error) == (DeliveryStatus.FAILED.value, "not_in_channel")
+    assert (row.status, row.last_error) == (DeliveryStatus.FAILED.value, error)
 
     sim.run_until(STORED_AT + timedelta(days=2), step=timedelta(minutes=30))
     assert len(posts_in(fake_slack, CHANNEL)) == 1  # the refused attempt, never retried
     [told] = posts_in(fake_slack, USER)  # once, in a DM
-    assert f"#{entry_id}" in told["text"] and "/invite @Customer Mindset" in told["text"]
+    assert f"#{entry_id}" in told["text"] and hint in told["text"]
     assert f"<#{CHANNEL}>" in told["text"]
     [dm] = deliveries(deps, ENTRY_NOT_POSTED)
     assert dm.status == DeliveryStatus.SENT.value

@@ -23,7 +23,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot import metrics
+from bot import metrics, slack_errors
 from bot.engine.channel_directory import CHANNEL_FRESH_FOR, refresh_channel
 from bot.engine.directory import Directory, Known, people_needing_refresh, refresh_person
 from bot.engine.planners import PLANNERS, Planner
@@ -38,30 +38,6 @@ from storage.repositories import deliveries as deliveries_repo
 
 log = logging.getLogger("mindset.engine")
 
-# Slack errors that will not go away by trying again: record them and move on.
-PERMANENT_ERRORS = {
-    "user_not_found",
-    "account_inactive",
-    "user_disabled",
-    "channel_not_found",
-    "is_archived",
-    "not_in_channel",
-    "cannot_dm_bot",
-    "messages_tab_disabled",
-    "restricted_action",
-    "restricted_action_read_only_channel",
-    "restricted_action_thread_only_channel",
-    "restricted_action_non_threadable_channel",
-    "ekm_access_denied",
-    "invalid_blocks",
-    "invalid_blocks_format",
-    "msg_too_long",
-    "no_text",
-}
-# The token was refused. An uninstalled workspace gets nothing (its deliveries are skipped before
-# sending), so this is a token this process cached before a reinstall, or a revocation not yet
-# announced: forget the cached client and try again later, with the token the database then has.
-TOKEN_ERRORS = {"invalid_auth", "not_authed", "token_revoked", "token_expired", "team_access_not_granted"}
 MAX_ATTEMPTS = 20
 MAX_BACKOFF = timedelta(hours=1)
 # deliveries of a batch sent side by side, overlapping their waits on the database and on Slack
@@ -323,6 +299,8 @@ class NudgeEngine:
                 log.warning("Delivery %s was taken over by another engine before it was sent", delivery.id)
                 return
         try:
+            if message.complete is not None:
+                message = message.complete(client)
             result = client.chat_postMessage(
                 channel=delivery.recipient,
                 text=message.text,
@@ -333,7 +311,7 @@ class NudgeEngine:
         except SlackApiError as error:
             code = str(error.response.get("error") or "") if error.response is not None else ""
             status = error.response.status_code if error.response is not None else 0
-            if code in PERMANENT_ERRORS:
+            if code in slack_errors.PERMANENT:
                 with self.session_factory() as session:
                     recorded = deliveries_repo.mark_failed(
                         session, delivery_id=delivery.id, worker=self.worker_id, error=code
@@ -346,7 +324,9 @@ class NudgeEngine:
                 metrics.NUDGES_FAILED.labels(delivery.kind).inc()
                 log.info("Gave up on %s to %s: %s", delivery.kind, delivery.recipient, code)
                 return
-            if code in TOKEN_ERRORS and self.forget_client is not None:
+            if code in slack_errors.TOKEN_REFUSED and self.forget_client is not None:
+                # an uninstalled workspace gets nothing (its deliveries are skipped before sending), so this is
+                # a token cached before a reinstall, or a revocation not yet announced: next time, the database's
                 self.forget_client(delivery.team_id)
             retry_after = _retry_after(error) if status == 429 else None
             self._retry(delivery, now, f"slack {status} {code}", report, wait=retry_after)

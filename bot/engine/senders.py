@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
+from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from bot.digest.chart import participation_png
@@ -28,6 +29,7 @@ from bot.services.entries import EntryCard, card_with_actions
 from bot.services.meetings import MeetingCard, occurrence_on, prompt_for_occurrence, record_sent
 from bot.services.success_index import index_lines, open_items_due_in
 from bot.worktime import local_date, zone
+from handlers.delivery import original_permalink
 from handlers.render import nudges
 from handlers.render.digest import digest_blocks, digest_fallback
 from handlers.render.meetings import prompt_blocks, prompt_text
@@ -132,15 +134,30 @@ def send_entry_post(occasion: Occasion) -> nudges.Message | None:
         return None
     card = card_with_actions(occasion.session, entry)
 
-    def after_sent(session: Session, channel: str, ts: str) -> None:
-        entries_repo.record_post(session, team_id=team_id, entry_id=entry_id, message_ts=ts)
+    def message_for(card: EntryCard) -> nudges.Message:
+        def after_sent(session: Session, channel: str, ts: str) -> None:
+            entries_repo.record_post(
+                session, team_id=team_id, entry_id=entry_id, message_ts=ts, permalink=card.source_permalink
+            )
 
-    def after_refused(session: Session, error: str) -> None:
-        entries_repo.record_post(session, team_id=team_id, entry_id=entry_id, message_ts=None, error=error)
-        told = Planned(team_id, planners.ENTRY_NOT_POSTED, str(entry_id), card.author_id, error, occasion.now)
-        deliveries_repo.plan(session, planned=[told])
+        def after_refused(session: Session, error: str) -> None:
+            entries_repo.record_post(session, team_id=team_id, entry_id=entry_id, message_ts=None, error=error)
+            told = Planned(team_id, planners.ENTRY_NOT_POSTED, str(entry_id), card.author_id, error, occasion.now)
+            deliveries_repo.plan(session, planned=[told])
 
-    return replace(nudges.entry_post(card), after_sent=after_sent, after_refused=after_refused)
+        return replace(nudges.entry_post(card), after_sent=after_sent, after_refused=after_refused)
+
+    message = message_for(card)
+    source_channel, source_ts = card.source_channel_id, card.source_ts
+    if not source_channel or not source_ts or card.source_permalink:
+        return message
+
+    def with_original_link(client: WebClient) -> nudges.Message:
+        # logged from a message (a shortcut) whose link the app never got: ask Slack for it now
+        link = original_permalink(client, source_channel, source_ts)
+        return message if link is None else message_for(replace(card, source_permalink=link))
+
+    return replace(message, complete=with_original_link)
 
 
 def send_entry_not_posted(occasion: Occasion) -> nudges.Message | None:

@@ -9,10 +9,11 @@ from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import slack_errors
 from bot.deps import Deps
 from bot.services import meetings as meeting_service
 from bot.services import people as people_service
-from handlers.delivery import CHANNEL_REFUSED, slack_error
+from handlers.delivery import slack_error
 from handlers.render.entries import not_posted_how
 from handlers.render.meeting_forms import meeting_modal
 from handlers.render.meetings import (
@@ -92,7 +93,7 @@ def post_prompt_now(
         result = client.chat_postMessage(channel=channel, text=prompt_text(card), blocks=prompt_blocks(card))
     except SlackApiError as error:
         code = slack_error(error)
-        if code not in CHANNEL_REFUSED:
+        if code not in slack_errors.CHANNEL_REFUSED:
             raise
         log.info("Prompt %s of %s not posted in %s: %s", prompt_id, team_id, channel, code)
         respond(text=not_posted_how(channel, code), response_type="ephemeral", replace_original=False)

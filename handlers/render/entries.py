@@ -143,6 +143,13 @@ def not_posted_how(channel_id: str, error: str) -> str:
         )
     if error == "is_archived":
         return f"{where} is archived, so I could not post there."
+    if error == "team_access_not_granted":
+        return (
+            f"{where} belongs to a workspace I have not been given access to, so I could not post there. "
+            "An admin can add me to that workspace, or use a channel of this one."
+        )
+    if error.startswith("restricted_action"):
+        return f"Only some members may post in {where}, and I am not one of them: use another channel."
     return f"Slack would not let me post in {where} (`{error}`)."
 
 

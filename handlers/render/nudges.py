@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -15,6 +15,9 @@ from handlers import ids
 from handlers.render.actions import action_blocks, action_list_blocks, action_text, day_label
 from handlers.render.entries import entry_blocks, entry_fallback, not_posted_message
 from handlers.render.text import clip, escape_mrkdwn
+
+if TYPE_CHECKING:
+    from slack_sdk import WebClient
 
 Blocks = list[dict[str, Any]]
 
@@ -37,6 +40,9 @@ class Message:
     # called by the engine, in its session, with Slack's error when the recipient refused it for good
     after_refused: Callable[[Session, str], None] | None = None
     uploads: tuple[Upload, ...] = ()
+    # called by the engine with the workspace's client just before sending, for what only Slack can tell
+    # (an original message's link): the message to send instead
+    complete: Callable[[WebClient], Message] | None = None
 
 
 def _section(text: str) -> dict[str, Any]:
