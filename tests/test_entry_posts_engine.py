@@ -101,7 +101,7 @@ def test_an_entry_logged_from_a_message_gets_its_original_link_when_the_engine_p
     """Logged with the message shortcut, then the process died before it asked Slack for the message's link."""
     sim = simulation(deps, fake_slack, STORED_AT)
     logged = entry_service.log_entry(
-        deps,
+        sim.deps,  # stored at STORED_AT
         entry_service.NewEntry(
             team_id=TEAM,
             kind=EntryKind.PROUD,
