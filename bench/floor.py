@@ -53,6 +53,11 @@ def main() -> None:
         signing_secret=os.environ["SLACK_SIGNING_SECRET"],
         api_url=os.environ["SLACK_API_URL"],
     )
+    serve_until_stopped(app)
+
+
+def serve_until_stopped(app: App) -> None:
+    """Serve `app` as the bot is served (PORT, HTTP_THREADS) until SIGTERM or SIGINT."""
     # /healthz needs a database; an in-memory one answers like the bot's does
     engine = create_engine("sqlite://")
     server = make_http_server(

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import os
 import queue
-import signal
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -31,9 +30,8 @@ from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
-from sqlalchemy import create_engine
 
-from bot.server import make_http_server
+from bench.floor import serve_until_stopped
 from storage import migrate
 from storage.db import make_engine
 
@@ -154,23 +152,7 @@ def main() -> None:
         api_url=os.environ["SLACK_API_URL"],
         database_url=args.database,
     )
-    server = make_http_server(
-        app,
-        create_engine("sqlite://"),  # /healthz only
-        host="0.0.0.0",
-        port=int(os.environ["PORT"]),
-        threads=int(os.environ.get("HTTP_THREADS", "16")),
-    )
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
-    signal.signal(signal.SIGINT, lambda _signum, _frame: stop.set())
-
-    def stop_when_told() -> None:
-        stop.wait()
-        server.stop()
-
-    threading.Thread(target=stop_when_told, daemon=True).start()
-    server.serve()
+    serve_until_stopped(app)
 
 
 if __name__ == "__main__":
