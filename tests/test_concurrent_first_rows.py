@@ -1,19 +1,29 @@
-"""Two processes meeting a new workspace or person at once (several started together with one token,
-two engines refreshing one person) both add its row: one insert wins, the other reads the winner's row,
-neither fails."""
+"""Two processes meeting a new row at once (several started together with one token, two engines
+refreshing one person, a command delivered twice, two people adding the same group, question or answer)
+both add it: one insert wins, the other reads the winner's row and answers truthfully, neither fails."""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
 
 from bot.deps import Deps
 from bot.services import entries as entry_service
+from bot.services import groups as group_service
 from storage.db import make_session_factory
-from storage.models import Entry, EntryKind, Person, Workspace
+from storage.models import (
+    CustomerGroup,
+    Entry,
+    EntryKind,
+    Person,
+    Workspace,
+)
 from storage.repositories import entries as entries_repo
+from storage.repositories import groups as groups_repo
 from storage.repositories import people as people_repo
 from storage.repositories import workspaces as workspaces_repo
 
@@ -130,3 +140,43 @@ def test_one_command_delivered_to_two_processes_at_once_stores_one_entry_and_bot
     with deps.session_factory() as session:
         assert session.scalar(select(func.count()).select_from(Entry)) == 1
         assert session.scalar(select(Entry.id)) == answer.card.id
+
+
+def _race(first: Session, second: Callable[[], None]) -> list[BaseException]:
+    """Run `second` in another thread while `first` holds an insert not committed yet, then commit `first`:
+    what `second` raised."""
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            second()
+        except BaseException as error:  # the caller's assertion shows it
+            failed.append(error)
+
+    racer = threading.Thread(target=run)
+    racer.start()
+    time.sleep(0.5)  # let the second session reach its insert
+    first.commit()
+    first.close()
+    racer.join(timeout=20)
+    assert not racer.is_alive()
+    return failed
+
+
+def test_a_customer_group_added_by_two_people_at_once_is_one_row_and_the_second_is_told_it_exists(
+    deps: Deps,
+) -> None:
+    first = deps.session_factory()
+    groups_repo.add_group(first, team_id="T111", name="Small clinics", created_by="UANNA", now=deps.clock())
+    problems: list[str] = []
+
+    def second() -> None:
+        try:
+            group_service.add_group(deps, team_id="T111", name="small  CLINICS", by="UBEN")
+        except group_service.GroupProblem as problem:
+            problems.append(str(problem))
+
+    assert _race(first, second) == []
+    assert problems == ["There is already a group called “Small clinics”."]
+    with deps.session_factory() as session:
+        assert [group.name for group in session.scalars(select(CustomerGroup))] == ["Small clinics"]

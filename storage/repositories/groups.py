@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
+from storage.db import get_or_insert
 from storage.models import CustomerGroup
 
 
@@ -80,18 +81,20 @@ def _find_by_key(session: Session, *, team_id: str, key: str) -> CustomerGroup |
 
 
 def add_group(session: Session, *, team_id: str, name: str, created_by: str, now: datetime) -> CustomerGroup:
-    """Add a group; an archived group of the same name comes back instead of a duplicate."""
+    """Add a group; an archived group of the same name comes back instead of a duplicate.
+
+    Race-safe (see `get_or_insert`): when someone adds the same name at the same moment, one insert wins
+    and the other finds that group, so it is told the name is taken."""
     clean = " ".join(name.split())
-    existing = _find_by_key(session, team_id=team_id, key=name_key(clean))
-    if existing is not None:
-        if existing.archived_at is None:
-            raise GroupNameTaken(existing.name)
-        existing.archived_at = None
-        existing.name = clean
-        session.flush()
-        return existing
-    group = CustomerGroup(team_id=team_id, name=clean, name_key=name_key(clean), created_by=created_by, created_at=now)
-    session.add(group)
+    key = name_key(clean)
+    new = CustomerGroup(team_id=team_id, name=clean, name_key=key, created_by=created_by, created_at=now)
+    group = get_or_insert(session, find=lambda: _find_by_key(session, team_id=team_id, key=key), make=lambda: new)
+    if group is new:
+        return group
+    if group.archived_at is None:
+        raise GroupNameTaken(group.name)
+    group.archived_at = None
+    group.name = clean
     session.flush()
     return group
 
