@@ -14,16 +14,19 @@ from sqlalchemy.orm import Session
 from bot.deps import Deps
 from bot.services import entries as entry_service
 from bot.services import groups as group_service
+from bot.services import questions as question_service
 from storage.db import make_session_factory
 from storage.models import (
     CustomerGroup,
     Entry,
     EntryKind,
+    MeetingQuestion,
     Person,
     Workspace,
 )
 from storage.repositories import entries as entries_repo
 from storage.repositories import groups as groups_repo
+from storage.repositories import meetings as meetings_repo
 from storage.repositories import people as people_repo
 from storage.repositories import workspaces as workspaces_repo
 
@@ -180,3 +183,24 @@ def test_a_customer_group_added_by_two_people_at_once_is_one_row_and_the_second_
     assert problems == ["There is already a group called “Small clinics”."]
     with deps.session_factory() as session:
         assert [group.name for group in session.scalars(select(CustomerGroup))] == ["Small clinics"]
+
+
+def test_a_question_added_by_two_people_at_once_is_one_row_and_the_second_is_told_it_exists(deps: Deps) -> None:
+    question_service.list_questions(deps, team_id="T111")  # the library has its defaults
+    first = deps.session_factory()
+    meetings_repo.add_question(
+        first, team_id="T111", text="Who is the customer here?", created_by="UANNA", now=deps.clock()
+    )
+    problems: list[str] = []
+
+    def second() -> None:
+        try:
+            question_service.add_question(deps, team_id="T111", user_id="UBEN", text="who is the  customer here?")
+        except question_service.QuestionProblem as problem:
+            problems.append(str(problem))
+
+    assert _race(first, second) == []
+    assert problems == ["That question is already in the library."]
+    with deps.session_factory() as session:
+        mine = session.scalars(select(MeetingQuestion.text).where(MeetingQuestion.created_by.is_not(None))).all()
+        assert mine == ["Who is the customer here?"]

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
+from storage.db import get_or_insert
 from storage.models import MeetingQuestion
 from storage.repositories import meetings as meetings_repo
 
@@ -72,21 +73,19 @@ def add_question(deps: Deps, *, team_id: str, user_id: str, text: str) -> Questi
         ensure_defaults(session, team_id=team_id, now=now)
         if len(meetings_repo.questions(session, team_id=team_id)) >= ACTIVE_MAX:
             raise QuestionProblem(f"The library already has {ACTIVE_MAX} questions; retire one before adding more.")
-        existing = meetings_repo.find_question(session, team_id=team_id, key=meetings_repo.question_key(clean))
-        if existing is not None:
-            if existing.retired_at is None:
+        key = meetings_repo.question_key(clean)
+        new = MeetingQuestion(team_id=team_id, text=clean, text_key=key, created_by=user_id, created_at=now)
+        # race-safe: someone adding the same question at the same moment is told it is there (one row)
+        question = get_or_insert(
+            session, find=lambda: meetings_repo.find_question(session, team_id=team_id, key=key), make=lambda: new
+        )
+        if question is not new:
+            if question.retired_at is None:
                 raise QuestionProblem("That question is already in the library.")
-            existing.retired_at = None  # asked for again: it comes back
-            existing.text = clean
-            question = existing
-        else:
-            question = meetings_repo.add_question(session, team_id=team_id, text=clean, created_by=user_id, now=now)
+            question.retired_at = None  # asked for again: it comes back
+            question.text = clean
         card = _card(question)
-        try:
-            session.commit()
-        except IntegrityError:
-            session.rollback()
-            raise QuestionProblem("That question is already in the library.") from None
+        session.commit()
         return card
 
 
