@@ -14,12 +14,15 @@ from sqlalchemy.orm import Session
 from bot.deps import Deps
 from bot.services import entries as entry_service
 from bot.services import groups as group_service
+from bot.services import meetings as meeting_service
 from bot.services import questions as question_service
 from storage.db import make_session_factory
 from storage.models import (
     CustomerGroup,
     Entry,
     EntryKind,
+    MeetingAnswer,
+    MeetingPrompt,
     MeetingQuestion,
     Person,
     Workspace,
@@ -204,3 +207,38 @@ def test_a_question_added_by_two_people_at_once_is_one_row_and_the_second_is_tol
     with deps.session_factory() as session:
         mine = session.scalars(select(MeetingQuestion.text).where(MeetingQuestion.created_by.is_not(None))).all()
         assert mine == ["Who is the customer here?"]
+
+
+def test_one_meeting_answer_given_by_two_people_at_once_is_one_row_the_later_text_and_no_error(deps: Deps) -> None:
+    """Two people answer the same field of one prompt for the first time at the same moment: one after
+    the other, the second would replace the first's text; at once, it does the same."""
+    with deps.session_factory() as session:
+        prompt = meetings_repo.add_prompt(
+            session,
+            MeetingPrompt(team_id="T111", title="Stand-up", created_at=deps.clock(), idempotency_key="command:t1"),
+        )
+        session.commit()
+        prompt_id = prompt.id
+    first = deps.session_factory()
+    first_prompt = meetings_repo.get_prompt(first, team_id="T111", prompt_id=prompt_id)
+    assert first_prompt is not None
+    meetings_repo.save_answers(
+        first, prompt=first_prompt, texts={"team": "We called back"}, group_ids={}, by="UANNA", now=deps.clock()
+    )
+    cards: list[meeting_service.PromptCard] = []
+
+    def second() -> None:
+        cards.append(
+            meeting_service.save_answers(
+                deps, team_id="T111", prompt_id=prompt_id, user_id="UBEN", texts={"team": "We wrote it down"}, shown={}
+            )
+        )
+
+    assert _race(first, second) == []
+    [card] = cards
+    assert [(answer.subject, answer.text, answer.answered_by) for answer in card.answers] == [
+        ("team", "We wrote it down", "UBEN")
+    ]
+    with deps.session_factory() as session:
+        rows = session.scalars(select(MeetingAnswer)).all()
+        assert [(row.subject, row.text) for row in rows] == [("team", "We wrote it down")]

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from storage.db import get_or_insert
 from storage.models import Meeting, MeetingAnswer, MeetingPrompt, MeetingQuestion
 
 # -- meetings ------------------------------------------------------------------------------------
@@ -138,6 +139,17 @@ def get_answer(session: Session, *, team_id: str, answer_id: int) -> MeetingAnsw
     ).first()
 
 
+def _add_answer(session: Session, new: MeetingAnswer) -> MeetingAnswer:
+    """`new`, added; or the answer of its subject someone else added at the same moment."""
+
+    def find() -> MeetingAnswer | None:
+        return session.scalars(
+            select(MeetingAnswer).where(MeetingAnswer.prompt_id == new.prompt_id, MeetingAnswer.subject == new.subject)
+        ).first()
+
+    return get_or_insert(session, find=find, make=lambda: new)
+
+
 def save_answers(
     session: Session,
     *,
@@ -147,7 +159,10 @@ def save_answers(
     by: str,
     now: datetime,
 ) -> None:
-    """Set the answer of each subject in `texts`; an empty text removes that subject's answer."""
+    """Set the answer of each subject in `texts`; an empty text removes that subject's answer.
+
+    A first answer is added race-safely (see `get_or_insert`): when someone else answers the same subject
+    at the same moment, one insert wins and this text then replaces it, as it would one after the other."""
     existing = {answer.subject: answer for answer in answers_of(session, prompt_id=prompt.id)}
     for subject, text in texts.items():
         answer = existing.get(subject)
@@ -156,18 +171,19 @@ def save_answers(
                 session.delete(answer)
             continue
         if answer is None:
-            session.add(
-                MeetingAnswer(
-                    team_id=prompt.team_id,
-                    prompt_id=prompt.id,
-                    subject=subject,
-                    group_id=group_ids.get(subject),
-                    text=text,
-                    answered_by=by,
-                    answered_at=now,
-                )
+            new = MeetingAnswer(
+                team_id=prompt.team_id,
+                prompt_id=prompt.id,
+                subject=subject,
+                group_id=group_ids.get(subject),
+                text=text,
+                answered_by=by,
+                answered_at=now,
             )
-        elif answer.text != text:
+            answer = _add_answer(session, new)
+            if answer is new:
+                continue
+        if answer.text != text:
             answer.text = text
             answer.answered_by = by
             answer.answered_at = now
