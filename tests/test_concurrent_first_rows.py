@@ -8,14 +8,17 @@ import threading
 import time
 from collections.abc import Callable
 
+from slack_sdk import WebClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
+from bot.engine.directory import refresh_person
 from bot.services import entries as entry_service
 from bot.services import groups as group_service
 from bot.services import meetings as meeting_service
 from bot.services import questions as question_service
+from handlers.time_zones import time_zone_of
 from storage.db import make_session_factory
 from storage.models import (
     CustomerGroup,
@@ -32,6 +35,7 @@ from storage.repositories import groups as groups_repo
 from storage.repositories import meetings as meetings_repo
 from storage.repositories import people as people_repo
 from storage.repositories import workspaces as workspaces_repo
+from tests.fake_slack import FakeSlack
 
 
 def test_a_workspace_added_by_two_sessions_at_once_is_one_row_and_no_error(engine: Engine) -> None:
@@ -242,3 +246,21 @@ def test_one_meeting_answer_given_by_two_people_at_once_is_one_row_the_later_tex
     with deps.session_factory() as session:
         rows = session.scalars(select(MeetingAnswer)).all()
         assert [(row.subject, row.text) for row in rows] == [("team", "We wrote it down")]
+
+
+def test_a_time_zone_read_for_a_form_while_an_engine_reads_it_is_the_persons_not_utc(
+    deps: Deps, fake_slack: FakeSlack
+) -> None:
+    """`/meeting` opens its form for someone the bot has no row for while an engine is adding theirs: the
+    form still defaults to their time zone, and one row is kept."""
+    fake_slack.users["UANNA"] = {"id": "UANNA", "tz": "Europe/Berlin"}
+    client = WebClient(base_url=fake_slack.api_url, token="xoxb-t")
+    first = deps.session_factory()
+    refresh_person(first, client, "T111", "UANNA", deps.clock())  # the engine: added, not committed yet
+    zones: list[str] = []
+
+    assert _race(first, lambda: zones.append(time_zone_of(deps, client, team_id="T111", user_id="UANNA"))) == []
+    assert zones == ["Europe/Berlin"]
+    with deps.session_factory() as session:
+        rows = session.scalars(select(Person)).all()
+        assert [(row.user_id, row.tz) for row in rows] == [("UANNA", "Europe/Berlin")]

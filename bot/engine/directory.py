@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.worktime import WorkCalendar, calendar_from, zone
 from storage.models import Holiday, Person, Workspace
+from storage.repositories import people as people_repo
 
 log = logging.getLogger("mindset.engine.directory")
 
@@ -137,22 +138,24 @@ def people_needing_refresh(session: Session, wanted: Iterable[tuple[str, str]], 
 
 
 def refresh_person(session: Session, client: WebClient, team_id: str, user_id: str, now: datetime) -> None:
-    """Read the person's time zone from `users.info` and keep it (a deleted user is marked inactive)."""
-    row = session.scalars(select(Person).where(Person.team_id == team_id, Person.user_id == user_id)).first()
-    if row is None:
-        row = Person(team_id=team_id, user_id=user_id)
-        session.add(row)
+    """Read the person's time zone from `users.info` and keep it (a deleted user is marked inactive).
+
+    The row is added once Slack has answered (race-safe: see `get_or_add_person`), so no write waits on
+    Slack, and a row another process added meanwhile (an engine, a form opened at the same moment) gets
+    this answer."""
     try:
         user = client.users_info(user=user_id)["user"]
     except SlackApiError as error:
         code = error.response.get("error") if error.response is not None else None
         if code in PERMANENT_USER_ERRORS:
+            row = people_repo.get_or_add_person(session, team_id=team_id, user_id=user_id)
             row.deactivated = True
             row.tz = row.tz or "UTC"
             row.tz_checked_at = now
             session.flush()
             return
         raise
+    row = people_repo.get_or_add_person(session, team_id=team_id, user_id=user_id)
     row.tz = user.get("tz") or row.tz or "UTC"
     row.deactivated = bool(user.get("deleted"))
     row.tz_checked_at = now
