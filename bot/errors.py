@@ -18,7 +18,7 @@ from slack_sdk.webhook import WebhookClient
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from bot import metrics
+from bot import metrics, slack_errors
 from bot.logs import request_context, request_kind
 from handlers import ids
 from handlers.render.modals import notice_view
@@ -68,7 +68,7 @@ def typed_text(body: dict[str, Any]) -> str | None:
 def friendly_message(error: BaseException, body: dict[str, Any]) -> str:
     if is_database_error(error):
         message = DATABASE_DOWN
-    elif isinstance(error, SlackApiError):
+    elif isinstance(error, (SlackApiError, *slack_errors.UNREACHABLE)):
         message = SLACK_TROUBLE
     else:
         message = SOMETHING_WRONG

@@ -122,6 +122,8 @@ class Settings(DatabaseSettings):
     slack_signing_secret: SecretStr
     slack_app_token: SecretStr | None = None
     slack_api_url: str = SLACK_API_DEFAULT
+    # how long one Web API call may take before it counts as failed (Slack answers within a second or two)
+    slack_api_timeout: int = Field(default=10, ge=1, le=120)
     port: int = Field(default=3000, ge=1, le=65535)
     http_threads: int = Field(default=16, ge=1, le=256)
     db_pool_size: int | None = Field(default=None, ge=1, le=MAX_DB_POOL_SIZE)

@@ -118,14 +118,15 @@ def _retry_after_seconds(response: HttpResponse) -> float:
     return 1.0
 
 
-def make_web_client(settings: Settings, *, token: str | None = None, timeout: int = 10) -> WebClient:
-    """A counting client with retries for connection errors, 429 (after Retry-After) and 5xx."""
+def make_web_client(settings: Settings, *, token: str | None = None, timeout: int | None = None) -> WebClient:
+    """A counting client with retries for connection errors, 429 (after Retry-After) and 5xx; each call
+    given up after SLACK_API_TIMEOUT seconds (or `timeout`)."""
     if token is None and settings.slack_bot_token is not None:
         token = settings.slack_bot_token.get_secret_value()
     return CountingWebClient(
         token=token,
         base_url=settings.slack_api_url,
-        timeout=timeout,
+        timeout=settings.slack_api_timeout if timeout is None else timeout,
         retry_handlers=[
             ConnectionErrorRetryHandler(max_retry_count=2),
             CountingRateLimitHandler(max_retry_count=2),
@@ -138,17 +139,29 @@ def counting_copy(client: WebClient) -> WebClient:
     """The same client (token, URL, timeout, retries, workspace), counting its calls."""
     if isinstance(client, CountingWebClient):
         return client
-    return CountingWebClient(
-        token=client.token,
-        base_url=client.base_url,
-        timeout=client.timeout,
-        ssl=client.ssl,
-        proxy=client.proxy,
-        headers=dict(client.headers),
-        team_id=client.default_params.get("team_id"),
-        logger=client.logger,
-        retry_handlers=client.retry_handlers,
-    )
+    return _copy(client)
+
+
+def hasty_copy(client: WebClient, *, timeout: int = 1) -> WebClient:
+    """The same client for a call made before a form opens: one attempt, given up after `timeout` seconds.
+    A form must open within 3 seconds of the click (its trigger expires), so a slow answer is not waited for."""
+    return _copy(client, timeout=timeout, retry_handlers=[])
+
+
+def _copy(client: WebClient, **changes: Any) -> CountingWebClient:
+    values: dict[str, Any] = {
+        "token": client.token,
+        "base_url": client.base_url,
+        "timeout": client.timeout,
+        "ssl": client.ssl,
+        "proxy": client.proxy,
+        "headers": dict(client.headers),
+        "team_id": client.default_params.get("team_id"),
+        "logger": client.logger,
+        "retry_handlers": client.retry_handlers,
+    }
+    values.update(changes)
+    return CountingWebClient(**values)
 
 
 class SlackClients:

@@ -6,11 +6,15 @@
 - `RECIPIENT_GONE`: the person the message was for cannot get it (left, deactivated, DMs closed).
 - `MESSAGE_REFUSED`: the message itself is not acceptable; sending it again would fail again.
 - `PERMANENT`: any of these: recorded once, never retried.
+- `UNREACHABLE`: no answer from Slack at all (no connection, a dropped one, none in time), as urllib and
+  http.client raise it; a call given up for a timeout may still have been carried out by Slack.
 - `TOKEN_REFUSED`: the token itself was refused: a newer token may be in the database (a reinstall), so the
   client is forgotten and the message tried again later.
 """
 
 from __future__ import annotations
+
+import http.client
 
 CHANNEL_REFUSED = frozenset(
     {
@@ -36,3 +40,4 @@ TOKEN_REFUSED = frozenset({"invalid_auth", "not_authed", "token_revoked", "token
 # auth.test at start (and `mindset-bot doctor`): the token will not do; `account_inactive` there means the
 # workspace or the bot user is gone (when sending it is the recipient's account)
 TOKEN_REJECTED = TOKEN_REFUSED | {"account_inactive"}
+UNREACHABLE: tuple[type[Exception], ...] = (OSError, http.client.HTTPException)

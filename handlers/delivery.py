@@ -14,7 +14,7 @@ from slack_sdk.webhook import WebhookClient
 from bot import slack_errors
 from bot.deps import Deps
 from bot.services import entries as entry_service
-from handlers.render.entries import entry_blocks, entry_fallback, not_posted_message
+from handlers.render.entries import entry_blocks, entry_fallback, not_posted_message, post_later_message
 
 log = logging.getLogger("mindset.delivery")
 
@@ -55,17 +55,33 @@ def post_entry(
         )
     except SlackApiError as error:
         code = slack_error(error)
-        if code not in slack_errors.CHANNEL_REFUSED:
+        if code in slack_errors.CHANNEL_REFUSED:
+            log.info("Entry %s of %s not posted in %s: %s", entry_id, team_id, card.channel_id, code)
+            entry_service.record_post(
+                deps, team_id=team_id, entry_id=entry_id, message_ts=None, error=code, permalink=permalink
+            )
+            tell(text=not_posted_message(card, code), response_type="ephemeral", replace_original=False)
+            return
+        if code in slack_errors.PERMANENT:
             raise
-        log.info("Entry %s of %s not posted in %s: %s", entry_id, team_id, card.channel_id, code)
-        entry_service.record_post(
-            deps, team_id=team_id, entry_id=entry_id, message_ts=None, error=code, permalink=permalink
-        )
-        tell(text=not_posted_message(card, code), response_type="ephemeral", replace_original=False)
+        _post_later(card, tell, f"Slack answered {code}")
+        return
+    except slack_errors.UNREACHABLE as error:
+        _post_later(card, tell, f"no answer from Slack ({type(error).__name__})")
         return
     entry_service.record_post(
         deps, team_id=team_id, entry_id=entry_id, message_ts=str(result["ts"]), permalink=permalink
     )
+
+
+def _post_later(card: entry_service.EntryCard, tell: Tell, why: str) -> None:
+    """Slack is unwell (its own retries are spent): the entry stays unposted, the engine posts it later
+    (`entry_post`), and the author hears that it is saved, so that nobody logs it twice."""
+    log.warning("Entry %s of %s not posted yet, left to the engine: %s", card.id, card.team_id, why, exc_info=True)
+    try:
+        tell(text=post_later_message(card), response_type="ephemeral", replace_original=False)
+    except Exception:
+        log.warning("Could not tell the author of entry %s that its post waits", card.id, exc_info=True)
 
 
 def original_permalink(client: WebClient, channel: str, ts: str) -> str | None:

@@ -1,4 +1,7 @@
-"""A person's time zone for a form's default: what the bot knows, else what Slack says (and keep it)."""
+"""A person's time zone for a form's default: what the bot knows, else what Slack says (and keep it).
+
+Asked while the form waits to open, so Slack gets one try of a second: a form must open within 3 seconds
+of the click, and the person can pick their zone in it."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from slack_sdk import WebClient
 
 from bot.deps import Deps
 from bot.engine.directory import refresh_person
+from bot.slack_client import hasty_copy
 from storage.repositories import people as people_repo
 
 log = logging.getLogger("mindset.time_zones")
@@ -20,7 +24,7 @@ def time_zone_of(deps: Deps, client: WebClient, *, team_id: str, user_id: str) -
         if person is not None and person.tz:
             return person.tz
         try:
-            refresh_person(session, client, team_id, user_id, deps.clock())
+            refresh_person(session, hasty_copy(client), team_id, user_id, deps.clock())
             session.commit()
         except Exception:
             log.warning("Could not read the time zone of %s in %s", user_id, team_id, exc_info=True)

@@ -29,6 +29,7 @@ class Call:
     params: dict[str, Any]
     headers: dict[str, str]
     connection: int = 0  # which TCP connection it came on (the client's port)
+    received_at: float = 0.0  # time.monotonic() when it arrived (before any scripted delay)
 
     @property
     def token(self) -> str | None:
@@ -179,7 +180,9 @@ class FakeSlack:
         if reply is None:
             reply = Reply(body=self._default(method, params))
         with self._lock:
-            self.calls.append(Call(method, params, headers, connection=handler.client_address[1]))
+            self.calls.append(
+                Call(method, params, headers, connection=handler.client_address[1], received_at=time.monotonic())
+            )
             self._lock.notify_all()
         if reply.delay:
             time.sleep(reply.delay)

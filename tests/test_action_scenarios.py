@@ -332,6 +332,22 @@ def test_done_refreshes_only_the_clicked_item_and_reopen_undoes_it(bot: RunningB
     assert [kind for kind, *_ in history(bot, first.id)] == ["created", "status", "status"]
 
 
+def test_a_double_click_on_a_status_button_changes_the_item_once(bot: RunningBot) -> None:
+    """Two clicks arrive as two requests (each with its own trigger): the second finds the work done."""
+    found = create(bot, "Call the clinic back", due=today() + timedelta(days=5))
+    blocks = checkin_blocks(bot, found)
+
+    click(bot, ids.ACTION_DONE, str(found.id), blocks=blocks)
+    click(bot, ids.ACTION_DONE, str(found.id), blocks=blocks)
+
+    assert item(bot, found.id).status == "done"
+    assert [kind for kind, *_ in history(bot, found.id)] == ["created", "status"]
+    answers = responses(bot, 2)
+    # each click is answered with the item as it now is: done, with the button to reopen it
+    for answer in answers:
+        assert item_buttons(answer.params["blocks"], found.id) == [ids.ACTION_REOPEN]
+
+
 def test_on_track_and_at_risk_are_recorded(bot: RunningBot) -> None:
     found = create(bot, "Watch it", due=today() + timedelta(days=9))
     click(bot, ids.ACTION_AT_RISK, str(found.id))

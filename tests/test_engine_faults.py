@@ -22,7 +22,7 @@ from storage.models import Delivery, DeliveryStatus
 from storage.repositories import deliveries as deliveries_repo
 from tests.conftest import BOT_TOKEN
 from tests.engine_harness import SimClock, utc
-from tests.fake_slack import FakeSlack
+from tests.fake_slack import FakeSlack, Reply
 
 TEAM = "T111"
 OWNER = "UOWNER"
@@ -309,3 +309,82 @@ def test_a_fan_out_on_four_threads_sends_each_once_and_each_persons_messages_in_
         # each person's reminders arrive one after another in the order they were claimed (by id)
         expected = [f"{person} promise {n}" for n in range(3)]
         assert [next(title for title in expected if title in text) for text in titles] == expected, titles
+
+
+# -- Slack unwell during a fan-out ------------------------------------------------------------------
+
+
+def people_with_an_item_each(setup: Setup, count: int, *, tz: str | None = "Europe/Berlin") -> list[str]:
+    people = [f"UFAN{n:03d}" for n in range(count)]
+    for person in people:
+        setup.fake.users[person] = {"id": person, "name": person.lower(), "tz": tz, "deleted": False}
+        setup.add_item(person, f"{person}'s promise")
+    return people
+
+
+def reminders_by_person(setup: Setup) -> dict[str, list[str]]:
+    """Each person's reminders the fake accepted (a 429 or 5xx answer is not a message)."""
+    got: dict[str, list[str]] = {}
+    for row in setup.deliveries():
+        if row.kind == "action_reminder" and row.status == DeliveryStatus.SENT.value:
+            got.setdefault(row.recipient, []).append(str(row.occasion))
+    return got
+
+
+def test_a_429_storm_during_a_fan_out_delivers_every_nudge_once(deps: Deps, fake_slack: FakeSlack) -> None:
+    setup = Setup(deps, fake_slack, items=0)
+    people = people_with_an_item_each(setup, 12)
+    engine = setup.engine("engine-a", send_threads=4)
+    setup.tick(engine, START)  # time zones learnt
+    fake_slack.rate_limit("chat.postMessage", retry_after=1, times=20)
+
+    at = DUE_AT
+    while at <= DUE_AT + timedelta(minutes=1):  # every second, as the engine's own loop would be woken
+        setup.tick(engine, at)
+        if all(row.status == "sent" for row in setup.deliveries() if row.kind == "action_reminder"):
+            break
+        at += timedelta(seconds=1)
+    for hour in (1, 2, 24):  # and later: nothing more
+        setup.tick(engine, DUE_AT + timedelta(hours=hour))
+
+    rows = [row for row in setup.deliveries() if row.kind == "action_reminder"]
+    assert sorted(row.recipient for row in rows) == people
+    assert {row.status for row in rows} == {"sent"}
+    assert any(row.attempts > 1 for row in rows)  # the storm was met, and waited out
+    # Slack took exactly one reminder per person: every other call was answered 429
+    accepted = setup.posts() - 20
+    assert accepted == len(people)
+    assert_delivered_once(setup, failed_calls=20)
+
+
+@pytest.mark.parametrize("outage", ["503", "429", "timeout"])
+def test_slack_unwell_for_time_zones_during_a_fan_out_delays_the_nudges_and_sends_each_once(
+    deps: Deps, fake_slack: FakeSlack, outage: str
+) -> None:
+    """users.info fails for everyone the engine needs a zone for: nothing goes out at a guessed hour, even
+    past the hour it was due; once Slack answers again each reminder goes out once."""
+    setup = Setup(deps, fake_slack, items=0)
+    setup.client = WebClient(token=BOT_TOKEN, base_url=fake_slack.api_url, timeout=1, retry_handlers=[])
+    people = people_with_an_item_each(setup, 3, tz="America/New_York")
+    engine = setup.engine("engine-a")
+    failing = {
+        "503": lambda: fake_slack.server_error("users.info", status=503, times=2 * len(people)),
+        "429": lambda: fake_slack.rate_limit("users.info", retry_after=1, times=2 * len(people)),
+        "timeout": lambda: fake_slack.script("users.info", *[Reply(delay=1.5)] * (2 * len(people))),
+    }
+    failing[outage]()
+    # 09:00 in New York on Wednesday 3 March is 14:00 UTC: the engine ticks before it and after it
+    after_due = utc(2027, 3, 3, 15)
+    for at in (START, after_due):
+        setup.tick(engine, at)
+    assert len(fake_slack.calls_to("users.info")) == 2 * len(people)  # asked each time, in vain
+    assert setup.posts() == 0
+
+    back = after_due + timedelta(minutes=15)  # Slack answers again
+    for at in (back, back + timedelta(hours=1), back + timedelta(hours=2)):
+        setup.tick(engine, at)
+
+    got = reminders_by_person(setup)
+    assert sorted(got) == people and all(len(occasions) == 1 for occasions in got.values())
+    assert {row.sent_at for row in setup.deliveries() if row.kind == "action_reminder"} == {back}
+    assert_delivered_once(setup, failed_calls=0)

@@ -16,7 +16,6 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -331,7 +330,7 @@ class NudgeEngine:
             retry_after = _retry_after(error) if status == 429 else None
             self._retry(delivery, now, f"slack {status} {code}", report, wait=retry_after)
             return
-        except (URLError, OSError, TimeoutError) as error:
+        except slack_errors.UNREACHABLE as error:
             self._retry(delivery, now, f"connection: {error}", report)
             return
         channel, ts = str(result.get("channel") or delivery.recipient), str(result.get("ts") or "")

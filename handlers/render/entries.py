@@ -156,3 +156,12 @@ def not_posted_how(channel_id: str, error: str) -> str:
 def not_posted_message(card: EntryCard, error: str) -> str:
     """Told to the author when the bot could not post the entry: it is saved all the same."""
     return f"Your entry #{card.id} is saved and counts in the digest. {not_posted_how(card.channel_id, error)}"
+
+
+def post_later_message(card: EntryCard) -> str:
+    """Told to the author when Slack would not take the entry's post for now: saved, and posted later."""
+    return (
+        f"Your entry #{card.id} is saved and counts in the digest, but Slack is not taking my posts right now, "
+        f"so it is not in <#{card.channel_id}> yet. I will post it there once Slack answers again "
+        "(I try again in about ten minutes): no need to send it again."
+    )
