@@ -54,6 +54,8 @@ class FakeSlack:
         self._view_ids = itertools.count(1)
         self.users: dict[str, dict[str, Any]] = {}
         self._open: set[socket.socket] = set()
+        self._paused = False
+        self.held = 0  # requests waiting while paused
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -112,6 +114,17 @@ class FakeSlack:
             with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
 
+    def pause(self) -> None:
+        """Hold every new request before Slack would act on it, until `resume`. A request whose client has
+        gone meanwhile (killed, timed out) is then dropped unanswered, as one that never reached Slack."""
+        with self._lock:
+            self._paused = True
+
+    def resume(self) -> None:
+        with self._lock:
+            self._paused = False
+            self._lock.notify_all()
+
     # -- scripting -------------------------------------------------------------------------
 
     def script(self, method: str, *replies: Reply) -> None:
@@ -161,7 +174,27 @@ class FakeSlack:
 
     # -- serving ---------------------------------------------------------------------------
 
+    def _hold(self, connection: socket.socket) -> bool:
+        """While paused, wait; then whether the client is still there to be answered."""
+        with self._lock:
+            if not self._paused:
+                return True
+            self.held += 1
+            self._lock.notify_all()
+            while self._paused:
+                self._lock.wait()
+            self.held -= 1
+        try:
+            return connection.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) != b""
+        except BlockingIOError:
+            return True  # nothing more to read, and not closed
+        except OSError:
+            return False
+
     def _handle(self, handler: BaseHTTPRequestHandler, body: bytes) -> None:
+        if not self._hold(handler.connection):
+            handler.close_connection = True
+            return
         path = handler.path.split("?", 1)[0]
         headers = {key.lower(): value for key, value in handler.headers.items()}
         if path.startswith("/respond/"):
