@@ -192,6 +192,24 @@ def test_a_customer_group_added_by_two_people_at_once_is_one_row_and_the_second_
         assert [group.name for group in session.scalars(select(CustomerGroup))] == ["Small clinics"]
 
 
+def test_a_group_renamed_to_a_name_taken_at_that_moment_is_told_it_exists_and_keeps_its_name(deps: Deps) -> None:
+    older = group_service.add_group(deps, team_id="T111", name="Clinics", by="UANNA")
+    first = deps.session_factory()
+    groups_repo.add_group(first, team_id="T111", name="Small clinics", created_by="UANNA", now=deps.clock())
+    problems: list[str] = []
+
+    def second() -> None:
+        try:
+            group_service.rename_group(deps, team_id="T111", group_id=older.id, name="small  CLINICS")
+        except group_service.GroupProblem as problem:
+            problems.append(str(problem))
+
+    assert _race(first, second) == []
+    assert problems == ["There is already a group called “Small clinics”."]
+    with deps.session_factory() as session:
+        assert sorted(group.name for group in session.scalars(select(CustomerGroup))) == ["Clinics", "Small clinics"]
+
+
 def test_a_question_added_by_two_people_at_once_is_one_row_and_the_second_is_told_it_exists(deps: Deps) -> None:
     question_service.list_questions(deps, team_id="T111")  # the library has its defaults
     first = deps.session_factory()

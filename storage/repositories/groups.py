@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage.db import get_or_insert
@@ -104,9 +105,14 @@ def rename_group(session: Session, *, group: CustomerGroup, name: str) -> Custom
     existing = _find_by_key(session, team_id=group.team_id, key=name_key(clean))
     if existing is not None and existing.id != group.id:
         raise GroupNameTaken(existing.name)
-    group.name = clean
-    group.name_key = name_key(clean)
-    session.flush()
+    try:
+        with session.begin_nested():  # another rename or add may take the name at this very moment
+            group.name = clean
+            group.name_key = name_key(clean)
+            session.flush()
+    except IntegrityError:
+        taken = _find_by_key(session, team_id=group.team_id, key=name_key(clean))
+        raise GroupNameTaken(taken.name if taken is not None else clean) from None
     return group
 
 
