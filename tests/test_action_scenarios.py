@@ -348,6 +348,23 @@ def test_a_double_click_on_a_status_button_changes_the_item_once(bot: RunningBot
         assert item_buttons(answer.params["blocks"], found.id) == [ids.ACTION_REOPEN]
 
 
+def test_a_status_button_of_an_older_message_leaves_a_closed_item_closed(bot: RunningBot) -> None:
+    """`At risk` clicked in a message drawn before the item was done: only Reopen changes a closed item."""
+    found = create(bot, "Call the clinic back", due=today() + timedelta(days=5))
+    older = checkin_blocks(bot, found)
+    click(bot, ids.ACTION_DONE, str(found.id), blocks=older)
+
+    click(bot, ids.ACTION_AT_RISK, str(found.id), blocks=older)
+
+    assert item(bot, found.id).status == "done"
+    assert [kind for kind, *_ in history(bot, found.id)] == ["created", "status"]
+    _, told, redrawn = responses(bot, 3)
+    if "blocks" in told.params and told.params.get("replace_original"):
+        told, redrawn = redrawn, told
+    assert "already done" in told.params["text"] and "Reopen" in told.params["text"]
+    assert item_buttons(redrawn.params["blocks"], found.id) == [ids.ACTION_REOPEN]  # shown as it is
+
+
 def test_on_track_and_at_risk_are_recorded(bot: RunningBot) -> None:
     found = create(bot, "Watch it", due=today() + timedelta(days=9))
     click(bot, ids.ACTION_AT_RISK, str(found.id))

@@ -225,6 +225,16 @@ class NotAllowed(PermissionError):
     """Only the owner, the creator or a person involved may change an action item."""
 
 
+class AlreadyClosed(ActionProblem):
+    """A status asked of an item that is done or dropped meanwhile (a button on an older message): only
+    Reopen changes a closed item."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(
+            "reason", f"This commitment is already {status}, so I left it as it is. Reopen it first if it needs more."
+        )
+
+
 NOT_FOUND = "That action item no longer exists."
 NOT_ALLOWED = "Only its owner, its creator or a person involved can change this action item."
 
@@ -253,6 +263,8 @@ def set_status(
         if status is ActionStatus.DROPPED and not (reason or "").strip():
             raise ActionProblem("reason", "Say why it is dropped: it helps the next commitment.")
         old = item.status
+        if ActionStatus(old).closed and old != status.value and status is not ActionStatus.OPEN:
+            raise AlreadyClosed(old)
         if old != status.value:
             item.status = status.value
             item.closed_at = now if status.closed else None

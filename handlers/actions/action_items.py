@@ -75,6 +75,9 @@ def status_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any], conte
         card = action_service.set_status(
             deps, team_id=team_id, action_id=action_id, user_id=user_id, status=STATUS_OF_BUTTON[action["action_id"]]
         )
+    except action_service.AlreadyClosed as closed:
+        context[PROBLEM] = str(closed)
+        context[CHANGED] = action_id  # and show it as it is
     except (LookupError, action_service.NotAllowed) as problem:
         context[PROBLEM] = str(problem)
     else:
@@ -88,7 +91,6 @@ def after_status_clicked(
     """Refresh the item where it was clicked; the rest of the message stays as it was."""
     if PROBLEM in context:
         tell(deps, client, body, respond, context[PROBLEM])
-        return
     action_id = context.get(CHANGED)
     if action_id is None:
         return
