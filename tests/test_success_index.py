@@ -227,7 +227,7 @@ def test_reopened_item_is_no_longer_kept(world: World) -> None:
     item = world.create("Reopened", date(2027, 2, 15))
     world.at(utc(2027, 2, 10, 10)).done(item)
     assert world.person(2027, 1) == expect(short=(1, 1), long=(0, 0))
-    world.at(utc(2027, 2, 12, 10)).status(item, ActionStatus.AT_RISK)
+    world.at(utc(2027, 2, 12, 10)).status(item, ActionStatus.OPEN)  # Reopen
     assert world.person(2027, 1) == expect(short=(0, 1), long=(0, 0))
     world.at(utc(2027, 2, 20, 10)).done(item)
     assert world.person(2027, 1) == expect(short=(0, 1), long=(0, 0))
