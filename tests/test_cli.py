@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import itertools
 import json
 import os
 import shutil
@@ -466,11 +467,27 @@ def test_export_from_the_console_script_writes_only_csv_to_stdout(seeded: Seeded
 # -- the README's run path, for real -------------------------------------------------------------
 
 
+# Ports for the bots these tests start, below Linux's ephemeral range (32768-60999) and a block of
+# their own for each pytest-xdist worker. A port the kernel picks (bind to 0) is free only until the
+# child binds it: another worker's probe could get the same one meanwhile, its bot would answer our
+# health check, and our requests would reach a process another test is about to stop.
+PORTS_PER_WORKER = 400
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+_next_ports = itertools.cycle(range(20000 + _WORKER * PORTS_PER_WORKER, 20000 + (_WORKER + 1) * PORTS_PER_WORKER))
+
+
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+    """A port no other test worker hands out, free at the moment (in turn, so a stopped bot's port
+    rests before it is used again)."""
+    for _ in range(PORTS_PER_WORKER):
+        port = next(_next_ports)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port for a test bot")
 
 
 @dataclass

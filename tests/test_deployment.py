@@ -180,10 +180,17 @@ def migrate_once(fleet: Fleet) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def serves_its_port(process: BotProcess) -> bool:
+    port = process.url.rsplit(":", 1)[1]
+    return f"http://0.0.0.0:{port}/slack/events" in process.output()
+
+
 def wait_healthy(fleet: Fleet, processes: list[BotProcess]) -> None:
     try:
         for process in processes:
             eventually(process.healthy, timeout=START_TIMEOUT, interval=0.1)
+            # and it is this process that answers on its port, not one that had the port before
+            eventually(functools.partial(serves_its_port, process), timeout=START_TIMEOUT)
     except AssertionError as error:
         raise AssertionError(f"{error}\n{fleet.logs()}") from None
 
@@ -333,7 +340,10 @@ def test_web_processes_and_schedulers_on_postgresql_answer_truthfully_and_delive
         return command, word, to, body, answer
 
     with ThreadPoolExecutor(max_workers=6) as pool:
-        sent = list(pool.map(send, range(COMMANDS)))
+        try:
+            sent = list(pool.map(send, range(COMMANDS)))
+        except OSError as error:  # what the processes said tells why one of them hung up
+            raise AssertionError(f"{error!r}\n{fleet.logs()}") from error
     assert Counter(to for _, _, to, _, _ in sent) == dict.fromkeys(range(WEB_PROCESSES), COMMANDS // WEB_PROCESSES)
 
     # 2. a retried Events API delivery reaching two processes at once (the retry carries X-Slack-Retry-Num)
