@@ -266,6 +266,51 @@ def test_one_meeting_answer_given_by_two_people_at_once_is_one_row_the_later_tex
         assert [(row.subject, row.text) for row in rows] == [("team", "We wrote it down")]
 
 
+def test_a_meeting_answer_cleared_by_one_person_while_another_edits_it_keeps_the_edit_and_no_error(
+    deps: Deps,
+) -> None:
+    """One person empties a field (its answer is deleted) while another rewrites it: one after the other
+    the rewrite would be a new answer; at once it is the same, not an error about a row that vanished."""
+    with deps.session_factory() as session:
+        prompt = meetings_repo.add_prompt(
+            session,
+            MeetingPrompt(team_id="T111", title="Stand-up", created_at=deps.clock(), idempotency_key="command:t2"),
+        )
+        meetings_repo.save_answers(
+            session, prompt=prompt, texts={"team": "We called back"}, group_ids={}, by="UANNA", now=deps.clock()
+        )
+        session.commit()
+        prompt_id = prompt.id
+    first = deps.session_factory()
+    first_prompt = meetings_repo.get_prompt(first, team_id="T111", prompt_id=prompt_id)
+    assert first_prompt is not None
+    meetings_repo.save_answers(
+        first, prompt=first_prompt, texts={"team": ""}, group_ids={}, by="UANNA", now=deps.clock()
+    )
+    cards: list[meeting_service.PromptCard] = []
+
+    def second() -> None:
+        cards.append(
+            meeting_service.save_answers(
+                deps,
+                team_id="T111",
+                prompt_id=prompt_id,
+                user_id="UBEN",
+                texts={"team": "We called back and wrote it down"},
+                shown={"team": meeting_service.answer_fingerprint("We called back")},
+            )
+        )
+
+    assert _race(first, second) == []
+    [card] = cards
+    assert [(answer.subject, answer.text, answer.answered_by) for answer in card.answers] == [
+        ("team", "We called back and wrote it down", "UBEN")
+    ]
+    with deps.session_factory() as session:
+        rows = session.scalars(select(MeetingAnswer)).all()
+        assert [(row.subject, row.text) for row in rows] == [("team", "We called back and wrote it down")]
+
+
 def test_a_time_zone_read_for_a_form_while_an_engine_reads_it_is_the_persons_not_utc(
     deps: Deps, fake_slack: FakeSlack
 ) -> None:

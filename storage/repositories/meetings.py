@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.db import get_or_insert
@@ -161,29 +161,33 @@ def save_answers(
 ) -> None:
     """Set the answer of each subject in `texts`; an empty text removes that subject's answer.
 
-    A first answer is added race-safely (see `get_or_insert`): when someone else answers the same subject
-    at the same moment, one insert wins and this text then replaces it, as it would one after the other."""
-    existing = {answer.subject: answer for answer in answers_of(session, prompt_id=prompt.id)}
+    Safe when someone else changes the same answers at the same moment: each subject is written by its
+    key (prompt, subject), not as the row read before, so a row cleared meanwhile is answered anew and a
+    first answer added meanwhile (one insert wins, see `get_or_insert`) is replaced, as one after the
+    other would."""
     for subject, text in texts.items():
-        answer = existing.get(subject)
+        of_subject = (MeetingAnswer.prompt_id == prompt.id, MeetingAnswer.subject == subject)
         if not text:
-            if answer is not None:
-                session.delete(answer)
+            session.execute(delete(MeetingAnswer).where(*of_subject))
             continue
-        if answer is None:
-            new = MeetingAnswer(
-                team_id=prompt.team_id,
-                prompt_id=prompt.id,
-                subject=subject,
-                group_id=group_ids.get(subject),
-                text=text,
-                answered_by=by,
-                answered_at=now,
-            )
-            answer = _add_answer(session, new)
-            if answer is new:
-                continue
-        if answer.text != text:
+        changed = session.execute(
+            update(MeetingAnswer)
+            .where(*of_subject, MeetingAnswer.text != text)
+            .values(text=text, answered_by=by, answered_at=now)
+        )
+        if changed.rowcount:  # type: ignore[attr-defined]
+            continue
+        new = MeetingAnswer(
+            team_id=prompt.team_id,
+            prompt_id=prompt.id,
+            subject=subject,
+            group_id=group_ids.get(subject),
+            text=text,
+            answered_by=by,
+            answered_at=now,
+        )
+        answer = _add_answer(session, new)
+        if answer is not new and answer.text != text:  # added by someone else since the update
             answer.text = text
             answer.answered_by = by
             answer.answered_at = now
