@@ -167,30 +167,23 @@ def latest_pause(today: date) -> date:
 
 def pause_until(deps: Deps, *, team_id: str, user_id: str, day: date) -> date:
     """Hold the person's nudges up to and including `day` (today up to a year ahead)."""
-    for attempt in range(2):
-        with deps.session_factory() as session:
-            today = _today(session, deps, team_id=team_id, user_id=user_id)
-            if day < today:
-                raise SettingsProblem(
-                    f"{day:%-d %B %Y} is in the past. Pick a day from today ({today.isoformat()}) on; "
-                    "your nudges wait until the day after it."
-                )
-            if day > latest_pause(today):
-                raise SettingsProblem(
-                    f"That is more than a year ahead. Pick {latest_pause(today).isoformat()} or earlier "
-                    "(you can pause again later)."
-                )
-            person = people_repo.get_or_add_person(session, team_id=team_id, user_id=user_id)
-            people_repo.set_paused_until(session, person=person, day=day)
-            try:
-                session.commit()
-            except IntegrityError:  # the row was added meanwhile (the engine read the time zone)
-                session.rollback()
-                if attempt:
-                    raise
-                continue
-            return day
-    raise AssertionError("unreachable")
+    with deps.session_factory() as session:
+        today = _today(session, deps, team_id=team_id, user_id=user_id)
+        if day < today:
+            raise SettingsProblem(
+                f"{day:%-d %B %Y} is in the past. Pick a day from today ({today.isoformat()}) on; "
+                "your nudges wait until the day after it."
+            )
+        if day > latest_pause(today):
+            raise SettingsProblem(
+                f"That is more than a year ahead. Pick {latest_pause(today).isoformat()} or earlier "
+                "(you can pause again later)."
+            )
+        # race-safe: a row the engine adds meanwhile (reading the time zone) is the one changed
+        person = people_repo.get_or_add_person(session, team_id=team_id, user_id=user_id)
+        people_repo.set_paused_until(session, person=person, day=day)
+        session.commit()
+        return day
 
 
 def resume(deps: Deps, *, team_id: str, user_id: str) -> date | None:
@@ -254,25 +247,18 @@ def check_work_time(days: Iterable[int], start: time, end: time) -> WorkTime:
 
 def set_work_time(deps: Deps, *, team_id: str, days: Iterable[int], start: time, end: time) -> WorkTime:
     wanted = check_work_time(days, start, end)
-    for attempt in range(2):
-        with deps.session_factory() as session:
-            workspace = workspaces_repo.get_or_add_workspace(session, team_id=team_id)
-            workspaces_repo.set_work_time(
-                session,
-                workspace=workspace,
-                work_days=",".join(str(day) for day in sorted(wanted.days)),
-                start=wanted.start,
-                end=wanted.end,
-            )
-            try:
-                session.commit()
-            except IntegrityError:  # another request added the workspace's row meanwhile
-                session.rollback()
-                if attempt:
-                    raise
-                continue
-            return wanted
-    raise AssertionError("unreachable")
+    with deps.session_factory() as session:
+        # race-safe: a row another request adds meanwhile is the one changed
+        workspace = workspaces_repo.get_or_add_workspace(session, team_id=team_id)
+        workspaces_repo.set_work_time(
+            session,
+            workspace=workspace,
+            work_days=",".join(str(day) for day in sorted(wanted.days)),
+            start=wanted.start,
+            end=wanted.end,
+        )
+        session.commit()
+        return wanted
 
 
 def change_work_time(deps: Deps, *, team_id: str, change: WorkTimeChange) -> WorkTime:
