@@ -184,8 +184,8 @@ def main() -> None:
     from bot.digest.compose import compose
     from bot.digest.period import Week
     from bot.engine.senders import digest_reader
+    from bot.render.digest import digest_blocks, digest_fallback
     from bot.worktime import local_date, zone
-    from handlers.render.digest import digest_blocks, digest_fallback
     from storage.db import make_engine, make_session_factory
 
     imports = time.perf_counter() - started

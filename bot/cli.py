@@ -34,13 +34,13 @@ from bot.export import ALL, CSV_NEEDS_ONE_KIND, ENTRIES, KINDS, ExportProblem
 from bot.export import export as write_export
 from bot.logs import LogSetup, configure_logging
 from bot.metrics import MetricsServer, serve_metrics
+from bot.render.digest import digest_text
 from bot.server import HttpServer, make_http_server
 from bot.services import installs
 from bot.services.ambassadors import digest_for_terminal
 from bot.settings import DatabaseSettings, Settings, SettingsError, load_settings
 from bot.slack_client import SlackClients, make_web_client
 from bot.worktime import local_date
-from handlers.render.digest import digest_text
 from storage import migrate
 from storage.db import make_engine, make_session_factory
 from storage.repositories import erasure

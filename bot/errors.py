@@ -18,11 +18,10 @@ from slack_sdk.webhook import WebhookClient
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from bot import metrics, slack_errors
+from bot import ids, metrics, slack_errors
 from bot.logs import request_context, request_kind
-from handlers import ids
-from handlers.render.modals import notice_view
-from handlers.render.text import quote_back
+from bot.render.modals import notice_view
+from bot.slack_text import quote_back
 
 log = logging.getLogger("mindset.errors")
 

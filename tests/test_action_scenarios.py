@@ -10,11 +10,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot import ids
 from bot.engine.engine import NudgeEngine
 from bot.services import actions as action_service
 from bot.services import groups as group_service
 from bot.slack_client import make_web_client
-from handlers import ids
 from storage.models import ActionEvent, ActionItem, Entry
 from tests.conftest import RunningBot
 from tests.fake_slack import Call

@@ -27,3 +27,41 @@ def test_ruff_finds_nothing() -> None:
 def test_mypy_finds_nothing() -> None:
     result = subprocess.run([_tool("mypy")], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _imports_of(path: Path) -> list[tuple[int, str]]:
+    """The modules a Python file imports (`import x.y` and `from x.y import z`), with their line numbers."""
+    import ast
+
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found.extend((node.lineno, alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.append((node.lineno, node.module))
+    return found
+
+
+def test_imports_run_one_way() -> None:
+    """handlers/ (Slack listeners) -> bot/ (services, engine, renderers) -> storage/: nothing in bot/ or
+    storage/ imports handlers/, except the app factory registering the listeners; storage/ imports no Slack."""
+    wrong: list[str] = []
+    for package in ("bot", "storage"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            where = path.relative_to(ROOT).as_posix()
+            for line, module in _imports_of(path):
+                upward = module == "handlers" or module.startswith("handlers.")
+                if upward and where != "bot/app.py":
+                    wrong.append(f"{where}:{line} imports {module}")
+                if package == "storage" and (
+                    module.startswith("slack") or module == "bot" or module.startswith("bot.")
+                ):
+                    wrong.append(f"{where}:{line} imports {module}")
+    assert wrong == []
+
+
+def test_layering_check_sees_an_upward_import(tmp_path: Path) -> None:
+    """The check above reads real import statements (a guard against a check that cannot fail)."""
+    sample = tmp_path / "sample.py"
+    sample.write_text("import os\nfrom handlers.render import x\nimport handlers\n", encoding="utf-8")
+    assert _imports_of(sample) == [(1, "os"), (2, "handlers.render"), (3, "handlers")]

@@ -42,7 +42,7 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import Engine, select, text
 
-from handlers import ids
+from bot import ids
 from storage.db import make_engine, make_session_factory
 from storage.models import ActionItem, Delivery, DeliveryStatus, Entry
 from tests.conftest import create_pg_database, drop_pg_database

@@ -32,14 +32,14 @@ from bot.digest.compose import (
 from bot.digest.period import Week
 from bot.digest.themes import Theme
 from bot.engine.senders import digest_reader
+from bot.render.digest import digest_blocks
 from bot.services import actions as action_service
 from bot.services import ambassadors as ambassador_service
 from bot.services import entries as entry_service
 from bot.services import groups as group_service
 from bot.services import meetings as meeting_service
 from bot.services.meeting_numbers import UNREGISTERED
-from handlers.render.digest import digest_blocks
-from handlers.render.nudges import IndexLine
+from bot.services.success_index import IndexLine
 from storage import migrate
 from storage.db import make_engine, make_session_factory
 from storage.models import ActionStatus, Area, EntryKind

@@ -22,9 +22,9 @@ from bot.digest.chart import WeekPoint
 from bot.digest.compose import AreaCount, Digest, GroupCount, Metric, Quote, Reader, ReaderKind
 from bot.digest.period import Week
 from bot.digest.themes import Theme
+from bot.render.digest import digest_blocks, digest_fallback, digest_text
 from bot.services.meeting_numbers import MeetingsWeek, MeetingWeek
-from handlers.render.digest import digest_blocks, digest_fallback, digest_text
-from handlers.render.nudges import IndexLine
+from bot.services.success_index import IndexLine
 from storage.repositories.digest import ActionLine
 
 WEEK = Week(date(2027, 2, 8), ZoneInfo("UTC"))  # 2027-W06: Monday 8 to Sunday 14 February

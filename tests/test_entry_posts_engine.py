@@ -12,10 +12,10 @@ import pytest
 from slack_sdk import WebClient
 from sqlalchemy import select
 
+from bot import delivery as entry_delivery
 from bot.deps import Deps
 from bot.engine.planners import ENTRY_NOT_POSTED, ENTRY_POST, ENTRY_POST_AFTER, ENTRY_POST_STALE_AFTER
 from bot.services import entries as entry_service
-from handlers import delivery as entry_delivery
 from storage.models import Delivery, DeliveryStatus, Entry, EntryKind
 from tests.conftest import RunningBot
 from tests.engine_harness import Simulation, simulation, utc

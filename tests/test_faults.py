@@ -25,10 +25,10 @@ from sqlalchemy import Engine, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from bot import ids
 from bot.app import build_app
 from bot.deps import Deps
-from handlers import ids
-from handlers.render.text import escape_mrkdwn
+from bot.slack_text import escape_mrkdwn
 from storage.db import SessionFactory, make_engine, make_session_factory
 from storage.models import Entry
 from tests import conftest

@@ -14,8 +14,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot import ids
 from bot.services import groups as group_service
-from handlers import ids
 from tests.conftest import RunningBot
 from tests.slack_requests import CHANNEL, TEAM, USER, Answer
 from tests.test_render_limits import check_blocks, check_view

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot import ids
 from bot.services import groups as group_service
-from handlers import ids
 from storage.models import CustomerGroup
 from tests.conftest import RunningBot
 from tests.fake_slack import Call

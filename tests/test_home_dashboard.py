@@ -18,10 +18,10 @@ import pytest
 from slack_sdk.models.views import View
 from sqlalchemy import Engine
 
+from bot import ids
 from bot.deps import Deps
 from bot.services import actions as action_service
 from bot.services import entries as entry_service
-from handlers import ids
 from storage.models import ActionStatus, EntryKind
 from tests.conftest import RunningBot, serve
 from tests.engine_harness import SimClock, utc

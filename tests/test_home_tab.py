@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
+from bot import ids
 from bot.app import build_app
 from bot.deps import Deps
 from bot.services import entries as entry_service
-from handlers import ids
 from storage.models import EntryKind
 from tests import conftest
 from tests.conftest import RunningBot, serve

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot import ids
 from bot.services import entries as entry_service
 from bot.services import groups as group_service
-from handlers import ids
 from storage.models import Entry, EntryKind
 from tests.conftest import RunningBot
 from tests.fake_slack import Call

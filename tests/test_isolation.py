@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
+from bot import ids
 from bot.deps import Deps
 from bot.meetings.schedule import Repeat
 from bot.services import actions as action_service
@@ -32,7 +33,6 @@ from bot.services import meetings as meeting_service
 from bot.services import questions as question_service
 from bot.services.actions import NOT_FOUND as ITEM_NOT_FOUND
 from bot.services.meetings import NOT_FOUND as MEETING_NOT_FOUND
-from handlers import ids
 from storage.db import make_session_factory
 from storage.models import ActionItem, ActionSource, Channel, EntryKind, MeetingAnswer, PromptTarget
 from tests.conftest import make_settings

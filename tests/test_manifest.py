@@ -22,9 +22,9 @@ import yaml
 from slack_sdk import WebClient
 from sqlalchemy import Engine
 
+from bot import ids
 from bot.app import build_app
 from bot.deps import Deps
-from handlers import ids
 from storage.models import Workspace
 from tests import conftest
 from tests.conftest import RunningBot, serve

@@ -16,12 +16,12 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import Engine, select
 
+from bot import ids
 from bot.deps import Deps
 from bot.services import groups as group_service
 from bot.services import meetings as meeting_service
 from bot.services import questions as question_service
-from handlers import ids
-from handlers.render.modals import GroupOption
+from bot.services.groups import GroupOption
 from storage.models import ActionItem, Meeting, MeetingAnswer, MeetingPrompt
 from tests.conftest import RunningBot, serve
 from tests.engine_harness import SimClock

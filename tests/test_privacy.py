@@ -16,8 +16,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot import ids
 from bot.deps import Deps
 from bot.meetings.schedule import Repeat
+from bot.render.privacy import COPY_SENT, FORGOTTEN
 from bot.services import actions as action_service
 from bot.services import ambassadors as ambassador_service
 from bot.services import entries as entry_service
@@ -25,8 +27,6 @@ from bot.services import groups as group_service
 from bot.services import meetings as meeting_service
 from bot.services import people as people_service
 from bot.services import questions as question_service
-from handlers import ids
-from handlers.render.privacy import COPY_SENT, FORGOTTEN
 from storage.models import (
     ActionEvent,
     ActionItem,

@@ -18,19 +18,19 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
+from bot import ids
 from bot.deps import Deps
+from bot.render import groups as groups_render
+from bot.render import help as help_render
+from bot.render.entries import entry_blocks, entry_fallback
+from bot.render.home import home_view
+from bot.render.modals import entry_modal, group_name_modal, notice_view, root_cause_modal
 from bot.services.actions import ActionCard, Horizon
 from bot.services.entries import EntryCard, TextTooLong, check_text
+from bot.services.groups import GroupOption
 from bot.services.home import HomeData
-from bot.services.success_index import QuarterIndex
-from handlers import ids
-from handlers.render import groups as groups_render
-from handlers.render import help as help_render
-from handlers.render.entries import entry_blocks, entry_fallback
-from handlers.render.home import home_view
-from handlers.render.modals import GroupOption, entry_modal, group_name_modal, notice_view, root_cause_modal
-from handlers.render.nudges import IndexLine
-from handlers.render.text import escape_mrkdwn
+from bot.services.success_index import IndexLine, QuarterIndex
+from bot.slack_text import escape_mrkdwn
 from handlers.views import root_cause as root_cause_view
 from storage.models import ActionStatus, Area, EntryKind
 

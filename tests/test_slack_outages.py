@@ -15,10 +15,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine, select
 
+from bot import ids
 from bot.deps import Deps
 from bot.engine.planners import ENTRY_POST_AFTER
 from bot.errors import SLACK_TROUBLE
-from handlers import ids
 from storage.models import Entry
 from tests.conftest import RunningBot, serve
 from tests.engine_harness import simulation

@@ -25,7 +25,7 @@ from typing import Any, BinaryIO
 
 import pytest
 
-from handlers import ids
+from bot import ids
 from storage.models import Entry
 from tests.fake_slack import Call, FakeSlack, Reply
 from tests.fake_socket_mode import (

@@ -15,7 +15,7 @@ import pytest
 from bot.deps import Deps
 from bot.services import actions
 from bot.services import success_index as si
-from handlers.render.nudges import IndexLine
+from bot.services.success_index import IndexLine
 from storage.models import ActionStatus, Person
 from tests.engine_harness import SimClock, utc
 

@@ -22,8 +22,8 @@ from bot.digest.period import Week
 from bot.digest.themes import Theme, themes
 from bot.services import success_index
 from bot.services.meeting_numbers import MeetingsWeek, week_numbers
+from bot.services.success_index import IndexLine
 from bot.worktime import local_date, quarter_of
-from handlers.render.nudges import IndexLine
 from storage.models import AREA_LABELS, Area, Channel, EntryKind
 from storage.repositories import digest as digest_repo
 from storage.repositories import groups as groups_repo

@@ -25,11 +25,11 @@ from sqlalchemy.orm import Session
 from bot import metrics, slack_errors
 from bot.engine.channel_directory import CHANNEL_FRESH_FOR, refresh_channel
 from bot.engine.directory import Directory, Known, people_needing_refresh, refresh_person
+from bot.engine.messages import Upload
 from bot.engine.planners import PLANNERS, Planner
 from bot.engine.senders import SENDERS, NotYet, Occasion, Sender, prefetch_cards
 from bot.logs import log_context
 from bot.services.actions import ActionCard
-from handlers.render.nudges import Upload
 from storage.db import SessionFactory
 from storage.models import Delivery
 from storage.repositories import channels as channels_repo

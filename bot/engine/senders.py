@@ -17,22 +17,23 @@ from datetime import date, datetime, timedelta
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
+from bot.delivery import original_permalink
 from bot.digest.chart import participation_png
 from bot.digest.compose import Reader, ReaderKind, compose
 from bot.digest.period import Week
 from bot.engine import planners
 from bot.engine.digest_planner import DIGEST
 from bot.engine.directory import Directory
+from bot.engine.messages import Message, Upload
 from bot.meetings.schedule import occurrences, prompt_at
+from bot.render import nudges
+from bot.render.digest import digest_blocks, digest_fallback
+from bot.render.meetings import prompt_blocks, prompt_text
 from bot.services.actions import ASSIGNED, ActionCard
 from bot.services.entries import EntryCard, card_with_actions
 from bot.services.meetings import MeetingCard, occurrence_on, prompt_for_occurrence, record_sent
 from bot.services.success_index import index_lines, open_items_due_in
 from bot.worktime import local_date, zone
-from handlers.delivery import original_permalink
-from handlers.render import nudges
-from handlers.render.digest import digest_blocks, digest_fallback
-from handlers.render.meetings import prompt_blocks, prompt_text
 from storage.models import ActionEvent, Delivery
 from storage.repositories import actions as actions_repo
 from storage.repositories import ambassadors as ambassadors_repo
@@ -59,7 +60,7 @@ class Occasion:
         return local_date(self.now, person.tz if person else zone(None))
 
 
-Sender = Callable[[Occasion], nudges.Message | None]
+Sender = Callable[[Occasion], Message | None]
 
 
 class NotYet(Exception):  # noqa: N818 - it is an answer, not a failure
@@ -84,7 +85,7 @@ def _due_of(occasion: str) -> str:
     return occasion.split(":", 1)[1]
 
 
-def send_reminder(occasion: Occasion) -> nudges.Message | None:
+def send_reminder(occasion: Occasion) -> Message | None:
     card = _open_card(occasion)
     if card is None or card.due_date.isoformat() != _due_of(occasion.delivery.occasion):
         return None  # closed, or moved to another date (which has reminders of its own)
@@ -93,7 +94,7 @@ def send_reminder(occasion: Occasion) -> nudges.Message | None:
     return nudges.reminder(card, occasion.today)
 
 
-def send_overdue(occasion: Occasion) -> nudges.Message | None:
+def send_overdue(occasion: Occasion) -> Message | None:
     card = _open_card(occasion)
     if card is None or card.due_date.isoformat() != _due_of(occasion.delivery.occasion):
         return None
@@ -103,7 +104,7 @@ def send_overdue(occasion: Occasion) -> nudges.Message | None:
     return nudges.overdue(card, occasion.today, number)
 
 
-def send_checkin(occasion: Occasion) -> nudges.Message | None:
+def send_checkin(occasion: Occasion) -> Message | None:
     items = actions_repo.open_items_owned(
         occasion.session, team_id=occasion.delivery.team_id, owner_id=occasion.delivery.recipient
     )
@@ -112,7 +113,7 @@ def send_checkin(occasion: Occasion) -> nudges.Message | None:
     return nudges.checkin([ActionCard.of(item) for item in items], occasion.today)
 
 
-def send_root_cause_nudge(occasion: Occasion) -> nudges.Message | None:
+def send_root_cause_nudge(occasion: Occasion) -> Message | None:
     entry = entries_repo.get_entry(
         occasion.session, team_id=occasion.delivery.team_id, entry_id=int(occasion.delivery.subject)
     )
@@ -121,7 +122,7 @@ def send_root_cause_nudge(occasion: Occasion) -> nudges.Message | None:
     return nudges.root_cause_nudge(EntryCard.of(entry))
 
 
-def send_entry_post(occasion: Occasion) -> nudges.Message | None:
+def send_entry_post(occasion: Occasion) -> Message | None:
     """An entry's channel message, unless it was posted (or refused, or deleted) meanwhile. Once sent,
     the entry knows its message (for its buttons and updates); a channel that refuses it is recorded on
     the entry, and its author is told in a DM."""
@@ -134,7 +135,7 @@ def send_entry_post(occasion: Occasion) -> nudges.Message | None:
         return None
     card = card_with_actions(occasion.session, entry)
 
-    def message_for(card: EntryCard) -> nudges.Message:
+    def message_for(card: EntryCard) -> Message:
         def after_sent(session: Session, channel: str, ts: str) -> None:
             entries_repo.record_post(
                 session, team_id=team_id, entry_id=entry_id, message_ts=ts, permalink=card.source_permalink
@@ -152,7 +153,7 @@ def send_entry_post(occasion: Occasion) -> nudges.Message | None:
     if not source_channel or not source_ts or card.source_permalink:
         return message
 
-    def with_original_link(client: WebClient) -> nudges.Message:
+    def with_original_link(client: WebClient) -> Message:
         # logged from a message (a shortcut) whose link the app never got: ask Slack for it now
         link = original_permalink(client, source_channel, source_ts)
         return message if link is None else message_for(replace(card, source_permalink=link))
@@ -160,7 +161,7 @@ def send_entry_post(occasion: Occasion) -> nudges.Message | None:
     return replace(message, complete=with_original_link)
 
 
-def send_entry_not_posted(occasion: Occasion) -> nudges.Message | None:
+def send_entry_not_posted(occasion: Occasion) -> Message | None:
     """Tell an author that the channel refused their entry's post, while that is still so."""
     delivery = occasion.delivery
     entry = entries_repo.get_entry(occasion.session, team_id=delivery.team_id, entry_id=int(delivery.subject))
@@ -171,7 +172,7 @@ def send_entry_not_posted(occasion: Occasion) -> nudges.Message | None:
     return nudges.entry_not_posted(EntryCard.of(entry), entry.post_error)
 
 
-def send_quarter_review(occasion: Occasion) -> nudges.Message | None:
+def send_quarter_review(occasion: Occasion) -> Message | None:
     year, quarter = occasion.delivery.occasion.split("-Q")
     team_id, user_id = occasion.delivery.team_id, occasion.delivery.recipient
     lines = index_lines(occasion.session, team_id=team_id, user_id=user_id, year=int(year), quarter=int(quarter))
@@ -185,7 +186,7 @@ def send_quarter_review(occasion: Occasion) -> nudges.Message | None:
     )
 
 
-def send_assigned(occasion: Occasion) -> nudges.Message | None:
+def send_assigned(occasion: Occasion) -> Message | None:
     card = _open_card(occasion)
     if card is None:
         return None
@@ -200,7 +201,7 @@ def send_assigned(occasion: Occasion) -> nudges.Message | None:
     return nudges.assigned(card, occasion.today, by=by, reassigned=reassigned, recipient=recipient)
 
 
-def send_meeting_prompt(occasion: Occasion) -> nudges.Message | None:
+def send_meeting_prompt(occasion: Occasion) -> Message | None:
     """The opening question, if the occurrence is still ahead and the meeting still asks for it."""
     delivery = occasion.delivery
     meeting = meetings_repo.get_meeting(occasion.session, team_id=delivery.team_id, meeting_id=int(delivery.subject))
@@ -226,7 +227,7 @@ def send_meeting_prompt(occasion: Occasion) -> nudges.Message | None:
     def after_sent(session: Session, channel: str, ts: str) -> None:
         record_sent(session, team_id=delivery.team_id, prompt_id=prompt.id, channel=channel, ts=ts, now=occasion.now)
 
-    return nudges.Message(text=prompt_text(prompt), blocks=prompt_blocks(prompt), after_sent=after_sent)
+    return Message(text=prompt_text(prompt), blocks=prompt_blocks(prompt), after_sent=after_sent)
 
 
 def digest_reader(session: Session, *, team_id: str, recipient: str) -> tuple[Reader, str] | None:
@@ -243,7 +244,7 @@ def digest_reader(session: Session, *, team_id: str, recipient: str) -> tuple[Re
     return Reader(ReaderKind.PERSON, recipient, groups), (person.tz if person and person.tz else "UTC")
 
 
-def send_digest(occasion: Occasion) -> nudges.Message | None:
+def send_digest(occasion: Occasion) -> Message | None:
     delivery = occasion.delivery
     found = digest_reader(occasion.session, team_id=delivery.team_id, recipient=delivery.recipient)
     if found is None:
@@ -253,11 +254,11 @@ def send_digest(occasion: Occasion) -> nudges.Message | None:
     week = Week.parse(delivery.occasion, tz)
     digest = compose(occasion.session, team_id=delivery.team_id, week=week, reader=reader, now=occasion.now)
     chart = participation_png(digest.participation, average=digest.participation_average)
-    return nudges.Message(
+    return Message(
         text=digest_fallback(digest),
         blocks=digest_blocks(digest, today=local_date(occasion.now, tz)),
         uploads=(
-            nudges.Upload(
+            Upload(
                 filename=f"habit-health-{week.label}.png",
                 content=chart,
                 title=f"Habit health: people taking part, {len(digest.participation)} weeks to {week.label}",

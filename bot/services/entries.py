@@ -10,7 +10,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
-from handlers.render.text import entry_text_length, section_fits
+from bot.slack_text import entry_text_length, section_fits
 from storage.models import Area, Entry, EntryKind
 from storage.repositories import actions as actions_repo
 from storage.repositories import entries as entries_repo

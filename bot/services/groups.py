@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bot.deps import Deps
-from handlers.render.modals import GroupOption
-from handlers.render.text import OPTION_TEXT_MAX
+from bot.slack_text import OPTION_TEXT_MAX
 from storage.repositories import groups as groups_repo
+
+
+@dataclass(frozen=True)
+class GroupOption:
+    """A customer group as forms and lists show it."""
+
+    id: int
+    name: str
 
 
 class GroupProblem(ValueError):

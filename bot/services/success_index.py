@@ -19,12 +19,24 @@ from sqlalchemy.orm import Session
 from bot.deps import Deps
 from bot.services.actions import Horizon, horizon
 from bot.worktime import local_date, previous_quarter, quarter_bounds, quarter_of, zone
-from handlers.render.nudges import IndexLine
 from storage.models import ActionEvent, ActionItem, ActionStatus
 from storage.repositories import actions as actions_repo
 from storage.repositories import people as people_repo
 
 UTC_ZONE = ZoneInfo("UTC")
+
+
+@dataclass(frozen=True)
+class IndexLine:
+    """One line of a Success Index: a label (short term, long term, all) and its counts."""
+
+    label: str
+    kept: int
+    due: int
+
+    @property
+    def percent(self) -> str:
+        return "n/a" if self.due == 0 else f"{round(100 * self.kept / self.due)}%"
 
 
 @dataclass(frozen=True)

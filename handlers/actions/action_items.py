@@ -9,17 +9,17 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
+from bot import delivery, ids
 from bot.deps import Deps
+from bot.render.action_forms import action_modal, drop_modal, hand_over_modal, move_modal, note_modal
+from bot.render.actions import action_text, refresh_item
+from bot.render.modals import View
 from bot.services import actions as action_service
 from bot.services import entries as entry_service
 from bot.services import groups as group_service
 from bot.services import people as people_service
 from bot.services.actions import ActionCard
-from handlers import delivery, ids
 from handlers.events.home import publish_home_for
-from handlers.render.action_forms import action_modal, drop_modal, hand_over_modal, move_modal, note_modal
-from handlers.render.actions import action_text, refresh_item
-from handlers.render.modals import View
 from handlers.views.state import int_or_none
 from storage.models import ActionSource, ActionStatus, EntryKind
 

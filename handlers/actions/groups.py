@@ -7,12 +7,12 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
+from bot import ids
 from bot.deps import Deps
+from bot.render.groups import groups_blocks, groups_text
+from bot.render.modals import group_name_modal
 from bot.services import groups as group_service
-from handlers import ids
-from handlers.render.groups import groups_blocks, groups_text
-from handlers.render.modals import group_name_modal
-from handlers.render.text import escape_mrkdwn
+from bot.slack_text import escape_mrkdwn
 from handlers.views.state import int_or_none
 
 ARCHIVED = "mindset_archived"

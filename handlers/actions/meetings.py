@@ -7,17 +7,17 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
+from bot import ids
 from bot.deps import Deps
+from bot.render.action_forms import action_modal
+from bot.render.meeting_forms import answer_modal, meeting_modal, question_modal
+from bot.render.meetings import meeting_list_blocks, meeting_list_text, questions_blocks, questions_text
 from bot.services import actions as action_service
 from bot.services import groups as group_service
 from bot.services import meetings as meeting_service
 from bot.services import people as people_service
 from bot.services import questions as question_service
-from handlers import ids
-from handlers.render.action_forms import action_modal
-from handlers.render.meeting_forms import answer_modal, meeting_modal, question_modal
-from handlers.render.meetings import meeting_list_blocks, meeting_list_text, questions_blocks, questions_text
-from handlers.render.text import clip, escape_mrkdwn
+from bot.slack_text import clip, escape_mrkdwn
 from handlers.views.state import int_or_none
 from storage.models import ActionSource
 

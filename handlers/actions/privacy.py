@@ -9,10 +9,10 @@ from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import ids
 from bot.deps import Deps
+from bot.render.privacy import COPY_SENT, FORGOTTEN
 from bot.services import privacy
-from handlers import ids
-from handlers.render.privacy import COPY_SENT, FORGOTTEN
 from handlers.views.state import int_or_none
 
 log = logging.getLogger("mindset.privacy")

@@ -8,8 +8,8 @@ from slack_bolt import Respond
 from slack_sdk import WebClient
 
 from bot.deps import Deps
+from bot.render.modals import root_cause_modal
 from bot.services import entries as entry_service
-from handlers.render.modals import root_cause_modal
 from handlers.views.state import int_or_none
 from storage.models import EntryKind
 

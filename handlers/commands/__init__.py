@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from slack_bolt import App
 
+from bot import ids
 from bot.deps import Deps, bind
 from bot.errors import in_background
-from handlers import ids
 from handlers.commands import action, entries, meeting, mindset, mindset_digest
 
 

@@ -8,12 +8,12 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
 from bot.deps import Deps
+from bot.render.action_forms import action_modal
+from bot.render.actions import person_list_blocks, person_list_text
+from bot.render.help import ACTION_HELP
 from bot.services import actions as action_service
 from bot.services import groups as group_service
 from bot.services import people as people_service
-from handlers.render.action_forms import action_modal
-from handlers.render.actions import person_list_blocks, person_list_text
-from handlers.render.help import ACTION_HELP
 
 # context key the ack function leaves for its lazy follow-up: the title to fill in
 FORM_TITLE = "mindset_action_title"

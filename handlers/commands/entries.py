@@ -7,13 +7,13 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
+from bot import delivery
 from bot.deps import Deps
+from bot.render.entries import saved_confirmation
+from bot.render.modals import entry_modal
+from bot.render.replies import too_long_reply
 from bot.services import entries as entry_service
 from bot.services import groups as group_service
-from handlers import delivery
-from handlers.render.entries import saved_confirmation
-from handlers.render.modals import entry_modal
-from handlers.render.replies import too_long_reply
 from storage.models import EntryKind
 
 # context keys the ack function leaves for its lazy follow-up

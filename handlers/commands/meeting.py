@@ -10,20 +10,20 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import slack_errors
+from bot.delivery import slack_error
 from bot.deps import Deps
-from bot.services import meetings as meeting_service
-from bot.services import people as people_service
-from handlers.delivery import slack_error
-from handlers.render.entries import not_posted_how
-from handlers.render.meeting_forms import meeting_modal
-from handlers.render.meetings import (
+from bot.render.entries import not_posted_how
+from bot.render.meeting_forms import meeting_modal
+from bot.render.meetings import (
     MEETING_HELP,
     meeting_list_blocks,
     meeting_list_text,
     prompt_blocks,
     prompt_text,
 )
-from handlers.render.text import escape_mrkdwn
+from bot.services import meetings as meeting_service
+from bot.services import people as people_service
+from bot.slack_text import escape_mrkdwn
 from handlers.time_zones import time_zone_of
 
 log = logging.getLogger("mindset.meetings")

@@ -8,18 +8,18 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 
 from bot.deps import Deps
+from bot.render import settings as settings_render
+from bot.render.groups import groups_blocks, groups_text
+from bot.render.help import help_blocks, help_text
+from bot.render.index import index_blocks, index_text
+from bot.render.meetings import questions_blocks, questions_text
+from bot.render.privacy import FORGET_TEXT, forget_blocks
 from bot.services import groups as group_service
 from bot.services import people as people_service
 from bot.services import privacy, success_index
 from bot.services import questions as question_service
 from bot.services.people import SettingsProblem
 from handlers.commands import mindset_digest as digest_commands
-from handlers.render import settings as settings_render
-from handlers.render.groups import groups_blocks, groups_text
-from handlers.render.help import help_blocks, help_text
-from handlers.render.index import index_blocks, index_text
-from handlers.render.meetings import questions_blocks, questions_text
-from handlers.render.privacy import FORGET_TEXT, forget_blocks
 
 PAUSE_USAGE = "Pause your nudges with `/mindset pause until YYYY-MM-DD`, for example `/mindset pause until 2026-12-31`."
 HOLIDAYS_USAGE = (

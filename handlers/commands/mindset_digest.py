@@ -9,12 +9,12 @@ from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.deps import Deps
+from bot.render import ambassadors as render
+from bot.render.digest import digest_blocks, digest_fallback
 from bot.services import ambassadors as ambassador_service
 from bot.services import people as people_service
 from bot.services.people import SettingsProblem
 from bot.worktime import local_date, zone
-from handlers.render import ambassadors as render
-from handlers.render.digest import digest_blocks, digest_fallback
 
 DIGEST_NOW = "mindset_digest_now"
 CHANNEL_NAME = "mindset_digest_channel_name"

@@ -7,8 +7,8 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot.deps import Deps
+from bot.render.home import home_view
 from bot.services.home import home_data
-from handlers.render.home import home_view
 
 
 def publish_home(event: dict[str, Any], context: Any, client: WebClient, deps: Deps) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from slack_bolt import App
 
+from bot import ids
 from bot.deps import Deps, bind
 from bot.errors import in_background
-from handlers import ids
 from handlers.acks import ack_only
 from handlers.shortcuts import log_message
 

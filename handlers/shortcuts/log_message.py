@@ -7,8 +7,8 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot.deps import Deps
+from bot.render.modals import entry_modal
 from bot.services import groups as group_service
-from handlers.render.modals import entry_modal
 from storage.models import EntryKind
 
 

@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 from slack_bolt import App
 
+from bot import ids
 from bot.deps import Deps, bind
 from bot.errors import in_background
-from handlers import ids
 from handlers.views import action, action_updates, entry, groups, meetings, root_cause
 
 

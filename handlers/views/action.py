@@ -7,12 +7,12 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
+from bot import delivery, ids
 from bot.deps import Deps
+from bot.render.action_forms import action_saved_view
 from bot.services import actions as action_service
 from bot.services import people as people_service
-from handlers import delivery, ids
 from handlers.events.home import publish_home_for
-from handlers.render.action_forms import action_saved_view
 from handlers.views import state
 from storage.models import ActionSource, Area
 

@@ -8,14 +8,14 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
+from bot import delivery, ids
 from bot.deps import Deps
+from bot.render.actions import action_blocks, action_text, day_label
+from bot.render.blocks import section
 from bot.services import actions as action_service
 from bot.services import people as people_service
 from bot.services.actions import ActionCard
-from handlers import delivery, ids
 from handlers.events.home import publish_home_for
-from handlers.render.actions import action_blocks, action_text, day_label
-from handlers.render.blocks import section
 from handlers.views import state
 from handlers.views.action import field_error
 from storage.models import ActionStatus

@@ -7,11 +7,11 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
+from bot import delivery, ids
 from bot.deps import Deps
+from bot.render.replies import EMPTY_TEXT, too_long_field_error
 from bot.services import entries as entry_service
-from handlers import delivery, ids
 from handlers.events.home import publish_home_for
-from handlers.render.replies import EMPTY_TEXT, too_long_field_error
 from handlers.views import state
 from storage.models import Area, EntryKind
 

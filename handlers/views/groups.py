@@ -6,12 +6,12 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext
 
+from bot import ids
+from bot.delivery import answer_where_asked
 from bot.deps import Deps
+from bot.render.groups import groups_blocks, groups_text
 from bot.services import groups as group_service
-from handlers import ids
-from handlers.delivery import answer_where_asked
-from handlers.render.groups import groups_blocks, groups_text
-from handlers.render.text import escape_mrkdwn
+from bot.slack_text import escape_mrkdwn
 from handlers.views import state
 
 NOTICE = "mindset_group_notice"

@@ -8,15 +8,12 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
+from bot import ids
+from bot.delivery import answer_where_asked
 from bot.deps import Deps
 from bot.meetings.schedule import Repeat
-from bot.services import meetings as meeting_service
-from bot.services import questions as question_service
-from handlers import ids
-from handlers.channel_check import channel_problem
-from handlers.delivery import answer_where_asked
-from handlers.render.meeting_forms import meeting_saved_view
-from handlers.render.meetings import (
+from bot.render.meeting_forms import meeting_saved_view
+from bot.render.meetings import (
     meeting_list_blocks,
     meeting_list_text,
     meeting_summary,
@@ -25,7 +22,10 @@ from handlers.render.meetings import (
     questions_blocks,
     questions_text,
 )
-from handlers.render.text import escape_mrkdwn
+from bot.services import meetings as meeting_service
+from bot.services import questions as question_service
+from bot.slack_text import escape_mrkdwn
+from handlers.channel_check import channel_problem
 from handlers.views import state
 from storage.models import PromptTarget
 

@@ -7,11 +7,11 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
+from bot import delivery, ids
 from bot.deps import Deps
+from bot.render.replies import EMPTY_ROOT_CAUSE, too_long_field_error
 from bot.services import entries as entry_service
-from handlers import delivery, ids
-from handlers.render.replies import EMPTY_ROOT_CAUSE, too_long_field_error
-from handlers.render.text import ROOT_CAUSE_MAX, entry_text_length
+from bot.slack_text import ROOT_CAUSE_MAX, entry_text_length
 from handlers.views import state
 
 ENTRY_ID = "mindset_entry_id"

@@ -2,47 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sqlalchemy.orm import Session
-
+from bot import ids
+from bot.engine.messages import Message
+from bot.render.actions import action_blocks, action_list_blocks, action_text, day_label
+from bot.render.entries import entry_blocks, entry_fallback, not_posted_message
 from bot.services.actions import ActionCard
 from bot.services.entries import EntryCard
-from handlers import ids
-from handlers.render.actions import action_blocks, action_list_blocks, action_text, day_label
-from handlers.render.entries import entry_blocks, entry_fallback, not_posted_message
-from handlers.render.text import clip, escape_mrkdwn
-
-if TYPE_CHECKING:
-    from slack_sdk import WebClient
+from bot.services.success_index import IndexLine
+from bot.slack_text import clip, escape_mrkdwn
 
 Blocks = list[dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class Upload:
-    """A file posted in the thread of a message once it is sent (a digest's chart)."""
-
-    filename: str
-    content: bytes
-    title: str
-
-
-@dataclass(frozen=True)
-class Message:
-    text: str
-    blocks: Blocks
-    # called by the engine, in its session, with the channel and ts the message was posted at
-    after_sent: Callable[[Session, str, str], None] | None = None
-    # called by the engine, in its session, with Slack's error when the recipient refused it for good
-    after_refused: Callable[[Session, str], None] | None = None
-    uploads: tuple[Upload, ...] = ()
-    # called by the engine with the workspace's client just before sending, for what only Slack can tell
-    # (an original message's link): the message to send instead
-    complete: Callable[[WebClient], Message] | None = None
 
 
 def _section(text: str) -> dict[str, Any]:
@@ -116,17 +89,6 @@ def root_cause_nudge(card: EntryCard) -> Message:
             },
         ],
     )
-
-
-@dataclass(frozen=True)
-class IndexLine:
-    label: str
-    kept: int
-    due: int
-
-    @property
-    def percent(self) -> str:
-        return "n/a" if self.due == 0 else f"{round(100 * self.kept / self.due)}%"
 
 
 def quarter_review(quarter: str, lines: Sequence[IndexLine], open_cards: Sequence[ActionCard], today: date) -> Message:

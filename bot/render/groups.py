@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from handlers import ids
-from handlers.render.modals import GroupOption
-from handlers.render.text import BLOCKS_PER_MESSAGE_MAX, escape_mrkdwn
+from bot import ids
+from bot.services.groups import GroupOption
+from bot.slack_text import BLOCKS_PER_MESSAGE_MAX, escape_mrkdwn
 
 Blocks = list[dict[str, Any]]
 

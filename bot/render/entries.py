@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot import ids
+from bot.render.actions import STATUS_LABEL
 from bot.services.entries import EntryCard
-from handlers import ids
-from handlers.render.actions import STATUS_LABEL
-from handlers.render.text import SECTION_TEXT_MAX, clip, escape_mrkdwn
+from bot.slack_text import SECTION_TEXT_MAX, clip, escape_mrkdwn
 from storage.models import ActionStatus, EntryKind
 
 KIND_LABEL = {EntryKind.PROUD: "Proud", EntryKind.SORRY: "Sorry"}

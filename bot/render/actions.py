@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from bot import ids
 from bot.services.actions import ActionCard, Horizon, is_stuck
-from handlers import ids
-from handlers.render.text import BLOCKS_PER_MESSAGE_MAX, clip, escape_mrkdwn
+from bot.slack_text import BLOCKS_PER_MESSAGE_MAX, clip, escape_mrkdwn
 from storage.models import ActionStatus
 
 Blocks = list[dict[str, Any]]

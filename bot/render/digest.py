@@ -15,7 +15,7 @@ from typing import Any
 from bot.digest.chart import sparkline
 from bot.digest.compose import Digest, Metric, Quote
 from bot.digest.themes import Theme
-from handlers.render.text import BLOCKS_PER_MESSAGE_MAX, HEADER_TEXT_MAX, SECTION_TEXT_MAX, clip, escape_mrkdwn
+from bot.slack_text import BLOCKS_PER_MESSAGE_MAX, HEADER_TEXT_MAX, SECTION_TEXT_MAX, clip, escape_mrkdwn
 from storage.repositories.digest import ActionLine
 
 Blocks = list[dict[str, Any]]

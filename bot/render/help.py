@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers.render.text import escape_mrkdwn
+from bot.slack_text import escape_mrkdwn
 
 COMMAND_EXAMPLES: tuple[tuple[str, str], ...] = (
     ("/proud <what went well>", "/proud Shipped the export fix the clinic asked for #small-clinics"),

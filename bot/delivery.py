@@ -13,8 +13,8 @@ from slack_sdk.webhook import WebhookClient
 
 from bot import slack_errors
 from bot.deps import Deps
+from bot.render.entries import entry_blocks, entry_fallback, not_posted_message, post_later_message
 from bot.services import entries as entry_service
-from handlers.render.entries import entry_blocks, entry_fallback, not_posted_message, post_later_message
 
 log = logging.getLogger("mindset.delivery")
 

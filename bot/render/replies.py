@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.render.text import SECTION_TEXT_MAX, quote_back
+from bot.slack_text import SECTION_TEXT_MAX, quote_back
 
 
 def too_long_reply(text: str, shown_length: int) -> str:

@@ -6,7 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from bot import ids
 from bot.meetings.schedule import describe, next_occurrence
+from bot.render.blocks import button, context, section
 from bot.services.meetings import (
     OPENING_QUESTION,
     OUTSIDE,
@@ -18,9 +20,7 @@ from bot.services.meetings import (
     group_subject,
 )
 from bot.services.questions import QuestionCard
-from handlers import ids
-from handlers.render.blocks import button, context, section
-from handlers.render.text import BLOCKS_PER_MESSAGE_MAX, SECTION_TEXT_MAX, clip, escape_mrkdwn
+from bot.slack_text import BLOCKS_PER_MESSAGE_MAX, SECTION_TEXT_MAX, clip, escape_mrkdwn
 from storage.models import PromptTarget
 
 Blocks = list[dict[str, Any]]

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot import ids
 from bot.digest.chart import sparkline
+from bot.render.actions import action_blocks
+from bot.render.blocks import button, context, section
+from bot.render.entries import KIND_EMOJI, KIND_LABEL
+from bot.render.index import quarter_heading, quarter_lines
 from bot.services.home import HomeData
-from handlers import ids
-from handlers.render.actions import action_blocks
-from handlers.render.blocks import button, context, section
-from handlers.render.entries import KIND_EMOJI, KIND_LABEL
-from handlers.render.index import quarter_heading, quarter_lines
-from handlers.render.text import BLOCKS_PER_VIEW_MAX, clip, escape_mrkdwn
+from bot.slack_text import BLOCKS_PER_VIEW_MAX, clip, escape_mrkdwn
 from storage.models import EntryKind
 
 Blocks = list[dict[str, Any]]

@@ -6,12 +6,13 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from bot import ids
+from bot.render.actions import action_summary
+from bot.render.blocks import input_block, metadata_json, option, plain
+from bot.render.modals import View
 from bot.services.actions import TEXT_MAX, TITLE_MAX, ActionCard
-from handlers import ids
-from handlers.render.actions import action_summary
-from handlers.render.blocks import input_block, metadata_json, option, plain
-from handlers.render.modals import GroupOption, View
-from handlers.render.text import clip, escape_mrkdwn
+from bot.services.groups import GroupOption
+from bot.slack_text import clip, escape_mrkdwn
 from storage.models import AREA_LABELS, Area
 
 HORIZON_HINT = (

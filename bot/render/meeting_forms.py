@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import date, time
 from typing import Any
 
+from bot import ids
 from bot.meetings.schedule import Repeat
+from bot.render.blocks import input_block, metadata_json, option, plain
+from bot.render.modals import View
 from bot.services.meetings import (
     ANSWER_MAX,
     DEFAULT_LEAD,
@@ -21,10 +24,7 @@ from bot.services.meetings import (
     group_subject,
 )
 from bot.services.questions import QUESTION_MAX
-from handlers import ids
-from handlers.render.blocks import input_block, metadata_json, option, plain
-from handlers.render.modals import View
-from handlers.render.text import BLOCKS_PER_VIEW_MAX, clip, escape_mrkdwn
+from bot.slack_text import BLOCKS_PER_VIEW_MAX, clip, escape_mrkdwn
 from storage.models import PromptTarget
 
 REPEAT_LABELS = {Repeat.WEEKLY: "Every week", Repeat.FORTNIGHTLY: "Every other week", Repeat.ONCE: "Once"}

@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from handlers import ids
-from handlers.render.blocks import option, plain
-from handlers.render.text import OPTION_TEXT_MAX, PLAIN_INPUT_MAX, ROOT_CAUSE_MAX, clip
+from bot import ids
+from bot.render.blocks import option, plain
+from bot.services.groups import GroupOption
+from bot.slack_text import OPTION_TEXT_MAX, PLAIN_INPUT_MAX, ROOT_CAUSE_MAX, clip
 from storage.models import AREA_LABELS, EntryKind
 
 View = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class GroupOption:
-    id: int
-    name: str
 
 
 def entry_modal(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers import ids
+from bot import ids
 from storage.repositories.erasure import PersonRows
 
 Blocks = list[dict[str, Any]]

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from bot.services.ambassadors import AmbassadorCard, DigestSettings
 from bot.services.people import DAY_NAMES
-from handlers.render.text import clip, escape_mrkdwn
+from bot.slack_text import clip, escape_mrkdwn
 
 
 def _groups(names: Sequence[str]) -> str:

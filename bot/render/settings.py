@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from bot.services.people import DAY_NAMES, HolidayCard, WorkTime
-from handlers.render.text import escape_mrkdwn
+from bot.slack_text import escape_mrkdwn
 
 HOLIDAYS_SHOWN_MAX = 60
 

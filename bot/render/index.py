@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.services.success_index import QuarterIndex
-from handlers.render.nudges import IndexLine
+from bot.services.success_index import IndexLine, QuarterIndex
 
 Blocks = list[dict[str, Any]]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from handlers.render.text import OPTION_TEXT_MAX, SECTION_TEXT_MAX, clip
+from bot.slack_text import OPTION_TEXT_MAX, SECTION_TEXT_MAX, clip
 
 Block = dict[str, Any]
 
