@@ -473,7 +473,12 @@ def test_export_from_the_console_script_writes_only_csv_to_stdout(seeded: Seeded
 # health check, and our requests would reach a process another test is about to stop.
 PORTS_PER_WORKER = 400
 _WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
-_next_ports = itertools.cycle(range(20000 + _WORKER * PORTS_PER_WORKER, 20000 + (_WORKER + 1) * PORTS_PER_WORKER))
+# MINDSET_TEST_PORTS_FROM moves the whole range, so that two runs of the suite on one machine (two checkouts)
+# do not hand out the same ports
+_PORTS_FROM = int(os.environ.get("MINDSET_TEST_PORTS_FROM", "20000"))
+_next_ports = itertools.cycle(
+    range(_PORTS_FROM + _WORKER * PORTS_PER_WORKER, _PORTS_FROM + (_WORKER + 1) * PORTS_PER_WORKER)
+)
 
 
 def free_port() -> int:
