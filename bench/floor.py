@@ -61,7 +61,12 @@ def serve_until_stopped(app: App) -> None:
     # /healthz needs a database; an in-memory one answers like the bot's does
     engine = create_engine("sqlite://")
     server = make_http_server(
-        app, engine, host="0.0.0.0", port=int(os.environ["PORT"]), threads=int(os.environ.get("HTTP_THREADS", "16"))
+        app,
+        engine,
+        signing_secret=os.environ["SLACK_SIGNING_SECRET"],
+        host="0.0.0.0",
+        port=int(os.environ["PORT"]),
+        threads=int(os.environ.get("HTTP_THREADS", "16")),
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())

@@ -196,7 +196,7 @@ class RunningBot:
 def serve(deps: Deps, engine: Engine, fake: FakeSlack) -> Iterator[RunningBot]:
     """The real app behind the real HTTP server `mindset-bot run` uses, on a free port."""
     app = build_app(deps)
-    server = make_http_server(app, engine, host="127.0.0.1", port=0, threads=4, loop_timeout=0.05)
+    server = make_http_server(app, engine, signing_secret=SIGNING_SECRET, host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.serve, name="bot-http", daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.port}"

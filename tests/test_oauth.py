@@ -121,7 +121,7 @@ def serve_oauth(engine: Engine, fake: FakeSlack) -> Iterator[OAuthBot]:
     wiring = _wire(settings, engine)
     assert wiring.oauth_settings is not None and wiring.deps.installations is not None
     app = build_app(wiring.deps, oauth_settings=wiring.oauth_settings)
-    server = make_http_server(app, engine, host="127.0.0.1", port=0, threads=4, loop_timeout=0.05)
+    server = make_http_server(app, engine, signing_secret=SIGNING_SECRET, host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.serve, name="bot-http-oauth", daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.port}"
