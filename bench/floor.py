@@ -1,6 +1,6 @@
 """The floors the bot is compared with: bare slack-bolt apps whose `/proud` only acknowledges.
 
-They are served by the very HTTP server the bot uses (bot.server.make_http_server: waitress, the same
+They are served by the very HTTP server the bot uses (bot.server.make_http_server: uvicorn, the same
 routing, thread count and limits), so the difference to the bot is what the bot does per request.
 
     python -m bench.floor --mode default   # App(...) with Bolt's defaults (process_before_response=False)

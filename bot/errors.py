@@ -102,7 +102,10 @@ def handle_listener_error(error: Exception, body: dict[str, Any], logger: loggin
 
 def late_answer(body: dict[str, Any], *, unsure: bool) -> tuple[BoltResponse, str | None]:
     """The answer when the database did not answer in time (bot/server.py answers without it), and where
-    to tell the person besides (a button's `response_url`), if anywhere. `unsure`: a commit was under way."""
+    to tell the person besides (a button's `response_url`), if anywhere. `unsure`: a commit was under way.
+    An event gets a 503, so that Slack delivers it again later (an uninstall must not be lost)."""
+    if body.get("type") == "event_callback":  # no one to tell: Slack delivers an event again after a 5xx
+        return BoltResponse(status=503, body=""), None
     if unsure:
         return answer(body, DATABASE_UNSURE)
     message = DATABASE_DOWN

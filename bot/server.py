@@ -125,11 +125,13 @@ class Front:
         if scope["type"] != "http":
             return
         reply = await self._route(scope, receive)
+        headers = [(name.lower(), value) for name, value in reply.headers if name.lower() != "content-length"]
+        headers.append(("content-length", str(len(reply.body))))
         await send(
             {
                 "type": "http.response.start",
                 "status": reply.status,
-                "headers": [(name.encode("latin-1"), value.encode("latin-1")) for name, value in reply.headers],
+                "headers": [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers],
             }
         )
         await send({"type": "http.response.body", "body": reply.body})

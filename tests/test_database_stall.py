@@ -25,7 +25,7 @@ from bot.deps import Deps
 from storage.db import make_engine, make_session_factory
 from tests.conftest import RunningBot, make_settings, serve
 from tests.fake_slack import FakeSlack
-from tests.slack_requests import CHANNEL
+from tests.slack_requests import CHANNEL, TEAM, payload
 from tests.tcp_proxy import TcpProxy
 from tests.test_faults import section_texts, stored
 from tests.waiting import eventually
@@ -177,3 +177,16 @@ def test_the_health_check_says_503_while_the_database_stalls(stall: Stall) -> No
 
     stall.end()
     eventually(lambda: stall.bot.slack.get("/healthz").status == 200, timeout=20)
+
+
+def test_an_event_the_database_kept_waiting_is_refused_so_that_slack_delivers_it_again(stall: Stall) -> None:
+    """An uninstall answered 200 without being recorded would be lost: Slack delivers only what failed."""
+    bot = stall.bot
+    event = payload("app_uninstalled.json")
+    event["team_id"] = TEAM
+    stall.begin()
+
+    assert bot.slack.send_event(event).status == 503
+
+    stall.end()
+    assert bot.slack.send_event(event, retry_num=1).status == 200
