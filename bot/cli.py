@@ -33,9 +33,16 @@ from bot.engine.scheduler import run_blocking, start_in_background
 from bot.export import ALL, CSV_NEEDS_ONE_KIND, ENTRIES, KINDS, ExportProblem
 from bot.export import export as write_export
 from bot.logs import LogSetup, configure_logging
-from bot.metrics import MetricsServer, serve_metrics
 from bot.render.digest import digest_text
-from bot.server import DESCRIPTORS_BESIDES_CONNECTIONS, HttpServer, Limits, make_http_server, raise_descriptor_limit
+from bot.server import (
+    DESCRIPTORS_BESIDES_CONNECTIONS,
+    BackgroundServer,
+    HttpServer,
+    Limits,
+    make_http_server,
+    raise_descriptor_limit,
+    serve_metrics,
+)
 from bot.services import installs
 from bot.services.ambassadors import digest_for_terminal
 from bot.settings import DatabaseSettings, Settings, SettingsError, load_settings
@@ -315,7 +322,7 @@ def _run_scheduler(settings: Settings) -> None:
         engine.dispose()
 
 
-def _serve_metrics(settings: Settings) -> MetricsServer | None:
+def _serve_metrics(settings: Settings) -> BackgroundServer | None:
     """`GET /metrics` on METRICS_PORT (9464 unless set; `off`: none). On PORT only with METRICS_TOKEN."""
     if settings.metrics_port is None:
         log.info("Metrics are off (METRICS_PORT=off)")

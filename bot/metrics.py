@@ -1,8 +1,8 @@
 """What the process counts, in Prometheus' text format: Slack requests, nudges, Slack API calls.
 
 One registry per process (plus the process's own CPU, memory and file descriptors): with several
-processes, scrape each one. `GET /metrics` serves it on the HTTP port, or on METRICS_PORT when that
-is set (`mindset-bot scheduler` and Socket Mode have no HTTP port of their own).
+processes, scrape each one. `GET /metrics` serves it on METRICS_PORT (bot/server.py `serve_metrics`),
+and on the HTTP port only with METRICS_TOKEN.
 
 Labels take few values only: a command name, an event or interaction type, a Slack API method, a
 nudge kind. A request's `kind` comes from the fixed sets of bot/ids.py (`request_label`): anything else
@@ -11,11 +11,8 @@ is `other`, and a request whose signature was not checked is `unverified`, so no
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
-from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -24,7 +21,6 @@ from prometheus_client import (
     Histogram,
     disable_created_metrics,
     generate_latest,
-    start_http_server,
 )
 from prometheus_client.gc_collector import GCCollector
 from prometheus_client.platform_collector import PlatformCollector
@@ -179,25 +175,3 @@ def _target(body: Mapping[str, Any]) -> object:
 def exposition() -> bytes:
     """Every metric of this process, in Prometheus' text format."""
     return generate_latest(REGISTRY)
-
-
-@dataclass
-class MetricsServer:
-    """`GET /metrics` on its own port, in a daemon thread."""
-
-    server: WSGIServer
-    thread: threading.Thread
-
-    @property
-    def port(self) -> int:
-        return int(self.server.server_address[1])
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def serve_metrics(port: int, *, host: str = "0.0.0.0") -> MetricsServer:
-    """Serve the metrics on host:port (port 0 picks a free one). Raises OSError when the port is taken."""
-    server, thread = start_http_server(port, addr=host, registry=REGISTRY)
-    return MetricsServer(server, thread)

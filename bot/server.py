@@ -14,6 +14,7 @@ import json
 import logging
 import resource
 import socket
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -124,17 +125,7 @@ class Front:
             return
         if scope["type"] != "http":
             return
-        reply = await self._route(scope, receive)
-        headers = [(name.lower(), value) for name, value in reply.headers if name.lower() != "content-length"]
-        headers.append(("content-length", str(len(reply.body))))
-        await send(
-            {
-                "type": "http.response.start",
-                "status": reply.status,
-                "headers": [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers],
-            }
-        )
-        await send({"type": "http.response.body", "body": reply.body})
+        await _send(send, await self._route(scope, receive))
 
     async def _route(self, scope: Scope, receive: Receive) -> Reply:
         path, method = scope["path"], scope["method"]
@@ -307,6 +298,19 @@ def _metrics(scope: Scope, token: bytes) -> Reply:
     return Reply(200, [("content-type", metrics.CONTENT_TYPE)], metrics.exposition())
 
 
+async def _send(send: Send, reply: Reply) -> None:
+    headers = [(name.lower(), value) for name, value in reply.headers if name.lower() != "content-length"]
+    headers.append(("content-length", str(len(reply.body))))
+    await send(
+        {
+            "type": "http.response.start",
+            "status": reply.status,
+            "headers": [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers],
+        }
+    )
+    await send({"type": "http.response.body", "body": reply.body})
+
+
 async def _lifespan(receive: Receive, send: Send) -> None:
     while True:
         message = await receive()
@@ -365,9 +369,9 @@ def _protocol(head_timeout: float) -> type[H11Protocol]:
 
 
 class HttpServer:
-    """The front served by uvicorn on a bound socket until `stop()` (from any thread)."""
+    """An ASGI app (the front) served by uvicorn on a bound socket until `stop()` (from any thread)."""
 
-    def __init__(self, front: Front, sock: socket.socket, limits: Limits) -> None:
+    def __init__(self, front: Front | MetricsApp, sock: socket.socket, limits: Limits) -> None:
         self._front = front
         self._sock = sock
         self._port = int(sock.getsockname()[1])
@@ -406,6 +410,49 @@ class HttpServer:
         """Stop accepting, let requests being answered finish, close every connection (within a tenth of
         a second: uvicorn looks at `should_exit` ten times a second)."""
         self._server.should_exit = True
+
+
+class MetricsApp:
+    """The metrics port: `GET /metrics` and nothing else, served like the front (same connection limits)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        if scope["path"] == metrics.METRICS_PATH and scope["method"] in ("GET", "HEAD"):
+            reply = Reply(200, [("content-type", metrics.CONTENT_TYPE)], metrics.exposition())
+        else:
+            reply = NOT_FOUND
+        await _send(send, reply)
+
+    def close(self) -> None:
+        pass
+
+
+class BackgroundServer:
+    """An `HttpServer` serving in a daemon thread of its own."""
+
+    def __init__(self, server: HttpServer) -> None:
+        self._server = server
+        self._thread = threading.Thread(target=server.serve, name="metrics-http", daemon=True)
+        self._thread.start()
+
+    @property
+    def port(self) -> int:
+        return self._server.port
+
+    def stop(self) -> None:
+        self._server.stop()
+        self._thread.join(timeout=10)
+
+
+def serve_metrics(port: int, *, host: str = "0.0.0.0") -> BackgroundServer:
+    """`GET /metrics` on host:port (port 0 picks a free one), in the background. OSError when it is taken."""
+    limits = Limits(max_connections=1000)
+    sock = socket.create_server((host, port), backlog=limits.backlog)
+    return BackgroundServer(HttpServer(MetricsApp(), sock, limits))
 
 
 # descriptors a process needs besides its HTTP connections: database and Slack connections, files, pipes
