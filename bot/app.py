@@ -17,9 +17,8 @@ from slack_sdk import WebClient
 from bot import metrics
 from bot.boundary import verified
 from bot.deps import Deps
-from bot.errors import answered_without_waiting, handle_listener_error
+from bot.errors import answered_without_waiting, handle_listener_error, report_abandoned_failure
 from bot.logs import request_context
-from bot.metrics import request_label
 from bot.slack_client import counting_copy, make_web_client
 from handlers.registry import register_all
 
@@ -157,7 +156,7 @@ def _marking_failures(handler: Callable[..., BoltResponse | None]) -> Callable[.
             return BoltResponse(status=401, body=json.dumps({"error": "invalid request"}))
         context[FAILED] = True
         if answered_without_waiting(context):  # the person was told already, and nothing was stored
-            log.warning("%s failed after it was answered without the database: %s", request_label(body), error)
+            report_abandoned_failure(error, body)
             return BoltResponse(status=200, body="")
         return handler(error, body, logger)
 

@@ -156,6 +156,16 @@ def answered_without_waiting(context: Any) -> bool:
     return isinstance(deadline, Deadline) and deadline.abandoned
 
 
+def report_abandoned_failure(error: Exception, body: dict[str, Any]) -> None:
+    """A request answered without the database (bot/server.py) failed when the database came back: the
+    person was told, and nothing was stored. Refusing the late commit is the plan (a warning); any other
+    error is logged with its traceback, as every error is."""
+    if isinstance(error, TransactionAbandoned):
+        log.warning("%s failed after it was answered without the database: %s", _describe(body), error)
+    else:
+        log.error("%s failed after it was answered without the database", _describe(body), exc_info=error)
+
+
 def report_background_error(error: Exception, body: dict[str, Any], respond: Any) -> None:
     log.error("Background work failed for %s", _describe(body), exc_info=error)
     if respond is None:

@@ -53,10 +53,10 @@ class Limits:
     body_timeout: float = 10.0
     # /healthz answers 503 when the database has not answered within this
     health_timeout: float = 0.9
-    # Slack waits 3 s for an answer. After `answer_within` a request waiting for the database is answered
-    # without it ("could not save, nothing was stored"), its work abandoned (it may not commit later); if a
-    # commit is under way then, the answer waits for it until `answer_at_the_latest`, then says it cannot
-    # tell. Measured from when the body has arrived.
+    # Slack waits 3 s for an answer. After `answer_within` a request waiting for the database (not on a
+    # Slack API call) is answered without it ("could not save, nothing was stored"), its work abandoned (it
+    # may not commit later); if a commit is under way then, the answer waits for it until
+    # `answer_at_the_latest`, then says it cannot tell. Measured from when the body has arrived.
     answer_within: float = 2.2
     answer_at_the_latest: float = 2.45
     # connections beyond this wait in the kernel's queue (the descriptor limit is raised at start)
@@ -85,6 +85,8 @@ TOO_LARGE = _json(413, {"error": f"the body is larger than {MAX_BODY_BYTES} byte
 TOO_SLOW = _json(408, {"error": "the body did not arrive in time"}, ("connection", "close"))
 BAD_LENGTH = _json(400, {"error": "bad content-length"}, ("connection", "close"))
 INTERNAL_ERROR = _json(500, {"error": "internal error"})
+# how often a request past its deadline is asked whether it still waits on Slack
+SLACK_WAIT_POLL = 0.05
 
 
 class Front:
@@ -161,35 +163,45 @@ class Front:
         return await self._answer_in_time(body, headers, _query(scope))
 
     async def _answer_in_time(self, body: bytes, headers: dict[str, list[str]], query: str) -> Reply:
-        """Bolt's answer, or ours when the database keeps it waiting past `answer_within`."""
+        """Bolt's answer, or ours when the database keeps it waiting past `answer_within`.
+
+        A request waiting on Slack's API then is waited for (a slow Slack is not a stalled database, and
+        the listener's own Slack timeouts bound it); the moment it is back, the deadline applies."""
         loop = asyncio.get_running_loop()
         started = time.monotonic()
         deadline = Deadline(started + self._limits.answer_within)
         work = loop.run_in_executor(self._workers, self._dispatch, body, headers, query, deadline)
         work.add_done_callback(_log_failure)
-        try:
-            return await asyncio.wait_for(asyncio.shield(work), self._limits.answer_within)
-        except TimeoutError:
-            pass
-        except Exception:
-            return INTERNAL_ERROR
-        unsure = not deadline.abandon()
-        if unsure:  # a commit is under way: its outcome decides the answer, if it comes in time
+        wait = self._limits.answer_within
+        while True:
             try:
-                left = started + self._limits.answer_at_the_latest - time.monotonic()
-                return await asyncio.wait_for(asyncio.shield(work), max(0.0, left))
+                return await asyncio.wait_for(asyncio.shield(work), wait)
             except TimeoutError:
                 pass
             except Exception:
                 return INTERNAL_ERROR
-        return self._late(body, headers, query, unsure=unsure)
+            if not deadline.waiting_elsewhere:
+                break
+            wait = SLACK_WAIT_POLL
+        if deadline.abandon():
+            return self._late(body, headers, query, unsure=False)
+        # a commit is under way: its outcome decides the answer, if it comes in time
+        try:
+            left = started + self._limits.answer_at_the_latest - time.monotonic()
+            return await asyncio.wait_for(asyncio.shield(work), max(SLACK_WAIT_POLL, left))
+        except TimeoutError:
+            return self._late(body, headers, query, unsure=True)
+        except Exception:
+            return INTERNAL_ERROR
 
     def _dispatch(self, body: bytes, headers: dict[str, list[str]], query: str, deadline: Deadline) -> Reply:
         if deadline.abandoned:  # waited for a worker until the front had answered: nothing left to do
             return _json(503, {"error": "answered already"})
         request = admit(body, headers, query, self._check)
         if isinstance(request, Refused):
-            metrics.SLACK_REQUESTS.labels(metrics.UNVERIFIED, "refused").inc()
+            # unsigned: `unverified`; signed but malformed: `other` (nothing of either body becomes a label)
+            kind = metrics.UNVERIFIED if request.status == 401 else metrics.OTHER
+            metrics.SLACK_REQUESTS.labels(kind, "refused").inc()
             return _json(request.status, {"error": request.reason})
         request.context[ANSWER_DEADLINE] = deadline
         with within(deadline):

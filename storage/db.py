@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
-import time
 import weakref
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
@@ -146,6 +145,8 @@ def make_engine(url: str, *, pool_size: int = 10, timeouts: Timeouts | None = No
     pool_timeout = timeouts.pool if timeouts is not None else 30.0  # SQLAlchemy's default
     if parsed.get_backend_name() == "sqlite":
         busy = timeouts.statement if timeouts is not None and timeouts.statement is not None else SQLITE_BUSY_TIMEOUT
+        if "timeout" in parsed.query:  # sqlite:///x.db?timeout=0.2 says it itself
+            busy = float(str(parsed.query["timeout"]))
         queue = SqliteWriterQueue(timeout=busy)
         engine = create_engine(
             url,
@@ -208,33 +209,35 @@ class TransactionAbandoned(Exception):
 class Deadline:
     """A caller's limit on the transactions of one piece of work (a Slack request), in its thread.
 
-    Until `at`, each commit may go ahead, if there is `margin` left for it to finish. A commit asked for
-    later, or after `abandon()`, raises `TransactionAbandoned` instead (the transaction rolls back).
-    `abandon()` succeeds (True) only while nothing was committed and no commit is under way: then it is
-    true that nothing was stored, and nothing will be.
+    The caller stops waiting with `abandon()`, which succeeds (True) only while nothing was committed
+    and no commit is under way: then it is true that nothing was stored, and nothing will be, since a
+    commit asked for afterwards raises `TransactionAbandoned` instead (and its transaction is rolled
+    back). `waiting_elsewhere` tells the caller when the work is waiting on something else than the
+    database (a Slack API call, see `elsewhere`), so that a slow Slack is not taken for a stalled database.
 
     Shared, not copied, with the work's other threads (Bolt deep-copies a request's context for its lazy
     listeners): `copy` and `deepcopy` return the same object.
     """
 
-    def __init__(self, at: float, *, margin: float = 0.3, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, at: float) -> None:
         self.at = at
-        self._margin = margin
-        self._clock = clock
         self._lock = threading.Lock()
         self._committing = 0
         self._committed = False
         self._abandoned = False
+        self._elsewhere = 0
 
     @property
     def abandoned(self) -> bool:
         return self._abandoned
 
+    @property
+    def waiting_elsewhere(self) -> bool:
+        return self._elsewhere > 0
+
     def start_commit(self) -> None:
         with self._lock:
-            late = self._clock() > self.at - self._margin
-            if self._abandoned or (late and not self._committed):
-                self._abandoned = True
+            if self._abandoned:
                 raise TransactionAbandoned("the answer went out without waiting for the database")
             self._committing += 1
 
@@ -252,6 +255,16 @@ class Deadline:
                 return False
             self._abandoned = True
             return True
+
+    @contextlib.contextmanager
+    def _waiting_elsewhere(self) -> Iterator[None]:
+        with self._lock:
+            self._elsewhere += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._elsewhere -= 1
 
     def __copy__(self) -> Deadline:
         return self
@@ -271,6 +284,17 @@ def within(deadline: Deadline) -> Iterator[None]:
         yield
     finally:
         _deadline.reset(token)
+
+
+@contextlib.contextmanager
+def elsewhere() -> Iterator[None]:
+    """The work of this thread waits on something other than the database meanwhile (Slack's API)."""
+    deadline = _deadline.get()
+    if deadline is None:
+        yield
+        return
+    with deadline._waiting_elsewhere():
+        yield
 
 
 def _commit_starts(connection: Any) -> None:

@@ -12,20 +12,25 @@ import contextlib
 import functools
 import logging
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pytest
+from slack_bolt import Ack
+from slack_sdk import WebClient
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from bot import ids
+from bot.app import build_app
 from bot.deps import Deps
+from bot.server import Limits, make_http_server
 from storage.db import make_engine, make_session_factory
-from tests.conftest import RunningBot, make_settings, serve
-from tests.fake_slack import FakeSlack
-from tests.slack_requests import CHANNEL, TEAM, payload
+from tests.conftest import SIGNING_SECRET, RunningBot, make_settings, serve
+from tests.fake_slack import FakeSlack, Reply
+from tests.slack_requests import CHANNEL, TEAM, SlackSender, payload
 from tests.tcp_proxy import TcpProxy
 from tests.test_faults import section_texts, stored
 from tests.waiting import eventually
@@ -72,7 +77,7 @@ def stall(database_url: str, engine: Engine, fake_slack: FakeSlack) -> Iterator[
     deps = Deps(settings=settings, session_factory=make_session_factory(app_engine))
     reader = make_session_factory(engine)
     try:
-        with contextlib.contextmanager(serve)(deps, app_engine, fake_slack) as running:
+        with contextlib.contextmanager(serve)(deps, app_engine, fake_slack, limits=Limits()) as running:
             yield Stall(running, begin, end, lambda: [entry.text for entry in stored(reader)])
     finally:
         end()
@@ -190,3 +195,32 @@ def test_an_event_the_database_kept_waiting_is_refused_so_that_slack_delivers_it
 
     stall.end()
     assert bot.slack.send_event(event, retry_num=1).status == 200
+
+
+def test_a_slow_slack_call_is_waited_for_not_taken_for_a_stalled_database(
+    deps: Deps, engine: Engine, fake_slack: FakeSlack
+) -> None:
+    """Past the deadline, a request waiting on Slack's API is waited for: its own Slack timeouts bound it,
+    and "the database is not answering" would be untrue."""
+    app = build_app(deps)
+
+    @app.command("/slow-slack")
+    def slow(ack: Ack, client: WebClient) -> None:
+        client.conversations_info(channel=CHANNEL)  # the fake takes 3 s: past the 2.2 s deadline
+        ack(text="Slack answered, late")
+
+    fake_slack.script("conversations.info", Reply(body={"ok": True, "channel": {"id": CHANNEL}}, delay=3.0))
+    server = make_http_server(
+        app, engine, signing_secret=SIGNING_SECRET, host="127.0.0.1", port=0, threads=2, limits=Limits()
+    )
+    thread = threading.Thread(target=server.serve, daemon=True)
+    thread.start()
+    try:
+        slack = SlackSender(f"http://127.0.0.1:{server.port}", SIGNING_SECRET, fake_slack.response_url("x")[:-2])
+        answer = slack.send_command("/slow-slack", "now")
+    finally:
+        server.stop()
+        thread.join(timeout=10)
+
+    assert answer.status == 200
+    assert answer.text == "Slack answered, late"
