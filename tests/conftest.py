@@ -162,6 +162,8 @@ def fake_slack() -> Iterator[FakeSlack]:
     fake = FakeSlack()
     yield fake
     fake.close()
+    # a call Slack would refuse as malformed is a bug in the bot, even when the bot coped with the refusal
+    assert fake.violations == [], f"the bot made calls Slack refuses: {fake.violations}"
 
 
 def make_settings(**overrides: Any) -> Settings:
