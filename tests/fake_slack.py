@@ -95,7 +95,10 @@ class Call:
     params: dict[str, Any]
     headers: dict[str, str]
     connection: int = 0  # which TCP connection it came on (the client's port)
-    received_at: float = 0.0  # time.monotonic() when it arrived (before any scripted delay)
+    # the order of events at the fake, never a time: `arrived` counts when the call came in (before any
+    # scripted delay), `answered` when its answer was sent (None until then); both count on one sequence
+    arrived: int = 0
+    answered: int | None = None
 
     @property
     def token(self) -> str | None:
@@ -133,6 +136,7 @@ class FakeSlack:
         self._scripted: dict[str, deque[Reply]] = {}
         self._lock = threading.Condition()
         self._ts = itertools.count(1)
+        self._order = itertools.count(1)
         self._view_ids = itertools.count(1)
         self.users: dict[str, dict[str, Any]] = {}
         self.violations: list[str] = []  # calls Slack would refuse as malformed: see the module's docstring
@@ -293,7 +297,7 @@ class FakeSlack:
             params: dict[str, Any] = {"content": body}
         else:
             params = {**self._parse(query, ""), **self._parse(body.decode("utf-8"), headers.get("content-type", ""))}
-        call = Call(method, params, headers, connection=handler.client_address[1], received_at=time.monotonic())
+        call = Call(method, params, headers, connection=handler.client_address[1], arrived=next(self._order))
         refusal = self._refusal(call)
         reply = None
         if refusal is not None:
@@ -316,6 +320,8 @@ class FakeSlack:
         for key, value in reply.headers.items():
             handler.send_header(key, value)
         handler.end_headers()
+        with self._lock:
+            call.answered = next(self._order)  # before it leaves: whatever the answer sets off comes after
         handler.wfile.write(body)
 
     def _refusal(self, call: Call) -> dict[str, Any] | None:
