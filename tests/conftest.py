@@ -24,6 +24,7 @@ from bot.settings import Settings
 from storage import migrate
 from storage.db import make_engine, make_session_factory
 from storage.models import Base
+from tests import hypothesis_profiles
 from tests.fake_slack import FakeSlack
 from tests.slack_requests import SlackSender
 
@@ -31,6 +32,27 @@ SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
 PG_ADMIN_URL = os.environ.get("MINDSET_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 IN_CI = bool(os.environ.get("CI"))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Before hypothesis' plugin: the profile and this run's seed (see tests/hypothesis_profiles.py)."""
+    hypothesis_profiles.choose(config, os.environ.get(hypothesis_profiles.PROFILE_VARIABLE))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist: every worker draws from the controller's seed."""
+    node.workerinput[hypothesis_profiles.SEED_OPTION] = hypothesis_profiles.seed(node.config)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return hypothesis_profiles.header(config)
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    if exitstatus != 0:
+        terminalreporter.write_line(hypothesis_profiles.header(config))
 
 
 def _postgres_reachable() -> str | None:
