@@ -30,6 +30,8 @@ from tests.slack_requests import SlackSender
 
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
+# TOKEN_ENCRYPTION_KEYS of the tests' bots (many workspaces need one): a Fernet key made for the tests
+TOKEN_KEY = "e6rucdeEVXf8FwbpNtpf0KWoVJqxIaTki1fAUCGIHBw="
 PG_ADMIN_URL = os.environ.get("MINDSET_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 IN_CI = bool(os.environ.get("CI"))
 
@@ -197,6 +199,7 @@ def make_settings(**overrides: Any) -> Settings:
         "database_url": "sqlite:///:memory:",
         "port": 3000,
         "log_level": "INFO",
+        "token_encryption_keys": TOKEN_KEY,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
