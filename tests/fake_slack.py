@@ -8,7 +8,8 @@ It is as strict as Slack about what a call must carry: `METHODS` lists every Web
 calls, with its required arguments and the kind of token it takes. A method not in the table is
 answered `unknown_method`, a missing argument `invalid_arguments`, a missing token `not_authed`, a
 token of the wrong kind `not_allowed_token_type`, a user id where a conversation id is needed
-`channel_not_found` (as Slack answers them). Each of these is also recorded in `violations`, and the
+`channel_not_found`, blocks or a view outside Slack's limits `invalid_blocks` (as Slack answers them;
+response URLs' messages are held to the same limits). Each of these is also recorded in `violations`, and the
 `fake_slack` fixture fails the test that made one: Slack would have refused the call in production.
 """
 
@@ -22,10 +23,15 @@ import socket
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
 
 JSON_FIELDS = {"blocks", "attachments", "view", "metadata", "files"}
 BOT_USER = "UBOT"
@@ -327,8 +333,11 @@ class FakeSlack:
     def _refusal(self, call: Call) -> dict[str, Any] | None:
         """Slack's answer to a call it would refuse whatever the test scripted, or None. A malformed call (an
         unknown method, a missing argument or token, a token of the wrong kind) is also a violation."""
-        if call.method.startswith(("response_url:", "upload:")):
+        if call.method.startswith("upload:"):
             return None
+        if call.method.startswith("response_url:"):  # a message too: Slack checks its blocks the same way
+            invalid = invalid_blocks(call.params)
+            return None if invalid is None else self._violated(call, "invalid_blocks", invalid)
         method = METHODS.get(call.method)
         if method is None:
             return self._violated(call, "unknown_method", f"{call.method} is not a Web API method the fake knows")
@@ -353,9 +362,9 @@ class FakeSlack:
             if is_user_id(value) and not (name == "channel" and method.user_as_channel):
                 # "For direct messages, ensure that this value is a DM ID (starts with D) instead of a User ID"
                 return self._violated(call, "channel_not_found", f"{name}={value} is a user id, not a conversation")
-        too_many = _too_many_blocks(call.params)
-        if too_many:
-            return self._violated(call, "invalid_blocks", too_many)
+        invalid = invalid_blocks(call.params)
+        if invalid:
+            return self._violated(call, "invalid_blocks", invalid)
         trigger = str(call.params.get("trigger_id") or "")
         if trigger and call.method in ("views.open", "views.push"):
             with self._lock:
@@ -454,12 +463,35 @@ class FakeSlack:
         return {"ok": True}
 
 
-def _too_many_blocks(params: dict[str, Any]) -> str | None:
+def invalid_blocks(params: dict[str, Any]) -> str | None:
+    """Why Slack would refuse a call's `blocks` or `view` (invalid_blocks), or None: more blocks than it
+    shows, or a block or view outside the limits slack_sdk's models hold (Slack's documented ones:
+    3,000 characters of section text, 75 of a button's, 24 of a modal's title, ...)."""
     blocks, view = params.get("blocks"), params.get("view")
-    counted = {"blocks": blocks, "view": view.get("blocks") if isinstance(view, dict) else None}
-    for name, found in counted.items():
-        if isinstance(found, list) and len(found) > MAX_BLOCKS[name]:
-            return f"{len(found)} blocks in {name}, at most {MAX_BLOCKS[name]}"
+    if isinstance(blocks, list):
+        if len(blocks) > MAX_BLOCKS["blocks"]:
+            return f"{len(blocks)} blocks in blocks, at most {MAX_BLOCKS['blocks']}"
+        for block in blocks:
+            problem = _model_problem(Block.parse, block)
+            if problem:
+                return f"block {block.get('block_id') or block.get('type')}: {problem}"
+    if isinstance(view, dict):
+        found = view.get("blocks")
+        if isinstance(found, list) and len(found) > MAX_BLOCKS["view"]:
+            return f"{len(found)} blocks in view, at most {MAX_BLOCKS['view']}"
+        problem = _model_problem(lambda found: View(**found), view)
+        if problem:
+            return f"view: {problem}"
+    return None
+
+
+def _model_problem(build: Callable[[dict[str, Any]], Any], value: dict[str, Any]) -> str | None:
+    try:
+        model = build(value)
+        if model is not None:  # a block type slack_sdk does not know is left to Slack
+            model.to_dict()  # validates the model and every object in it
+    except (SlackObjectFormationError, KeyError, TypeError, ValueError, AttributeError) as error:
+        return f"{type(error).__name__}: {error}"
     return None
 
 

@@ -11,13 +11,14 @@ from typing import Any
 import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
 
 from tests.fake_slack import APP, BOT, CLIENT, METHODS, FakeSlack, dm_channel
 from tests.test_manifest import sources, web_api_calls
 
 BOT_TOKEN = "xoxb-fake-test"
 APP_TOKEN = "xapp-1-A111-fake-test"
-VIEW = {"type": "modal", "title": {"type": "plain_text", "text": "Hi"}, "blocks": []}
+VIEW = {"type": "modal", "title": {"type": "plain_text", "text": "Hi"}, "blocks": [{"type": "divider"}]}
 
 
 @pytest.fixture
@@ -195,6 +196,63 @@ def test_more_blocks_than_slack_shows_are_refused(fake: FakeSlack, method: str, 
 
     assert refusal(lambda: client(fake).api_call(method, json=arguments)) == "invalid_blocks"
     assert fake.violations == [f"{method}: invalid_blocks ({limit + 1} blocks in {key}, at most {limit})"]
+
+
+BUTTON = {"type": "button", "action_id": "a", "text": {"type": "plain_text", "text": "Done"}}
+
+
+@pytest.mark.parametrize(
+    ("method", "arguments", "why"),
+    [
+        (
+            "chat.postMessage",
+            {
+                "channel": "C1",
+                "text": "x",
+                "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}],
+            },
+            "text attribute cannot exceed 3000 characters",
+        ),
+        (
+            "chat.update",
+            {
+                "channel": "C1",
+                "ts": "1.2",
+                "blocks": [
+                    {"type": "actions", "elements": [{**BUTTON, "text": {"type": "plain_text", "text": "y" * 76}}]}
+                ],
+            },
+            "text attribute cannot exceed 75 characters",
+        ),
+        (
+            "views.open",
+            {
+                "trigger_id": "1.2.abc",
+                "view": {**VIEW, "title": {"type": "plain_text", "text": "A title of thirty letters"}},
+            },
+            "title must be between 1 and 24 characters",
+        ),
+    ],
+)
+def test_a_block_outside_slacks_limits_is_refused(
+    fake: FakeSlack, method: str, arguments: dict[str, Any], why: str
+) -> None:
+    assert refusal(lambda: client(fake).api_call(method, json=arguments)) == "invalid_blocks"
+    [violation] = fake.violations
+    assert violation.startswith(f"{method}: invalid_blocks (") and why in violation
+
+
+def test_a_response_url_message_is_held_to_the_same_limits(fake: FakeSlack) -> None:
+    webhook = WebhookClient(fake.response_url("proud"))
+    assert (
+        webhook.send(text="fine", blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": "ok"}}]).status_code
+        == 200
+    )
+    too_long = [{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}]
+    assert webhook.send(text="x", blocks=too_long).body != "ok"
+
+    [violation] = fake.violations
+    assert violation.startswith("response_url:proud: invalid_blocks")
 
 
 def test_scripted_answers_do_not_hide_a_malformed_call(fake: FakeSlack) -> None:
