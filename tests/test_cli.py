@@ -57,6 +57,9 @@ SETTINGS = (
     "METRICS_TOKEN",
     "HTTP_IDLE_TIMEOUT",
     "HTTP_MAX_CONNECTIONS",
+    "DB_CONNECT_TIMEOUT",
+    "DB_POOL_TIMEOUT",
+    "DB_STATEMENT_TIMEOUT",
 )
 HEADER = ["id", "kind", "created_at", "team", "author", "channel", "text", "customer_groups", "area", "root_cause"]
 SECRET = "cli-test-signing-secret"
