@@ -393,7 +393,8 @@ class HttpServer:
             http=_protocol(limits.idle_timeout),
             loop="asyncio",
             lifespan="off",
-            log_config=None,
+            log_config=None,  # the bot's logging (bot/logs.py) formats and masks uvicorn's lines too
+            log_level="warning",  # not "Started server process" at each start: the bot says what it serves
             access_log=False,
             proxy_headers=False,
             server_header=False,
