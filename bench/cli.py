@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import digest, nudges, slash, startup
+from bench import connections, digest, nudges, slash, startup
 from bench.common import DEFAULT_PG_ADMIN_URL, Options, Section
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
@@ -39,6 +39,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark("digest", 2, "Digest at scale", digest.run),
     Benchmark("nudges", 3, "Nudge fan-out", nudges.run),
     Benchmark("startup", 4, "Start-up and footprint", startup.run),
+    Benchmark("connections", 7, "Held connections", connections.run),
 )
 
 HEADER = """# Benchmark results
@@ -94,6 +95,12 @@ def _parser() -> argparse.ArgumentParser:
         default=100,
         help="nudges: chat.postMessage per second the rate-limited fake Slack allows (default 100; 0 leaves out the "
         "rate-limited runs)",
+    )
+    parser.add_argument(
+        "--connections", type=int, default=5000, help="connections: TCP connections held (default 5000)"
+    )
+    parser.add_argument(
+        "--hold-seconds", type=float, default=20.0, help="connections: seconds per holding phase (default 20)"
     )
     parser.add_argument(
         "--pg-url",
@@ -169,6 +176,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         nudges=args.nudges // 10 if args.quick else args.nudges,
         nudge_rate=args.nudge_rate,
         minimal=not args.no_minimal,
+        connections=args.connections,
+        hold_seconds=args.hold_seconds,
         command=" ".join([command, *(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))]),
     )
     sections: dict[str, str] = {}

@@ -42,6 +42,8 @@ class Options:
     nudges: int = 10000  # nudges: due deliveries per run
     nudge_rate: int = 100  # nudges: chat.postMessage per second the rate-limited fake Slack allows
     minimal: bool = True  # slash: also serve the minimal references (bench/minimal.py)
+    connections: int = 5000  # connections: TCP connections held against the bot
+    hold_seconds: float = 20.0  # connections: seconds each holding phase lasts
 
 
 @dataclass
@@ -238,7 +240,7 @@ def machine_facts(pg_admin_url: str | None) -> list[tuple[str, str]]:
             "Packages",
             ", ".join(
                 f"{name} {_version(name)}"
-                for name in ("slack-bolt", "slack-sdk", "waitress", "SQLAlchemy", "psycopg", "alembic")
+                for name in ("slack-bolt", "slack-sdk", "uvicorn", "SQLAlchemy", "psycopg", "alembic")
             ),
         ),
         ("Code", code_state()),

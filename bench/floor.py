@@ -1,6 +1,6 @@
 """The floors the bot is compared with: bare slack-bolt apps whose `/proud` only acknowledges.
 
-They are served by the very HTTP server the bot uses (bot.server.make_http_server: waitress, the same
+They are served by the very HTTP server the bot uses (bot.server.make_http_server: uvicorn, the same
 routing, thread count and limits), so the difference to the bot is what the bot does per request.
 
     python -m bench.floor --mode default   # App(...) with Bolt's defaults (process_before_response=False)
@@ -61,7 +61,12 @@ def serve_until_stopped(app: App) -> None:
     # /healthz needs a database; an in-memory one answers like the bot's does
     engine = create_engine("sqlite://")
     server = make_http_server(
-        app, engine, host="0.0.0.0", port=int(os.environ["PORT"]), threads=int(os.environ.get("HTTP_THREADS", "16"))
+        app,
+        engine,
+        signing_secret=os.environ["SLACK_SIGNING_SECRET"],
+        host="0.0.0.0",
+        port=int(os.environ["PORT"]),
+        threads=int(os.environ.get("HTTP_THREADS", "16")),
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())

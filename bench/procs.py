@@ -241,6 +241,7 @@ def server_env(
         SLACK_API_URL=fake.api_url,
         PORT=str(port),
         HTTP_THREADS=str(HTTP_THREADS),
+        METRICS_PORT="off",  # several bots at once would all want the default port
         PYTHONUNBUFFERED="1",
     )
     if database_url is not None:

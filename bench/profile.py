@@ -26,7 +26,9 @@ from bench.procs import FakeSlackProc, PostgresDatabase, launch_bot, sqlite_url,
 
 # (label, substring of a frame "function (file)") whose inclusive share is reported, in this order
 FRAMES: tuple[tuple[str, str], ...] = (
-    ("waitress: reading and writing HTTP", "waitress/"),
+    ("uvicorn: reading and writing HTTP (h11 parses)", "uvicorn/"),
+    ("  h11", "h11/"),
+    ("the front: signature checked before Bolt", "admit (bot/boundary.py"),
     ("Bolt dispatch, whole request (ack part)", "dispatch (slack_bolt/app/app.py"),
     ("  request verification (HMAC)", "request_verification"),
     ("  BoltRequest building / body parsing", "slack_bolt/request/"),

@@ -3,7 +3,7 @@
 The real bot (`mindset-bot run --no-scheduler`, HTTP mode, on SQLite and on PostgreSQL), two bare
 slack-bolt apps that only acknowledge `/proud` (Bolt's defaults, and process_before_response=True: the
 floor) and, on each database, two minimal references that do only the work the bot's answer stands for
-(bench/minimal.py: store; store and post), all served by the same waitress set-up, answer `requests`
+(bench/minimal.py: store; store and post), all served by the same HTTP front (bot/server.py, uvicorn), answer `requests`
 signed `/proud` commands at each concurrency, `repeats` times, interleaved. The fake Slack Web API runs
 in a process of its own.
 """

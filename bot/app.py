@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -15,28 +16,41 @@ from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 
 from bot import metrics
+from bot.boundary import verified
 from bot.deps import Deps
-from bot.errors import handle_listener_error
-from bot.logs import request_context, request_kind
+from bot.errors import answered_without_waiting, handle_listener_error, report_abandoned_failure
+from bot.logs import request_context
 from bot.slack_client import counting_copy, make_web_client
 from handlers.registry import register_all
 
 log = logging.getLogger("mindset.app")
 
 
-class _WithoutTokenUnusedNotice(logging.Filter):
-    """Bolt reads SLACK_BOT_TOKEN from the environment itself and, since we hand it a client (which
+class _BoltLines(logging.Filter):
+    """What Bolt logs, less two things.
+
+    Bolt reads SLACK_BOT_TOKEN from the environment itself and, since we hand it a client (which
     carries that very token, SLACK_API_URL and our retries), warns at every start that the token is
-    unused. It is not a problem, so it is not logged."""
+    unused: not a problem, so not logged. And Bolt puts whole request bodies in two of its lines (a
+    refused signature, a request no listener takes): what anyone sent would reach the log, so those
+    lines keep their first words only."""
+
+    BODIES = ("Invalid request signature detected", "Unhandled request")
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return "`token` will be unused" not in record.getMessage()
+        message = record.getMessage()
+        if "`token` will be unused" in message:
+            return False
+        for start in self.BODIES:
+            if message.startswith(start):
+                record.msg, record.args = f"{start} (its body is not logged)", None
+        return True
 
 
 def _bolt_logger() -> logging.Logger:
     logger = logging.getLogger("mindset.bolt")
-    if not any(isinstance(existing, _WithoutTokenUnusedNotice) for existing in logger.filters):
-        logger.addFilter(_WithoutTokenUnusedNotice())
+    if not any(isinstance(existing, _BoltLines) for existing in logger.filters):
+        logger.addFilter(_BoltLines())
     return logger
 
 
@@ -111,8 +125,10 @@ class ObservedApp(App):
         started = time.perf_counter()
         with request_context(req.body):
             response = super().dispatch(req)
-        # a refused request's body is not Slack's: nothing from it becomes a label
-        kind = metrics.UNVERIFIED if response.status == 401 else request_kind(req.body)
+        if not verified(req):  # not Slack's (bot/boundary.py): nothing from its body becomes a label
+            metrics.SLACK_REQUESTS.labels(metrics.UNVERIFIED, "refused").inc()
+            return response
+        kind = metrics.request_label(req.body)
         metrics.SLACK_REQUEST_SECONDS.labels(kind).observe(time.perf_counter() - started)
         metrics.SLACK_REQUESTS.labels(kind, _outcome(response, req.context)).inc()
         return response
@@ -130,18 +146,28 @@ def _outcome(response: BoltResponse, context: BoltContext) -> str:
     if context.get(FAILED):
         return "error"
     if response.status in (401, 403):
-        return "refused"
+        return "refused"  # Bolt's own checks (a workspace it cannot authorise)
     return "error" if response.status >= 400 else "ok"
 
 
 def _marking_failures(handler: Callable[..., BoltResponse | None]) -> Callable[..., BoltResponse | None]:
-    """The error handler, also marking the request as failed for `ObservedApp` (Bolt answers 200
-    after our friendly message, so the status alone does not tell)."""
+    """The error handler, for verified requests only, also marking the request as failed for
+    `ObservedApp` (Bolt answers 200 after our friendly message, so the status alone does not tell).
+
+    A request whose signature was not checked (bot/boundary.py refuses those before Bolt; only a caller
+    dispatching to the app itself can bring one here) gets a 401: its body is not Slack's, so nothing in
+    it is acted on (no message to its `response_url`) and nothing of it is logged."""
 
     def on_error(
-        error: Exception, body: dict[str, Any], logger: logging.Logger, context: BoltContext
+        error: Exception, body: dict[str, Any], logger: logging.Logger, context: BoltContext, request: BoltRequest
     ) -> BoltResponse | None:
+        if not verified(request):
+            log.warning("Refused a request not verified as Slack's (%s)", type(error).__name__)
+            return BoltResponse(status=401, body=json.dumps({"error": "invalid request"}))
         context[FAILED] = True
+        if answered_without_waiting(context):  # the person was told already, and nothing was stored
+            report_abandoned_failure(error, body)
+            return BoltResponse(status=200, body="")
         return handler(error, body, logger)
 
     return on_error

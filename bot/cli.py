@@ -33,16 +33,23 @@ from bot.engine.scheduler import run_blocking, start_in_background
 from bot.export import ALL, CSV_NEEDS_ONE_KIND, ENTRIES, KINDS, ExportProblem
 from bot.export import export as write_export
 from bot.logs import LogSetup, configure_logging
-from bot.metrics import MetricsServer, serve_metrics
 from bot.render.digest import digest_text
-from bot.server import HttpServer, make_http_server
+from bot.server import (
+    DESCRIPTORS_BESIDES_CONNECTIONS,
+    BackgroundServer,
+    HttpServer,
+    Limits,
+    make_http_server,
+    raise_descriptor_limit,
+    serve_metrics,
+)
 from bot.services import installs
 from bot.services.ambassadors import digest_for_terminal
 from bot.settings import HOW_TO_FIX, DatabaseSettings, Settings, SettingsError, load_settings
 from bot.slack_client import SlackClients, make_web_client
 from bot.worktime import local_date
 from storage import migrate
-from storage.db import make_engine, make_session_factory
+from storage.db import Timeouts, make_engine, make_session_factory
 from storage.repositories import erasure
 from storage.token_cipher import TokenCipher, TokenKeyProblem
 
@@ -134,8 +141,10 @@ def _date(value: str) -> date:
         raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-01-31") from None
 
 
-def _open_database(url: str, *, pool_size: int = 10, token_cipher: TokenCipher | None = None) -> Engine:
-    engine = make_engine(url, pool_size=pool_size)
+def _open_database(
+    url: str, *, pool_size: int = 10, token_cipher: TokenCipher | None = None, timeouts: Timeouts | None = None
+) -> Engine:
+    engine = make_engine(url, pool_size=pool_size, timeouts=timeouts)
     try:
         migrate.upgrade(engine, token_cipher=token_cipher)
     except TokenKeyProblem as problem:
@@ -306,7 +315,12 @@ def run(settings: Settings, *, with_scheduler: bool = True) -> None:
 
 
 def _run(settings: Settings, *, with_scheduler: bool) -> None:
-    engine = _open_database(settings.database_url, pool_size=settings.pool_size, token_cipher=settings.token_cipher)
+    engine = _open_database(
+        settings.database_url,
+        pool_size=settings.pool_size,
+        token_cipher=settings.token_cipher,
+        timeouts=settings.db_timeouts(),
+    )
     wiring = _wire(settings, engine)
     app = build_app(wiring.deps, oauth_settings=wiring.oauth_settings)
     stop = _stop_on_signals()
@@ -355,16 +369,18 @@ def _run_scheduler(settings: Settings) -> None:
         engine.dispose()
 
 
-def _serve_metrics(settings: Settings) -> MetricsServer | None:
-    """`GET /metrics` on METRICS_PORT, when it is set (otherwise the HTTP front serves it on PORT)."""
+def _serve_metrics(settings: Settings) -> BackgroundServer | None:
+    """`GET /metrics` on METRICS_PORT (9464 unless set; `off`: none). On PORT only with METRICS_TOKEN."""
     if settings.metrics_port is None:
+        log.info("Metrics are off (METRICS_PORT=off)")
         return None
     try:
         server = serve_metrics(settings.metrics_port)
     except OSError as error:
         raise CliError(
             f"METRICS_PORT {settings.metrics_port} cannot be used ({error.strerror or error}): another program "
-            "may be listening on it. Stop it, or set METRICS_PORT to a free port.",
+            "(another mindset-bot on this host?) may be listening on it. Stop it, set METRICS_PORT to a free "
+            "port, or METRICS_PORT=off.",
             EXIT_PORT,
         ) from None
     log.info("Serving metrics on http://0.0.0.0:%s/metrics", server.port)
@@ -385,14 +401,18 @@ def _stop_on_signals() -> threading.Event:
 
 
 def _bind(app: App, engine: Engine, settings: Settings) -> HttpServer:
+    limits = Limits(idle_timeout=settings.http_idle_timeout, max_connections=settings.http_max_connections)
+    raise_descriptor_limit(limits.max_connections + DESCRIPTORS_BESIDES_CONNECTIONS)
     try:
         return make_http_server(
             app,
             engine,
+            signing_secret=settings.slack_signing_secret.get_secret_value(),
             host="0.0.0.0",
             port=settings.port,
             threads=settings.http_threads,
-            serve_metrics=settings.metrics_port is None,
+            metrics_token=settings.metrics_token.get_secret_value() if settings.metrics_token else None,
+            limits=limits,
         )
     except OSError as error:
         raise CliError(
@@ -415,20 +435,28 @@ class HttpFront:
         self._stop = stop
 
     def open(self) -> None:
-        log.info(
-            "Serving Slack on http://0.0.0.0:%s/slack/events (health: /healthz, metrics: /metrics unless "
-            "METRICS_PORT is set)",
-            self._server.port,
-        )
+        log.info("Serving Slack on http://0.0.0.0:%s/slack/events (health: /healthz)", self._server.port)
 
     def serve(self) -> None:
-        watcher = threading.Thread(target=self._stop_when_told, name="http-stop", daemon=True)
-        watcher.start()
-        self._server.serve()
+        """The server runs in a thread of its own, so the signals stay with `_stop_on_signals`."""
+        failed: list[BaseException] = []
 
-    def _stop_when_told(self) -> None:
-        self._stop.wait()
-        self._server.stop()
+        def serve() -> None:
+            try:
+                self._server.serve()
+            except BaseException as error:
+                failed.append(error)
+
+        serving = threading.Thread(target=serve, name="http")
+        serving.start()
+        try:
+            while serving.is_alive() and not self._stop.wait(0.5):
+                pass
+        finally:
+            self._server.stop()
+            serving.join()
+        if failed:
+            raise failed[0]
 
 
 class SocketModeFront:

@@ -19,9 +19,11 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalErr
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot import ids, metrics, slack_errors
-from bot.logs import request_context, request_kind
+from bot.boundary import ANSWER_DEADLINE
+from bot.logs import request_context, request_team
 from bot.render.modals import notice_view
 from bot.slack_text import quote_back
+from storage.db import Deadline, TransactionAbandoned
 
 log = logging.getLogger("mindset.errors")
 
@@ -32,6 +34,11 @@ DATABASE_DOWN = (
 SOMETHING_WRONG = "Sorry, something went wrong on my side and it has been logged. Please try again in a minute."
 SLACK_TROUBLE = "Slack did not answer me in time, so I could not finish. Please try again in a minute."
 # After the answer: what the person sent may already be saved (the answer said so), so no "try again".
+# The answer could not wait any longer for a database that took a commit and did not confirm it.
+DATABASE_UNSURE = (
+    "The database stopped answering while I was saving this, so I cannot tell whether it was stored. "
+    "Please check in a minute before sending it again."
+)
 DATABASE_DOWN_AFTER_ANSWER = (
     "The database stopped answering while I was finishing up, so part of this may not have happened. "
     "Anything I told you was saved is saved: no need to send it again."
@@ -40,6 +47,8 @@ DATABASE_DOWN_AFTER_ANSWER = (
 
 def is_database_error(error: BaseException) -> bool:
     """The database not answering (or refusing to work), as opposed to a bug such as a broken constraint."""
+    if isinstance(error, TransactionAbandoned):
+        return True
     return isinstance(error, OperationalError | DBAPIError | PoolTimeout) and not isinstance(
         error, IntegrityError | DataError
     )
@@ -78,40 +87,83 @@ def friendly_message(error: BaseException, body: dict[str, Any]) -> str:
 
 
 def _describe(body: dict[str, Any]) -> str:
-    kind = body.get("command") or body.get("type") or (body.get("event") or {}).get("type") or "request"
-    team = body.get("team_id") or (body.get("team") or {}).get("id") or "?"
-    return f"{kind} (team {team})"
+    return f"{metrics.request_label(body)} (team {request_team(body) or '?'})"
 
 
 def handle_listener_error(error: Exception, body: dict[str, Any], logger: logging.Logger) -> BoltResponse | None:
     """Bolt's global error handler: the answer Slack gets when a listener raised before acking."""
     log.error("Listener failed for %s", _describe(body), exc_info=error)
     message = friendly_message(error, body)
+    response, response_url = answer(body, message)
+    if response_url:
+        tell(response_url, message)
+    return response
+
+
+def late_answer(body: dict[str, Any], *, unsure: bool) -> tuple[BoltResponse, str | None]:
+    """The answer when the database did not answer in time (bot/server.py answers without it), and where
+    to tell the person besides (a button's `response_url`), if anywhere. `unsure`: a commit was under way.
+    An event gets a 503, so that Slack delivers it again later (an uninstall must not be lost)."""
+    if body.get("type") == "event_callback":  # no one to tell: Slack delivers an event again after a 5xx
+        return BoltResponse(status=503, body=""), None
+    if unsure:
+        return answer(body, DATABASE_UNSURE)
+    message = DATABASE_DOWN
+    text = typed_text(body)
+    if text:
+        message += f"\nHere is your text to try again:\n{quote_back(text)}"
+    return answer(body, message)
+
+
+def answer(body: dict[str, Any], message: str) -> tuple[BoltResponse, str | None]:
+    """`message` as the answer to this kind of request: an ephemeral reply to a command, the form
+    replaced by a notice, or (buttons, shortcuts, events) an empty 200 and the `response_url` to tell."""
     if body.get("command"):
-        return BoltResponse(
-            status=200,
-            body=json.dumps({"response_type": "ephemeral", "text": message}),
-            headers={"content-type": "application/json;charset=utf-8"},
+        return (
+            BoltResponse(
+                status=200,
+                body=json.dumps({"response_type": "ephemeral", "text": message}),
+                headers={"content-type": "application/json;charset=utf-8"},
+            ),
+            None,
         )
     if body.get("type") == "view_submission":
         view = notice_view(title="Not saved", text=message)
-        return BoltResponse(
-            status=200,
-            body=json.dumps({"response_action": "update", "view": view}),
-            headers={"content-type": "application/json;charset=utf-8"},
+        return (
+            BoltResponse(
+                status=200,
+                body=json.dumps({"response_action": "update", "view": view}),
+                headers={"content-type": "application/json;charset=utf-8"},
+            ),
+            None,
         )
     response_url = body.get("response_url")
-    if response_url:
-        _tell(response_url, message)
     # Answer 200 so that Slack does not show a generic failure on top of our own message.
-    return BoltResponse(status=200, body="")
+    return BoltResponse(status=200, body=""), response_url if isinstance(response_url, str) else None
 
 
-def _tell(response_url: str, message: str) -> None:
+def tell(response_url: str, message: str) -> None:
     try:
         WebhookClient(response_url, timeout=5).send(text=message, response_type="ephemeral", replace_original=False)
     except Exception:
         log.warning("Could not tell the person about the failure", exc_info=True)
+
+
+def answered_without_waiting(context: Any) -> bool:
+    """Whether the HTTP front answered this request itself, the database being too slow (bot/server.py):
+    then nothing of it was stored, and nothing more of it may happen."""
+    deadline = context.get(ANSWER_DEADLINE) if context is not None else None
+    return isinstance(deadline, Deadline) and deadline.abandoned
+
+
+def report_abandoned_failure(error: Exception, body: dict[str, Any]) -> None:
+    """A request answered without the database (bot/server.py) failed when the database came back: the
+    person was told, and nothing was stored. Refusing the late commit is the plan (a warning); any other
+    error is logged with its traceback, as every error is."""
+    if isinstance(error, TransactionAbandoned):
+        log.warning("%s failed after it was answered without the database: %s", _describe(body), error)
+    else:
+        log.error("%s failed after it was answered without the database", _describe(body), exc_info=error)
 
 
 def report_background_error(error: Exception, body: dict[str, Any], respond: Any) -> None:
@@ -125,7 +177,7 @@ def report_background_error(error: Exception, body: dict[str, Any], respond: Any
         log.warning("Could not tell the person about the failure", exc_info=True)
 
 
-BACKGROUND_EXTRAS = ("body", "respond")
+BACKGROUND_EXTRAS = ("body", "respond", "context")
 
 
 def in_background(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -152,10 +204,13 @@ def in_background(func: Callable[..., Any]) -> Callable[..., Any]:
         # a lazy listener runs in another thread, where the request's log context is not: set it again
         body = kwargs.get("body") or {}
         with request_context(body):
+            if answered_without_waiting(kwargs.get("context")):
+                log.info("Not finishing %s: it was answered without the database", _describe(body))
+                return
             try:
                 func(**{name: value for name, value in kwargs.items() if name in own})
             except Exception as error:
-                metrics.BACKGROUND_FAILURES.labels(request_kind(body)).inc()
+                metrics.BACKGROUND_FAILURES.labels(metrics.request_label(body)).inc()
                 report_background_error(error, body, kwargs.get("respond"))
 
     wrapper.__signature__ = signature.replace(parameters=positional + keyword_only)  # type: ignore[attr-defined]

@@ -160,3 +160,40 @@ FORGET_COPY = "forget_copy"  # in /mindset forget me: send me a copy of my data 
 FORGET_CONFIRM = "forget_confirm"  # ...: delete my data
 ENTRY_MENU = "entry_menu"  # the ⋯ menu on an entry's post (value of its option: "delete:<entry id>")
 ENTRY_MENU_DELETE = "delete"
+
+# --- Every id a listener is registered for (tests/test_boundary.py holds the app's listeners to these) ----
+# Metric labels are taken from these fixed sets only (bot/metrics.py): no request can add a series.
+
+ACTION_IDS: tuple[str, ...] = (
+    ADD_ROOT_CAUSE,
+    OPEN_PROUD_MODAL,
+    OPEN_SORRY_MODAL,
+    GROUP_ADD,
+    GROUP_MENU,
+    *ACTION_BUTTONS,
+    CREATE_ACTION_FROM_SORRY,
+    OPEN_ACTION_MODAL,
+    MEETING_ANSWER,
+    MEETING_ANSWER_TO_ACTION,
+    MEETING_EDIT,
+    *MEETING_LIST_BUTTONS,
+    QUESTION_ADD,
+    QUESTION_RETIRE,
+    FORGET_COPY,
+    FORGET_CONFIRM,
+    ENTRY_MENU,
+)
+MODALS: tuple[str, ...] = (
+    ENTRY_MODAL,
+    ROOT_CAUSE_MODAL,
+    GROUP_ADD_MODAL,
+    GROUP_RENAME_MODAL,
+    ACTION_MODAL,
+    ACTION_NOTE_MODAL,
+    ACTION_MOVE_MODAL,
+    ACTION_DROP_MODAL,
+    ACTION_HAND_OVER_MODAL,
+    MEETING_MODAL,
+    MEETING_ANSWER_MODAL,
+    QUESTION_ADD_MODAL,
+)

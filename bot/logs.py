@@ -30,6 +30,9 @@ MASK = "***"
 # what a value from a request may keep in a log line
 UNSAFE = re.compile(r"[^A-Za-z0-9 ._:/#@+-]")
 MAX_CONTEXT_LENGTH = 120
+# what one log line may carry: a message, and a traceback (request bodies never reach a log whole)
+MAX_MESSAGE_LENGTH = 2000
+MAX_TRACEBACK_LENGTH = 20000
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,13 @@ def _plain(value: str) -> str:
     return UNSAFE.sub("?", value[:MAX_CONTEXT_LENGTH])
 
 
+def capped(text: str, limit: int = MAX_MESSAGE_LENGTH) -> str:
+    """`text` cut to `limit` characters, saying how many were left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text) - limit} more characters not logged)"
+
+
 # -- filters and formatters ----------------------------------------------------------------------
 
 
@@ -166,7 +176,8 @@ class Redactor:
 
 
 class RedactingFilter(logging.Filter):
-    """Masks tokens and secrets in a record's message, its arguments and its traceback.
+    """Masks tokens and secrets in a record's message, its arguments and its traceback, and caps their
+    length (`capped`): whatever a library logs (Bolt logs request bodies), no line carries more.
 
     The message is formatted here (arguments included) and the traceback rendered here, so that no
     formatter can later put the original values back.
@@ -182,15 +193,15 @@ class RedactingFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # a malformed call such as log.info("%s %s", one); keep what was given
             message = f"{record.msg} {record.args!r}"
-        record.msg = self._redact(message)
+        record.msg = self._redact(capped(message))
         record.args = None
         if record.exc_info and not record.exc_text:
             record.exc_text = self._render.formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = self._redact(record.exc_text)
+            record.exc_text = self._redact(capped(record.exc_text, MAX_TRACEBACK_LENGTH))
             record.exc_info = None  # the formatter must use the redacted text, not render it again
         if record.stack_info:
-            record.stack_info = self._redact(record.stack_info)
+            record.stack_info = self._redact(capped(record.stack_info, MAX_TRACEBACK_LENGTH))
         return True
 
 
@@ -233,32 +244,39 @@ class JsonFormatter(logging.Formatter):
 
 
 class Throttle(logging.Filter):
-    """Lets one record through per `interval` seconds and counts the rest into the next one it lets
-    through. For waitress' "Task queue depth is N", which it logs for every request that waits for a
-    thread: under load that is thousands of lines a minute saying one thing."""
+    """Lets one warning of a kind (its message before formatting) through per `interval` seconds, and
+    counts the rest into the next one it lets through. For what anyone can make the HTTP server say
+    as often as they like ("Invalid HTTP request received.", "Exceeded concurrency limit."): under
+    attack that is thousands of lines a minute saying one thing. Lines below WARNING pass."""
 
     def __init__(self, interval: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
         self.interval = interval
         self.clock = clock
-        self.last: float | None = None
-        self.held = 0
+        self.last: dict[str, float] = {}  # kinds are the server's own message templates: a few
+        self.held: dict[str, int] = {}
         self.lock = threading.Lock()
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return True
+        kind = str(record.msg)
         now = self.clock()
         with self.lock:
-            if self.last is not None and now - self.last < self.interval:
-                self.held += 1
+            last = self.last.get(kind)
+            if last is not None and now - last < self.interval:
+                self.held[kind] = self.held.get(kind, 0) + 1
                 return False
-            held, self.held, self.last = self.held, 0, now
+            held = self.held.pop(kind, 0)
+            self.last[kind] = now
         if held:
             record.msg = f"{record.getMessage()} ({held} more like it in the last {self.interval:g} s not shown)"
             record.args = None
         return True
 
 
-QUEUE_WARNINGS = "waitress.queue"
+# the HTTP server's logger (uvicorn): what a client can make it warn about is throttled
+HTTP_SERVER_LOGGER = "uvicorn.error"
 
 
 @dataclass(frozen=True)
@@ -280,10 +298,10 @@ def configure_logging(setup: LogSetup) -> None:
     logging.captureWarnings(True)
     sys.excepthook = _log_uncaught
     threading.excepthook = _log_uncaught_in_thread
-    queue = logging.getLogger(QUEUE_WARNINGS)
-    for previous in [f for f in queue.filters if isinstance(f, Throttle)]:
-        queue.removeFilter(previous)
-    queue.addFilter(Throttle())
+    server = logging.getLogger(HTTP_SERVER_LOGGER)
+    for previous in [f for f in server.filters if isinstance(f, Throttle)]:
+        server.removeFilter(previous)
+    server.addFilter(Throttle())
     # slack_sdk logs every request at DEBUG with its headers; keep it quiet unless asked for.
     if setup.level > logging.DEBUG:
         logging.getLogger("slack_sdk").setLevel(logging.WARNING)

@@ -1,18 +1,18 @@
 """What the process counts, in Prometheus' text format: Slack requests, nudges, Slack API calls.
 
 One registry per process (plus the process's own CPU, memory and file descriptors): with several
-processes, scrape each one. `GET /metrics` serves it on the HTTP port, or on METRICS_PORT when that
-is set (`mindset-bot scheduler` and Socket Mode have no HTTP port of their own).
+processes, scrape each one. `GET /metrics` serves it on METRICS_PORT (bot/server.py `serve_metrics`),
+and on the HTTP port only with METRICS_TOKEN.
 
 Labels take few values only: a command name, an event or interaction type, a Slack API method, a
-nudge kind. Nothing a sender chooses freely (a forged request's body, an action's value) becomes one.
+nudge kind. A request's `kind` comes from the fixed sets of bot/ids.py (`request_label`): anything else
+is `other`, and a request whose signature was not checked is `unverified`, so no request can add a series.
 """
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass
-from wsgiref.simple_server import WSGIServer
+from collections.abc import Mapping
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -21,16 +21,19 @@ from prometheus_client import (
     Histogram,
     disable_created_metrics,
     generate_latest,
-    start_http_server,
 )
 from prometheus_client.gc_collector import GCCollector
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 
+from bot import ids
+
 METRICS_PATH = "/metrics"
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 # A request not signed by Slack: its body is not trusted, not even for a label.
 UNVERIFIED = "unverified"
+# A signed request of a kind the app has no listener for.
+OTHER = "other"
 
 # the `_created` series (when each counter was first touched) only double the output
 disable_created_metrics()
@@ -121,28 +124,54 @@ SLACK_RATE_LIMIT_WAIT_SECONDS = Counter(
 )
 
 
+# -- what a request is, as a label -----------------------------------------------------------------
+
+# Slack's interaction types, each with the ids its target is named by (actions, modals, shortcuts)
+_TARGETS: dict[str, tuple[str, ...]] = {
+    "block_actions": ids.ACTION_IDS,
+    "view_submission": ids.MODALS,
+    "view_closed": ids.MODALS,
+    "message_action": ids.MESSAGE_SHORTCUTS,
+}
+_EVENT_TYPES = frozenset(ids.BOT_EVENTS)
+_COMMANDS = frozenset(ids.COMMANDS)
+# every value `request_label` can return
+KINDS: frozenset[str] = frozenset(
+    {*_COMMANDS, *_EVENT_TYPES, "url_verification", OTHER, UNVERIFIED}
+    | {f"{kind}:{target}" for kind, targets in _TARGETS.items() for target in targets}
+)
+
+
+def request_label(body: Mapping[str, Any]) -> str:
+    """A verified request's kind, from fixed sets: `/proud`, `app_home_opened`, `block_actions:action_done`,
+    `view_submission:entry_modal`, `message_action:log_as_proud`; `other` for anything else."""
+    command = body.get("command")
+    if command is not None:
+        return command if isinstance(command, str) and command in _COMMANDS else OTHER
+    kind = body.get("type")
+    if kind == "event_callback":
+        event = body.get("event")
+        event_type = event.get("type") if isinstance(event, Mapping) else None
+        return event_type if isinstance(event_type, str) and event_type in _EVENT_TYPES else OTHER
+    if kind == "url_verification":
+        return kind
+    targets = _TARGETS.get(kind) if isinstance(kind, str) else None
+    if targets is None:
+        return OTHER
+    target = _target(body)
+    return f"{kind}:{target}" if isinstance(target, str) and target in targets else OTHER
+
+
+def _target(body: Mapping[str, Any]) -> object:
+    actions = body.get("actions")
+    if isinstance(actions, list) and actions and isinstance(actions[0], Mapping):
+        return actions[0].get("action_id")
+    view = body.get("view")
+    if isinstance(view, Mapping):
+        return view.get("callback_id")
+    return body.get("callback_id")
+
+
 def exposition() -> bytes:
     """Every metric of this process, in Prometheus' text format."""
     return generate_latest(REGISTRY)
-
-
-@dataclass
-class MetricsServer:
-    """`GET /metrics` on its own port, in a daemon thread."""
-
-    server: WSGIServer
-    thread: threading.Thread
-
-    @property
-    def port(self) -> int:
-        return int(self.server.server_address[1])
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def serve_metrics(port: int, *, host: str = "0.0.0.0") -> MetricsServer:
-    """Serve the metrics on host:port (port 0 picks a free one). Raises OSError when the port is taken."""
-    server, thread = start_http_server(port, addr=host, registry=REGISTRY)
-    return MetricsServer(server, thread)

@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 from bot.logs import LogSetup
+from storage.db import Timeouts
 from storage.token_cipher import KEY_COMMAND, TokenCipher
 
 SLACK_API_DEFAULT = "https://slack.com/api/"
@@ -47,7 +48,16 @@ HOW_TO_FIX: dict[str, str] = {
     "DB_POOL_SIZE": (
         "use a whole number from 1 to 100, e.g. DB_POOL_SIZE=10, or leave it unset to size the pool from HTTP_THREADS"
     ),
-    "METRICS_PORT": "use a whole number from 1 to 65535, e.g. METRICS_PORT=9100, or leave it unset",
+    "METRICS_PORT": "use a whole number from 1 to 65535, e.g. METRICS_PORT=9464 (the default), or off",
+    "METRICS_TOKEN": (
+        "use at least 16 characters (for example the output of `python3 -c 'import secrets; "
+        "print(secrets.token_urlsafe(32))'`), or leave it unset to keep /metrics off PORT"
+    ),
+    "DB_CONNECT_TIMEOUT": "use a whole number of seconds from 2 to 60, e.g. DB_CONNECT_TIMEOUT=2",
+    "DB_POOL_TIMEOUT": "use a number of seconds from 0.1 to 60, e.g. DB_POOL_TIMEOUT=1",
+    "DB_STATEMENT_TIMEOUT": "use a number of seconds from 0.1 to 3600, e.g. DB_STATEMENT_TIMEOUT=5",
+    "HTTP_IDLE_TIMEOUT": "use a whole number of seconds from 1 to 600, e.g. HTTP_IDLE_TIMEOUT=10",
+    "HTTP_MAX_CONNECTIONS": "use a whole number from 100 to 1000000, e.g. HTTP_MAX_CONNECTIONS=10000",
     "TOKEN_ENCRYPTION_KEYS": (
         f"make a key with: {KEY_COMMAND} and put it in .env as TOKEN_ENCRYPTION_KEYS=<that key> (while rotating, "
         "several keys, comma-separated: the first encrypts). Keep it secret and keep a copy: the installed "
@@ -57,6 +67,9 @@ HOW_TO_FIX: dict[str, str] = {
 
 LOG_FORMATS = ("text", "json")
 MAX_DB_POOL_SIZE = 100
+DEFAULT_METRICS_PORT = 9464  # the port Prometheus exporters of this kind commonly take
+OFF = ("off", "no", "none", "false")  # METRICS_PORT=off: no metrics port ("0" is refused, as any bad port)
+MIN_METRICS_TOKEN = 16
 
 
 class DatabaseSettings(BaseSettings):
@@ -153,12 +166,45 @@ class Settings(DatabaseSettings):
     port: int = Field(default=3000, ge=1, le=65535)
     http_threads: int = Field(default=16, ge=1, le=256)
     db_pool_size: int | None = Field(default=None, ge=1, le=MAX_DB_POOL_SIZE)
-    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    # /metrics on a port of its own (None: off); on PORT only with METRICS_TOKEN
+    metrics_port: int | None = Field(default=DEFAULT_METRICS_PORT, ge=1, le=65535)
+    metrics_token: SecretStr | None = None
+    # how long the database may keep `run` waiting: to connect (PostgreSQL), for a free pooled connection,
+    # for one statement (PostgreSQL's statement_timeout) or the write lock (SQLite's busy timeout)
+    db_connect_timeout: int = Field(default=2, ge=2, le=60)
+    db_pool_timeout: float = Field(default=1.0, ge=0.1, le=60)
+    db_statement_timeout: float = Field(default=5.0, ge=0.1, le=3600)
+    # a connection must bring a request's head within this after it opens or after its last answer
+    http_idle_timeout: int = Field(default=10, ge=1, le=600)
+    # open HTTP connections beyond which requests are answered 503
+    http_max_connections: int = Field(default=10_000, ge=100, le=1_000_000)
 
-    @field_validator("db_pool_size", "metrics_port", mode="before")
+    @field_validator("db_pool_size", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("metrics_port", mode="before")
+    @classmethod
+    def _metrics_port_or_off(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip().lower()
+            if not text:
+                return DEFAULT_METRICS_PORT
+            if text in OFF:
+                return None
+        return value
+
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _metrics_token_shape(cls, value: Any) -> Any:
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else ("" if value is None else str(value))
+        raw = raw.strip()
+        if not raw:
+            return None
+        if len(raw) < MIN_METRICS_TOKEN or any(character.isspace() for character in raw):
+            raise ValueError(f"must be at least {MIN_METRICS_TOKEN} characters without spaces")
+        return raw
 
     @field_validator("slack_client_id", mode="before")
     @classmethod
@@ -247,6 +293,9 @@ class Settings(DatabaseSettings):
         """Many workspaces, each installed through Slack's OAuth flow."""
         return self.slack_client_id is not None
 
+    def db_timeouts(self) -> Timeouts:
+        return Timeouts(connect=self.db_connect_timeout, pool=self.db_pool_timeout, statement=self.db_statement_timeout)
+
     @property
     def pool_size(self) -> int:
         """Database connections kept per process: DB_POOL_SIZE, or one per HTTP worker thread (at least 5,
@@ -265,6 +314,7 @@ class Settings(DatabaseSettings):
                 self.slack_app_token,
                 self.slack_signing_secret,
                 self.slack_client_secret,
+                self.metrics_token,
             )
             if secret is not None
         ]

@@ -26,6 +26,7 @@ from slack_sdk.web import SlackResponse
 
 from bot import metrics, slack_transport
 from bot.settings import Settings
+from storage.db import elsewhere
 
 # (team id) -> the workspace's bot token, or None when the app is not installed there
 TokenFinder = Callable[[str], str | None]
@@ -63,16 +64,17 @@ class CountingWebClient(WebClient):
     ) -> SlackResponse:
         outcome = "unreachable"
         try:
-            response = super().api_call(
-                api_method,
-                http_verb=http_verb,
-                files=files,
-                data=data,
-                params=params,
-                json=json,
-                headers=headers,
-                auth=auth,
-            )
+            with elsewhere():  # a slow Slack is not a stalled database (bot/server.py's deadline)
+                response = super().api_call(
+                    api_method,
+                    http_verb=http_verb,
+                    files=files,
+                    data=data,
+                    params=params,
+                    json=json,
+                    headers=headers,
+                    auth=auth,
+                )
             outcome = "ok"
             return response
         except SlackApiError as error:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
@@ -25,6 +28,26 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 SQLITE_BUSY_TIMEOUT = 5.0  # seconds a writer waits for another (sqlite3's default)
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """How long the database may keep the bot waiting (README: DB_CONNECT_TIMEOUT, DB_POOL_TIMEOUT,
+    DB_STATEMENT_TIMEOUT). None: as the driver has it (the maintenance commands, the tests)."""
+
+    connect: int = 2  # PostgreSQL: opening a connection, login included (libpq counts whole seconds, 2 at least)
+    pool: float = 1.0  # waiting for a free connection of the pool
+    # PostgreSQL: one statement (statement_timeout); SQLite: waiting for the write lock (busy timeout)
+    statement: float | None = 5.0
+
+
+# PostgreSQL ends a transaction whose client has said nothing for this long (its locks go with it): a
+# process that stopped waiting for a database that stopped answering leaves no locks behind for ever.
+IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000
+# Linux: a connection whose sent data nobody acknowledges for this long is given up (a network partition),
+# and one silent for KEEPALIVE_IDLE seconds is probed: a thread blocked on a vanished server gets free.
+TCP_USER_TIMEOUT_MS = 10_000
+KEEPALIVE_IDLE, KEEPALIVE_INTERVAL, KEEPALIVE_COUNT = 5, 2, 3
 WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 
@@ -116,38 +139,189 @@ def writer_queue(engine: Engine) -> SqliteWriterQueue | None:
     return _WRITER_QUEUES.get(engine)
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> Engine:
-    """An engine for `url` with the pragmas and pool settings this bot relies on."""
+def make_engine(url: str, *, pool_size: int = 10, timeouts: Timeouts | None = None) -> Engine:
+    """An engine for `url` with the pragmas and pool settings this bot relies on, and `timeouts`."""
     parsed = make_url(url)
+    pool_timeout = timeouts.pool if timeouts is not None else 30.0  # SQLAlchemy's default
     if parsed.get_backend_name() == "sqlite":
-        queue = SqliteWriterQueue()
+        busy = timeouts.statement if timeouts is not None and timeouts.statement is not None else SQLITE_BUSY_TIMEOUT
+        if "timeout" in parsed.query:  # sqlite:///x.db?timeout=0.2 says it itself
+            busy = float(str(parsed.query["timeout"]))
+        queue = SqliteWriterQueue(timeout=busy)
         engine = create_engine(
             url,
             connect_args={
                 "check_same_thread": False,
-                "timeout": SQLITE_BUSY_TIMEOUT,
+                "timeout": busy,
                 "factory": queue.connection_class(),
             },
             pool_size=pool_size,
             max_overflow=pool_size,
             pool_pre_ping=False,
+            pool_timeout=pool_timeout,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "commit", _commit_starts)
         queue.install(engine)
         _WRITER_QUEUES[engine] = queue
         return engine
-    return create_engine(
+    connect_args: dict[str, Any] = {
+        "connect_timeout": timeouts.connect if timeouts is not None else 5,
+        "keepalives": 1,
+        "keepalives_idle": KEEPALIVE_IDLE,
+        "keepalives_interval": KEEPALIVE_INTERVAL,
+        "keepalives_count": KEEPALIVE_COUNT,
+        "tcp_user_timeout": TCP_USER_TIMEOUT_MS,
+    }
+    if timeouts is not None and timeouts.statement is not None:
+        connect_args["options"] = (
+            f"-c statement_timeout={int(timeouts.statement * 1000)} "
+            f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_TIMEOUT_MS}"
+        )
+    engine = create_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
         pool_recycle=1800,
-        connect_args={"connect_timeout": 5},
+        pool_timeout=pool_timeout,
+        connect_args=connect_args,
     )
+    event.listen(engine, "commit", _commit_starts)
+    return engine
 
 
 def make_session_factory(engine: Engine) -> SessionFactory:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    event.listen(factory, "after_commit", _after_commit)
+    event.listen(factory, "after_rollback", _after_rollback)
+    return factory
+
+
+# -- a caller that stops waiting: its transactions must not commit afterwards -------------------------
+
+
+class TransactionAbandoned(Exception):
+    """The caller answered without waiting for this work (the database did not answer in time): it may
+    not commit now, or what the answer said ("nothing was stored") would become untrue."""
+
+
+class Deadline:
+    """A caller's limit on the transactions of one piece of work (a Slack request), in its thread.
+
+    The caller stops waiting with `abandon()`, which succeeds (True) only while nothing was committed
+    and no commit is under way: then it is true that nothing was stored, and nothing will be, since a
+    commit asked for afterwards raises `TransactionAbandoned` instead (and its transaction is rolled
+    back). `waiting_elsewhere` tells the caller when the work is waiting on something else than the
+    database (a Slack API call, see `elsewhere`), so that a slow Slack is not taken for a stalled database.
+
+    Shared, not copied, with the work's other threads (Bolt deep-copies a request's context for its lazy
+    listeners): `copy` and `deepcopy` return the same object.
+    """
+
+    def __init__(self, at: float) -> None:
+        self.at = at
+        self._lock = threading.Lock()
+        self._committing = 0
+        self._committed = False
+        self._abandoned = False
+        self._elsewhere = 0
+
+    @property
+    def abandoned(self) -> bool:
+        return self._abandoned
+
+    @property
+    def waiting_elsewhere(self) -> bool:
+        return self._elsewhere > 0
+
+    def start_commit(self) -> None:
+        with self._lock:
+            if self._abandoned:
+                raise TransactionAbandoned("the answer went out without waiting for the database")
+            self._committing += 1
+
+    def end_commit(self, *, committed: bool) -> None:
+        with self._lock:
+            if self._committing:
+                self._committing -= 1
+            self._committed = self._committed or committed
+
+    def abandon(self) -> bool:
+        """Stop waiting: True when nothing was committed, nor will be; False when a commit is under way
+        or done (then whether something is stored is for the work to say)."""
+        with self._lock:
+            if self._committing or self._committed:
+                return False
+            self._abandoned = True
+            return True
+
+    @contextlib.contextmanager
+    def _waiting_elsewhere(self) -> Iterator[None]:
+        with self._lock:
+            self._elsewhere += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._elsewhere -= 1
+
+    def __copy__(self) -> Deadline:
+        return self
+
+    def __deepcopy__(self, _memo: dict[int, Any]) -> Deadline:
+        return self
+
+
+_deadline: ContextVar[Deadline | None] = ContextVar("mindset_unit_of_work_deadline", default=None)
+
+
+@contextlib.contextmanager
+def within(deadline: Deadline) -> Iterator[None]:
+    """Commits made in this thread inside the block are held to `deadline`."""
+    token = _deadline.set(deadline)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+@contextlib.contextmanager
+def elsewhere() -> Iterator[None]:
+    """The work of this thread waits on something other than the database meanwhile (Slack's API)."""
+    deadline = _deadline.get()
+    if deadline is None:
+        yield
+        return
+    with deadline._waiting_elsewhere():
+        yield
+
+
+def _commit_starts(connection: Any) -> None:
+    """Right before the database is told to COMMIT (after any flush): the last moment to refuse. A refused
+    transaction's connection is thrown away (closing it rolls the transaction back, without waiting for a
+    database that may not answer): SQLAlchemy counts the transaction as ended, so the pool would hand the
+    connection on with its work still open, for the next commit to store."""
+    deadline = _deadline.get()
+    if deadline is None:
+        return
+    try:
+        deadline.start_commit()
+    except TransactionAbandoned:
+        connection.invalidate()
+        raise
+
+
+def _after_commit(_session: Session) -> None:
+    deadline = _deadline.get()
+    if deadline is not None:
+        deadline.end_commit(committed=True)
+
+
+def _after_rollback(_session: Session) -> None:
+    deadline = _deadline.get()
+    if deadline is not None:
+        deadline.end_commit(committed=False)
 
 
 def database_answers(engine: Engine) -> bool:

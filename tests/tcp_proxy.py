@@ -1,7 +1,10 @@
-"""A TCP proxy on loopback that a test can cut and restore, to take a database server away mid-run.
+"""A TCP proxy on loopback that a test can cut and restore, or pause and resume, to take a database
+server away mid-run.
 
 While cut, every open connection is shut down and new ones are accepted and closed at once, the way
-a server that has gone away looks to a client; nothing hangs.
+a server that has gone away looks to a client; nothing hangs. While paused, connections are accepted
+and what is sent either way is held, not delivered: a server that accepts connections but never
+answers (a network partition); `resume()` delivers what was held, late.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ class TcpProxy:
         self._lock = threading.Lock()
         self._open: set[socket.socket] = set()
         self._cut = False
+        self._flowing = threading.Event()
+        self._flowing.set()
         self._closed = False
         self._threads: list[threading.Thread] = []
         self._start(self._accept_loop, "proxy-accept")
@@ -38,7 +43,15 @@ class TcpProxy:
         with self._lock:
             self._cut = False
 
+    def pause(self) -> None:
+        """Hold everything sent either way, on open connections and new ones, until `resume()`."""
+        self._flowing.clear()
+
+    def resume(self) -> None:
+        self._flowing.set()
+
     def close(self) -> None:
+        self._flowing.set()
         with self._lock:
             self._closed = True
             sockets = list(self._open)
@@ -91,6 +104,7 @@ class TcpProxy:
     def _pump(self, source: socket.socket, sink: socket.socket, pumps: list[int]) -> None:
         try:
             while data := source.recv(65536):
+                self._flowing.wait()  # paused: held here (and in the kernel's buffers) until resumed
                 sink.sendall(data)
         except OSError:
             pass

@@ -54,6 +54,12 @@ SETTINGS = (
     "LOG_FORMAT",
     "DB_POOL_SIZE",
     "METRICS_PORT",
+    "METRICS_TOKEN",
+    "HTTP_IDLE_TIMEOUT",
+    "HTTP_MAX_CONNECTIONS",
+    "DB_CONNECT_TIMEOUT",
+    "DB_POOL_TIMEOUT",
+    "DB_STATEMENT_TIMEOUT",
 )
 HEADER = ["id", "kind", "created_at", "team", "author", "channel", "text", "customer_groups", "area", "root_cause"]
 SECRET = "cli-test-signing-secret"
@@ -68,12 +74,14 @@ def _script() -> str:
 
 
 def clean_env(**settings: str) -> dict[str, str]:
-    """The caller's environment without any of the bot's settings, plus `settings`."""
+    """The caller's environment without any of the bot's settings, plus `settings`. Metrics are off unless
+    asked for: bots started by tests at once would all want the default METRICS_PORT."""
     env = {
         key: value
         for key, value in os.environ.items()
         if not key.upper().startswith("SLACK_") and key.upper() not in SETTINGS
     }
+    env["METRICS_PORT"] = "off"
     env.update(settings)
     return env
 

@@ -252,7 +252,8 @@ def served(tmp_path: Path) -> Iterator[int]:
     engine = make_engine(url, pool_size=2)
     migrate.upgrade(engine)
     deps = Deps(settings=make_settings(database_url=url), session_factory=make_session_factory(engine))
-    server = make_http_server(build_app(deps), engine, host="127.0.0.1", port=0, threads=2, loop_timeout=0.05)
+    secret = deps.settings.slack_signing_secret.get_secret_value()
+    server = make_http_server(build_app(deps), engine, signing_secret=secret, host="127.0.0.1", port=0, threads=2)
     thread = threading.Thread(target=server.serve, name="health-http", daemon=True)
     thread.start()
     try:

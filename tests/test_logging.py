@@ -21,7 +21,7 @@ import pytest
 
 from bot.deps import Deps
 from bot.logs import (
-    QUEUE_WARNINGS,
+    HTTP_SERVER_LOGGER,
     LogSetup,
     Throttle,
     configure_logging,
@@ -303,45 +303,51 @@ def _healthy(slack: SlackSender, process: subprocess.Popen[bytes]) -> bool:
         return False
 
 
-# -- waitress' queue warnings ---------------------------------------------------------------------
+# -- the HTTP server's warnings, which any client can provoke --------------------------------------
 
 
-def test_waitress_queue_warnings_come_once_a_minute_with_how_many_were_held_back() -> None:
+def test_a_warning_anyone_can_provoke_comes_once_a_minute_with_how_many_were_held_back() -> None:
     stream = io.StringIO()
-    logger = logging.getLogger("mindset.test.queue")
+    logger = logging.getLogger("mindset.test.throttle")
+    logger.setLevel(logging.INFO)
     now = [100.0]
     logger.addFilter(Throttle(interval=60, clock=lambda: now[0]))
     logger.addHandler(log_handler(LogSetup(fmt="text"), stream))
     logger.propagate = False
     try:
-        for depth in range(1, 501):  # a burst: every request waits for a thread
-            logger.warning("Task queue depth is %d", depth)
+        for _ in range(500):  # a burst of garbage requests
+            logger.warning("Invalid HTTP request received.")
+        logger.warning("Exceeded concurrency limit.")  # another kind: its own minute
+        logger.info("Shutting down")  # below WARNING: never held back
         now[0] += 59
-        logger.warning("Task queue depth is %d", 12)
+        logger.warning("Invalid HTTP request received.")
         now[0] += 1
-        logger.warning("Task queue depth is %d", 3)
+        logger.warning("Invalid HTTP request received.")
         now[0] += 600
-        logger.warning("Task queue depth is %d", 1)
+        logger.warning("Invalid HTTP request received.")
     finally:
         logger.handlers.clear()
         logger.filters.clear()
         logger.propagate = True
-    shown = [line.split("] ", 1)[-1] for line in stream.getvalue().splitlines()]
-    assert len(shown) == 3, shown
-    assert shown[0].endswith("Task queue depth is 1")
-    assert shown[1].endswith("Task queue depth is 3 (500 more like it in the last 60 s not shown)")
-    assert shown[2].endswith("Task queue depth is 1")
+    shown = [line.split(": ", 1)[-1] for line in stream.getvalue().splitlines()]
+    assert shown == [
+        "Invalid HTTP request received.",
+        "Exceeded concurrency limit.",
+        "Shutting down",
+        "Invalid HTTP request received. (500 more like it in the last 60 s not shown)",
+        "Invalid HTTP request received.",
+    ], shown
 
 
-def test_the_bot_throttles_waitress_queue_warnings_once_however_often_logging_is_set_up() -> None:
-    queue = logging.getLogger(QUEUE_WARNINGS)
+def test_the_bot_throttles_the_http_servers_warnings_once_however_often_logging_is_set_up() -> None:
+    server = logging.getLogger(HTTP_SERVER_LOGGER)
     root = logging.getLogger()
-    saved = (list(queue.filters), list(root.handlers), root.level, sys.excepthook, threading.excepthook)
+    saved = (list(server.filters), list(root.handlers), root.level, sys.excepthook, threading.excepthook)
     try:
         configure_logging(LogSetup())
         configure_logging(LogSetup())
-        assert sum(isinstance(f, Throttle) for f in queue.filters) == 1
+        assert sum(isinstance(f, Throttle) for f in server.filters) == 1
     finally:
-        queue.filters[:], root.handlers[:], level, sys.excepthook, threading.excepthook = saved
+        server.filters[:], root.handlers[:], level, sys.excepthook, threading.excepthook = saved
         root.setLevel(level)
         logging.captureWarnings(False)

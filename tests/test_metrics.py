@@ -9,6 +9,7 @@ import json
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -20,13 +21,16 @@ from urllib.parse import urlencode
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from slack_bolt import BoltRequest
+from sqlalchemy import Engine
 
 from bot.app import build_app
+from bot.boundary import SignatureCheck, admit
 from bot.deps import Deps
 from bot.engine.scheduler import tick_once
 from bot.metrics import exposition
+from bot.server import make_http_server
 from bot.slack_client import make_web_client
-from tests.conftest import SIGNING_SECRET, RunningBot
+from tests.conftest import SIGNING_SECRET, RunningBot, make_settings
 from tests.fake_slack import FakeSlack, Reply
 from tests.slack_requests import SlackSender
 from tests.test_cli import SECRET, TOKEN, _script, clean_env, free_port
@@ -63,8 +67,7 @@ def grew(before: Samples, after: Samples, name: str, **labels: str) -> float:
 
 
 def test_requests_are_counted_by_kind_and_outcome_and_timed(bot: RunningBot) -> None:
-    metrics_url = bot.url + "/metrics"
-    before = scrape(metrics_url)
+    before = parse(_exposition())  # the test's bot serves in this process: its registry is this one
 
     assert bot.slack.send_command("/proud", "Shipped the export fix").status == 200
     bot.fake.wait_for("chat.postMessage")
@@ -77,7 +80,7 @@ def test_requests_are_counted_by_kind_and_outcome_and_timed(bot: RunningBot) -> 
     bot.fake.wait_for("response_url:sorry")
 
     def failure_counted() -> Samples | None:
-        now = scrape(metrics_url)
+        now = parse(_exposition())
         return now if grew(before, now, "mindset_slack_background_failures_total", kind="/sorry") else None
 
     after = eventually(failure_counted)
@@ -110,14 +113,94 @@ def test_a_listener_that_raises_before_the_answer_counts_as_an_error(deps: Deps,
         "x-slack-request-timestamp": [timestamp],
         "x-slack-signature": [sender.verifier.generate_signature(timestamp=timestamp, body=raw)],
     }
+    request = admit(raw.encode(), headers, "", SignatureCheck(SIGNING_SECRET))  # as the HTTP front does
+    assert isinstance(request, BoltRequest)
     before = parse(_exposition())
 
-    response = app.dispatch(BoltRequest(body=raw, headers=headers))
+    response = app.dispatch(request)
 
     assert response.status == 200  # the person gets our kind message, Slack a 200
     after = parse(_exposition())
-    assert grew(before, after, "mindset_slack_requests_total", kind="/boom", outcome="error") == 1
-    assert grew(before, after, "mindset_slack_requests_total", kind="/boom", outcome="ok") == 0
+    # not one of the app's commands (bot/ids.py): counted, under `other`
+    assert grew(before, after, "mindset_slack_requests_total", kind="other", outcome="error") == 1
+    assert grew(before, after, "mindset_slack_requests_total", kind="/boom", outcome="error") == 0
+
+
+# -- /metrics on PORT: only with METRICS_TOKEN -------------------------------------------------------
+
+
+def test_metrics_are_not_served_on_the_slack_port_without_a_token(bot: RunningBot) -> None:
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(bot.url + "/metrics", timeout=5)
+    assert refused.value.code == 404
+
+
+@pytest.fixture
+def bot_with_metrics_token(deps: Deps, engine: Engine) -> Iterator[str]:
+    server = make_http_server(
+        build_app(deps),
+        engine,
+        signing_secret=SIGNING_SECRET,
+        host="127.0.0.1",
+        port=0,
+        threads=2,
+        metrics_token=METRICS_TOKEN,
+    )
+    thread = threading.Thread(target=server.serve, name="bot-http-metrics", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.port}/metrics"
+    finally:
+        server.stop()
+        thread.join(timeout=10)
+
+
+METRICS_TOKEN = "metrics-token-of-the-tests-0123456789"
+
+
+@pytest.mark.parametrize("authorization", [None, "Bearer wrong-token-0123456789", f"Basic {METRICS_TOKEN}", "Bearer "])
+def test_metrics_on_the_slack_port_need_the_bearer_token(
+    bot_with_metrics_token: str, authorization: str | None
+) -> None:
+    request = urllib.request.Request(bot_with_metrics_token)
+    if authorization is not None:
+        request.add_header("Authorization", authorization)
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=5)
+    assert refused.value.code == 401
+    assert refused.value.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_metrics_on_the_slack_port_with_the_bearer_token(bot_with_metrics_token: str) -> None:
+    request = urllib.request.Request(bot_with_metrics_token, headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert response.status == 200
+        assert response.headers["Content-Type"].startswith("text/plain; version=")
+        assert value(parse(response.read().decode()), "process_resident_memory_bytes") > 0
+
+
+def test_metrics_port_is_9464_unless_set_and_off_turns_it_off() -> None:
+    assert make_settings().metrics_port == 9464
+    assert make_settings(metrics_port="").metrics_port == 9464
+    assert make_settings(metrics_port="off").metrics_port is None
+    assert make_settings(metrics_port="9100").metrics_port == 9100
+    assert make_settings().metrics_token is None
+
+
+@pytest.mark.parametrize("token", ["short", "has spaces in it somewhere"])
+def test_a_weak_metrics_token_is_one_clear_line(tmp_path: Path, token: str) -> None:
+    result = subprocess.run(
+        [_script(), "run"],
+        cwd=tmp_path,
+        env=clean_env(SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET, METRICS_TOKEN=token),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stderr
+    [line] = [line for line in result.stderr.splitlines() if line.strip()]
+    assert line.startswith("mindset-bot: METRICS_TOKEN is invalid"), line
+    assert token not in line
 
 
 def _exposition() -> str:
@@ -257,7 +340,7 @@ def test_a_bad_metrics_port_is_one_clear_line(tmp_path: Path, metrics_port: str)
     assert result.returncode == 2, result.stderr
     [line] = [line for line in result.stderr.splitlines() if line.strip()]
     assert line.startswith("mindset-bot: METRICS_PORT is invalid"), line
-    assert "METRICS_PORT=9100" in line
+    assert "METRICS_PORT=9464" in line and "off" in line
 
 
 def test_a_metrics_port_in_use_stops_the_scheduler_with_exit_code_4(tmp_path: Path, fake_slack: FakeSlack) -> None:

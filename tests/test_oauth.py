@@ -2,14 +2,13 @@
 
 The app is wired as `mindset-bot run` wires it when SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are set
 (`bot.cli._wire`): slack_sdk's installation and state stores on our tables, a per-workspace client
-directory, and Bolt's install page and redirect behind the same waitress server. The fake Slack
+directory, and Bolt's install page and redirect behind the same HTTP server. The fake Slack
 answers `oauth.v2.access`: a code "T222:abc" installs workspace T222 with the token xoxb-T222-abc.
 """
 
 from __future__ import annotations
 
 import base64
-import contextlib
 import html
 import http.client
 import re
@@ -122,7 +121,7 @@ def serve_oauth(engine: Engine, fake: FakeSlack) -> Iterator[OAuthBot]:
     wiring = _wire(settings, engine)
     assert wiring.oauth_settings is not None and wiring.deps.installations is not None
     app = build_app(wiring.deps, oauth_settings=wiring.oauth_settings)
-    server = make_http_server(app, engine, host="127.0.0.1", port=0, threads=4, loop_timeout=0.05)
+    server = make_http_server(app, engine, signing_secret=SIGNING_SECRET, host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.serve, name="bot-http-oauth", daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.port}"
@@ -137,11 +136,7 @@ def serve_oauth(engine: Engine, fake: FakeSlack) -> Iterator[OAuthBot]:
             wiring,
         )
     finally:
-        # bot/server.py HttpServer.stop queues its closing thunk before it writes to waitress's trigger: a
-        # wake-up already under way (a worker that just answered) can run the thunk, which closes the trigger,
-        # and the write then fails with EBADF. The server has stopped all the same (checked below).
-        with contextlib.suppress(OSError):
-            server.stop()
+        server.stop()
         thread.join(timeout=5)
         assert not thread.is_alive(), "the HTTP server did not stop"
 

@@ -11,6 +11,7 @@ import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -172,9 +173,9 @@ def test_run_opens_its_pool_at_db_pool_size(
     monkeypatch.setattr(cli, "configure_logging", lambda setup: None)
     sizes: list[int] = []
 
-    def recording(url: str, *, pool_size: int = 10) -> object:
+    def recording(url: str, *, pool_size: int = 10, **options: Any) -> object:
         sizes.append(pool_size)
-        return db.make_engine(url, pool_size=pool_size)
+        return db.make_engine(url, pool_size=pool_size, **options)
 
     monkeypatch.setattr(cli, "make_engine", recording)
     monkeypatch.setenv("SLACK_BOT_TOKEN", TOKEN)

@@ -25,10 +25,15 @@ def run_migrations_online() -> None:
     postgres = engine.dialect.name == "postgresql"
     with engine.connect() as lock:
         if postgres:
+            # waiting for another process's migrations, and migrating, may take longer than the engine's
+            # statement_timeout (DB_STATEMENT_TIMEOUT, for requests): none here
+            lock.execute(text("SET statement_timeout = 0"))
             lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
             lock.commit()
         try:
             with engine.begin() as connection:
+                if postgres:
+                    connection.execute(text("SET LOCAL statement_timeout = 0"))
                 context.configure(
                     connection=connection,
                     target_metadata=target_metadata,
@@ -39,6 +44,7 @@ def run_migrations_online() -> None:
         finally:
             if postgres:
                 lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+                lock.execute(text("RESET statement_timeout"))
                 lock.commit()
 
 
