@@ -9,17 +9,19 @@ digest thanks by name.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from itertools import islice
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.digest.chart import WeekPoint
 from bot.digest.period import Week
-from bot.digest.themes import Theme, themes
+from bot.digest.themes import Theme, terms_of, themes_of
 from bot.services import success_index
 from bot.services.meeting_numbers import MeetingsWeek, week_numbers
 from bot.services.success_index import IndexLine
@@ -27,7 +29,7 @@ from bot.worktime import local_date, quarter_of
 from storage.models import AREA_LABELS, Area, Channel, EntryKind
 from storage.repositories import digest as digest_repo
 from storage.repositories import groups as groups_repo
-from storage.repositories.digest import ActionLine, AnswerText, EntryText
+from storage.repositories.digest import ActionLine, EntryText
 
 WEEKS_SHOWN = 12
 FADE_DROP = 0.30  # participation this far below its 4-week average…
@@ -210,8 +212,46 @@ def _metric_weeks(
 
 
 def _quotes(entries: Iterable[EntryText], visible: Visibility, limit: int) -> tuple[Quote, ...]:
-    shown = [e for e in entries if visible.can_quote(e.channel_id)][:limit]
+    shown = islice((e for e in entries if visible.can_quote(e.channel_id)), limit)
     return tuple(Quote(e.id, e.author_id, e.channel_id, e.text) for e in shown)
+
+
+Terms = Counter[str]  # how many texts mention each word or two-word phrase (bot.digest.themes.document_frequency)
+
+
+@dataclass(frozen=True)
+class ChannelTerms:
+    """The terms of the week's and the month before's texts (entries and meeting answers) from one channel, or
+    from all the public ones together: each reader's themes add up the parts they may see."""
+
+    week: Terms
+    month: Terms
+
+
+def _terms_by_channel(
+    channels: Mapping[str, ChannelFacts],
+    week: Iterable[tuple[str | None, str]],
+    month: Iterable[tuple[str | None, str]],
+) -> tuple[ChannelTerms, dict[str, ChannelTerms]]:
+    """The public channels' terms together, and each private channel's (texts nobody may see are left out)."""
+    public = ChannelTerms(Counter(), Counter())
+    private: dict[str, ChannelTerms] = {}
+
+    def part_of(channel_id: str | None) -> ChannelTerms | None:
+        facts = channels.get(channel_id or "")
+        if facts is None or facts.is_private is None:
+            return None  # not known yet: in nobody's themes
+        if not facts.is_private:
+            return public
+        return private.setdefault(channel_id or "", ChannelTerms(Counter(), Counter()))
+
+    for channel_id, text in week:
+        if (found := part_of(channel_id)) is not None:
+            found.week.update(terms_of(text))
+    for channel_id, text in month:
+        if (found := part_of(channel_id)) is not None:
+            found.month.update(terms_of(text))
+    return public, private
 
 
 @dataclass(frozen=True)
@@ -227,14 +267,13 @@ class WeekCommon:
     metrics: tuple[Metric, ...]
     participation: tuple[WeekPoint, ...]
     fading: bool
-    # texts, each with its channel: for quotes, themes and thanks, as each reader may see them
+    # entries, each with its channel: for quotes and thanks, as each reader may see them
     week_entries: tuple[EntryText, ...]
-    month_entries: tuple[EntryText, ...]
-    week_answers: tuple[AnswerText, ...]
-    month_answers: tuple[AnswerText, ...]
     open_sorries: tuple[EntryText, ...]
     open_sorries_total: int
     channels: Mapping[str, ChannelFacts]  # of every channel above the bot knows something of
+    public_terms: ChannelTerms  # for themes: the public channels' texts, seen by every reader
+    private_terms: Mapping[str, ChannelTerms]  # and each private channel's, seen by its members
     # every customer group, by the week's mentions (the reader's own come first in their digest)
     groups: tuple[tuple[int, GroupCount], ...]
     areas: tuple[AreaCount, ...]
@@ -297,6 +336,12 @@ def compose_common(session: Session, *, team_id: str, week: Week, now: datetime,
     )
     channel_ids = {e.channel_id for e in [*week_entries, *month_entries, *open_sorries]}
     channel_ids |= {a.channel for a in [*week_answers, *month_answers] if a.channel}
+    channels = channel_facts(session, team_id, channel_ids)
+    public_terms, private_terms = _terms_by_channel(
+        channels,
+        [*((e.channel_id, e.text) for e in week_entries), *((a.channel, a.text) for a in week_answers)],
+        [*((e.channel_id, e.text) for e in month_entries), *((a.channel, a.text) for a in month_answers)],
+    )
 
     # customer groups (most mentioned first; each reader's own go first in their digest) and areas
     by_group = digest_repo.entries_by_group(session, team_id=team_id, start=start, end=end)
@@ -350,12 +395,11 @@ def compose_common(session: Session, *, team_id: str, week: Week, now: datetime,
         participation=participation,
         fading=fade,
         week_entries=tuple(week_entries),
-        month_entries=tuple(month_entries),
-        week_answers=tuple(week_answers),
-        month_answers=tuple(month_answers),
         open_sorries=tuple(open_sorries),
         open_sorries_total=open_sorries_total,
-        channels=channel_facts(session, team_id, channel_ids),
+        channels=channels,
+        public_terms=public_terms,
+        private_terms=private_terms,
         groups=tuple(groups),
         areas=tuple(
             AreaCount(
@@ -384,10 +428,13 @@ def for_reader(common: WeekCommon, reader: Reader) -> Digest:
     and quoted only to that channel's members; a digest posted to a channel quotes only public channels), and
     their customer groups first."""
     visible = Visibility(common.channels, reader)
-    week_texts = [e.text for e in common.week_entries if visible.can_quote(e.channel_id)]
-    week_texts += [a.text for a in common.week_answers if visible.can_quote(a.channel)]
-    month_texts = [e.text for e in common.month_entries if visible.can_quote(e.channel_id)]
-    month_texts += [a.text for a in common.month_answers if visible.can_quote(a.channel)]
+    terms = [common.public_terms, *(t for c, t in common.private_terms.items() if visible.can_quote(c))]
+    week_terms, month_terms = terms[0].week, terms[0].month
+    if len(terms) > 1:  # the reader sees private channels too: their counts added to the public ones
+        week_terms, month_terms = Counter(week_terms), Counter(month_terms)
+        for part in terms[1:]:
+            week_terms.update(part.week)
+            month_terms.update(part.month)
 
     follows = set(reader.group_ids)
     groups = [replace(count, reader_follows=True) if key in follows else count for key, count in common.groups]
@@ -425,7 +472,7 @@ def for_reader(common: WeekCommon, reader: Reader) -> Digest:
         groups=tuple(groups),
         silent_groups=silent,
         areas=common.areas,
-        themes=tuple(themes(week_texts, month_texts)),
+        themes=tuple(themes_of(week_terms, month_terms)),
         success=common.success,
         quarter=common.quarter,
         participation=common.participation,

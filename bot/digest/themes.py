@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W_]|[^\W\d_]", re.UNICODE)
@@ -65,7 +65,12 @@ def document_frequency(texts: Iterable[str]) -> Counter[str]:
 
 def themes(week_texts: Sequence[str], month_texts: Sequence[str], *, limit: int = THEMES_MAX) -> list[Theme]:
     """The week's top themes, each with how many texts of the month before (per week) mentioned it."""
-    this_week = document_frequency(week_texts)
+    return themes_of(document_frequency(week_texts), document_frequency(month_texts), limit=limit)
+
+
+def themes_of(this_week: Mapping[str, int], before: Mapping[str, int], *, limit: int = THEMES_MAX) -> list[Theme]:
+    """`themes` from the texts' document frequencies (which add up: the counts of two sets of texts are the
+    counts of both), so that texts shared by many readers are read once."""
     candidates = [(term, count) for term, count in this_week.items() if count >= MIN_TEXTS]
     # more texts first; a phrase before a word; then alphabetical, so the order is stable
     candidates.sort(key=lambda item: (-item[1], " " not in item[0], item[0]))
@@ -76,5 +81,4 @@ def themes(week_texts: Sequence[str], month_texts: Sequence[str], *, limit: int 
         chosen.append((term, count))
         if len(chosen) == limit:
             break
-    before = document_frequency(month_texts)
-    return [Theme(term, count, before[term] / 4) for term, count in chosen]
+    return [Theme(term, count, before.get(term, 0) / 4) for term, count in chosen]
