@@ -13,7 +13,7 @@ message a second per channel" (a bucket per channel holding one token); `--tier4
 Web API methods of a file upload (files.getUploadURLExternal, files.completeUploadExternal: Tier 4, "100+ a
 minute") to N a minute with `--tier4-burst` tokens.
 
-    python -m bench.fake_slack [--rate R [--burst B]] [--per-channel R] [--tier4 N [--tier4-burst B]]
+    python -m bench.fake_slack [--rate R [--burst B]] [--per-channel R] [--tier4 N [--tier4-burst B]] [--watch T]
     # prints "PORT <n>" once it listens, serves until killed
 """
 
@@ -45,9 +45,13 @@ TIER4_UPLOAD_METHODS = ("files.getUploadURLExternal", "files.completeUploadExter
 class CountingCalls(list[Call]):
     """Stands in for FakeSlack.calls: counts what is appended and keeps nothing."""
 
-    def __init__(self) -> None:
+    def __init__(self, watch: str = "") -> None:
         super().__init__()
         self.lock = threading.Lock()
+        # posts whose text starts with `watch` (benchmark 6: the digests among other nudges), by channel
+        self.watch = watch
+        self.watched_by_channel: Counter[str] = Counter()
+        self.watched_latest_at: float | None = None
         self.methods: Counter[str] = Counter()
         self.posts_by_channel: Counter[str] = Counter()
         self.last_post_at: dict[str, float] = {}
@@ -80,6 +84,9 @@ class CountingCalls(list[Call]):
                 self.latest_post_at = now
                 if self.first_post_at is None:
                     self.first_post_at = now
+                if self.watch and str(call.params.get("text") or "").startswith(self.watch):
+                    self.watched_by_channel[channel] += 1
+                    self.watched_latest_at = now
 
     def totals(self) -> dict[str, Any]:
         with self.lock:
@@ -89,6 +96,8 @@ class CountingCalls(list[Call]):
                 "ratelimited": self.ratelimited,
                 "ratelimited_by_method": dict(self.ratelimited_by_method),
                 "latest_at": dict(self.latest_at),
+                "watched": sum(self.watched_by_channel.values()),
+                "watched_latest_at": self.watched_latest_at,
                 "first_attempt_at": self.first_attempt_at,
                 "first_post_at": self.first_post_at,
                 "latest_post_at": self.latest_post_at,
@@ -99,6 +108,7 @@ class CountingCalls(list[Call]):
         with self.lock:
             found["posts_by_channel"] = dict(self.posts_by_channel)
             found["last_post_at"] = dict(self.last_post_at)
+            found["watched_by_channel"] = dict(self.watched_by_channel)
         return found
 
 
@@ -167,8 +177,8 @@ class Limits:
 
 
 class CountingFakeSlack(FakeSlack):
-    def __init__(self, limits: Limits | None = None) -> None:
-        self.counting = CountingCalls()
+    def __init__(self, limits: Limits | None = None, *, watch: str = "") -> None:
+        self.counting = CountingCalls(watch)
         self.limits = limits
         super().__init__()
         self.calls = self.counting
@@ -208,11 +218,12 @@ def main() -> None:
     parser.add_argument("--per-channel", type=float, default=0.0, help="chat.postMessage per second and channel")
     parser.add_argument("--tier4", type=float, default=0.0, help="each upload method's calls a minute (0: no limit)")
     parser.add_argument("--tier4-burst", type=float, default=0.0, help="their bucket's tokens (default: 10 s worth)")
+    parser.add_argument("--watch", default="", help="count the posts whose text starts with this apart")
     args = parser.parse_args()
     bucket = TokenBucket(args.rate, args.burst or args.rate) if args.rate > 0 else None
     limited = bucket is not None or args.per_channel > 0 or args.tier4 > 0
     limits = Limits(post=bucket, per_channel=args.per_channel, tier4=args.tier4, tier4_burst=args.tier4_burst)
-    fake = CountingFakeSlack(limits if limited else None)
+    fake = CountingFakeSlack(limits if limited else None, watch=args.watch)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
     signal.signal(signal.SIGINT, lambda _signum, _frame: stop.set())

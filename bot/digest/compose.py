@@ -9,6 +9,7 @@ digest thanks by name.
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot.digest.chart import WeekPoint
 from bot.digest.period import Week
-from bot.digest.themes import Theme, terms_of, themes_of
+from bot.digest.themes import Theme, choose, rank, ranked, terms_of
 from bot.services import success_index
 from bot.services.meeting_numbers import MeetingsWeek, week_numbers
 from bot.services.success_index import IndexLine
@@ -220,31 +221,37 @@ Terms = Counter[str]  # how many texts mention each word or two-word phrase (bot
 
 
 @dataclass(frozen=True)
-class ChannelTerms:
-    """The terms of the week's and the month before's texts (entries and meeting answers) from one channel, or
-    from all the public ones together: each reader's themes add up the parts they may see."""
+class Seen:
+    """What the texts of one private channel, or of all the public ones together, add to a reader's digest:
+    the terms of the week's and the month before's texts (entries and meeting answers), and who logged what
+    in the week. Each reader's themes and thanks add up the parts they may see."""
 
-    week: Terms
-    month: Terms
+    week: Terms = field(default_factory=Counter)
+    month: Terms = field(default_factory=Counter)
+    authors: dict[str, set[str]] = field(default_factory=dict)  # person -> the kinds they logged
 
 
-def _terms_by_channel(
+def _seen_by_channel(
     channels: Mapping[str, ChannelFacts],
+    week_entries: Iterable[EntryText],
     week: Iterable[tuple[str | None, str]],
     month: Iterable[tuple[str | None, str]],
-) -> tuple[ChannelTerms, dict[str, ChannelTerms]]:
-    """The public channels' terms together, and each private channel's (texts nobody may see are left out)."""
-    public = ChannelTerms(Counter(), Counter())
-    private: dict[str, ChannelTerms] = {}
+) -> tuple[Seen, dict[str, Seen]]:
+    """The public channels' part together, and each private channel's (what nobody may see is left out)."""
+    public = Seen()
+    private: dict[str, Seen] = {}
 
-    def part_of(channel_id: str | None) -> ChannelTerms | None:
+    def part_of(channel_id: str | None) -> Seen | None:
         facts = channels.get(channel_id or "")
         if facts is None or facts.is_private is None:
-            return None  # not known yet: in nobody's themes
+            return None  # not known yet: seen by nobody
         if not facts.is_private:
             return public
-        return private.setdefault(channel_id or "", ChannelTerms(Counter(), Counter()))
+        return private.setdefault(channel_id or "", Seen())
 
+    for entry in week_entries:
+        if (found := part_of(entry.channel_id)) is not None:
+            found.authors.setdefault(entry.author_id, set()).add(entry.kind)
     for channel_id, text in week:
         if (found := part_of(channel_id)) is not None:
             found.week.update(terms_of(text))
@@ -252,6 +259,9 @@ def _terms_by_channel(
         if (found := part_of(channel_id)) is not None:
             found.month.update(terms_of(text))
     return public, private
+
+
+Thanks = tuple[tuple[str, tuple[str, ...]], ...]  # (person, what they did), by person
 
 
 @dataclass(frozen=True)
@@ -267,13 +277,19 @@ class WeekCommon:
     metrics: tuple[Metric, ...]
     participation: tuple[WeekPoint, ...]
     fading: bool
-    # entries, each with its channel: for quotes and thanks, as each reader may see them
-    week_entries: tuple[EntryText, ...]
+    # the week's prouds and open sorries, each with its channel: quoted as each reader may see them
+    week_prouds: tuple[EntryText, ...]
     open_sorries: tuple[EntryText, ...]
     open_sorries_total: int
     channels: Mapping[str, ChannelFacts]  # of every channel above the bot knows something of
-    public_terms: ChannelTerms  # for themes: the public channels' texts, seen by every reader
-    private_terms: Mapping[str, ChannelTerms]  # and each private channel's, seen by its members
+    # themes and thanks: what the public channels' texts add (every reader sees it), what each private
+    # channel's adds (its members see it), and the themes and thanks of a reader who sees no private channel
+    public: Seen
+    private: Mapping[str, Seen]
+    public_ranked: tuple[tuple[str, int], ...]  # bot.digest.themes.ranked of the public week's terms
+    public_themes: tuple[Theme, ...]
+    public_thanks: Mapping[str, tuple[str, ...]]  # person -> what they did, whoever reads
+    public_contributors: Thanks
     # every customer group, by the week's mentions (the reader's own come first in their digest)
     groups: tuple[tuple[int, GroupCount], ...]
     areas: tuple[AreaCount, ...]
@@ -286,8 +302,6 @@ class WeekCommon:
     success: tuple[IndexLine, ...]
     quarter: str
     meetings: MeetingsWeek
-    # who did what besides logging: root causes, items done, answers (the logging is thanked per reader)
-    other_parts: tuple[tuple[str, frozenset[str]], ...]
 
     @property
     def participation_average(self) -> float:
@@ -337,8 +351,9 @@ def compose_common(session: Session, *, team_id: str, week: Week, now: datetime,
     channel_ids = {e.channel_id for e in [*week_entries, *month_entries, *open_sorries]}
     channel_ids |= {a.channel for a in [*week_answers, *month_answers] if a.channel}
     channels = channel_facts(session, team_id, channel_ids)
-    public_terms, private_terms = _terms_by_channel(
+    public, private = _seen_by_channel(
         channels,
+        week_entries,
         [*((e.channel_id, e.text) for e in week_entries), *((a.channel, a.text) for a in week_answers)],
         [*((e.channel_id, e.text) for e in month_entries), *((a.channel, a.text) for a in month_answers)],
     )
@@ -379,12 +394,15 @@ def compose_common(session: Session, *, team_id: str, week: Week, now: datetime,
     year, quarter = quarter_of(today)
     index = success_index.workspace_index(session, team_id=team_id, year=year, quarter=quarter, until=today)
 
+    # thanks, by name, never ranked: what everyone did besides logging (root causes, items done, answers)
+    # is thanked whoever reads; what they logged, where the reader may see it
     logged = {EntryKind.PROUD.value, EntryKind.SORRY.value}
-    other_parts = tuple(
-        (person, frozenset(kinds - logged))
-        for person, kinds in sorted(digest_repo.contributors(session, team_id=team_id, start=start, end=end).items())
-        if kinds - logged
-    )
+    thanked = {person: set(kinds) for person, kinds in public.authors.items()}
+    for person, kinds in digest_repo.contributors(session, team_id=team_id, start=start, end=end).items():
+        if kinds - logged:
+            thanked.setdefault(person, set()).update(kinds - logged)
+    public_thanks = {person: tuple(sorted(kinds)) for person, kinds in thanked.items()}
+    public_ranked = tuple(ranked(public.week))
 
     return WeekCommon(
         team_id=team_id,
@@ -394,12 +412,16 @@ def compose_common(session: Session, *, team_id: str, week: Week, now: datetime,
         metrics=metrics,
         participation=participation,
         fading=fade,
-        week_entries=tuple(week_entries),
+        week_prouds=tuple(e for e in week_entries if e.kind == EntryKind.PROUD.value),
         open_sorries=tuple(open_sorries),
         open_sorries_total=open_sorries_total,
         channels=channels,
-        public_terms=public_terms,
-        private_terms=private_terms,
+        public=public,
+        private=private,
+        public_ranked=public_ranked,
+        public_themes=tuple(Theme(term, n, public.month.get(term, 0) / 4) for term, n in choose(public_ranked)),
+        public_thanks=public_thanks,
+        public_contributors=tuple(sorted(public_thanks.items())),
         groups=tuple(groups),
         areas=tuple(
             AreaCount(
@@ -418,8 +440,42 @@ def compose_common(session: Session, *, team_id: str, week: Week, now: datetime,
         success=tuple(index),
         quarter=f"{year} Q{quarter}",
         meetings=week_numbers(session, team_id=team_id, start=start, end=end),
-        other_parts=other_parts,
     )
+
+
+def _themes(common: WeekCommon, seen: Sequence[Seen]) -> tuple[Theme, ...]:
+    """The themes of the public texts and the private ones seen: the terms the private texts mention are
+    counted again and ranked among the public ones, the rest keep their public rank (`themes_of` of all the
+    texts seen, without adding up every count for every reader)."""
+    if not seen:
+        return common.public_themes
+    week: Terms = Counter()
+    for part in seen:
+        week.update(part.week)
+    changed = {term: common.public.week.get(term, 0) + count for term, count in week.items()}
+    rest = (item for item in common.public_ranked if item[0] not in changed)
+    chosen = choose(heapq.merge(rest, ranked(changed), key=rank))
+
+    def before(term: str) -> float:
+        return (common.public.month.get(term, 0) + sum(part.month.get(term, 0) for part in seen)) / 4
+
+    return tuple(Theme(term, count, before(term)) for term, count in chosen)
+
+
+def _thanks(common: WeekCommon, seen: Sequence[Seen]) -> Thanks:
+    """Everyone whose part the reader may see, by person: the public thanks, and what the private texts seen
+    add (a person logging only there, or logging another kind there)."""
+    added: dict[str, set[str]] = {}
+    for part in seen:
+        for person, kinds in part.authors.items():
+            added.setdefault(person, set()).update(kinds)
+    if not added:
+        return common.public_contributors
+    everyone = common.public_thanks
+    thanks = {person: tuple(sorted(kinds.union(everyone.get(person, ())))) for person, kinds in added.items()}
+    public = [(person, thanks.get(person, kinds)) for person, kinds in common.public_contributors]
+    newcomers = sorted((person, kinds) for person, kinds in thanks.items() if person not in everyone)
+    return tuple(heapq.merge(public, newcomers)) if newcomers else tuple(public)
 
 
 def for_reader(common: WeekCommon, reader: Reader) -> Digest:
@@ -428,38 +484,22 @@ def for_reader(common: WeekCommon, reader: Reader) -> Digest:
     and quoted only to that channel's members; a digest posted to a channel quotes only public channels), and
     their customer groups first."""
     visible = Visibility(common.channels, reader)
-    terms = [common.public_terms, *(t for c, t in common.private_terms.items() if visible.can_quote(c))]
-    week_terms, month_terms = terms[0].week, terms[0].month
-    if len(terms) > 1:  # the reader sees private channels too: their counts added to the public ones
-        week_terms, month_terms = Counter(week_terms), Counter(month_terms)
-        for part in terms[1:]:
-            week_terms.update(part.week)
-            month_terms.update(part.month)
+    seen = [part for channel_id, part in common.private.items() if visible.can_quote(channel_id)]
 
     follows = set(reader.group_ids)
     groups = [replace(count, reader_follows=True) if key in follows else count for key, count in common.groups]
     groups.sort(key=lambda g: not g.reader_follows)  # stable: the order of mentions stays within each part
     silent = tuple(g.name for g in groups if g.prouds + g.sorries == 0 and not g.in_meetings)
 
-    # thanks, by name, never ranked: everyone whose part the reader may see, in a stable order
-    kinds_by_person: dict[str, set[str]] = {}
-    for e in common.week_entries:
-        if visible.can_quote(e.channel_id):
-            kinds_by_person.setdefault(e.author_id, set()).add(e.kind)
-    for person, kinds in common.other_parts:
-        kinds_by_person.setdefault(person, set()).update(kinds)
-    contributors = tuple((person, tuple(sorted(kinds))) for person, kinds in sorted(kinds_by_person.items()))
-
     list_shown = DETAILED_LIST_SHOWN if common.detailed else LIST_SHOWN
     prouds_shown = DETAILED_PROUDS_SHOWN if common.detailed else PROUDS_SHOWN
-    proud_entries = [e for e in common.week_entries if e.kind == EntryKind.PROUD.value]
     return Digest(
         team_id=common.team_id,
         week=common.week,
         so_far=common.so_far,
         reader=reader,
         metrics=common.metrics,
-        prouds=_quotes(proud_entries, visible, prouds_shown),
+        prouds=_quotes(common.week_prouds, visible, prouds_shown),
         prouds_total=common.metrics[0].now,
         open_sorries=_quotes(common.open_sorries, visible, list_shown),
         open_sorries_total=common.open_sorries_total,
@@ -472,13 +512,13 @@ def for_reader(common: WeekCommon, reader: Reader) -> Digest:
         groups=tuple(groups),
         silent_groups=silent,
         areas=common.areas,
-        themes=tuple(themes_of(week_terms, month_terms)),
+        themes=_themes(common, seen),
         success=common.success,
         quarter=common.quarter,
         participation=common.participation,
         fading=common.fading,
         meetings=common.meetings,
-        contributors=contributors,
+        contributors=_thanks(common, seen),
         detailed=common.detailed,
     )
 
