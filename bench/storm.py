@@ -419,7 +419,8 @@ def _section(
         f"{options.repeats} process(es) per database, interleaved; each composes every reader's digest alone "
         "(`digest_reader` and `compose` per reader, as the engine did before) and from one common part "
         "(`digest_reader`, `SharedDigests.get` and `for_reader`, as it does now), alternating which goes first. "
-        "*One*: one reader's `compose` alone, warm (median of 3). *Ready*: with the message made as well "
+        "*One*: one reader's digest alone (`digest_reader` and `compose`), warm (median of 3). "
+        "*Ready*: with the message made as well "
         "(`digest_blocks`, `digest_fallback`, the chart's PNG: per reader alone, once with the common part).",
         table(
             [

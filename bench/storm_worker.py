@@ -114,12 +114,12 @@ def main() -> None:
         return digests, charts, composing, rendering
 
     def one_alone() -> float:
-        """One reader's digest alone, composed (the time the target is a multiple of)."""
+        """One reader's digest alone, composed (who they are, then `compose`): what the target is a multiple of."""
         with sessions() as session:
+            started = time.perf_counter()
             found = digest_reader(session, team_id=TEAM, recipient=readers[0])
             assert found is not None
             reader, tz_name = found
-            started = time.perf_counter()
             compose(session, team_id=TEAM, week=week_of(tz_name), reader=reader, now=NOW)
             return time.perf_counter() - started
 
