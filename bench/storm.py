@@ -381,6 +381,7 @@ def _section(
         one = median(_values(database, "one"))
         alone, shared = median(_values(database, "alone")), median(_values(database, "shared"))
         alone_ready, shared_ready = median(_values(database, "alone_ready")), median(_values(database, "shared_ready"))
+        one_cpu, shared_cpu = median(_values(database, "one_cpu")), median(_values(database, "shared_cpu"))
         unequal = sorted({user for found in database.composing for user in found["unequal"]})
         sample = database.composing[-1] if database.composing else {}
         rows.append(
@@ -394,6 +395,7 @@ def _section(
                 f"{alone_ready:.1f}",
                 f"{shared_ready:.2f} ({shared_ready / one:.2f} ×)",
                 f"{alone / shared:.0f} ×",
+                f"{one_cpu * 1000:.0f} / {shared_cpu:.2f} ({shared_cpu / one_cpu:.2f} ×)",
                 f"{sample.get('distinct_themes', '?')} / {sample.get('distinct_quotes', '?')} / "
                 f"{sample.get('distinct_thanks', '?')}",
                 f"{len(database.readers) - len(unequal)} of {len(database.readers)}",
@@ -420,7 +422,8 @@ def _section(
         "(`digest_reader` and `compose` per reader, as the engine did before) and from one common part "
         "(`digest_reader`, `SharedDigests.get` and `for_reader`, as it does now), alternating which goes first. "
         "*One*: one reader's digest alone (`digest_reader` and `compose`), warm (median of 3). "
-        "*Ready*: with the message made as well "
+        "*CPU*: the composing thread's CPU time (on SQLite the database's work too; on PostgreSQL the server's "
+        "is not counted), steadier than wall time on a busy machine. *Ready*: with the message made as well "
         "(`digest_blocks`, `digest_fallback`, the chart's PNG: per reader alone, once with the common part).",
         table(
             [
@@ -433,6 +436,7 @@ def _section(
                 "ready alone s",
                 "ready from the common part s",
                 "alone ÷ common",
+                "CPU: one ms / all from the common part s (÷ one)",
                 "distinct themes / quotes / thanks",
                 "equal to alone",
             ],

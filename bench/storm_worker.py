@@ -61,27 +61,29 @@ def main() -> None:
     def week_of(tz_name: str) -> Week:
         return Week(WEEK_MONDAY, zone(tz_name))
 
-    Made = tuple[dict[str, Digest], dict[str, bytes], float, float]  # digests, charts, composing s, rendering s
+    # digests, charts, composing s, rendering s, composing CPU s (this thread: on SQLite the database's work too)
+    Made = tuple[dict[str, Digest], dict[str, bytes], float, float, float]
 
     def alone() -> Made:
         digests: dict[str, Digest] = {}
         charts: dict[str, bytes] = {}
-        composing = rendering = 0.0
+        composing = rendering = cpu = 0.0
         with sessions() as session:
             for user in readers:
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), time.thread_time()
                 found = digest_reader(session, team_id=TEAM, recipient=user)
                 assert found is not None, user
                 reader, tz_name = found
                 week = week_of(tz_name)
                 digest = digests[user] = compose(session, team_id=TEAM, week=week, reader=reader, now=NOW)
                 composed = time.perf_counter()
+                cpu += time.thread_time() - cpu_started
                 digest_blocks(digest, today=local_date(NOW, week.tz))
                 digest_fallback(digest)
                 charts[user] = participation_png(digest.participation, average=digest.participation_average)
                 composing += composed - started
                 rendering += time.perf_counter() - composed
-        return digests, charts, composing, rendering
+        return digests, charts, composing, rendering, cpu
 
     def shared() -> Made:
         from bot.digest.compose import for_reader
@@ -90,11 +92,11 @@ def main() -> None:
 
         digests: dict[str, Digest] = {}
         charts: dict[str, bytes] = {}
-        composing = rendering = 0.0
+        composing = rendering = cpu = 0.0
         commons = SharedDigests(fresh_for=PREFETCH_FRESH_FOR, clock=lambda: NOW)
         with sessions() as session:
             for user in readers:
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), time.thread_time()
                 found = digest_reader(session, team_id=TEAM, recipient=user)
                 assert found is not None, user
                 reader, tz_name = found
@@ -106,25 +108,28 @@ def main() -> None:
                 )
                 digest = digests[user] = for_reader(part.common, reader)
                 composed = time.perf_counter()
+                cpu += time.thread_time() - cpu_started
                 digest_blocks(digest, today=today)
                 digest_fallback(digest)
                 charts[user] = part.chart  # drawn with the common part (counted in composing)
                 composing += composed - started
                 rendering += time.perf_counter() - composed
-        return digests, charts, composing, rendering
+        return digests, charts, composing, rendering, cpu
 
-    def one_alone() -> float:
-        """One reader's digest alone, composed (who they are, then `compose`): what the target is a multiple of."""
+    def one_alone() -> tuple[float, float]:
+        """One reader's digest alone, composed (who they are, then `compose`): what the target is a multiple of;
+        wall and CPU seconds."""
         with sessions() as session:
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.thread_time()
             found = digest_reader(session, team_id=TEAM, recipient=readers[0])
             assert found is not None
             reader, tz_name = found
             compose(session, team_id=TEAM, week=week_of(tz_name), reader=reader, now=NOW)
-            return time.perf_counter() - started
+            return time.perf_counter() - started, time.thread_time() - cpu_started
 
     one_alone()  # warm-up: the first compose of a process pays for SQLAlchemy's caches and a new connection
-    results: dict[str, list[float]] = {key: [] for key in ("one", "alone", "alone_ready", "shared", "shared_ready")}
+    keys = ("one", "one_cpu", "alone", "alone_ready", "alone_cpu", "shared", "shared_ready", "shared_cpu")
+    results: dict[str, list[float]] = {key: [] for key in keys}
     unequal: list[str] = []
     made: dict[str, Made] = {}
     try:
@@ -134,11 +139,14 @@ def main() -> None:
     else:
         ways = ("alone", "shared")
     for run in range(args.runs):
-        results["one"].append(statistics.median(one_alone() for _ in range(3)))
+        ones = [one_alone() for _ in range(3)]
+        results["one"].append(statistics.median(wall for wall, _ in ones))
+        results["one_cpu"].append(statistics.median(cpu for _, cpu in ones))
         for name in ways if run % 2 == 0 else ways[::-1]:
             made[name] = alone() if name == "alone" else shared()
             results[name].append(made[name][2])
             results[f"{name}_ready"].append(made[name][2] + made[name][3])
+            results[f"{name}_cpu"].append(made[name][4])
         for user in readers if "shared" in made else ():
             if made["alone"][0][user] != made["shared"][0][user] or made["alone"][1][user] != made["shared"][1][user]:
                 unequal.append(user)
