@@ -87,13 +87,12 @@ def main() -> None:
 
     def shared() -> Made:
         from bot.digest.compose import for_reader
-        from bot.digest.shared import SharedDigests, common_digest, digest_key
-        from bot.engine.engine import PREFETCH_FRESH_FOR
+        from bot.digest.shared import DIGEST_FRESH_FOR, SharedDigests, common_digest, digest_key
 
         digests: dict[str, Digest] = {}
         charts: dict[str, bytes] = {}
         composing = rendering = cpu = 0.0
-        commons = SharedDigests(fresh_for=PREFETCH_FRESH_FOR, clock=lambda: NOW)
+        commons = SharedDigests(fresh_for=DIGEST_FRESH_FOR, clock=lambda: NOW)
         with sessions() as session:
             for user in readers:
                 started, cpu_started = time.perf_counter(), time.thread_time()

@@ -4,10 +4,13 @@ On Monday at 09:00 every ambassador of a workspace in one time zone is due the s
 numbers, texts, customer groups, action items, Success Index and chart are the same for all of them; only
 what their channels let them see and their own customer groups differ (`bot.digest.compose.for_reader`).
 The engine asks `SharedWhileFresh` for the common part: the first sender to ask composes it, senders asking
-meanwhile wait for that one, and later ones reuse it while it is younger than the engine's freshness window
-(the same rule as for everything else it reads for a batch: `PREFETCH_FRESH_FOR`, five seconds). So a
-digest never shows the workspace as it stood more than that window before the digest was asked for,
-whatever was added meanwhile, and a storm of readers costs one composition per window instead of one each.
+meanwhile wait for that one, and later ones reuse it while it is younger than `DIGEST_FRESH_FOR`, one minute
+(counted from when the composing began). So a digest never shows the workspace as it stood more than a minute
+before the digest was asked for, whatever was added meanwhile: no more than the engine's own step (it ticks
+once a minute, so a digest due at 09:00 may go out at 09:00 or at 09:01 anyway), and a storm of readers costs
+one composition a minute instead of one each. (Five seconds, the window of the batch reads, is shorter than
+composing a large workspace's week takes on a busy machine: each reader then found it stale and composed it
+again, see bench/RESULTS.md.)
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 MOST_KEPT = 16  # workspaces × time zones being sent at once; each holds a few thousand texts
+DIGEST_FRESH_FOR = timedelta(minutes=1)
 
 
 @dataclass(eq=False)

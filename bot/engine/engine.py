@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import metrics, slack_errors
-from bot.digest.shared import SharedDigests
+from bot.digest.shared import DIGEST_FRESH_FOR, SharedDigests
 from bot.engine.channel_directory import CHANNEL_FRESH_FOR, refresh_channel
 from bot.engine.directory import Directory, Known, people_needing_refresh, refresh_person
 from bot.engine.messages import Upload
@@ -116,8 +116,8 @@ class NudgeEngine:
         self.send_threads = max(1, send_threads)
         self.prefetch_fresh_for = prefetch_fresh_for  # zero: read everything before each send
         # the part of a week's digest every reader in a workspace and time zone shares, composed once for all
-        # the readers due together and reused while fresh (zero: each digest composed alone)
-        self.digests = SharedDigests(fresh_for=prefetch_fresh_for, clock=clock) if prefetch_fresh_for else None
+        # the readers due together and reused for a minute (no prefetching at all: each digest composed alone)
+        self.digests = SharedDigests(fresh_for=DIGEST_FRESH_FOR, clock=clock) if prefetch_fresh_for else None
 
     # -- one tick ------------------------------------------------------------------------------
 
