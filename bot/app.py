@@ -10,6 +10,7 @@ from typing import Any
 
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.authorization.authorize import InstallationStoreAuthorize
+from slack_bolt.oauth import OAuthFlow
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 
@@ -59,7 +60,7 @@ def build_app(
     app = ObservedApp(
         client=client or make_web_client(settings),
         signing_secret=settings.slack_signing_secret.get_secret_value(),
-        oauth_settings=oauth_settings,
+        oauth_flow=_install_flow(oauth_settings),
         process_before_response=True,
         token_verification_enabled=False,
         listener_executor=ThreadPoolExecutor(max_workers=background_workers, thread_name_prefix="slack-bg"),
@@ -70,6 +71,15 @@ def build_app(
     app.middleware(count_api_calls)
     register_all(app, deps)
     return app
+
+
+def _install_flow(oauth_settings: OAuthSettings | None) -> OAuthFlow | None:
+    """Bolt's OAuth flow, its install page bounded (bot/installations.py: 429 past the pending installs' cap)."""
+    if oauth_settings is None:
+        return None
+    from bot.installations import BoundedInstallFlow  # the OAuth stores, only when serving many workspaces
+
+    return BoundedInstallFlow(settings=oauth_settings, logger=_bolt_logger())
 
 
 def _cache_authorizations(app: App) -> None:

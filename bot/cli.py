@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from types import FrameType
-from typing import IO, Protocol
+from typing import IO, TYPE_CHECKING, Protocol
 
 from slack_bolt import App
 from slack_bolt.oauth.oauth_settings import OAuthSettings
@@ -38,12 +38,16 @@ from bot.render.digest import digest_text
 from bot.server import HttpServer, make_http_server
 from bot.services import installs
 from bot.services.ambassadors import digest_for_terminal
-from bot.settings import DatabaseSettings, Settings, SettingsError, load_settings
+from bot.settings import HOW_TO_FIX, DatabaseSettings, Settings, SettingsError, load_settings
 from bot.slack_client import SlackClients, make_web_client
 from bot.worktime import local_date
 from storage import migrate
 from storage.db import make_engine, make_session_factory
 from storage.repositories import erasure
+from storage.token_cipher import TokenCipher, TokenKeyProblem
+
+if TYPE_CHECKING:
+    from bot.installations import WorkspaceInstallationStore
 
 log = logging.getLogger("mindset.cli")
 
@@ -86,6 +90,11 @@ def _parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_sub.add_parser("upgrade", help="apply pending migrations")
+    db_sub.add_parser(
+        "rotate-tokens",
+        help="encrypt every stored Slack token with the first key of TOKEN_ENCRYPTION_KEYS (after a new key was "
+        "put first), so that the older keys can be removed",
+    )
 
     purge_parser = sub.add_parser("purge", help="delete everything of one workspace, for good")
     purge_parser.add_argument("--team", required=True, metavar="T", help="the workspace's team id, e.g. T012AB3C4")
@@ -125,10 +134,13 @@ def _date(value: str) -> date:
         raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-01-31") from None
 
 
-def _open_database(url: str, *, pool_size: int = 10) -> Engine:
+def _open_database(url: str, *, pool_size: int = 10, token_cipher: TokenCipher | None = None) -> Engine:
     engine = make_engine(url, pool_size=pool_size)
     try:
-        migrate.upgrade(engine)
+        migrate.upgrade(engine, token_cipher=token_cipher)
+    except TokenKeyProblem as problem:
+        engine.dispose()
+        raise CliError(str(problem), EXIT_BAD_SETTINGS) from None
     except SQLAlchemyError as error:
         reason = (str(getattr(error, "orig", None) or error).splitlines() or ["unknown error"])[0]
         raise CliError(
@@ -245,11 +257,37 @@ def _wire(settings: Settings, engine: Engine) -> Wiring:
         installs.installed(session_factory, team_id=team_id)
         clients.forget(team_id)
 
-    store = WorkspaceInstallationStore(client_id=settings.slack_client_id, engine=engine, on_installed=on_installed)
+    cipher = settings.token_cipher
+    assert cipher is not None  # the settings require the keys with SLACK_CLIENT_ID
+    store = WorkspaceInstallationStore(
+        client_id=settings.slack_client_id, engine=engine, on_installed=on_installed, cipher=cipher
+    )
+    _check_stored_tokens(store)
     clients = SlackClients(settings, find_token=store.bot_token)
     deps = Deps(settings=settings, session_factory=session_factory, installations=store)
     log.info("Serving many workspaces: each installs the app through /slack/install")
     return Wiring(deps, clients, oauth_settings(settings, store, engine))
+
+
+def _check_stored_tokens(store: WorkspaceInstallationStore) -> None:
+    """Refuse to serve with keys that cannot read the workspaces' stored tokens: every request and nudge of
+    those workspaces would fail."""
+    stored = store.stored_tokens()
+    if stored.unreadable:
+        teams = ", ".join(stored.unreadable_teams[:10])
+        raise CliError(
+            f"TOKEN_ENCRYPTION_KEYS cannot decrypt {stored.unreadable} of the {stored.total} stored Slack tokens "
+            f"(workspaces {teams}): set it to the key(s) they were encrypted with (comma-separated, the first "
+            "encrypts). If that key is lost, those workspaces must install the app again (`mindset-bot purge "
+            "--team T` first, to start afresh).",
+            EXIT_BAD_SETTINGS,
+        )
+    if stored.under_older_key:
+        log.warning(
+            "%s stored Slack tokens are encrypted with an older key of TOKEN_ENCRYPTION_KEYS: run "
+            "`mindset-bot db rotate-tokens`, then remove the older key",
+            stored.under_older_key,
+        )
 
 
 def _nudge_engine(wiring: Wiring) -> NudgeEngine:
@@ -268,7 +306,7 @@ def run(settings: Settings, *, with_scheduler: bool = True) -> None:
 
 
 def _run(settings: Settings, *, with_scheduler: bool) -> None:
-    engine = _open_database(settings.database_url, pool_size=settings.pool_size)
+    engine = _open_database(settings.database_url, pool_size=settings.pool_size, token_cipher=settings.token_cipher)
     wiring = _wire(settings, engine)
     app = build_app(wiring.deps, oauth_settings=wiring.oauth_settings)
     stop = _stop_on_signals()
@@ -300,7 +338,9 @@ def run_scheduler(settings: Settings) -> None:
 
 def _run_scheduler(settings: Settings) -> None:
     # one connection for the tick and one for each sending thread, kept open; DB_POOL_SIZE caps them
-    engine = _open_database(settings.database_url, pool_size=min(SEND_THREADS + 1, settings.pool_size))
+    engine = _open_database(
+        settings.database_url, pool_size=min(SEND_THREADS + 1, settings.pool_size), token_cipher=settings.token_cipher
+    )
     wiring = _wire(settings, engine)
     signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(0))
     metrics_server = None
@@ -437,9 +477,37 @@ class SocketModeFront:
 
 
 def db_upgrade(settings: DatabaseSettings) -> None:
-    engine = _open_database(settings.database_url, pool_size=1)
+    engine = _open_database(settings.database_url, pool_size=1, token_cipher=settings.token_cipher)
     engine.dispose()
     print("Database is up to date.")
+
+
+def db_rotate_tokens(settings: DatabaseSettings) -> None:
+    """Re-encrypt the stored tokens with the first key of TOKEN_ENCRYPTION_KEYS (every key still decrypts)."""
+    from bot.installations import WorkspaceInstallationStore  # the OAuth stores, only when they are used
+
+    cipher = settings.token_cipher
+    if cipher is None:
+        raise CliError(f"TOKEN_ENCRYPTION_KEYS is not set. {HOW_TO_FIX['TOKEN_ENCRYPTION_KEYS']}.", EXIT_BAD_SETTINGS)
+    _require_existing_sqlite_file(settings.database_url)
+    engine = _open_database(settings.database_url, pool_size=1, token_cipher=cipher)
+    try:
+        store = WorkspaceInstallationStore(client_id="", engine=engine, on_installed=lambda _team: None, cipher=cipher)
+        stored = store.stored_tokens()
+        if stored.unreadable:
+            raise CliError(
+                f"TOKEN_ENCRYPTION_KEYS cannot decrypt {stored.unreadable} of the {stored.total} stored Slack tokens "
+                f"(workspaces {', '.join(stored.unreadable_teams[:10])}): add the key they were encrypted with "
+                "after the new one. Nothing was changed.",
+                EXIT_BAD_SETTINGS,
+            )
+        changed = store.rotate_tokens()
+    finally:
+        engine.dispose()
+    print(
+        f"Re-encrypted {changed} of the {stored.total} stored Slack tokens with the first key of "
+        "TOKEN_ENCRYPTION_KEYS. Every process now needs only that key: remove the others and restart them."
+    )
 
 
 def _check_export(kind: str, fmt: str) -> None:
@@ -451,7 +519,7 @@ def _check_export(kind: str, fmt: str) -> None:
 def export(settings: DatabaseSettings, *, kind: str, fmt: str, since: date | None, team: str | None = None) -> None:
     _check_export(kind, fmt)
     _require_existing_sqlite_file(settings.database_url)
-    engine = _open_database(settings.database_url, pool_size=1)
+    engine = _open_database(settings.database_url, pool_size=1, token_cipher=settings.token_cipher)
     try:
         try:
             counts = write_export(sys.stdout, make_session_factory(engine), kind=kind, fmt=fmt, since=since, team=team)
@@ -465,7 +533,7 @@ def export(settings: DatabaseSettings, *, kind: str, fmt: str, since: date | Non
 
 def digest(settings: DatabaseSettings, *, team: str, week: str | None) -> None:
     _require_existing_sqlite_file(settings.database_url)
-    engine = _open_database(settings.database_url, pool_size=1)
+    engine = _open_database(settings.database_url, pool_size=1, token_cipher=settings.token_cipher)
     try:
         try:
             found = digest_for_terminal(make_session_factory(engine), team_id=team, week_label=week, now=utc_now())
@@ -479,7 +547,7 @@ def digest(settings: DatabaseSettings, *, team: str, week: str | None) -> None:
 def purge(settings: DatabaseSettings, *, team: str, yes: bool) -> None:
     """Delete a workspace's data, after showing what goes and asking for its team id (unless --yes)."""
     _require_existing_sqlite_file(settings.database_url)
-    engine = _open_database(settings.database_url, pool_size=1)
+    engine = _open_database(settings.database_url, pool_size=1, token_cipher=settings.token_cipher)
     try:
         session_factory = make_session_factory(engine)
         with session_factory() as session:
@@ -521,7 +589,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             db_settings = load_settings(DatabaseSettings)
             configure_logging(db_settings.log_setup())
-            if args.command == "db":
+            if args.command == "db" and args.db_command == "rotate-tokens":
+                db_rotate_tokens(db_settings)
+            elif args.command == "db":
                 db_upgrade(db_settings)
             elif args.command == "purge":
                 purge(db_settings, team=args.team, yes=args.yes)

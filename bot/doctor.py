@@ -89,6 +89,7 @@ def _slack(settings: Settings, engine: Engine | None) -> Iterator[Check]:
     if settings.oauth:
         assert engine is not None
         yield _installed_workspaces(settings, engine)
+        yield _stored_tokens(settings, engine)
     else:
         assert settings.slack_bot_token is not None
         yield from _bot_token(settings, make_web_client(settings))
@@ -253,6 +254,40 @@ def _installed_workspaces(settings: Settings, engine: Engine) -> Check:
             "ask each of them to install the app again from /slack/install",
         )
     return ok("workspaces", count)
+
+
+def _stored_tokens(settings: Settings, engine: Engine) -> Check:
+    """Many workspaces: TOKEN_ENCRYPTION_KEYS opens every stored token (the settings already require it)."""
+    from bot.installations import WorkspaceInstallationStore  # the OAuth stores, only when they are used
+
+    cipher = settings.token_cipher
+    assert cipher is not None and settings.slack_client_id is not None
+    store = WorkspaceInstallationStore(
+        client_id=settings.slack_client_id, engine=engine, on_installed=lambda _team: None, cipher=cipher
+    )
+    stored = store.stored_tokens()
+    if stored.unreadable:
+        return problem(
+            "token encryption",
+            f"TOKEN_ENCRYPTION_KEYS cannot decrypt {stored.unreadable} of the {stored.total} stored Slack tokens "
+            f"(workspaces {', '.join(stored.unreadable_teams[:10])}): a wrong or missing key",
+            "set TOKEN_ENCRYPTION_KEYS to the key(s) they were encrypted with (comma-separated, the first "
+            "encrypts); if that key is lost, those workspaces must install the app again",
+        )
+    if stored.in_the_clear:
+        return problem(
+            "token encryption",
+            f"{stored.in_the_clear} stored Slack tokens are not encrypted yet",
+            "run `mindset-bot db upgrade` (or start the bot) with TOKEN_ENCRYPTION_KEYS set",
+        )
+    keys = f"{cipher.key_count} key{'s' if cipher.key_count != 1 else ''}"
+    found = f"the {stored.total} stored Slack tokens are encrypted and TOKEN_ENCRYPTION_KEYS ({keys}) opens them"
+    if stored.under_older_key:
+        found += (
+            f"; {stored.under_older_key} are under an older key: run `mindset-bot db rotate-tokens`, "
+            "then remove the older keys"
+        )
+    return ok("token encryption", found)
 
 
 def _app_token(settings: Settings, client: WebClient) -> Check:

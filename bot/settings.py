@@ -10,12 +10,13 @@ import logging
 import re
 from typing import Any, TypeVar
 
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 from bot.logs import LogSetup
+from storage.token_cipher import KEY_COMMAND, TokenCipher
 
 SLACK_API_DEFAULT = "https://slack.com/api/"
 # A secret shorter than this is not masked word for word in logs: it would mask ordinary words.
@@ -47,6 +48,11 @@ HOW_TO_FIX: dict[str, str] = {
         "use a whole number from 1 to 100, e.g. DB_POOL_SIZE=10, or leave it unset to size the pool from HTTP_THREADS"
     ),
     "METRICS_PORT": "use a whole number from 1 to 65535, e.g. METRICS_PORT=9100, or leave it unset",
+    "TOKEN_ENCRYPTION_KEYS": (
+        f"make a key with: {KEY_COMMAND} and put it in .env as TOKEN_ENCRYPTION_KEYS=<that key> (while rotating, "
+        "several keys, comma-separated: the first encrypts). Keep it secret and keep a copy: the installed "
+        "workspaces' Slack tokens are stored encrypted with it and cannot be read without it"
+    ),
 }
 
 LOG_FORMATS = ("text", "json")
@@ -66,6 +72,22 @@ class DatabaseSettings(BaseSettings):
     database_url: str = "sqlite:///mindset.db"
     log_level: str = "INFO"
     log_format: str = "text"
+    # Fernet keys, comma-separated: the stored OAuth tokens are encrypted with the first (storage/token_cipher.py)
+    token_encryption_keys: SecretStr | None = None
+
+    @field_validator("token_encryption_keys", mode="before")
+    @classmethod
+    def _token_keys_shape(cls, value: Any) -> Any:
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else str(value or "")
+        if not raw.strip():
+            return None
+        TokenCipher.parse(raw)  # a ValueError naming the key that is not one
+        return raw.strip()
+
+    @property
+    def token_cipher(self) -> TokenCipher | None:
+        keys = self.token_encryption_keys
+        return TokenCipher.parse(keys.get_secret_value()) if keys is not None else None
 
     @field_validator("database_url")
     @classmethod
@@ -103,9 +125,13 @@ class DatabaseSettings(BaseSettings):
         return LogSetup(level=self.log_level_number, fmt=self.log_format, secrets=tuple(self.secrets()))
 
     def secrets(self) -> list[str]:
-        """What logs must never show: the database password (when long enough not to mask ordinary words)."""
+        """What logs must never show: the database password (when long enough not to mask ordinary words)
+        and the token encryption keys."""
         password = make_url(self.database_url).password
-        return [str(password)] if password and len(str(password)) >= MIN_MASKED_SECRET else []
+        found = [str(password)] if password and len(str(password)) >= MIN_MASKED_SECRET else []
+        if self.token_encryption_keys is not None:
+            found += [key.strip() for key in self.token_encryption_keys.get_secret_value().split(",") if key.strip()]
+        return found
 
 
 class Settings(DatabaseSettings):
@@ -197,6 +223,13 @@ class Settings(DatabaseSettings):
             )
         return raw
 
+    @model_validator(mode="after")
+    def _oauth_needs_token_keys(self) -> Settings:
+        if self.slack_client_id is not None and self.token_encryption_keys is None:
+            # many workspaces: their tokens are stored, and never in the clear
+            raise PydanticCustomError("missing", "is needed with SLACK_CLIENT_ID", {"setting": "TOKEN_ENCRYPTION_KEYS"})
+        return self
+
     @field_validator("slack_api_url")
     @classmethod
     def _api_url_shape(cls, value: str) -> str:
@@ -253,7 +286,8 @@ def describe_validation_error(error: ValidationError) -> list[str]:
     """Turn pydantic's report into one clear line per setting, naming how to fix it."""
     lines: list[str] = []
     for item in error.errors():
-        name = str(item["loc"][0]).upper() if item["loc"] else "SETTINGS"
+        # a check of several settings together names the one to fix in its context
+        name = str(item["loc"][0]).upper() if item["loc"] else str((item.get("ctx") or {}).get("setting", "SETTINGS"))
         if item["type"] == "missing":
             problem = "is missing"
         else:

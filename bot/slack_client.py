@@ -84,7 +84,12 @@ class CountingWebClient(WebClient):
 
 
 class CountingRateLimitHandler(RateLimitErrorRetryHandler):
-    """Waits out a 429's Retry-After, exactly (slack_sdk's handler adds up to a second), counting the waits."""
+    """Waits out a 429's Retry-After, exactly (slack_sdk's handler adds up to a second), counting the waits.
+    `sleep` is how it waits (a test hands in its own to see the wait without spending it)."""
+
+    def __init__(self, max_retry_count: int = 1, *, sleep: Callable[[float], None] = time.sleep) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self._sleep = sleep
 
     def prepare_for_next_attempt(
         self,
@@ -104,7 +109,7 @@ class CountingRateLimitHandler(RateLimitErrorRetryHandler):
         # exactly what Slack asks: slack_sdk's handler adds up to a second at random, and the limit Slack
         # keeps is a short burst, so that second is lost to sending
         state.next_attempt_requested = True
-        time.sleep(wait)
+        self._sleep(wait)
         state.increment_current_attempt()
 
 

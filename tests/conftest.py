@@ -24,13 +24,37 @@ from bot.settings import Settings
 from storage import migrate
 from storage.db import make_engine, make_session_factory
 from storage.models import Base
+from tests import hypothesis_profiles
 from tests.fake_slack import FakeSlack
 from tests.slack_requests import SlackSender
 
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
+# TOKEN_ENCRYPTION_KEYS of the tests' bots (many workspaces need one): a Fernet key made for the tests
+TOKEN_KEY = "e6rucdeEVXf8FwbpNtpf0KWoVJqxIaTki1fAUCGIHBw="
 PG_ADMIN_URL = os.environ.get("MINDSET_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 IN_CI = bool(os.environ.get("CI"))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Before hypothesis' plugin: the profile and this run's seed (see tests/hypothesis_profiles.py)."""
+    hypothesis_profiles.choose(config, os.environ.get(hypothesis_profiles.PROFILE_VARIABLE))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist: every worker draws from the controller's seed."""
+    node.workerinput[hypothesis_profiles.SEED_OPTION] = hypothesis_profiles.seed(node.config)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return hypothesis_profiles.header(config)
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    if exitstatus != 0:
+        terminalreporter.write_line(hypothesis_profiles.header(config))
 
 
 def _postgres_reachable() -> str | None:
@@ -162,6 +186,8 @@ def fake_slack() -> Iterator[FakeSlack]:
     fake = FakeSlack()
     yield fake
     fake.close()
+    # a call Slack would refuse as malformed is a bug in the bot, even when the bot coped with the refusal
+    assert fake.violations == [], f"the bot made calls Slack refuses: {fake.violations}"
 
 
 def make_settings(**overrides: Any) -> Settings:
@@ -173,6 +199,7 @@ def make_settings(**overrides: Any) -> Settings:
         "database_url": "sqlite:///:memory:",
         "port": 3000,
         "log_level": "INFO",
+        "token_encryption_keys": TOKEN_KEY,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

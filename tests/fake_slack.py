@@ -3,10 +3,19 @@
 Point a `slack_sdk` client at `FakeSlack.api_url` (the app does it through SLACK_API_URL). Response
 URLs (`FakeSlack.response_url(name)`) are served by the same server and recorded as
 `response_url:<name>` calls.
+
+It is as strict as Slack about what a call must carry: `METHODS` lists every Web API method the bot
+calls, with its required arguments and the kind of token it takes. A method not in the table is
+answered `unknown_method`, a missing argument `invalid_arguments`, a missing token `not_authed`, a
+token of the wrong kind `not_allowed_token_type`, a user id where a conversation id is needed
+`channel_not_found`, blocks or a view outside Slack's limits `invalid_blocks` (as Slack answers them;
+response URLs' messages are held to the same limits). Each of these is also recorded in `violations`, and the
+`fake_slack` fixture fails the test that made one: Slack would have refused the call in production.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import itertools
 import json
@@ -14,13 +23,76 @@ import socket
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
-JSON_FIELDS = {"blocks", "attachments", "view", "metadata"}
+from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+
+JSON_FIELDS = {"blocks", "attachments", "view", "metadata", "files"}
 BOT_USER = "UBOT"
+
+# The kinds of token a method takes (https://docs.slack.dev/authentication/tokens).
+BOT = "bot"  # a bot token, xoxb-...
+APP = "app"  # an app-level token, xapp-... (Socket Mode's apps.connections.open)
+CLIENT = "client"  # no token: the app's client id and secret (HTTP Basic auth or arguments), as in OAuth
+TOKEN_PREFIX = {BOT: "xoxb-", APP: "xapp-"}
+
+
+@dataclass(frozen=True)
+class Method:
+    """What Slack requires of a call: arguments that must be there (and not empty), a group of which at
+    least one must be there, and the kind of token. `user_as_channel`: `channel` may name a user (Slack
+    posts in the DM with them and answers the DM's id); elsewhere a conversation id (C, G, D) is needed."""
+
+    required: tuple[str, ...] = ()
+    one_of: tuple[str, ...] = ()
+    token: str = BOT
+    user_as_channel: bool = False
+
+
+# Every Web API method the bot calls, itself or through slack_sdk and Bolt, and what Slack requires of it:
+# the "Required arguments" of https://docs.slack.dev/reference/methods/<method>. Calling a new method?
+# Add its line here (tests/test_fake_slack.py checks that every method the code calls is in the table).
+METHODS: dict[str, Method] = {
+    "apps.connections.open": Method(token=APP),
+    "auth.test": Method(),
+    "chat.delete": Method(required=("channel", "ts")),
+    "chat.getPermalink": Method(required=("channel", "message_ts")),
+    "chat.postEphemeral": Method(required=("channel", "user"), one_of=("text", "blocks", "attachments")),
+    "chat.postMessage": Method(required=("channel",), one_of=("text", "blocks", "attachments"), user_as_channel=True),
+    "chat.update": Method(required=("channel", "ts")),
+    "conversations.info": Method(required=("channel",)),
+    "conversations.list": Method(),
+    "conversations.members": Method(required=("channel",)),
+    "conversations.open": Method(one_of=("users", "channel")),
+    # files_upload_v2: get an upload URL, send the bytes there (recorded as upload:<file id>), complete
+    "files.getUploadURLExternal": Method(required=("filename", "length")),
+    "files.completeUploadExternal": Method(required=("files",)),
+    "oauth.v2.access": Method(required=("code",), token=CLIENT),
+    "team.info": Method(),
+    "users.info": Method(required=("user",)),
+    "views.open": Method(required=("view",), one_of=("trigger_id", "interactivity_pointer")),
+    "views.publish": Method(required=("user_id", "view")),
+    "views.push": Method(required=("view",), one_of=("trigger_id", "interactivity_pointer")),
+    "views.update": Method(required=("view",), one_of=("view_id", "external_id")),
+}
+CHANNEL_ARGUMENTS = ("channel", "channel_id")
+# Slack refuses a message of more than 50 blocks and a view of more than 100 (invalid_blocks)
+MAX_BLOCKS = {"blocks": 50, "view": 100}
+
+
+def is_user_id(value: str) -> bool:
+    return value[:1] in ("U", "W")
+
+
+def dm_channel(user_id: str) -> str:
+    """The id of the bot's DM with a user, as chat.postMessage answers it when posting to the user's id."""
+    return "D" + user_id[1:]
 
 
 @dataclass
@@ -29,12 +101,31 @@ class Call:
     params: dict[str, Any]
     headers: dict[str, str]
     connection: int = 0  # which TCP connection it came on (the client's port)
-    received_at: float = 0.0  # time.monotonic() when it arrived (before any scripted delay)
+    # the order of events at the fake, never a time: `arrived` counts when the call came in (before any
+    # scripted delay), `answered` when its answer was sent (None until then); both count on one sequence
+    arrived: int = 0
+    answered: int | None = None
 
     @property
     def token(self) -> str | None:
+        """The bearer token the call carried (Authorization header or `token` argument)."""
         auth = self.headers.get("authorization", "")
-        return auth.removeprefix("Bearer ") or self.params.get("token")
+        if auth.startswith("Bearer "):
+            return auth.removeprefix("Bearer ") or None
+        token = self.params.get("token")
+        return str(token) if token else None
+
+    @property
+    def client_credentials(self) -> tuple[str, str] | None:
+        """The app's client id and secret, from HTTP Basic auth or the arguments."""
+        auth = self.headers.get("authorization", "")
+        if auth.startswith("Basic "):
+            with contextlib.suppress(ValueError):
+                client_id, _, secret = base64.b64decode(auth.removeprefix("Basic ")).decode().partition(":")
+                if client_id and secret:
+                    return client_id, secret
+        client_id, secret = self.params.get("client_id"), self.params.get("client_secret")
+        return (str(client_id), str(secret)) if client_id and secret else None
 
 
 @dataclass
@@ -51,8 +142,11 @@ class FakeSlack:
         self._scripted: dict[str, deque[Reply]] = {}
         self._lock = threading.Condition()
         self._ts = itertools.count(1)
+        self._order = itertools.count(1)
         self._view_ids = itertools.count(1)
         self.users: dict[str, dict[str, Any]] = {}
+        self.violations: list[str] = []  # calls Slack would refuse as malformed: see the module's docstring
+        self._triggers: set[str] = set()  # trigger ids exchanged for a view (each works once)
         self._open: set[socket.socket] = set()
         self._paused = False
         self.held = 0  # requests waiting while paused
@@ -129,6 +223,8 @@ class FakeSlack:
 
     def script(self, method: str, *replies: Reply) -> None:
         """Answer the next calls of `method` with these replies, in order; then normally again."""
+        if method not in METHODS and not method.startswith(("response_url:", "upload:")):
+            raise ValueError(f"{method} is not in METHODS: the bot could never call it (a misspelling?)")
         with self._lock:
             self._scripted.setdefault(method, deque()).extend(replies)
 
@@ -195,7 +291,7 @@ class FakeSlack:
         if not self._hold(handler.connection):
             handler.close_connection = True
             return
-        path = handler.path.split("?", 1)[0]
+        path, query = urlsplit(handler.path).path, urlsplit(handler.path).query
         headers = {key.lower(): value for key, value in handler.headers.items()}
         if path.startswith("/respond/"):
             method = "response_url:" + path.removeprefix("/respond/")
@@ -206,16 +302,20 @@ class FakeSlack:
         if method.startswith("upload:"):  # a file's bytes, as files_upload_v2 sends them
             params: dict[str, Any] = {"content": body}
         else:
-            params = self._parse(body.decode("utf-8"), headers.get("content-type", ""))
-        with self._lock:
-            scripted = self._scripted.get(method)
-            reply = scripted.popleft() if scripted else None
+            params = {**self._parse(query, ""), **self._parse(body.decode("utf-8"), headers.get("content-type", ""))}
+        call = Call(method, params, headers, connection=handler.client_address[1], arrived=next(self._order))
+        refusal = self._refusal(call)
+        reply = None
+        if refusal is not None:
+            reply = Reply(body=refusal)
+        else:
+            with self._lock:
+                scripted = self._scripted.get(method)
+                reply = scripted.popleft() if scripted else None
         if reply is None:
             reply = Reply(body=self._default(method, params))
         with self._lock:
-            self.calls.append(
-                Call(method, params, headers, connection=handler.client_address[1], received_at=time.monotonic())
-            )
+            self.calls.append(call)
             self._lock.notify_all()
         if reply.delay:
             time.sleep(reply.delay)
@@ -226,7 +326,57 @@ class FakeSlack:
         for key, value in reply.headers.items():
             handler.send_header(key, value)
         handler.end_headers()
+        with self._lock:
+            call.answered = next(self._order)  # before it leaves: whatever the answer sets off comes after
         handler.wfile.write(body)
+
+    def _refusal(self, call: Call) -> dict[str, Any] | None:
+        """Slack's answer to a call it would refuse whatever the test scripted, or None. A malformed call (an
+        unknown method, a missing argument or token, a token of the wrong kind) is also a violation."""
+        if call.method.startswith("upload:"):
+            return None
+        if call.method.startswith("response_url:"):  # a message too: Slack checks its blocks the same way
+            invalid = invalid_blocks(call.params)
+            return None if invalid is None else self._violated(call, "invalid_blocks", invalid)
+        method = METHODS.get(call.method)
+        if method is None:
+            return self._violated(call, "unknown_method", f"{call.method} is not a Web API method the fake knows")
+        if method.token == CLIENT:
+            if call.client_credentials is None:
+                return self._violated(call, "invalid_client_id", "no client id and secret")
+        else:
+            token = call.token
+            if token is None:
+                return self._violated(call, "not_authed", "no token")
+            if not token.startswith(TOKEN_PREFIX[method.token]):
+                return self._violated(
+                    call, "not_allowed_token_type", f"needs a {method.token} token ({TOKEN_PREFIX[method.token]}...)"
+                )
+        missing = [name for name in method.required if _blank(call.params.get(name))]
+        if method.one_of and all(_blank(call.params.get(name)) for name in method.one_of):
+            missing.append(" or ".join(method.one_of))
+        if missing:
+            return self._violated(call, "invalid_arguments", f"missing required field: {', '.join(missing)}")
+        for name in CHANNEL_ARGUMENTS:
+            value = str(call.params.get(name) or "")
+            if is_user_id(value) and not (name == "channel" and method.user_as_channel):
+                # "For direct messages, ensure that this value is a DM ID (starts with D) instead of a User ID"
+                return self._violated(call, "channel_not_found", f"{name}={value} is a user id, not a conversation")
+        invalid = invalid_blocks(call.params)
+        if invalid:
+            return self._violated(call, "invalid_blocks", invalid)
+        trigger = str(call.params.get("trigger_id") or "")
+        if trigger and call.method in ("views.open", "views.push"):
+            with self._lock:
+                if trigger in self._triggers:
+                    return {"ok": False, "error": "trigger_exchanged"}  # a trigger opens one view
+                self._triggers.add(trigger)
+        return None
+
+    def _violated(self, call: Call, error: str, why: str) -> dict[str, Any]:
+        with self._lock:
+            self.violations.append(f"{call.method}: {error} ({why})")
+        return {"ok": False, "error": error, "response_metadata": {"messages": [f"[ERROR] {why}"]}}
 
     @staticmethod
     def _parse(raw: str, content_type: str) -> dict[str, Any]:
@@ -254,7 +404,10 @@ class FakeSlack:
             }
         if method in ("chat.postMessage", "chat.postEphemeral"):
             ts = f"1700000000.{next(self._ts):06d}"
-            return {"ok": True, "channel": params.get("channel"), "ts": ts, "message_ts": ts}
+            channel = str(params.get("channel"))
+            # posted to a user's id, the message lands in the DM with them: Slack answers the DM's id
+            channel = dm_channel(channel) if is_user_id(channel) and method == "chat.postMessage" else channel
+            return {"ok": True, "channel": channel, "ts": ts, "message_ts": ts}
         if method == "chat.update":
             return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
         if method in ("views.open", "views.push", "views.update", "views.publish"):
@@ -276,7 +429,8 @@ class FakeSlack:
             file_id = f"F{next(self._view_ids):05d}"
             return {"ok": True, "upload_url": f"http://127.0.0.1:{self.port}/upload/{file_id}", "file_id": file_id}
         if method == "files.completeUploadExternal":
-            return {"ok": True, "files": [{"id": file["id"]} for file in json.loads(params.get("files") or "[]")]}
+            files = params.get("files")
+            return {"ok": True, "files": [{"id": file["id"]} for file in files if isinstance(file, dict)]}
         if method == "oauth.v2.access":
             # an install: a code "T222:abc" installs in workspace T222 with token xoxb-T222-abc (any other code: T111)
             code = str(params.get("code") or "")
@@ -299,4 +453,47 @@ class FakeSlack:
             if found is None:
                 return {"ok": False, "error": "user_not_found"}
             return {"ok": True, "user": found}
+        if method == "conversations.open":
+            users = str(params.get("users") or "")
+            return {"ok": True, "channel": {"id": dm_channel(users) if is_user_id(users) else params.get("channel")}}
+        if method == "conversations.list":
+            return {"ok": True, "channels": [], "response_metadata": {"next_cursor": ""}}
+        if method == "team.info":
+            return {"ok": True, "team": {"id": "T111", "name": "Fake"}}
         return {"ok": True}
+
+
+def invalid_blocks(params: dict[str, Any]) -> str | None:
+    """Why Slack would refuse a call's `blocks` or `view` (invalid_blocks), or None: more blocks than it
+    shows, or a block or view outside the limits slack_sdk's models hold (Slack's documented ones:
+    3,000 characters of section text, 75 of a button's, 24 of a modal's title, ...)."""
+    blocks, view = params.get("blocks"), params.get("view")
+    if isinstance(blocks, list):
+        if len(blocks) > MAX_BLOCKS["blocks"]:
+            return f"{len(blocks)} blocks in blocks, at most {MAX_BLOCKS['blocks']}"
+        for block in blocks:
+            problem = _model_problem(Block.parse, block)
+            if problem:
+                return f"block {block.get('block_id') or block.get('type')}: {problem}"
+    if isinstance(view, dict):
+        found = view.get("blocks")
+        if isinstance(found, list) and len(found) > MAX_BLOCKS["view"]:
+            return f"{len(found)} blocks in view, at most {MAX_BLOCKS['view']}"
+        problem = _model_problem(lambda found: View(**found), view)
+        if problem:
+            return f"view: {problem}"
+    return None
+
+
+def _model_problem(build: Callable[[dict[str, Any]], Any], value: dict[str, Any]) -> str | None:
+    try:
+        model = build(value)
+        if model is not None:  # a block type slack_sdk does not know is left to Slack
+            model.to_dict()  # validates the model and every object in it
+    except (SlackObjectFormationError, KeyError, TypeError, ValueError, AttributeError) as error:
+        return f"{type(error).__name__}: {error}"
+    return None
+
+
+def _blank(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}

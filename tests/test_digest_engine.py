@@ -296,7 +296,7 @@ def test_the_chart_is_uploaded_in_the_thread_of_the_dm(deps: Deps, fake_slack: F
     [completed] = fake_slack.calls_to("files.completeUploadExternal")
     assert completed.params["channel_id"] == "D0BERLIN"
     assert completed.params["thread_ts"] == "1799999999.000100"
-    assert json.loads(completed.params["files"])[0]["title"].startswith("Habit health")
+    assert completed.params["files"][0]["title"].startswith("Habit health")
 
 
 def test_a_failed_chart_upload_still_delivers_the_digest_once(deps: Deps, fake_slack: FakeSlack) -> None:

@@ -18,6 +18,8 @@ from bot.scopes import BOT_SCOPES
 from storage import migrate
 from storage.db import make_engine
 from storage.models import slack_bots
+from storage.token_cipher import TokenCipher
+from tests.conftest import TOKEN_KEY
 from tests.fake_slack import FakeSlack, Reply
 from tests.test_cli import SECRET, SETTINGS, TOKEN, mindset_bot, no_traceback, plain_pg_url
 
@@ -217,6 +219,7 @@ def test_many_workspaces_counts_the_installs_and_their_scopes(
 ) -> None:
     env.setenv("SLACK_CLIENT_ID", CLIENT_ID)
     env.setenv("SLACK_CLIENT_SECRET", "client-secret-for-doctor")
+    env.setenv("TOKEN_ENCRYPTION_KEYS", TOKEN_KEY)
     env.setenv("SLACK_SIGNING_SECRET", SECRET)
     env.setenv("DATABASE_URL", plain_pg_url(database_url))
 
@@ -244,6 +247,10 @@ def _install(engine: Engine, team: str, granted: str) -> None:
     with engine.begin() as connection:
         connection.execute(
             insert(slack_bots).values(
-                client_id=CLIENT_ID, app_id="A111", team_id=team, bot_token=f"xoxb-{team}", bot_scopes=granted
+                client_id=CLIENT_ID,
+                app_id="A111",
+                team_id=team,
+                bot_token=TokenCipher.parse(TOKEN_KEY).seal(f"xoxb-{team}"),
+                bot_scopes=granted,
             )
         )

@@ -17,17 +17,22 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from sqlalchemy import Engine, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from bot import ids
+from bot import ids, metrics
 from bot.app import build_app
 from bot.deps import Deps
+from bot.slack_client import CountingRateLimitHandler
 from bot.slack_text import escape_mrkdwn
 from storage.db import SessionFactory, make_engine, make_session_factory
 from storage.models import Entry
@@ -101,28 +106,56 @@ def test_channel_refusing_the_post_keeps_the_entry_and_tells_the_author(
 # -- 2. Slack is briefly unwell ---------------------------------------------------------------------
 
 
+def rate_limit_waits(method: str) -> tuple[float, float]:
+    """How often the bot waited out a 429 of `method`, and for how many seconds in all (its own count)."""
+    waits = metrics.REGISTRY.get_sample_value("mindset_slack_rate_limit_waits_total", {"method": method})
+    seconds = metrics.REGISTRY.get_sample_value("mindset_slack_rate_limit_wait_seconds_total", {"method": method})
+    return waits or 0.0, seconds or 0.0
+
+
 def test_rate_limit_and_server_error_are_retried_until_the_post_arrives(bot: RunningBot) -> None:
     bot.fake.rate_limit("chat.postMessage", retry_after=1)
     bot.fake.server_error("chat.postMessage", status=500)
+    waits_before, seconds_before = rate_limit_waits("chat.postMessage")
 
-    started = time.monotonic()
     answer = bot.slack.send_command("/proud", "Refund sent before the customer asked")
     assert answer.status == 200
     assert "Saved your proud" in answer.json["text"]
 
     ts = eventually(lambda: entries(bot)[0].message_ts)
-    # the post was only recorded after the third attempt succeeded, and Retry-After was honoured
-    assert time.monotonic() - started >= 1.0
+    # three attempts of the same post (429, then 500, then the post), and only then was it recorded
     attempts = bot.fake.calls_to("chat.postMessage")
     assert len(attempts) == 3
     assert all(call.params == attempts[0].params for call in attempts)
+    # each attempt came after the answer to the one before (an order at the fake, not a time)
+    assert all(before.answered is not None and before.answered < after.arrived for before, after in pairwise(attempts))
     assert "Refund sent before the customer asked" in section_texts(attempts[0].params)
+    # the 429's Retry-After was waited out once, for the 1 second Slack asked (how the handler waits:
+    # test_rate_limit_handler_waits_exactly_what_slack_asks)
+    waits_after, seconds_after = rate_limit_waits("chat.postMessage")
+    assert (waits_after - waits_before, seconds_after - seconds_before) == (1.0, 1.0)
     [entry] = entries(bot)
     assert entry.message_ts == ts
     assert ts.startswith("1700000000.")
     assert entry.post_error is None
     # nobody was told about a failure
     assert bot.fake.calls_to("response_url:proud") == []
+
+
+@pytest.mark.parametrize(("retry_after", "waited"), [("3", 3.0), ("0", 0.0), ("soon", 1.0)])
+def test_rate_limit_handler_waits_exactly_what_slack_asks(retry_after: str, waited: float) -> None:
+    """Retry-After, without slack_sdk's up-to-a-second of jitter; a header that is no number: a second."""
+    slept: list[float] = []
+    handler = CountingRateLimitHandler(max_retry_count=2, sleep=slept.append)
+    request = HttpRequest(method="POST", url="https://slack.com/api/chat.postMessage", headers={})
+    response = HttpResponse(status_code=429, headers={"Retry-After": retry_after}, body={"ok": False})
+    state = RetryState()
+
+    assert handler.can_retry(state=state, request=request, response=response)
+    handler.prepare_for_next_attempt(state=state, request=request, response=response)
+
+    assert slept == [waited]
+    assert (state.next_attempt_requested, state.current_attempt) == (True, 1)
 
 
 # -- 3 and 4. the database goes away ----------------------------------------------------------------

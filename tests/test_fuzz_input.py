@@ -11,12 +11,13 @@ import json
 import re
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot import ids
 from bot.services import groups as group_service
 from tests.conftest import RunningBot
+from tests.hypothesis_profiles import examples
 from tests.slack_requests import CHANNEL, TEAM, USER, Answer
 from tests.test_render_limits import check_blocks, check_view
 from tests.waiting import eventually
@@ -53,19 +54,28 @@ ADVERSARIAL = (
     "@channel",
     " ",
 )
+
+
+def repeated_to(pieces: st.SearchStrategy[str], sizes: st.SearchStrategy[int]) -> st.SearchStrategy[str]:
+    """A long text from a short drawn one, repeated to a drawn length: long inputs without drawing every
+    character (which would exceed hypothesis' entropy budget, a health check)."""
+    return st.builds(lambda piece, size: (piece * (size // max(len(piece), 1) + 1))[:size], pieces, sizes)
+
+
+SHORT = st.lists(st.one_of(st.sampled_from(ADVERSARIAL), st.text(max_size=30)), max_size=25).map("".join)
 TEXTS = st.one_of(
-    st.lists(st.one_of(st.sampled_from(ADVERSARIAL), st.text(max_size=30)), max_size=25).map("".join),
-    st.lists(st.sampled_from(ADVERSARIAL), min_size=500, max_size=1500).map("".join),  # long and dense
-    st.text(min_size=2900, max_size=3100),
+    SHORT,
+    # long and dense: Slack's escapes make these longer still (each & is 5 characters once escaped)
+    repeated_to(st.lists(st.sampled_from(ADVERSARIAL), min_size=1, max_size=12).map("".join), st.integers(500, 6000)),
+    # around the 3,000 characters a post's section holds
+    repeated_to(st.text(min_size=1, max_size=40), st.integers(2900, 3100)),
 )
 # what user text must never become in anything the bot sends: a ping or a link it did not write
 FORBIDDEN = re.compile(r"<!(channel|here|everyone)|<@U0BADBAD>|<#C0BADBAD|<https://evil|<mailto:x@evil")
-RUNS = settings(
-    max_examples=30, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck), database=None
-)
-FORMS = settings(
-    max_examples=15, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck), database=None
-)
+# the profile's settings (tests/hypothesis_profiles.py: a random seed, health checks on), fewer examples:
+# each one is a request to the served bot
+RUNS = settings(max_examples=examples(30))
+FORMS = settings(max_examples=examples(15))
 
 
 def rendered(value: Any) -> list[str]:

@@ -30,7 +30,7 @@ from storage.db import make_engine, make_session_factory
 from storage.models import Delivery, DeliveryStatus, MeetingPrompt, Person, PromptTarget
 from tests.conftest import _empty_tables, make_settings
 from tests.engine_harness import SimClock, Simulation, days, simulation, utc
-from tests.fake_slack import Call, FakeSlack
+from tests.fake_slack import Call, FakeSlack, dm_channel
 
 TEAM = "T111"
 BERLIN = "Europe/Berlin"
@@ -441,7 +441,8 @@ def test_prompts_go_to_the_owner_or_the_channel_and_record_where_they_landed(dep
     posted_ts = {row.recipient: row.message_ts for row in (dm_delivery, channel_delivery)}
     for meeting_id, channel, at in ((dm.id, "UOWNER", "09:50"), (in_channel.id, "CREVIEW", "13:50")):
         [prompt] = prompt_rows(sim, meeting_id)
-        assert prompt.channel == channel  # where Slack says it landed
+        # where Slack says it landed: posted to the owner's id, it is in the DM with them
+        assert prompt.channel == (dm_channel(channel) if channel == "UOWNER" else channel)
         assert prompt.message_ts is not None and prompt.message_ts == posted_ts[channel]
         assert local(prompt.sent_at, BERLIN) == f"Tue 2027-03-09 {at}"
         assert prompt.occurrence_date == date(2027, 3, 9)

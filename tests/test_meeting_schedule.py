@@ -22,6 +22,7 @@ from bot.meetings.schedule import (
     prompt_at,
     wall_time_problem,
 )
+from tests.hypothesis_profiles import examples
 
 NEW_YORK = ZoneInfo("America/New_York")
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -463,7 +464,7 @@ def brute_force_days(schedule: Schedule, first: date, last: date) -> list[date]:
     return found
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300))
 @given(schedules, moments, window_lengths)
 def test_occurrences_keep_their_local_time_weekday_and_spacing(
     schedule: Schedule, after: datetime, length: timedelta
@@ -495,7 +496,7 @@ def test_occurrences_keep_their_local_time_weekday_and_spacing(
     assert days(found) == expected
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200))
 @given(schedules, moments, window_lengths)
 def test_next_occurrence_is_the_first_of_the_window_and_windows_split_cleanly(
     schedule: Schedule, after: datetime, length: timedelta

@@ -31,7 +31,8 @@ from bot.scopes import BOT_SCOPES
 from bot.server import make_http_server
 from bot.services import actions as action_service
 from storage.models import Entry, Workspace, slack_bots, slack_installations, slack_oauth_states
-from tests.conftest import SIGNING_SECRET, RunningBot, make_settings
+from storage.token_cipher import TokenCipher
+from tests.conftest import SIGNING_SECRET, TOKEN_KEY, RunningBot, make_settings
 from tests.engine_harness import SimClock, utc
 from tests.fake_slack import Call, FakeSlack, Reply
 from tests.slack_requests import SlackSender
@@ -175,6 +176,11 @@ def installed_teams(engine: Engine) -> tuple[list[str], list[str]]:
     )
 
 
+def opened(stored: str) -> str:
+    """A token as stored (encrypted with the tests' TOKEN_ENCRYPTION_KEYS), decrypted."""
+    return TokenCipher.parse(TOKEN_KEY).open(stored)
+
+
 def basic_auth(call: Call) -> tuple[str, str]:
     scheme, _, encoded = call.headers["authorization"].partition(" ")
     assert scheme == "Basic", call.headers["authorization"]
@@ -237,12 +243,16 @@ def test_redirect_with_its_state_and_cookie_stores_the_installation(oauth_bot: O
     [installation] = rows(oauth_bot.engine, slack_installations)
     assert (installation["client_id"], installation["app_id"], installation["team_id"]) == (CLIENT_ID, "A111", "T111")
     assert (installation["enterprise_id"], installation["user_id"]) == (None, "W111")
-    assert installation["bot_token"] == "xoxb-T111-first"
+    assert opened(installation["bot_token"]) == "xoxb-T111-first"  # stored encrypted (test_token_encryption.py)
     assert installation["bot_user_id"] == "UBOT"
     assert sorted(installation["bot_scopes"].split(",")) == sorted(BOT_SCOPES)
     assert installation["is_enterprise_install"] is False
     [bot_row] = rows(oauth_bot.engine, slack_bots)
-    assert (bot_row["client_id"], bot_row["team_id"], bot_row["bot_token"]) == (CLIENT_ID, "T111", "xoxb-T111-first")
+    assert (bot_row["client_id"], bot_row["team_id"], opened(bot_row["bot_token"])) == (
+        CLIENT_ID,
+        "T111",
+        "xoxb-T111-first",
+    )
     # the token is what the bot now uses for T111 (and for nobody else); the state is spent
     store = oauth_bot.deps.installations
     assert store is not None and store.bot_token("T111") == "xoxb-T111-first"  # type: ignore[attr-defined]
@@ -295,7 +305,7 @@ def test_a_state_cannot_be_used_twice(oauth_bot: OAuthBot) -> None:
     assert "invalid_state" in replay.body
     assert [call.params["code"] for call in oauth_bot.fake.calls_to("oauth.v2.access")] == ["T111:first"]
     assert installed_teams(oauth_bot.engine) == (["T111"], ["T111"])
-    assert [row["bot_token"] for row in rows(oauth_bot.engine, slack_bots)] == ["xoxb-T111-first"]
+    assert [opened(row["bot_token"]) for row in rows(oauth_bot.engine, slack_bots)] == ["xoxb-T111-first"]
 
 
 def test_an_expired_state_is_refused(oauth_bot: OAuthBot) -> None:

@@ -40,7 +40,7 @@ from storage.models import (
 )
 from tests.conftest import BOT_TOKEN, RunningBot
 from tests.engine_harness import simulation, utc
-from tests.fake_slack import Call
+from tests.fake_slack import Call, dm_channel
 from tests.slack_requests import CHANNEL, TEAM, USER, Answer
 from tests.test_uninstall import team_row_dicts
 from tests.waiting import eventually
@@ -238,7 +238,7 @@ def test_a_copy_comes_by_dm_as_a_json_file_of_my_data_only(bot: RunningBot, worl
     assert note.token == BOT_TOKEN
     [asked] = bot.fake.wait_for("files.getUploadURLExternal")
     [completed] = bot.fake.wait_for("files.completeUploadExternal")
-    assert completed.params["channel_id"] == ME
+    assert completed.params["channel_id"] == dm_channel(ME)  # the DM's id, as Slack answered the note
     # in the thread of the note (the fake gives posts ts 1700000000.000001, ...; the note is this test's first)
     assert completed.params["thread_ts"] == "1700000000.000001"
     [upload] = [call for call in bot.fake.calls if call.method.startswith("upload:")]

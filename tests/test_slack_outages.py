@@ -181,8 +181,8 @@ def test_slack_unwell_for_the_time_zone_still_opens_the_meeting_form_at_once(
     [opened] = bot.fake.wait_for("views.open")
     [asked] = bot.fake.calls_to("users.info")  # one try, no retries
     if outage == "timeout":
-        # the form went out while Slack was still working on the time zone
-        assert opened.received_at < asked.received_at + SLOW_ANSWER
+        # the form went out while Slack was still working on the time zone (an order, not a time)
+        assert asked.answered is None or opened.arrived < asked.answered
     tz = [
         block["element"]["initial_value"]
         for block in opened.params["view"]["blocks"]

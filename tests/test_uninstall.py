@@ -47,7 +47,8 @@ from storage.models import (
     slack_bots,
     slack_installations,
 )
-from tests.conftest import RunningBot, create_pg_database, drop_pg_database, make_settings
+from storage.token_cipher import TokenCipher
+from tests.conftest import TOKEN_KEY, RunningBot, create_pg_database, drop_pg_database, make_settings
 from tests.engine_harness import SimClock, simulation, utc
 from tests.slack_requests import payload
 from tests.test_cli import _script as mindset_bot_script
@@ -425,7 +426,7 @@ def seed_team(session: Session, team: str, entries: int) -> None:
         "client_id": "1.2",
         "app_id": "A111",
         "team_id": team,
-        "bot_token": f"xoxb-{team}",
+        "bot_token": TokenCipher.parse(TOKEN_KEY).seal(f"xoxb-{team}"),  # stored encrypted, as the store does
         "installed_at": installed,
     }
     session.execute(insert(slack_installations).values(user_id="W1", **common))

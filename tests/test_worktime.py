@@ -23,6 +23,7 @@ from bot.worktime import (
     quarter_of,
     zone,
 )
+from tests.hypothesis_profiles import examples
 
 UTC_ZONE = ZoneInfo("UTC")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -164,7 +165,7 @@ def test_unknown_zone_is_utc() -> None:
 ZONES = [UTC_ZONE, NEW_YORK, BERLIN, LORD_HOWE, KOLKATA, ZoneInfo("Pacific/Chatham"), ZoneInfo("Pacific/Kiritimati")]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300))
 @given(
     minutes=st.integers(min_value=0, max_value=60 * 24 * 800),
     tz=st.sampled_from(ZONES),
