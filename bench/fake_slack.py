@@ -186,6 +186,9 @@ class CountingFakeSlack(FakeSlack):
     def _handle(self, handler: BaseHTTPRequestHandler, body: bytes) -> None:
         path = handler.path.split("?", 1)[0]
         method = path.removeprefix("/api/")
+        if method in (STATS_METHOD, TOTALS_METHOD):  # the benchmark's own questions, not Slack's Web API
+            self._answer(handler, 200, self.counting.snapshot() if method == STATS_METHOD else self.counting.totals())
+            return
         if path == POST_PATH:
             self.counting.attempt()
         if self.limits is not None and path.startswith("/api/"):
@@ -193,22 +196,23 @@ class CountingFakeSlack(FakeSlack):
             wait = self.limits.wait(method, params)
             if wait is not None:
                 self.counting.refused(method)
-                answer = json.dumps({"ok": False, "error": "ratelimited"}).encode()
-                handler.send_response(429)
-                handler.send_header("Content-Type", "application/json; charset=utf-8")
-                handler.send_header("Content-Length", str(len(answer)))
-                handler.send_header("Retry-After", str(max(1, math.ceil(wait))))
-                handler.end_headers()
-                handler.wfile.write(answer)
+                retry_after = {"Retry-After": str(max(1, math.ceil(wait)))}
+                self._answer(handler, 429, {"ok": False, "error": "ratelimited"}, retry_after)
                 return
         super()._handle(handler, body)
 
-    def _default(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
-        if method == STATS_METHOD:
-            return self.counting.snapshot()
-        if method == TOTALS_METHOD:
-            return self.counting.totals()
-        return super()._default(method, params)
+    @staticmethod
+    def _answer(
+        handler: BaseHTTPRequestHandler, status: int, data: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> None:
+        answer = json.dumps(data).encode()
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json; charset=utf-8")
+        handler.send_header("Content-Length", str(len(answer)))
+        for key, value in (headers or {}).items():
+            handler.send_header(key, value)
+        handler.end_headers()
+        handler.wfile.write(answer)
 
 
 def main() -> None:
