@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import connections, digest, nudges, slash, startup
+from bench import connections, digest, nudges, slash, startup, storm
 from bench.common import DEFAULT_PG_ADMIN_URL, Options, Section
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
@@ -39,6 +39,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark("digest", 2, "Digest at scale", digest.run),
     Benchmark("nudges", 3, "Nudge fan-out", nudges.run),
     Benchmark("startup", 4, "Start-up and footprint", startup.run),
+    Benchmark("storm", 6, "The Monday storm", storm.run),
     Benchmark("connections", 7, "Held connections", connections.run),
 )
 
@@ -62,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--requests", type=int, default=2000, help="slash: /proud requests per run (default 2000)")
     parser.add_argument("--concurrency", default="1,10,50", help="slash: concurrency levels (default 1,10,50)")
     parser.add_argument(
-        "--repeats", type=int, default=3, help="slash, digest, nudges: runs per configuration (default 3)"
+        "--repeats", type=int, default=3, help="slash, digest, nudges, storm: runs per configuration (default 3)"
     )
     parser.add_argument("--warmup", type=int, default=300, help="slash: warm-up requests per server (default 300)")
     parser.add_argument("--launches", type=int, default=5, help="startup: counted launches (default 5)")

@@ -37,7 +37,7 @@ PG_PREFIX = "mindset_bench_digest_"
 TARGET_SECONDS = 1.0
 TARGET_RATIO = 1.3
 WORKER_TIMEOUT = 1800.0
-# the indexes proposed when a target is missed (bench/proposals/digest-history.patch adds them in a migration),
+# the indexes proposed when a target is missed (in the code since migration 0006),
 # tried in the benchmark databases and dropped again: (name, table, columns)
 PROPOSED_INDEXES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("bench_proposed_entries_root_cause", "entries", ("team_id", "root_cause_at")),

@@ -87,7 +87,8 @@ BREAKDOWN: tuple[tuple[str, str, str], ...] = (
     ("storage.repositories.digest", "entries_by_area", "entries_by_area"),
     ("storage.repositories.digest", "open_actions_due", "open_actions_due (next week, overdue, stuck)"),
     ("storage.repositories.digest", "contributors", "contributors"),
-    ("bot.digest.compose", "Visibility", "Visibility (channels)"),
+    ("bot.digest.compose", "channel_facts", "channel facts (channels)"),
+    ("bot.digest.compose", "Visibility", "Visibility (channels, before channel_facts)"),
     ("storage.repositories.groups", "list_groups", "list_groups"),
     ("bot.services.success_index", "workspace_index", "Success Index (workspace_index)"),
     ("bot.digest.compose", "week_numbers", "meeting numbers (week_numbers)"),
@@ -119,7 +120,9 @@ def breakdown(compose_once: Callable[[], Any]) -> tuple[float, dict[str, tuple[i
 
     for module_name, attribute, label in BREAKDOWN:
         module = importlib.import_module(module_name)
-        original = getattr(module, attribute)
+        original = getattr(module, attribute, None)
+        if original is None:
+            continue  # not in this copy of the code (a --compare of older code)
         originals.append((module, attribute, original))
         setattr(module, attribute, wrap(label, original))
     try:

@@ -157,9 +157,21 @@ def _spawn(
 class FakeSlackProc:
     """The fake Slack Web API in its own process (bench/fake_slack.py)."""
 
-    def __init__(self, workdir: Path, *, rate: float = 0.0, burst: float = 0.0) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        rate: float = 0.0,
+        burst: float = 0.0,
+        per_channel: float = 0.0,
+        tier4: float = 0.0,
+        watch: str = "",
+    ) -> None:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         limits = ["--rate", str(rate), "--burst", str(burst or rate)] if rate > 0 else []
+        limits += ["--per-channel", str(per_channel)] if per_channel > 0 else []
+        limits += ["--tier4", str(tier4)] if tier4 > 0 else []
+        limits += ["--watch", watch] if watch else []
         self.proc = _spawn(
             "fake-slack",
             [sys.executable, "-m", "bench.fake_slack", *limits],

@@ -29,6 +29,32 @@ def test_mypy_finds_nothing() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+# the tools whose own release can fail CI: pinned exactly in pyproject.toml's test extra
+PINNED_TOOLS = ("ruff", "mypy", "pytest", "pytest-xdist", "hypothesis")
+
+
+def _test_extra() -> list[str]:
+    import tomllib
+
+    with (ROOT / "pyproject.toml").open("rb") as file:
+        extra: list[str] = tomllib.load(file)["project"]["optional-dependencies"]["test"]
+    return extra
+
+
+def test_ci_tools_are_pinned_and_installed_as_pinned() -> None:
+    """A new ruff rule or mypy check must not fail CI by itself: each such tool is pinned to one version,
+    and the one this suite runs with is that version (so the pin is what was tested)."""
+    from importlib.metadata import version
+
+    pins = {}
+    for requirement in _test_extra():
+        name, _, pinned = requirement.partition("==")
+        pins[name.strip().lower()] = pinned.strip()
+    for tool in PINNED_TOOLS:
+        assert pins.get(tool), f"{tool} is not pinned with == in pyproject.toml's test extra"
+        assert version(tool) == pins[tool], f"{tool} {version(tool)} installed, {pins[tool]} pinned"
+
+
 def _imports_of(path: Path) -> list[tuple[int, str]]:
     """The modules a Python file imports (`import x.y` and `from x.y import z`), with their line numbers."""
     import ast

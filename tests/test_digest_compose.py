@@ -27,7 +27,9 @@ from bot.digest.compose import (
     Reader,
     ReaderKind,
     compose,
+    compose_common,
     fading,
+    for_reader,
 )
 from bot.digest.period import Week
 from bot.digest.themes import Theme
@@ -443,6 +445,38 @@ def test_a_channel_digest_never_quotes_a_private_channel_even_its_own(world: Wor
     # thanks follow the same rule: ERIN's only entry was in the private channel
     assert "UERIN" not in dict(with_private.contributors)
     assert "UERIN" in dict(world.compose(world.reader(MEMBER)).contributors)
+
+
+def test_readers_drawn_from_one_common_part_see_exactly_what_each_saw_alone(world: World) -> None:
+    """The engine composes a week's common part once for every reader due at the same moment (bot/digest/
+    shared.py); a member of the private channel and an outsider drawn from that one part see what each was
+    shown when their digest was composed alone (the expectations of the tests above)."""
+    with world.deps.session_factory() as session:
+        common = compose_common(session, team_id=world.team, week=W06, now=SENT_AT)
+    readers = [world.reader(MEMBER), world.reader(OUTSIDER), world.reader("CDIGEST")]
+    member, outsider, channel = (for_reader(common, reader) for reader in readers)
+
+    assert member.prouds == (
+        quote(world, "E6", "UERIN", PRIVATE),
+        quote(world, "E5", "UALICE", PRIVATE),
+        quote(world, "E2", "UBOB", PUBLIC),
+    )
+    assert (
+        outsider.prouds == channel.prouds == (quote(world, "E2", "UBOB", PUBLIC), quote(world, "E1", "UALICE", PUBLIC))
+    )
+    assert "falcon" in [theme.term for theme in member.themes]
+    assert outsider.themes == channel.themes == (Theme("invoice portal", 2, 0.0), Theme("refund delay", 2, 1.0))
+    assert "UERIN" in dict(member.contributors)
+    assert "UERIN" not in dict(outsider.contributors) and "UERIN" not in dict(channel.contributors)
+    assert [g.name for g in outsider.groups][:1] == ["Labs"] and outsider.groups[0].reader_follows
+    assert not any(g.reader_follows for g in member.groups)
+    for digest in (member, outsider, channel):
+        assert digest.prouds_total == 4 and digest.open_sorries_total == 3
+    # field for field what composing alone gives, in any order of readers (drawing one changes nothing shared)
+    for reader in [*readers, *reversed(readers)]:
+        assert for_reader(common, reader) == world.compose(reader)
+    shown = str(digest_blocks(outsider, today=SENT_AT.date()))
+    assert "Falcon" not in shown and "falcon" not in shown
 
 
 def test_an_unknown_channel_counts_as_private_until_the_bot_learns_it_is_public(fresh: World) -> None:

@@ -21,12 +21,18 @@ import pytest
 from sqlalchemy import select
 
 from bot.deps import Deps
+from bot.digest import shared as shared_digests
 from bot.digest.chart import png_size
+from bot.digest.compose import compose
+from bot.digest.period import Week
 from bot.engine.digest_planner import DIGEST
+from bot.engine.senders import digest_reader
+from bot.render.digest import digest_blocks
 from bot.services import actions as action_service
 from bot.services import ambassadors as ambassador_service
 from bot.services import entries as entry_service
 from bot.services import people as people_service
+from bot.worktime import local_date, zone
 from storage.models import Delivery, DeliveryStatus, EntryKind
 from tests.engine_harness import Simulation, simulation, utc
 from tests.fake_slack import Call, FakeSlack, Reply
@@ -409,3 +415,47 @@ def test_two_engines_in_threads_deliver_each_digest_once(
     assert len(rows) == 3 * 2
     assert_chart_in_each_thread(sim, rows)
     assert all("Private plan" not in shown(post) for post in posts_to(sim, DIGEST_CHANNEL))
+
+
+def test_a_monday_of_many_readers_composes_the_common_part_once_and_each_reads_their_own(
+    deps: Deps, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Six ambassadors in Berlin, two of them in the private channel: one composition of the week for all six
+    at 09:00, and each DM is exactly the digest composed for that reader alone (private entries only to the
+    members); New York's reader, due five hours later, gets one of their own."""
+    readers = ["UBERLIN", *(f"UBERLIN{n}" for n in range(2, 7))]
+    members = ["UBERLIN", "UBERLIN2"]
+    private_channels(monkeypatch, fake_slack, {PRIVATE: [*members, "UWRITER"]})
+    sim = start(deps, fake_slack, utc(2027, 1, 10, 12))
+    for user in readers[1:]:
+        sim.add_person(user, "Europe/Berlin")
+    for user in [*readers, "UNEWYORK"]:
+        ambassador_service.join(sim.deps, team_id=TEAM, user_id=user, group_words=[])
+    log(sim, utc(2027, 1, 6, 12), "UWRITER", PUBLIC, "Public win of the week")
+    log(sim, utc(2027, 1, 6, 13), "UWRITER", PRIVATE, "Private plan of the week")
+    composed: list[tuple[str, str]] = []
+    compose_common = shared_digests.compose_common
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        common = compose_common(*args, **kwargs)
+        composed.append((str(common.week.tz), common.week.label))
+        return common
+
+    monkeypatch.setattr(shared_digests, "compose_common", counting)
+
+    run(sim, ticks(date(2027, 1, 11), date(2027, 1, 11), lambda day: True))
+
+    rows = assert_each_sent_once_on_time(sim)
+    assert len(rows) == 7
+    assert composed == [("Europe/Berlin", "2027-W01"), ("America/New_York", "2027-W01")]
+    for row in rows:
+        [post] = posts_to(sim, row.recipient)
+        assert ("Private plan of the week" in shown(post)) is (row.recipient in members), row.recipient
+        with sim.deps.session_factory() as session:
+            found = digest_reader(session, team_id=TEAM, recipient=row.recipient)
+            assert found is not None
+            reader, tz = found
+            week = Week.parse(row.occasion, zone(tz))
+            alone = compose(session, team_id=TEAM, week=week, reader=reader, now=row.sent_at)
+        assert post.params["blocks"] == digest_blocks(alone, today=local_date(row.sent_at, zone(tz)))
+    assert_chart_in_each_thread(sim, rows)

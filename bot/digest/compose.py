@@ -9,17 +9,20 @@ digest thanks by name.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+import heapq
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from itertools import islice
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.digest.chart import WeekPoint
 from bot.digest.period import Week
-from bot.digest.themes import Theme, themes
+from bot.digest.themes import Theme, choose, rank, ranked, terms_of
 from bot.services import success_index
 from bot.services.meeting_numbers import MeetingsWeek, week_numbers
 from bot.services.success_index import IndexLine
@@ -121,32 +124,39 @@ class Digest:
         return sum(before) / len(before) if before else 0.0
 
 
+@dataclass(frozen=True)
+class ChannelFacts:
+    """What the engine learnt of a channel, as the digest needs it: private or not, and who is in it."""
+
+    is_private: bool | None  # None: not known yet
+    members: frozenset[str] = frozenset()
+
+
+def channel_facts(session: Session, team_id: str, channel_ids: Iterable[str]) -> dict[str, ChannelFacts]:
+    """The channels among `channel_ids` the bot knows something of (a channel it never saw is absent)."""
+    wanted = set(channel_ids)
+    if not wanted:
+        return {}
+    rows = session.scalars(select(Channel).where(Channel.team_id == team_id, Channel.channel_id.in_(wanted)))
+    return {row.channel_id: ChannelFacts(row.is_private, frozenset((row.members or "").split())) for row in rows}
+
+
 class Visibility:
     """Which channels' entries a reader may see quoted (from what the engine learnt of channels)."""
 
-    def __init__(self, session: Session, team_id: str, channel_ids: Iterable[str], reader: Reader) -> None:
-        wanted = set(channel_ids)
-        self._channels = (
-            {
-                row.channel_id: row
-                for row in session.scalars(
-                    select(Channel).where(Channel.team_id == team_id, Channel.channel_id.in_(wanted))
-                )
-            }
-            if wanted
-            else {}
-        )
+    def __init__(self, channels: Mapping[str, ChannelFacts], reader: Reader) -> None:
+        self._channels = channels
         self._reader = reader
 
     def can_quote(self, channel_id: str | None) -> bool:
-        row = self._channels.get(channel_id or "")
-        if row is None or row.is_private is None:
+        facts = self._channels.get(channel_id or "")
+        if facts is None or facts.is_private is None:
             return False  # not known yet: counted, not quoted
-        if not row.is_private:
+        if not facts.is_private:
             return True
         if self._reader.kind is ReaderKind.CHANNEL:
             return False
-        return self._reader.id in (row.members or "").split()
+        return self._reader.id in facts.members
 
 
 def fading(values: Sequence[int], *, weeks: int = FADE_WEEKS, drop: float = FADE_DROP) -> bool:
@@ -203,19 +213,106 @@ def _metric_weeks(
 
 
 def _quotes(entries: Iterable[EntryText], visible: Visibility, limit: int) -> tuple[Quote, ...]:
-    shown = [e for e in entries if visible.can_quote(e.channel_id)][:limit]
+    shown = islice((e for e in entries if visible.can_quote(e.channel_id)), limit)
     return tuple(Quote(e.id, e.author_id, e.channel_id, e.text) for e in shown)
 
 
-def compose(
-    session: Session, *, team_id: str, week: Week, reader: Reader, now: datetime, detailed: bool = False
-) -> Digest:
-    """The digest of `week` for `reader`, as it stands at `now` (the week so far when it is not over).
+Terms = Counter[str]  # how many texts mention each word or two-word phrase (bot.digest.themes.document_frequency)
 
-    `detailed` (for `/mindset digest`) lists more of each highlight than the weekly message has room for.
-    """
+
+@dataclass(frozen=True)
+class Seen:
+    """What the texts of one private channel, or of all the public ones together, add to a reader's digest:
+    the terms of the week's and the month before's texts (entries and meeting answers), and who logged what
+    in the week. Each reader's themes and thanks add up the parts they may see."""
+
+    week: Terms = field(default_factory=Counter)
+    month: Terms = field(default_factory=Counter)
+    authors: dict[str, set[str]] = field(default_factory=dict)  # person -> the kinds they logged
+
+
+def _seen_by_channel(
+    channels: Mapping[str, ChannelFacts],
+    week_entries: Iterable[EntryText],
+    week: Iterable[tuple[str | None, str]],
+    month: Iterable[tuple[str | None, str]],
+) -> tuple[Seen, dict[str, Seen]]:
+    """The public channels' part together, and each private channel's (what nobody may see is left out)."""
+    public = Seen()
+    private: dict[str, Seen] = {}
+
+    def part_of(channel_id: str | None) -> Seen | None:
+        facts = channels.get(channel_id or "")
+        if facts is None or facts.is_private is None:
+            return None  # not known yet: seen by nobody
+        if not facts.is_private:
+            return public
+        return private.setdefault(channel_id or "", Seen())
+
+    for entry in week_entries:
+        if (found := part_of(entry.channel_id)) is not None:
+            found.authors.setdefault(entry.author_id, set()).add(entry.kind)
+    for channel_id, text in week:
+        if (found := part_of(channel_id)) is not None:
+            found.week.update(terms_of(text))
+    for channel_id, text in month:
+        if (found := part_of(channel_id)) is not None:
+            found.month.update(terms_of(text))
+    return public, private
+
+
+Thanks = tuple[tuple[str, tuple[str, ...]], ...]  # (person, what they did), by person
+
+
+@dataclass(frozen=True)
+class WeekCommon:
+    """Everything a workspace's digest of a week says whoever reads it, read from the database once; each
+    reader's digest is drawn from it by `for_reader` (which quotes, themes and thanks their channels let
+    them see, and their customer groups first) without reading the database again."""
+
+    team_id: str
+    week: Week
+    so_far: bool
+    detailed: bool
+    metrics: tuple[Metric, ...]
+    participation: tuple[WeekPoint, ...]
+    fading: bool
+    # the week's prouds and open sorries, each with its channel: quoted as each reader may see them
+    week_prouds: tuple[EntryText, ...]
+    open_sorries: tuple[EntryText, ...]
+    open_sorries_total: int
+    channels: Mapping[str, ChannelFacts]  # of every channel above the bot knows something of
+    # themes and thanks: what the public channels' texts add (every reader sees it), what each private
+    # channel's adds (its members see it), and the themes and thanks of a reader who sees no private channel
+    public: Seen
+    private: Mapping[str, Seen]
+    public_ranked: tuple[tuple[str, int], ...]  # bot.digest.themes.ranked of the public week's terms
+    public_themes: tuple[Theme, ...]
+    public_thanks: Mapping[str, tuple[str, ...]]  # person -> what they did, whoever reads
+    public_contributors: Thanks
+    # every customer group, by the week's mentions (the reader's own come first in their digest)
+    groups: tuple[tuple[int, GroupCount], ...]
+    areas: tuple[AreaCount, ...]
+    due_next_week: tuple[ActionLine, ...]
+    due_next_week_total: int
+    overdue: tuple[ActionLine, ...]
+    overdue_total: int
+    stuck: tuple[ActionLine, ...]
+    stuck_total: int
+    success: tuple[IndexLine, ...]
+    quarter: str
+    meetings: MeetingsWeek
+
+    @property
+    def participation_average(self) -> float:
+        """The four weeks before the last shown, for the chart's line."""
+        before = [point.value for point in self.participation[-5:-1]]
+        return sum(before) / len(before) if before else 0.0
+
+
+def compose_common(session: Session, *, team_id: str, week: Week, now: datetime, detailed: bool = False) -> WeekCommon:
+    """What every reader's digest of `week` shares, as it stands at `now` (the week so far when it is not over)."""
     list_shown = DETAILED_LIST_SHOWN if detailed else LIST_SHOWN
-    prouds_shown = DETAILED_PROUDS_SHOWN if detailed else PROUDS_SHOWN
     so_far = now < week.end
     today = local_date(now, week.tz)
     start, end = week.start, min(week.end, now)
@@ -251,40 +348,34 @@ def compose(
     open_sorries, open_sorries_total = digest_repo.sorries_without_cause(
         session, team_id=team_id, start=start, end=end, limit=list_shown * 4
     )
-    channels = {e.channel_id for e in [*week_entries, *month_entries, *open_sorries]}
-    channels |= {a.channel for a in [*week_answers, *month_answers] if a.channel}
-    visible = Visibility(session, team_id, channels, reader)
+    channel_ids = {e.channel_id for e in [*week_entries, *month_entries, *open_sorries]}
+    channel_ids |= {a.channel for a in [*week_answers, *month_answers] if a.channel}
+    channels = channel_facts(session, team_id, channel_ids)
+    public, private = _seen_by_channel(
+        channels,
+        week_entries,
+        [*((e.channel_id, e.text) for e in week_entries), *((a.channel, a.text) for a in week_answers)],
+        [*((e.channel_id, e.text) for e in month_entries), *((a.channel, a.text) for a in month_answers)],
+    )
 
-    week_texts = [e.text for e in week_entries if visible.can_quote(e.channel_id)]
-    week_texts += [a.text for a in week_answers if visible.can_quote(a.channel)]
-    month_texts = [e.text for e in month_entries if visible.can_quote(e.channel_id)]
-    month_texts += [a.text for a in month_answers if visible.can_quote(a.channel)]
-
-    # customer groups (the reader's first) and areas
-    groups = list(groups_repo.list_groups(session, team_id=team_id))
+    # customer groups (most mentioned first; each reader's own go first in their digest) and areas
     by_group = digest_repo.entries_by_group(session, team_id=team_id, start=start, end=end)
     answered = digest_repo.groups_answered(session, team_id=team_id, start=start, end=end)
-    group_counts = [
-        GroupCount(
-            group.name,
-            by_group.get(group.id, {}).get(EntryKind.PROUD.value, 0),
-            by_group.get(group.id, {}).get(EntryKind.SORRY.value, 0),
-            group.id in answered,
-            group.id in reader.group_ids,
+    groups = [
+        (
+            group.id,
+            GroupCount(
+                group.name,
+                by_group.get(group.id, {}).get(EntryKind.PROUD.value, 0),
+                by_group.get(group.id, {}).get(EntryKind.SORRY.value, 0),
+                group.id in answered,
+                False,
+            ),
         )
-        for group in groups
+        for group in groups_repo.list_groups(session, team_id=team_id)
     ]
-    group_counts.sort(key=lambda g: (not g.reader_follows, -(g.prouds + g.sorries), g.name.casefold()))
-    silent = tuple(g.name for g in group_counts if g.prouds + g.sorries == 0 and not g.in_meetings)
+    groups.sort(key=lambda pair: (-(pair[1].prouds + pair[1].sorries), pair[1].name.casefold()))
     by_area = digest_repo.entries_by_area(session, team_id=team_id, start=start, end=end)
-    areas = tuple(
-        AreaCount(
-            AREA_LABELS[area],
-            by_area.get(area.value, {}).get(EntryKind.PROUD.value, 0),
-            by_area.get(area.value, {}).get(EntryKind.SORRY.value, 0),
-        )
-        for area in Area
-    )
 
     # actions: due in the seven days from today (the week after, for the week so far), overdue and
     # stuck as of today
@@ -303,43 +394,140 @@ def compose(
     year, quarter = quarter_of(today)
     index = success_index.workspace_index(session, team_id=team_id, year=year, quarter=quarter, until=today)
 
-    # thanks, by name, never ranked: everyone whose part the reader may see, in a stable order
-    kinds_by_person: dict[str, set[str]] = {}
-    for e in week_entries:
-        if visible.can_quote(e.channel_id):
-            kinds_by_person.setdefault(e.author_id, set()).add(e.kind)
+    # thanks, by name, never ranked: what everyone did besides logging (root causes, items done, answers)
+    # is thanked whoever reads; what they logged, where the reader may see it
+    logged = {EntryKind.PROUD.value, EntryKind.SORRY.value}
+    thanked = {person: set(kinds) for person, kinds in public.authors.items()}
     for person, kinds in digest_repo.contributors(session, team_id=team_id, start=start, end=end).items():
-        extra = kinds - {EntryKind.PROUD.value, EntryKind.SORRY.value}
-        if extra:
-            kinds_by_person.setdefault(person, set()).update(extra)
-    contributors = tuple((person, tuple(sorted(kinds))) for person, kinds in sorted(kinds_by_person.items()))
+        if kinds - logged:
+            thanked.setdefault(person, set()).update(kinds - logged)
+    public_thanks = {person: tuple(sorted(kinds)) for person, kinds in thanked.items()}
+    public_ranked = tuple(ranked(public.week))
 
-    proud_entries = [e for e in week_entries if e.kind == EntryKind.PROUD.value]
-    return Digest(
+    return WeekCommon(
         team_id=team_id,
         week=week,
         so_far=so_far,
-        reader=reader,
+        detailed=detailed,
         metrics=metrics,
-        prouds=_quotes(proud_entries, visible, prouds_shown),
-        prouds_total=counted[0]["Prouds"],
-        open_sorries=_quotes(open_sorries, visible, list_shown),
+        participation=participation,
+        fading=fade,
+        week_prouds=tuple(e for e in week_entries if e.kind == EntryKind.PROUD.value),
+        open_sorries=tuple(open_sorries),
         open_sorries_total=open_sorries_total,
+        channels=channels,
+        public=public,
+        private=private,
+        public_ranked=public_ranked,
+        public_themes=tuple(Theme(term, n, public.month.get(term, 0) / 4) for term, n in choose(public_ranked)),
+        public_thanks=public_thanks,
+        public_contributors=tuple(sorted(public_thanks.items())),
+        groups=tuple(groups),
+        areas=tuple(
+            AreaCount(
+                AREA_LABELS[area],
+                by_area.get(area.value, {}).get(EntryKind.PROUD.value, 0),
+                by_area.get(area.value, {}).get(EntryKind.SORRY.value, 0),
+            )
+            for area in Area
+        ),
         due_next_week=tuple(due_next),
         due_next_week_total=due_next_total,
         overdue=tuple(overdue),
         overdue_total=overdue_total,
         stuck=tuple(stuck),
         stuck_total=stuck_total,
-        groups=tuple(group_counts),
-        silent_groups=silent,
-        areas=areas,
-        themes=tuple(themes(week_texts, month_texts)),
         success=tuple(index),
         quarter=f"{year} Q{quarter}",
-        participation=participation,
-        fading=fade,
         meetings=week_numbers(session, team_id=team_id, start=start, end=end),
-        contributors=contributors,
-        detailed=detailed,
     )
+
+
+def _themes(common: WeekCommon, seen: Sequence[Seen]) -> tuple[Theme, ...]:
+    """The themes of the public texts and the private ones seen: the terms the private texts mention are
+    counted again and ranked among the public ones, the rest keep their public rank (`themes_of` of all the
+    texts seen, without adding up every count for every reader)."""
+    if not seen:
+        return common.public_themes
+    week: Terms = Counter()
+    for part in seen:
+        week.update(part.week)
+    changed = {term: common.public.week.get(term, 0) + count for term, count in week.items()}
+    rest = (item for item in common.public_ranked if item[0] not in changed)
+    chosen = choose(heapq.merge(rest, ranked(changed), key=rank))
+
+    def before(term: str) -> float:
+        return (common.public.month.get(term, 0) + sum(part.month.get(term, 0) for part in seen)) / 4
+
+    return tuple(Theme(term, count, before(term)) for term, count in chosen)
+
+
+def _thanks(common: WeekCommon, seen: Sequence[Seen]) -> Thanks:
+    """Everyone whose part the reader may see, by person: the public thanks, and what the private texts seen
+    add (a person logging only there, or logging another kind there)."""
+    added: dict[str, set[str]] = {}
+    for part in seen:
+        for person, kinds in part.authors.items():
+            added.setdefault(person, set()).update(kinds)
+    if not added:
+        return common.public_contributors
+    everyone = common.public_thanks
+    thanks = {person: tuple(sorted(kinds.union(everyone.get(person, ())))) for person, kinds in added.items()}
+    public = [(person, thanks.get(person, kinds)) for person, kinds in common.public_contributors]
+    newcomers = sorted((person, kinds) for person, kinds in thanks.items() if person not in everyone)
+    return tuple(heapq.merge(public, newcomers)) if newcomers else tuple(public)
+
+
+def for_reader(common: WeekCommon, reader: Reader) -> Digest:
+    """`reader`'s digest, drawn from what every reader shares: quotes, themes and thanks only from what their
+    channels let them see (an entry from a private channel, or one the bot cannot see, is counted for everyone
+    and quoted only to that channel's members; a digest posted to a channel quotes only public channels), and
+    their customer groups first."""
+    visible = Visibility(common.channels, reader)
+    seen = [part for channel_id, part in common.private.items() if visible.can_quote(channel_id)]
+
+    follows = set(reader.group_ids)
+    groups = [replace(count, reader_follows=True) if key in follows else count for key, count in common.groups]
+    groups.sort(key=lambda g: not g.reader_follows)  # stable: the order of mentions stays within each part
+    silent = tuple(g.name for g in groups if g.prouds + g.sorries == 0 and not g.in_meetings)
+
+    list_shown = DETAILED_LIST_SHOWN if common.detailed else LIST_SHOWN
+    prouds_shown = DETAILED_PROUDS_SHOWN if common.detailed else PROUDS_SHOWN
+    return Digest(
+        team_id=common.team_id,
+        week=common.week,
+        so_far=common.so_far,
+        reader=reader,
+        metrics=common.metrics,
+        prouds=_quotes(common.week_prouds, visible, prouds_shown),
+        prouds_total=common.metrics[0].now,
+        open_sorries=_quotes(common.open_sorries, visible, list_shown),
+        open_sorries_total=common.open_sorries_total,
+        due_next_week=common.due_next_week,
+        due_next_week_total=common.due_next_week_total,
+        overdue=common.overdue,
+        overdue_total=common.overdue_total,
+        stuck=common.stuck,
+        stuck_total=common.stuck_total,
+        groups=tuple(groups),
+        silent_groups=silent,
+        areas=common.areas,
+        themes=_themes(common, seen),
+        success=common.success,
+        quarter=common.quarter,
+        participation=common.participation,
+        fading=common.fading,
+        meetings=common.meetings,
+        contributors=_thanks(common, seen),
+        detailed=common.detailed,
+    )
+
+
+def compose(
+    session: Session, *, team_id: str, week: Week, reader: Reader, now: datetime, detailed: bool = False
+) -> Digest:
+    """The digest of `week` for `reader`, as it stands at `now` (the week so far when it is not over).
+
+    `detailed` (for `/mindset digest`) lists more of each highlight than the weekly message has room for.
+    """
+    return for_reader(compose_common(session, team_id=team_id, week=week, now=now, detailed=detailed), reader)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W_]|[^\W\d_]", re.UNICODE)
@@ -65,10 +65,23 @@ def document_frequency(texts: Iterable[str]) -> Counter[str]:
 
 def themes(week_texts: Sequence[str], month_texts: Sequence[str], *, limit: int = THEMES_MAX) -> list[Theme]:
     """The week's top themes, each with how many texts of the month before (per week) mentioned it."""
-    this_week = document_frequency(week_texts)
-    candidates = [(term, count) for term, count in this_week.items() if count >= MIN_TEXTS]
-    # more texts first; a phrase before a word; then alphabetical, so the order is stable
-    candidates.sort(key=lambda item: (-item[1], " " not in item[0], item[0]))
+    return themes_of(document_frequency(week_texts), document_frequency(month_texts), limit=limit)
+
+
+def rank(item: tuple[str, int]) -> tuple[int, bool, str]:
+    """The order themes are chosen in: more texts first; a phrase before a word; then alphabetical (stable)."""
+    term, count = item
+    return (-count, " " not in term, term)
+
+
+def ranked(counts: Mapping[str, int]) -> list[tuple[str, int]]:
+    """The terms that may be themes (in at least two texts), in the order they are chosen in."""
+    return sorted(((term, count) for term, count in counts.items() if count >= MIN_TEXTS), key=rank)
+
+
+def choose(candidates: Iterable[tuple[str, int]], *, limit: int = THEMES_MAX) -> list[tuple[str, int]]:
+    """The first `limit` of the ranked candidates, leaving out a word that a phrase chosen before says.
+    Reads no further than it needs to (the candidates may be a lazy merge of ranked parts)."""
     chosen: list[tuple[str, int]] = []
     for term, count in candidates:
         if " " not in term and any(term in phrase.split() and n >= count for phrase, n in chosen):
@@ -76,5 +89,10 @@ def themes(week_texts: Sequence[str], month_texts: Sequence[str], *, limit: int 
         chosen.append((term, count))
         if len(chosen) == limit:
             break
-    before = document_frequency(month_texts)
-    return [Theme(term, count, before[term] / 4) for term, count in chosen]
+    return chosen
+
+
+def themes_of(this_week: Mapping[str, int], before: Mapping[str, int], *, limit: int = THEMES_MAX) -> list[Theme]:
+    """`themes` from the texts' document frequencies (which add up: the counts of two sets of texts are the
+    counts of both), so that texts shared by many readers are read once."""
+    return [Theme(term, count, before.get(term, 0) / 4) for term, count in choose(ranked(this_week), limit=limit)]

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import metrics, slack_errors
+from bot.digest.shared import DIGEST_FRESH_FOR, SharedDigests
 from bot.engine.channel_directory import CHANNEL_FRESH_FOR, refresh_channel
 from bot.engine.directory import Directory, Known, people_needing_refresh, refresh_person
 from bot.engine.messages import Upload
@@ -114,6 +115,9 @@ class NudgeEngine:
         self.max_people_per_tick = max_people_per_tick
         self.send_threads = max(1, send_threads)
         self.prefetch_fresh_for = prefetch_fresh_for  # zero: read everything before each send
+        # the part of a week's digest every reader in a workspace and time zone shares, composed once for all
+        # the readers due together and reused for a minute (no prefetching at all: each digest composed alone)
+        self.digests = SharedDigests(fresh_for=DIGEST_FRESH_FOR, clock=clock) if prefetch_fresh_for else None
 
     # -- one tick ------------------------------------------------------------------------------
 
@@ -263,7 +267,9 @@ class NudgeEngine:
                 metrics.NUDGES_SKIPPED.labels(delivery.kind).inc()
                 return
             try:
-                message = sender(Occasion(session, delivery, directory, now, fresh.cards if fresh else {}))
+                message = sender(
+                    Occasion(session, delivery, directory, now, fresh.cards if fresh else {}, self.digests)
+                )
             except NotYet as early:
                 session.rollback()
                 deliveries_repo.mark_retry(

@@ -18,9 +18,9 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from bot.delivery import original_permalink
-from bot.digest.chart import participation_png
-from bot.digest.compose import Reader, ReaderKind, compose
+from bot.digest.compose import Reader, ReaderKind, for_reader
 from bot.digest.period import Week
+from bot.digest.shared import CommonDigest, SharedDigests, common_digest, digest_key
 from bot.engine import planners
 from bot.engine.digest_planner import DIGEST
 from bot.engine.directory import Directory
@@ -53,6 +53,8 @@ class Occasion:
     now: datetime
     # action items read for the batch, by (team, item id); an id looked for and not found is None
     cards: Mapping[tuple[str, int], ActionCard | None] = field(default_factory=dict)
+    # what the digests of a workspace's week share, composed once for the readers due together (None: alone)
+    digests: SharedDigests | None = None
 
     @property
     def today(self) -> date:
@@ -252,15 +254,23 @@ def send_digest(occasion: Occasion) -> Message | None:
     reader, tz_name = found
     tz = zone(tz_name)
     week = Week.parse(delivery.occasion, tz)
-    digest = compose(occasion.session, team_id=delivery.team_id, week=week, reader=reader, now=occasion.now)
-    chart = participation_png(digest.participation, average=digest.participation_average)
+    today = local_date(occasion.now, tz)
+
+    def compose_shared() -> CommonDigest:
+        return common_digest(occasion.session, team_id=delivery.team_id, week=week, now=occasion.now)
+
+    if occasion.digests is not None and occasion.now >= week.end:
+        shared = occasion.digests.get(digest_key(delivery.team_id, week, today), compose_shared)
+    else:
+        shared = compose_shared()  # the week so far changes by the minute: composed for its reader alone
+    digest = for_reader(shared.common, reader)
     return Message(
         text=digest_fallback(digest),
-        blocks=digest_blocks(digest, today=local_date(occasion.now, tz)),
+        blocks=digest_blocks(digest, today=today),
         uploads=(
             Upload(
                 filename=f"habit-health-{week.label}.png",
-                content=chart,
+                content=shared.chart,
                 title=f"Habit health: people taking part, {len(digest.participation)} weeks to {week.label}",
             ),
         ),
