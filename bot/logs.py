@@ -10,6 +10,7 @@ each record.
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import logging
 import re
@@ -309,9 +310,18 @@ def configure_logging(setup: LogSetup) -> None:
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
+class _OwnCopyHandler(logging.StreamHandler):
+    """A stream handler whose filters work on its own copy of each record: redacting rewrites the
+    message and drops `exc_info`, and the record is shared with every other handler (pytest's, an
+    error tracker's), which must still see the exception as raised."""
+
+    def handle(self, record: logging.LogRecord) -> bool:
+        return super().handle(copy.copy(record))
+
+
 def log_handler(setup: LogSetup, stream: IO[str] | None = None) -> logging.Handler:
     """The one handler: context added, secrets masked, then formatted as text or JSON."""
-    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    handler = _OwnCopyHandler(stream if stream is not None else sys.stderr)
     handler.setFormatter(JsonFormatter() if setup.fmt == "json" else TextFormatter())
     handler.addFilter(ContextFilter())
     handler.addFilter(RedactingFilter(Redactor(setup.secrets)))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import gc
+import logging
 import os
 import shutil
+import sys
 import threading
 import time
 import uuid
@@ -55,6 +57,18 @@ def pytest_report_header(config: pytest.Config) -> str:
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     if exitstatus != 0:
         terminalreporter.write_line(hypothesis_profiles.header(config))
+
+
+@pytest.fixture(autouse=True)
+def _logging_restored() -> Iterator[None]:
+    """Each test leaves the root logger, the hooks and the 'mindset' loggers as it found them: code
+    under test may call `configure_logging`, whose handler writes to the stderr pytest captured for
+    that test and closes after it."""
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level, sys.excepthook, threading.excepthook)
+    yield
+    root.handlers[:], _, sys.excepthook, threading.excepthook = saved
+    root.setLevel(saved[1])
 
 
 def _postgres_reachable() -> str | None:

@@ -89,8 +89,12 @@ def test_tokens_and_secrets_are_masked_in_messages_arguments_and_tracebacks(
     assert "stack" in fourth and "xoxb-***" in fourth["message"]
 
 
-def test_a_malformed_log_call_still_logs_and_still_masks(capture: tuple[logging.Logger, io.StringIO]) -> None:
+def test_a_malformed_log_call_still_logs_and_still_masks(
+    capture: tuple[logging.Logger, io.StringIO], monkeypatch: pytest.MonkeyPatch
+) -> None:
     logger, stream = capture
+    # only the bot's handler: pytest's capture handlers raise on a malformed call, by design
+    monkeypatch.setattr(logger, "handlers", logger.handlers[:1])
     logger.info("two values %s %s", TOKEN)  # one argument short
 
     [line] = lines(stream)
@@ -351,3 +355,33 @@ def test_the_bot_throttles_the_http_servers_warnings_once_however_often_logging_
         server.filters[:], root.handlers[:], level, sys.excepthook, threading.excepthook = saved
         root.setLevel(level)
         logging.captureWarnings(False)
+
+
+def test_redacting_leaves_the_record_whole_for_the_other_handlers() -> None:
+    """The bot's handler redacts its own copy: a handler beside it (pytest's, an error tracker's)
+    still gets the exception as raised, whichever of the two runs first."""
+    stream = io.StringIO()
+    seen: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record)
+
+    logger = logging.getLogger("mindset.test.logging.shared")
+    ours = log_handler(LogSetup(level=logging.DEBUG, fmt="text", secrets=(SECRET,)), stream)
+    logger.addHandler(ours)
+    logger.addHandler(Keep())
+    logger.propagate = False
+    try:
+        try:
+            raise RuntimeError(f"failed with {SECRET}")
+        except RuntimeError:
+            logger.error("Listener failed for %s", "/proud", exc_info=True)
+    finally:
+        logger.handlers.clear()
+        logger.propagate = True
+
+    [record] = seen
+    assert record.exc_info is not None and record.exc_info[0] is RuntimeError
+    assert record.getMessage() == "Listener failed for /proud"
+    assert SECRET not in stream.getvalue() and "RuntimeError" in stream.getvalue()
