@@ -24,8 +24,10 @@ from storage.models import (
     MeetingAnswer,
     MeetingPrompt,
     MeetingQuestion,
+    MindsetAdmin,
     Person,
     ProcessedEvent,
+    SettingsChange,
     Workspace,
     slack_bots,
     slack_installations,
@@ -46,6 +48,8 @@ _TEAM_MODELS = (
     Delivery,
     ProcessedEvent,
     Person,
+    MindsetAdmin,
+    SettingsChange,
     Holiday,
     Channel,
     Workspace,
@@ -254,6 +258,27 @@ def forget_person(session: Session, *, team_id: str, user_id: str, now: datetime
     session.execute(
         update(Entry).where(Entry.team_id == team_id, Entry.root_cause_by == user_id).values(root_cause_by=None)
     )
+    session.execute(delete(MindsetAdmin).where(MindsetAdmin.team_id == team_id, MindsetAdmin.user_id == user_id))
+    session.execute(
+        update(MindsetAdmin)
+        .where(MindsetAdmin.team_id == team_id, MindsetAdmin.added_by == user_id)
+        .values(added_by=FORGOTTEN)
+    )
+    session.execute(
+        update(SettingsChange)
+        .where(SettingsChange.team_id == team_id, SettingsChange.by == user_id)
+        .values(by=FORGOTTEN)
+    )
+    for column in (SettingsChange.old_value, SettingsChange.new_value):  # naming admins names the people
+        session.execute(
+            update(SettingsChange)
+            .where(
+                SettingsChange.team_id == team_id,
+                SettingsChange.setting.in_(["admin_added", "admin_removed"]),
+                column == user_id,
+            )
+            .values({column.key: FORGOTTEN})
+        )
     session.execute(delete(Ambassador).where(Ambassador.team_id == team_id, Ambassador.user_id == user_id))
     session.execute(delete(Person).where(Person.team_id == team_id, Person.user_id == user_id))
     session.execute(
