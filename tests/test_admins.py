@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import date, time, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -427,3 +428,28 @@ def test_forgetting_a_person_removes_them_from_the_admins_and_the_record(app: Ru
         ("forgotten", "time_zone", "UTC", "Europe/Oslo"),
     ]
     assert "someone since forgotten" in shown(mindset(app, "settings", user=MEMBER))
+
+
+# -- the help and the README say the same ----------------------------------------------------------------
+
+
+NEW_COMMANDS = (
+    "/mindset settings",
+    "/mindset admins",
+    "/mindset admins add @someone",
+    "/mindset admins remove @someone",
+    "/mindset groups archived",
+    "/mindset questions retired",
+)
+
+
+def test_the_help_and_the_readme_list_who_may_change_the_workspace_and_its_commands(app: RunningBot) -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    table = [line for line in readme.splitlines() if line.startswith("| `/mindset")]
+    help_shown = shown(mindset(app, "help", user=MEMBER))
+    for command in NEW_COMMANDS:
+        assert any(line.startswith(f"| `{command}`") for line in table), command
+        assert f"`{command}`" in help_shown, command
+    assert "*Who may change the workspace*" in help_shown
+    assert "the workspace's admins and owners may change them, and so may the Customer Mindset admins" in help_shown
+    assert "**Who may change the workspace.**" in readme
