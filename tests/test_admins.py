@@ -418,6 +418,12 @@ def test_forgetting_a_person_removes_them_from_the_admins_and_the_record(app: Ru
     admin_service.add_admin(app.deps, team_id=TEAM, user_id=MEMBER, by=NAMED)
     ambassador_service.set_workspace_zone(app.deps, team_id=TEAM, by=NAMED, zone_name="Europe/Oslo")
 
+    copy = json.loads(privacy_service.my_data_json(app.deps, team_id=TEAM, user_id=NAMED))
+    assert [(c["setting"], c["old"], c["new"]) for c in copy["settings_changes_made"]] == [
+        ("admin_added", None, MEMBER),
+        ("time_zone", "UTC", "Europe/Oslo"),
+    ]
+
     privacy_service.forget(app.deps, team_id=TEAM, user_id=NAMED)
 
     with app.deps.session_factory() as session:

@@ -76,3 +76,12 @@ def last_changes(session: Session, *, team_id: str, limit: int) -> Sequence[Sett
     return session.scalars(
         select(SettingsChange).where(SettingsChange.team_id == team_id).order_by(SettingsChange.id.desc()).limit(limit)
     ).all()
+
+
+def changes_by(session: Session, *, team_id: str, user_id: str) -> Sequence[SettingsChange]:
+    """The changes the person made that are still kept, oldest first (their copy of their data)."""
+    return session.scalars(
+        select(SettingsChange)
+        .where(SettingsChange.team_id == team_id, SettingsChange.by == user_id)
+        .order_by(SettingsChange.id)
+    ).all()
