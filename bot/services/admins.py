@@ -28,6 +28,7 @@ ROLE_FRESH_FOR = timedelta(minutes=15)  # a role taken away in Slack stops count
 ROLE_USABLE_FOR = timedelta(days=1)  # when Slack cannot be asked, a role read this recently still counts
 SLACK_ADMIN_ROLES = ("owner", "admin")
 CHANGES_SHOWN = 10
+WHO_CAN_SHOWN = 5  # people named in a refusal, of each kind
 ADMINS_MAX = 50
 
 
@@ -79,14 +80,18 @@ def role_of(deps: Deps, client: WebClient | None, *, team_id: str, user_id: str)
 
 def _who_can(session: Session, team_id: str) -> str:
     named = [f"<@{admin.user_id}>" for admin in admins_repo.list_admins(session, team_id=team_id)]
+    known = people_repo.known_with_role(session, team_id=team_id, roles=SLACK_ADMIN_ROLES, limit=WHO_CAN_SHOWN)
+    among = f" (among them {', '.join(f'<@{user}>' for user in known)})" if known else ""
     if not named:
         return (
-            "Only the workspace's admins and owners can change workspace settings (they can name others with "
-            "`/mindset admins add @someone`)."
+            f"Only the workspace's admins and owners{among} can change workspace settings (they can name others "
+            "with `/mindset admins add @someone`)."
         )
-    listed = ", ".join(named[:10]) + (f" and {len(named) - 10} more" if len(named) > 10 else "")
+    listed = ", ".join(named[:WHO_CAN_SHOWN]) + (
+        f" and {len(named) - WHO_CAN_SHOWN} more" if len(named) > WHO_CAN_SHOWN else ""
+    )
     return (
-        "Only the workspace's admins and owners, and the Customer Mindset admins they named "
+        f"Only the workspace's admins and owners{among}, and the Customer Mindset admins they named "
         f"({listed}), can change workspace settings."
     )
 
