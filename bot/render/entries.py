@@ -132,6 +132,27 @@ def saved_confirmation(card: EntryCard) -> str:
     return f"Saved your {what} (#{card.id}); posting it in <#{card.channel_id}>.{follow}"
 
 
+def entry_usage(kind: EntryKind, word: str) -> str:
+    """How `/proud` or `/sorry` is used, for someone who typed a subcommand after it (`/proud help`)."""
+    command = "/proud" if kind is EntryKind.PROUD else "/sorry"
+    what = "what went well for a customer" if kind is EntryKind.PROUD else "what went wrong for a customer"
+    example = (
+        "Help desk answered the clinic within a minute"
+        if kind is EntryKind.PROUD
+        else "Help desk kept the clinic waiting two days"
+    )
+    shown = escape_mrkdwn(word[:30])
+    return (
+        f"`{command}` does not take `{shown}`: nothing was saved or posted.\n"
+        f"• `{command} &lt;{what}&gt;` logs it and posts it in this channel; write `#group-name` to tag a customer "
+        "group.\n"
+        f"• `{command}` alone opens a form with customer groups, an area and the channel to share in.\n"
+        f"To log an entry that starts with “{shown}”, put the whole text in quotes: "
+        f'`{command} "{example}"`.\n'
+        "Other commands: `/action help`, `/meeting help`, `/mindset help`."
+    )
+
+
 def not_posted_how(channel_id: str, error: str) -> str:
     """Why the bot could not post in a channel, and how to let it."""
     where = f"<#{channel_id}>"
