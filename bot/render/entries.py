@@ -132,6 +132,47 @@ def saved_confirmation(card: EntryCard) -> str:
     return f"Saved your {what} (#{card.id}); posting it in <#{card.channel_id}>.{follow}"
 
 
+UNKNOWN_TAG_BUTTONS_MAX = 5
+
+
+def tag_as_name(tag: str) -> str:
+    """A name to suggest for a group from an unknown tag: `small-clinics` -> "Small clinics"."""
+    words = " ".join(tag.replace("_", "-").split("-")).strip()
+    return words[:1].upper() + words[1:]
+
+
+def unknown_tags_note(tags: tuple[str, ...]) -> str:
+    shown = ", ".join(f"`#{escape_mrkdwn(tag[:60])}`" for tag in tags)
+    return (
+        f"I did not recognise {shown}: no customer group has that tag, so the entry is not tagged with "
+        f"{'it' if len(tags) == 1 else 'them'}. `/mindset groups` lists each group's tag."
+    )
+
+
+def saved_blocks(card: EntryCard, unknown_tags: tuple[str, ...]) -> Blocks:
+    """The private answer to `/proud` or `/sorry` with text; unknown `#tags` are named, each with a button
+    that creates the group and tags this entry with it."""
+    blocks: Blocks = [{"type": "section", "text": _mrkdwn(saved_confirmation(card))}]
+    if unknown_tags:
+        blocks.append({"type": "section", "text": _mrkdwn(clip(unknown_tags_note(unknown_tags), SECTION_TEXT_MAX))})
+        buttons = [
+            {
+                "type": "button",
+                "action_id": ids.GROUP_ADD,
+                "text": {"type": "plain_text", "text": clip(f"Create group “{tag_as_name(tag)}”", 75)},
+                "value": f"{ids.GROUP_ADD_FOR_ENTRY}:{card.id}:{tag[:200]}",
+            }
+            for tag in unknown_tags[:UNKNOWN_TAG_BUTTONS_MAX]
+        ]
+        blocks.append({"type": "actions", "elements": buttons})
+    return blocks
+
+
+def saved_text(card: EntryCard, unknown_tags: tuple[str, ...]) -> str:
+    text = saved_confirmation(card)
+    return f"{text} {unknown_tags_note(unknown_tags)}" if unknown_tags else text
+
+
 def entry_usage(kind: EntryKind, word: str) -> str:
     """How `/proud` or `/sorry` is used, for someone who typed a subcommand after it (`/proud help`)."""
     command = "/proud" if kind is EntryKind.PROUD else "/sorry"

@@ -12,8 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from bot.deps import Deps
 from bot.digest.compose import Digest, Reader, ReaderKind, compose
 from bot.digest.period import Week
-from bot.services.entries import group_slug
 from bot.services.people import SettingsProblem, escape_text
+from bot.tags import group_keys, group_tag, tag_key
 from bot.worktime import zone
 from storage.db import SessionFactory
 from storage.models import Workspace
@@ -35,12 +35,12 @@ def join(deps: Deps, *, team_id: str, user_id: str, group_words: Sequence[str]) 
     now = deps.clock()
     with deps.session_factory() as session:
         groups = list(groups_repo.list_groups(session, team_id=team_id))
-        by_slug = {group_slug(group.name): group for group in groups}
+        by_slug = {key: group for group in groups for key in group_keys(group.name, group.id)}
         chosen = []
         for word in group_words:
-            slug = group_slug(word.lstrip("#"))
+            slug = tag_key(word)
             if slug not in by_slug:
-                known = ", ".join(f"`#{escape_text(group_slug(group.name))}`" for group in groups) or "none yet"
+                known = ", ".join(f"`{escape_text(group_tag(group.name, group.id))}`" for group in groups) or "none yet"
                 shown = escape_text(word[:40].replace("`", "'"))
                 raise SettingsProblem(
                     f"There is no customer group `{shown}`. The groups are: {known}. "

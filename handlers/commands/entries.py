@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 
 from bot import delivery
 from bot.deps import Deps
-from bot.render.entries import entry_usage, saved_confirmation
+from bot.render.entries import entry_usage, saved_blocks, saved_text
 from bot.render.modals import entry_modal
 from bot.render.replies import too_long_reply
 from bot.services import entries as entry_service
@@ -86,7 +86,11 @@ def _log_from_command(kind: EntryKind, ack: Ack, command: dict[str, Any], contex
     if logged.created:
         context[ENTRY_ID] = logged.card.id
         context[ENTRY_CARD] = logged.card  # just stored: nothing links to it yet, no need to read it again
-    ack(text=saved_confirmation(logged.card), response_type="ephemeral")
+    ack(
+        text=saved_text(logged.card, logged.unknown_tags),
+        blocks=saved_blocks(logged.card, logged.unknown_tags),
+        response_type="ephemeral",
+    )
 
 
 def after_entry_command(

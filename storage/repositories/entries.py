@@ -57,6 +57,13 @@ def insert_entry_once(session: Session, row: NewEntryRow, *, group_ids: Sequence
     return entry_id
 
 
+def link_group(session: Session, *, entry: Entry, group_id: int) -> None:
+    """Tag an entry with one more group (nothing when it already has it)."""
+    if all(group.id != group_id for group in entry.groups):
+        session.execute(_LINK_GROUPS, [{"entry_id": entry.id, "group_id": group_id}])
+        session.expire(entry, ["groups"])
+
+
 def get_entry(session: Session, *, team_id: str, entry_id: int) -> Entry | None:
     """The entry with this id, only if it belongs to `team_id`."""
     return session.scalars(select(Entry).where(Entry.team_id == team_id, Entry.id == entry_id)).first()
