@@ -504,6 +504,37 @@ def test_handing_over_tells_the_new_owner(bot: RunningBot) -> None:
     assert "handed you" in shown(told.params["blocks"])
 
 
+def test_an_owner_must_be_a_person(bot: RunningBot) -> None:
+    """The bot itself, Slackbot, apps and deactivated accounts are refused on the owner field, in the form and
+    in Hand over; nothing is stored or handed over."""
+    bot.fake.users["WGONE"] = {"id": "WGONE", "name": "gone", "real_name": "Gone Person", "deleted": True}
+    bot.fake.users["BAPP"] = {"id": "BAPP", "name": "deploybot", "real_name": "Deploy Bot", "is_bot": True}
+    view = open_action_form(bot)
+    refusals = {
+        "USLACKBOT": "Slackbot cannot own it",
+        "UBOT": "I cannot own it myself",
+        "WGONE": "Gone Person is deactivated",
+        "BAPP": "Deploy Bot is an app, not a person",
+    }
+    for owner, said in refusals.items():
+        answer = submit(bot, view, action_values("Not a person", due=today(), owner=owner), view_id=f"V{owner}")
+        assert answer.json["response_action"] == "errors"
+        assert said in answer.json["errors"][ids.ACTION_OWNER_BLOCK]
+    assert items(bot) == []
+
+    found = create(bot, "Hand me over", due=today() + timedelta(days=9))
+    form = open_item_form(bot, ids.ACTION_HAND_OVER, found, ids.ACTION_HAND_OVER_MODAL)
+    for owner, said in [("USLACKBOT", "Slackbot cannot take it on"), ("WGONE", "deactivated")]:
+        chosen = {ids.ACTION_OWNER_BLOCK: {ids.ACTION_OWNER_INPUT: {"selected_user": owner}}}
+        answer = submit(bot, form, chosen, view_id=f"H{owner}")
+        assert said in answer.json["errors"][ids.ACTION_OWNER_BLOCK]
+    same = {ids.ACTION_OWNER_BLOCK: {ids.ACTION_OWNER_INPUT: {"selected_user": USER}}}
+    answer = submit(bot, form, same, view_id="Hsame")
+    assert "already own it, so nothing changed" in answer.json["errors"][ids.ACTION_OWNER_BLOCK]
+    assert item(bot, found.id).owner_id == USER
+    assert [event[0] for event in history(bot, found.id)] == ["created"]
+
+
 # -- from a sorry ----------------------------------------------------------------------------
 
 
