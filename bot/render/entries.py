@@ -197,6 +197,13 @@ def entry_usage(kind: EntryKind, word: str) -> str:
 def not_posted_how(channel_id: str, error: str) -> str:
     """Why the bot could not post in a channel, and how to let it."""
     where = f"<#{channel_id}>"
+    if channel_id.startswith("D") and error in {"not_in_channel", "channel_not_found"}:
+        return (
+            "This is a direct message between people, and no app can be added to one, so I could not post there. "
+            "To share it, run the command in a channel (I post in any public one; for a private one, add me "
+            "first with `/invite @Customer Mindset` there), or pick a channel in the form that `/proud` or "
+            "`/sorry` alone opens."
+        )
     if error in {"not_in_channel", "channel_not_found"}:
         return (
             f"I'm not a member of {where}, so I could not post there. "
