@@ -421,3 +421,35 @@ def test_message_shortcut_logs_the_message_with_a_link_back(bot: RunningBot, cal
     [context] = [b for b in post.params["blocks"] if b["type"] == "context"]
     assert f"<{permalink}|Original message>" in shown_text([context])
     assert eventually(lambda: entry(bot, stored.id).source_permalink) == permalink
+
+
+def test_message_shortcut_fills_the_form_with_readable_text_not_slack_markup(bot: RunningBot) -> None:
+    bot.fake.users["W222"] = {
+        "id": "W222",
+        "name": "anna",
+        "real_name": "Anna Berg",
+        "profile": {"display_name": "anna"},
+    }
+    said = "<@W222> <!here> read <https://docs.example/a?x=1&amp;y=2|the guide> in <#C444|support> &lt;3 <@U1005>"
+
+    bot.slack.send_interaction(bot.slack.message_shortcut(ids.LOG_AS_PROUD, said))
+
+    view = opened_view(bot.fake.wait_for("views.open")[0])
+    assert block(view, ids.ENTRY_TEXT_BLOCK)["element"]["initial_value"] == (
+        "@anna @here read the guide (https://docs.example/a?x=1&y=2) in #support <3 @U1005"
+    )
+
+
+def test_message_shortcut_too_long_for_the_form_says_so_and_hands_back_the_whole_text(bot: RunningBot) -> None:
+    said = " ".join(f"word{number:04d}" for number in range(390))  # 3,509 characters
+
+    bot.slack.send_interaction(bot.slack.message_shortcut(ids.LOG_AS_SORRY, said))
+
+    view = opened_view(bot.fake.wait_for("views.open")[0])
+    prefilled = block(view, ids.ENTRY_TEXT_BLOCK)["element"]["initial_value"]
+    assert len(prefilled) <= 3000
+    assert said.startswith(prefilled.removesuffix("…"))
+    assert "3,509 characters" in shown_text(view["blocks"])
+    [told] = bot.fake.wait_for("response_url:shortcut")
+    assert told.params["response_type"] == "ephemeral"
+    assert said in told.params["text"]

@@ -22,10 +22,14 @@ def entry_modal(
     metadata: dict[str, Any],
     initial_text: str = "",
     initial_channel: str | None = None,
+    notice: str | None = None,
 ) -> View:
-    """The form behind `/proud`, `/sorry` and the message shortcuts."""
+    """The form behind `/proud`, `/sorry` and the message shortcuts; `notice` is said above the text."""
     proud = kind is EntryKind.PROUD
-    blocks: list[dict[str, Any]] = [
+    blocks: list[dict[str, Any]] = []
+    if notice:
+        blocks.append({"type": "context", "elements": [plain(clip(notice, 2000))]})
+    blocks += [
         {
             "type": "input",
             "block_id": ids.ENTRY_TEXT_BLOCK,
