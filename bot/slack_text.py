@@ -45,7 +45,18 @@ def clip(text: str, limit: int, *, ellipsis: str = "…") -> str:
     space = cut.rfind(" ")
     if space > limit * 0.6:
         cut = cut[:space]
-    return cut.rstrip() + ellipsis
+    return _whole_markup(cut).rstrip() + ellipsis
+
+
+def _whole_markup(cut: str) -> str:
+    """`cut` without an escape (`&amp;`) or a piece of Slack markup (`<@U1|name>`) it would end inside of."""
+    amp = cut.rfind("&")
+    if amp >= 0 and ";" not in cut[amp:] and len(cut) - amp < 6:
+        cut = cut[:amp]
+    opened = cut.rfind("<")
+    if opened >= 0 and ">" not in cut[opened:]:
+        cut = cut[:opened]
+    return cut
 
 
 def quote_back(text: str, limit: int = 35_000) -> str:

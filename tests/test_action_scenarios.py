@@ -182,6 +182,13 @@ def test_text_after_action_fills_in_the_title_and_a_long_one_is_kept_whole(bot: 
     outcome = block(view["blocks"], ids.ACTION_OUTCOME_BLOCK)["element"]
     assert len(title["initial_value"]) <= title["max_length"] == action_service.TITLE_MAX
     assert outcome["initial_value"] == " ".join(long.split())
+    assert f"Your text has {len(' '.join(long.split()))} characters and a title holds 150" in shown(view["blocks"])
+
+    longest = "Rework the refunds " * 200  # more than even the desired outcome holds
+    view = open_action_form(bot, longest)
+    assert "I sent you the whole text privately" in shown(view["blocks"])
+    [told] = bot.fake.wait_for("response_url:action")
+    assert " ".join(longest.split()) in told.params["text"]
 
 
 def test_submitting_the_form_commits_and_tells_the_others(bot: RunningBot) -> None:

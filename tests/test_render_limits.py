@@ -400,3 +400,34 @@ def test_home_view_of_someone_new_fits() -> None:
 
     check_view(view)
     check_blocks(view["blocks"], max_blocks=VIEW_BLOCKS_MAX)
+
+
+BROKEN_ESCAPE = re.compile(r"&(?!amp;|lt;|gt;)")
+
+
+@pytest.mark.parametrize("limit", [5, 6, 7, 600, 2999, 3000])
+def test_clip_never_cuts_an_escape_or_a_mention_in_half(limit: int) -> None:
+    from bot.slack_text import clip
+
+    escaped = escape_mrkdwn("&<>" * 2000)
+    clipped = clip(escaped, limit)
+    assert len(clipped) <= limit
+    assert not BROKEN_ESCAPE.search(clipped)
+    mentions = clip("<@U123|anna> " * 500, limit)
+    assert mentions.count("<") == mentions.count(">")
+
+
+def test_a_long_meeting_answer_is_shown_shortened_with_a_word_and_whole_escapes() -> None:
+    from bot.render.meetings import prompt_blocks
+    from bot.services.meetings import TEAM, AnswerCard, PromptCard
+
+    answer = AnswerCard(id=1, subject=TEAM, group_id=None, text="&" * 2000, answered_by="U1")
+    card = PromptCard(
+        id=1, team_id="T1", title="Review", meeting_id=None, starts_at=None, question_text=None, channel="C1",
+        message_ts=None, groups=(), answers=(answer,),
+    )  # fmt: skip
+    blocks = prompt_blocks(card)
+    [shown] = [b["text"]["text"] for b in blocks if "&amp;" in str(b.get("text"))]
+    assert len(shown) <= SECTION_MAX
+    assert not BROKEN_ESCAPE.search(shown)
+    assert "2,000 characters in all" in shown
