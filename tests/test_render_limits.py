@@ -335,9 +335,9 @@ def test_groups_list_escapes_names() -> None:
 
 
 def test_help_lists_every_command() -> None:
-    blocks = help_render.help_blocks()
+    blocks = help_render.help_blocks(today=date(2027, 3, 10))
     shown = "\n".join(text for _, text in texts_in(blocks))
-    fallback = help_render.help_text()
+    fallback = help_render.help_text(today=date(2027, 3, 10))
 
     check_blocks(blocks, max_blocks=MESSAGE_BLOCKS_MAX)
     for command in ids.COMMANDS:
@@ -346,11 +346,11 @@ def test_help_lists_every_command() -> None:
 
 
 def test_help_for_an_unknown_subcommand_fits_and_escapes() -> None:
-    blocks = help_render.help_blocks(unknown="<!channel> " * 1000)
+    blocks = help_render.help_blocks(today=date(2027, 3, 10), unknown="<!channel> " * 1000)
 
     check_blocks(blocks, max_blocks=MESSAGE_BLOCKS_MAX)
     assert "<!channel>" not in json.dumps(blocks)
-    assert "<!channel>" not in help_render.help_text(unknown="<!channel> " * 1000)
+    assert "<!channel>" not in help_render.help_text(today=date(2027, 3, 10), unknown="<!channel> " * 1000)
 
 
 # -- the Home tab --------------------------------------------------------------------------------

@@ -125,6 +125,8 @@ def assigned(card: ActionCard, today: date, *, by: str, reassigned: bool, recipi
         intro = (
             f":handshake: <@{by}> handed a commitment you are involved in to <@{card.owner_id}> (due {due})."
             if reassigned
+            else f":handshake: <@{by}> involved you in their commitment, due {due}."
+            if by == card.owner_id
             else f":handshake: <@{by}> involved you in a commitment owned by <@{card.owner_id}>, due {due}."
         )
     return Message(

@@ -15,11 +15,18 @@ def _count(number: int, one: str, many: str) -> str:
 
 
 def forget_blocks(rows: PersonRows) -> Blocks:
-    what = (
-        f"your {_count(rows.entries, 'proud or sorry', 'prouds and sorries')} (and their posts), "
-        f"the {_count(rows.action_items, 'action item', 'action items')} you own and "
-        f"your {_count(rows.answers, 'meeting answer', 'meeting answers')}"
-    )
+    parts = [
+        f"your {_count(rows.entries, 'proud or sorry', 'prouds and sorries')} (and their posts)"
+        if rows.entries
+        else "",
+        f"the {_count(rows.action_items, 'action item', 'action items')} you own" if rows.action_items else "",
+        f"your {_count(rows.answers, 'meeting answer', 'meeting answers')}" if rows.answers else "",
+    ]
+    listed = [part for part in parts if part]
+    if not listed:
+        what = "nothing you wrote (you have no prouds, sorries, action items or meeting answers)"
+    else:
+        what = ", ".join(listed[:-1]) + (" and " if len(listed) > 1 else "") + listed[-1]
     return [
         {
             "type": "section",
