@@ -327,8 +327,10 @@ def test_bad_input_is_a_field_error_and_nothing_is_stored(mbot: RunningBot) -> N
             "in the past",
         ),
         ({"title": "Far", "repeat": "once", "date": "2030-03-02"}, ids.MEETING_DATE_BLOCK, "3 years"),
-        ({"title": "Where", "tz": "Mars/Olympus_Mons"}, ids.MEETING_TZ_BLOCK, "Unknown time zone"),
-        ({"title": "Where", "tz": ""}, ids.MEETING_TZ_BLOCK, "Unknown time zone"),
+        ({"title": "Where", "tz": "Mars/Olympus_Mons"}, ids.MEETING_TZ_BLOCK, "is not a time zone I know"),
+        ({"title": "Where", "tz": ""}, ids.MEETING_TZ_BLOCK, "Give a time zone"),
+        ({"title": "Where", "tz": "EST"}, ids.MEETING_TZ_BLOCK, "such as America/New_York"),
+        ({"title": "Where", "tz": "berlin"}, ids.MEETING_TZ_BLOCK, "Did you mean Europe/Berlin?"),
         (
             {"title": "Night", "repeat": "weekly", "weekdays": ["7"], "time": "02:30", "tz": "Europe/Berlin"},
             ids.MEETING_TIME_BLOCK,

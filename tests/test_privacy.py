@@ -369,7 +369,7 @@ def test_forgetting_twice_or_someone_with_no_data_is_harmless(bot: RunningBot, w
     before = team_row_dicts(bot.engine, TEAM)
 
     shown = forget_me(bot)
-    assert "your 0 prouds and sorries" in shown_text(shown["blocks"])
+    assert "nothing you wrote" in shown_text(shown["blocks"])
     click(bot, ids.FORGET_CONFIRM, "forget")
     click(bot, ids.FORGET_CONFIRM, "forget", user="W404")  # never used the bot
 

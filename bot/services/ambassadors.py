@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.exc import IntegrityError
 
@@ -15,6 +14,7 @@ from bot.digest.period import Week
 from bot.services.people import SettingsProblem, escape_text
 from bot.tags import group_keys, group_tag, tag_key
 from bot.worktime import zone
+from bot.zones import ZoneProblem, resolve_zone
 from storage.db import SessionFactory
 from storage.models import Workspace
 from storage.repositories import ambassadors as ambassadors_repo
@@ -100,12 +100,10 @@ def _settings_of(workspace: Workspace | None) -> DigestSettings:
 
 def set_workspace_zone(deps: Deps, *, team_id: str, zone_name: str) -> DigestSettings:
     """The workspace's own time zone (an IANA name), for what belongs to no one person: the channel digest."""
-    name = zone_name.strip()
     try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        shown = escape_text(name[:40])
-        raise SettingsProblem(f"`{shown}` is not a time zone: use an IANA name such as Europe/Berlin.") from None
+        name = resolve_zone(zone_name)
+    except ZoneProblem as problem:
+        raise SettingsProblem(str(problem)) from None
     with deps.session_factory() as session:
         workspace = workspaces_repo.get_or_add_workspace(session, team_id=team_id)
         workspace.default_tz = name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import time
 from typing import Any
 
@@ -25,6 +26,7 @@ from bot.render.meetings import (
 from bot.services import meetings as meeting_service
 from bot.services import questions as question_service
 from bot.slack_text import escape_mrkdwn
+from bot.zones import ZoneProblem, resolve_zone
 from handlers.channel_check import channel_problem
 from handlers.views import state
 from storage.models import PromptTarget
@@ -78,6 +80,11 @@ def meeting_submitted(
     team_id, user_id = body["team"]["id"], body["user"]["id"]
     form = read_meeting_form(view, user_id)
     meeting_id = state.int_or_none(state.metadata(view).get("meeting_id"))
+    try:
+        form = replace(form, tz=resolve_zone(form.tz))
+    except ZoneProblem as zone_problem:  # a form's error is plain text: no code marks
+        ack(response_action="errors", errors={ids.MEETING_TZ_BLOCK: str(zone_problem).replace("`", "")})
+        return
     try:
         meeting_service.check_form(form, now=deps.clock())
         if form.prompt_to is PromptTarget.CHANNEL and form.channel_id:
