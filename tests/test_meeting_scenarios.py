@@ -698,6 +698,18 @@ def answer_values(view: dict[str, Any], **texts: str | None) -> dict[str, Any]:
     return values
 
 
+def test_an_empty_answer_form_says_nothing_was_saved(mbot: RunningBot) -> None:
+    add_groups(mbot, "Small clinics")
+    post = meeting_now(mbot)
+    view = open_answer_form(mbot, post)
+
+    answer = submit(mbot, view, answer_values(view), view_id="VA0")
+
+    assert answer.json["response_action"] == "errors"
+    assert "Nothing was saved" in " ".join(answer.json["errors"].values())
+    assert answers(mbot) == []
+
+
 def test_answering_stores_answers_per_group_and_shows_them_in_the_prompt_escaped(mbot: RunningBot) -> None:
     clinics, hospitals = add_groups(mbot, "Small clinics", "Hospitals")
     add_groups(mbot, "Foreign group", team=OTHER_TEAM)

@@ -118,6 +118,9 @@ def after_meeting_submitted(body: dict[str, Any], view: dict[str, Any], context:
     )
 
 
+EMPTY_ANSWERS = "Nothing was saved: every answer is empty. Write at least one, or close the form with Cancel."
+
+
 def answer_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
     team_id, user_id = body["team"]["id"], body["user"]["id"]
     prompt_id = state.int_or_none(state.metadata(view).get("prompt_id"))
@@ -127,10 +130,15 @@ def answer_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], conte
         for block_id in values
         if block_id.startswith(ids.ANSWER_BLOCK_PREFIX)
     }
+    shown = state.metadata(view).get("shown")
+    if not any(text.strip() for text in texts.values()) and not shown:
+        # nothing written, nothing there before: closing the form silently would look like a save
+        first = next(iter(values), ids.ANSWER_BLOCK_PREFIX + meeting_service.TEAM)
+        ack(response_action="errors", errors={first: EMPTY_ANSWERS})
+        return
     try:
         if prompt_id is None:
             raise LookupError("That prompt no longer exists.")
-        shown = state.metadata(view).get("shown")
         card = meeting_service.save_answers(
             deps,
             team_id=team_id,
