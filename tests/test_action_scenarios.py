@@ -511,6 +511,39 @@ def test_handing_over_tells_the_new_owner(bot: RunningBot) -> None:
     assert "handed you" in shown(told.params["blocks"])
 
 
+def test_hand_overs_in_a_row_make_one_message_each_telling_what_happened(bot: RunningBot) -> None:
+    found = create(bot, "Pass it on", due=today() + timedelta(days=9), people=[HELPER])
+    for user in (OWNER, HELPER, USER, OWNER, "W444", "W555"):
+        bot.fake.users[user] = {"id": user, "tz": "UTC", "deleted": False}
+    for n, new_owner in enumerate(["W444", "W555", OWNER, "W444"]):
+        view = open_item_form(bot, ids.ACTION_HAND_OVER, found, ids.ACTION_HAND_OVER_MODAL)
+        chosen = {ids.ACTION_OWNER_BLOCK: {ids.ACTION_OWNER_INPUT: {"selected_user": new_owner}}}
+        assert submit(bot, view, chosen, view_id=f"HH{n}").text == ""
+    assert item(bot, found.id).owner_id == "W444"
+
+    run_engine(bot)
+
+    [involved] = dms(bot, HELPER)  # one message, from the creation through the four hand-overs
+    told = shown(involved.params["blocks"])
+    assert f"<@{USER}> made a commitment with you in it" in told
+    steps = [f"<@{USER}> handed it to <@{new}>" for new in ("W444", "W555", OWNER, "W444")]
+    assert ", then ".join(steps) in told
+    [owner] = dms(bot, "W444")  # owner twice, told once
+    assert "You are its owner now" in shown(owner.params["blocks"])
+    assert dms(bot, OWNER) == []  # owner for a moment, no longer part of it when the message would go
+
+    # told since: a later hand-over is a message of its own, written from that hand-over
+    view = open_item_form(bot, ids.ACTION_HAND_OVER, found, ids.ACTION_HAND_OVER_MODAL)
+    chosen = {ids.ACTION_OWNER_BLOCK: {ids.ACTION_OWNER_INPUT: {"selected_user": OWNER}}}
+    assert submit(bot, view, chosen, view_id="HH9").text == ""
+    run_engine(bot)
+    later = shown(dms(bot, HELPER)[-1].params["blocks"])
+    assert f"<@{USER}> handed a commitment you are involved in to <@{OWNER}>" in later
+    assert f"<@{USER}> handed it to you, then <@{USER}> handed it to <@W444>, then <@{USER}> handed it to you. Due" in (
+        shown(dms(bot, OWNER)[-1].params["blocks"])
+    )
+
+
 def test_an_owner_must_be_a_person(bot: RunningBot) -> None:
     """The bot itself, Slackbot, apps and deactivated accounts are refused on the owner field, in the form and
     in Hand over; nothing is stored or handed over."""
