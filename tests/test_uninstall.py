@@ -43,6 +43,7 @@ from storage.models import (
     MeetingQuestion,
     Person,
     ProcessedEvent,
+    RootCauseRevision,
     Workspace,
     slack_bots,
     slack_installations,
@@ -358,6 +359,11 @@ def seed_team(session: Session, team: str, entries: int) -> None:
     )
     session.add_all([*made, question, meeting])
     session.flush()
+    session.add(
+        RootCauseRevision(
+            entry_id=made[0].id, text="An earlier why", written_by="U1", replaced_by="U2", replaced_at=SEED_NOW
+        )
+    )
     prompt = MeetingPrompt(
         team_id=team,
         meeting_id=meeting.id,

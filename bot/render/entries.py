@@ -49,13 +49,8 @@ def entry_blocks(card: EntryCard) -> Blocks:
         if card.root_cause:
             why = clip(escape_mrkdwn(card.root_cause), SECTION_TEXT_MAX - 40)
             blocks.append({"type": "section", "text": _mrkdwn(f"*Why did this happen?*\n{why}")})
-            if card.root_cause_by:
-                blocks.append(
-                    {
-                        "type": "context",
-                        "elements": [_mrkdwn(f"Root cause added by <@{card.root_cause_by}>")],
-                    }
-                )
+            if card.root_cause_by or card.root_cause_history:
+                blocks.append({"type": "context", "elements": [_mrkdwn(root_cause_credit(card))]})
         if card.actions:
             blocks.append({"type": "section", "text": _mrkdwn(linked_actions_text(card))})
         blocks.append({"type": "actions", "block_id": f"sorry_{card.id}", "elements": sorry_buttons(card)})
@@ -83,11 +78,22 @@ def entry_menu(card: EntryCard) -> dict[str, Any]:
     }
 
 
+def root_cause_credit(card: EntryCard) -> str:
+    """Who wrote the root cause shown, and who wrote the ones before it."""
+    current = f"Root cause by <@{card.root_cause_by}>" if card.root_cause_by else "Root cause"
+    if not card.root_cause_history:
+        return current
+    earlier = card.root_cause_writers
+    versions = len(card.root_cause_history)
+    before = f"; {versions} earlier version{'s' if versions > 1 else ''}"
+    if earlier:
+        before += " by " + ", ".join(f"<@{by}>" for by in earlier[:10])
+    return current + before + " (kept in the sorry's history)"
+
+
 def sorry_buttons(card: EntryCard) -> list[dict[str, Any]]:
-    """Add the root cause (until there is one) and turn the miss into an action item."""
-    buttons = []
-    if not card.root_cause:
-        buttons.append(_entry_button("Add root cause", ids.ADD_ROOT_CAUSE, card))
+    """Add (or revise) the root cause and turn the miss into an action item."""
+    buttons = [_entry_button("Revise root cause" if card.root_cause else "Add root cause", ids.ADD_ROOT_CAUSE, card)]
     buttons.append(_entry_button("Create action item", ids.CREATE_ACTION_FROM_SORRY, card))
     return buttons
 

@@ -48,6 +48,14 @@ class EntryCard:
     source_ts: str | None = None
     source_permalink: str | None = None
     actions: tuple[LinkedAction, ...] = ()
+    # the root causes written before the current one, oldest first: (text, who wrote it; None if forgotten)
+    root_cause_history: tuple[tuple[str, str | None], ...] = ()
+
+    @property
+    def root_cause_writers(self) -> tuple[str, ...]:
+        """Who wrote the earlier root causes, once each, oldest first, leaving out the current writer."""
+        earlier = (by for _, by in self.root_cause_history if by and by != self.root_cause_by)
+        return tuple(dict.fromkeys(earlier))
 
     @classmethod
     def of(cls, entry: Entry) -> EntryCard:
@@ -195,7 +203,10 @@ def card_with_actions(session: Session, entry: Entry) -> EntryCard:
         LinkedAction(item.id, item.title, item.owner_id, item.due_date, item.status)
         for item in actions_repo.from_entry(session, team_id=entry.team_id, entry_id=entry.id)
     )
-    return replace(EntryCard.of(entry), actions=linked)
+    history = tuple(
+        (revision.text, revision.written_by) for revision in entries_repo.root_cause_history(session, entry_id=entry.id)
+    )
+    return replace(EntryCard.of(entry), actions=linked, root_cause_history=history)
 
 
 def record_post(
@@ -215,13 +226,14 @@ def record_post(
 
 
 def add_root_cause(deps: Deps, *, team_id: str, entry_id: int, root_cause: str, by: str) -> EntryCard | None:
-    """Save the answer to "why did this happen?"; None when the sorry is not this workspace's."""
+    """Save the answer to "why did this happen?" (the cause it replaces stays in the sorry's history); None when
+    the sorry is not this workspace's."""
     with deps.session_factory() as session:
         entry = entries_repo.get_entry(session, team_id=team_id, entry_id=entry_id)
         if entry is None or entry.kind != EntryKind.SORRY:
             return None
         entries_repo.set_root_cause(session, entry=entry, root_cause=root_cause.strip(), by=by, now=deps.clock())
-        card = EntryCard.of(entry)
+        card = card_with_actions(session, entry)
         session.commit()
         return card
 

@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from storage.models import Entry, EntryCustomerGroup
+from storage.models import Entry, EntryCustomerGroup, RootCauseRevision
 
 
 def find_by_idempotency_key(session: Session, *, team_id: str, key: str) -> Entry | None:
@@ -78,12 +78,33 @@ def recent_by_author(session: Session, *, team_id: str, author_id: str, limit: i
     ).all()
 
 
-def set_root_cause(session: Session, *, entry: Entry, root_cause: str, by: str, now: datetime) -> Entry:
+def set_root_cause(session: Session, *, entry: Entry, root_cause: str, by: str, now: datetime) -> bool:
+    """Write the sorry's root cause; the one it replaces is kept in its history. False when it is the same."""
+    if entry.root_cause == root_cause:
+        return False
+    if entry.root_cause:
+        session.add(
+            RootCauseRevision(
+                entry_id=entry.id,
+                text=entry.root_cause,
+                written_by=entry.root_cause_by,
+                written_at=entry.root_cause_at,
+                replaced_by=by,
+                replaced_at=now,
+            )
+        )
     entry.root_cause = root_cause
     entry.root_cause_by = by
     entry.root_cause_at = now
     session.flush()
-    return entry
+    return True
+
+
+def root_cause_history(session: Session, *, entry_id: int) -> Sequence[RootCauseRevision]:
+    """The sorry's earlier root causes, oldest first."""
+    return session.scalars(
+        select(RootCauseRevision).where(RootCauseRevision.entry_id == entry_id).order_by(RootCauseRevision.id)
+    ).all()
 
 
 _RECORD_POST = (
