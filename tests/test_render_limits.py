@@ -431,3 +431,25 @@ def test_a_long_meeting_answer_is_shown_shortened_with_a_word_and_whole_escapes(
     assert len(shown) <= SECTION_MAX
     assert not BROKEN_ESCAPE.search(shown)
     assert "2,000 characters in all" in shown
+
+
+def _command_words(text: str) -> str:
+    """`/mindset pause until <YYYY-MM-DD>` -> `/mindset pause until`: the words before any placeholder."""
+    return " ".join(re.split(r"\s*[<\[]", text.replace("\\|", "|"))[0].split())
+
+
+def test_the_readme_command_table_and_the_help_list_the_same_commands() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    table = readme.split("## Commands", 1)[1].split("\n\n", 2)[1]
+    in_readme = {
+        _command_words(code)
+        for line in table.splitlines()
+        if line.startswith("| `/")
+        for code in re.findall(r"`(/[^`]+)`", line.split(" | ")[0])
+    }
+    in_help = {_command_words(command) for command, _ in help_render.command_examples(date(2027, 3, 10))}
+    # the README's row for text that starts with a subcommand word is about /proud and /sorry, not a command
+    assert in_help - in_readme == set(), "commands the help lists and the README does not"
+    assert in_readme - in_help - {"/proud help", "/sorry list", "/mindset"} == set(), "README rows the help lacks"

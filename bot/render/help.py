@@ -32,10 +32,13 @@ def command_examples(today: date) -> tuple[tuple[str, str], ...]:
         ("/mindset ambassadors", "lists the customer ambassadors"),
         ("/mindset digest", "this week's digest so far"),
         ("/mindset digest channel here|#name|off", "/mindset digest channel #customer-focus also posts it there"),
-        ("/mindset digest schedule <day> <HH:MM>", "/mindset digest schedule mon 09:00 sets when it comes"),
-        ("/mindset digest timezone <zone>", "/mindset digest timezone Europe/Berlin: the workspace's own zone"),
+        ("/mindset digest schedule [<day> <HH:MM>]", "/mindset digest schedule mon 09:00 sets when it comes"),
+        ("/mindset digest timezone [<zone>]", "/mindset digest timezone Europe/Berlin: the workspace's own zone"),
         ("/mindset forget me", "deletes your data for good, after offering you a copy"),
-        ("/mindset groups", "lists the workspace's customer groups to add, rename or archive them"),
+        (
+            "/mindset groups",
+            "lists the workspace's customer groups with the tag to type for each, to add, rename or archive them",
+        ),
         ("/mindset index", "your Success Index (commitments kept of due): this quarter so far and the 3 before"),
         ("/mindset pause until <YYYY-MM-DD>", f"/mindset pause until {pause} holds your nudges through that day"),
         ("/mindset resume", "ends your pause: nudges start again"),
@@ -54,8 +57,9 @@ INTRO = (
     "*Customer Mindset* keeps the customer in every conversation. Share *prouds* (a customer was "
     "served well) and *sorries* (a customer was let down) where you work; every sorry asks "
     "_why did this happen?_ so that we fix causes, not only symptoms. Tag entries with customer "
-    "groups (write `#group-name` in the text, or use the form) and an area, and the weekly digest "
-    "shows whether the habit is holding."
+    "groups (write a group's tag, such as `#small-clinics`, in the text: `/mindset groups` shows each "
+    "group's tag; or use the form) and an area, and the weekly digest shows whether the habit is holding. "
+    "To log an entry that starts with a command word such as `help` or `list`, put it in quotes."
 )
 
 SHORTCUTS = (
