@@ -561,6 +561,11 @@ def test_an_owner_must_be_a_person(bot: RunningBot) -> None:
         assert answer.json["response_action"] == "errors"
         assert said in answer.json["errors"][ids.ACTION_OWNER_BLOCK]
     assert items(bot) == []
+    for involved, said in [("USLACKBOT", "Slackbot cannot be involved"), ("WGONE", "Gone Person is deactivated")]:
+        values = action_values("Not people", due=today(), people=[HELPER, involved])
+        answer = submit(bot, view, values, view_id=f"VP{involved}")
+        assert said in answer.json["errors"][ids.ACTION_PEOPLE_BLOCK]
+    assert items(bot) == []
 
     found = create(bot, "Hand me over", due=today() + timedelta(days=9))
     form = open_item_form(bot, ids.ACTION_HAND_OVER, found, ids.ACTION_HAND_OVER_MODAL)

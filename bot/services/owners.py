@@ -6,6 +6,8 @@ second; when it cannot tell, the person is taken at their word rather than the f
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Sequence
 from typing import Any
 
 from slack_sdk import WebClient
@@ -41,4 +43,21 @@ def not_a_person(client: WebClient, *, user_id: str, bot_user_id: str | None, ro
         return f"{name} is deactivated in this workspace, so cannot {role}: choose someone who is still here."
     if user.get("is_bot") or user.get("is_app_user") or user.get("id") == SLACKBOT:
         return f"{name} is an app, not a person, so cannot {role}: choose a person."
+    return None
+
+
+# Slack waits 3 seconds for a form's answer: people involved are checked only while this much has passed
+INVOLVED_BUDGET_SECONDS = 1.2
+
+
+def not_people(client: WebClient, *, user_ids: Sequence[str], bot_user_id: str | None, started: float) -> str | None:
+    """Why some of the people involved cannot be (the first found), or None. Slackbot and the bot itself are
+    refused at once; others are asked of Slack while the budget since `started` (time.monotonic) lasts."""
+    for user_id in dict.fromkeys(user_ids):
+        quick = user_id == SLACKBOT or (bot_user_id is not None and user_id == bot_user_id)
+        if not quick and time.monotonic() - started > INVOLVED_BUDGET_SECONDS:
+            continue
+        problem = not_a_person(client, user_id=user_id, bot_user_id=bot_user_id, role="be involved")
+        if problem is not None:
+            return problem
     return None
