@@ -40,6 +40,8 @@ OPEN_SORRY_MODAL = "open_sorry_modal"
 # Overflow options of GROUP_MENU: "<verb>:<group id>"
 GROUP_MENU_RENAME = "rename"
 GROUP_MENU_ARCHIVE = "archive"
+# value of a GROUP_ADD button under an entry's confirmation, for a `#tag` no group has: "<this>:<entry id>:<tag>"
+GROUP_ADD_FOR_ENTRY = "tag"
 
 # Blocks and inputs of the entry modal
 ENTRY_TEXT_BLOCK = "entry_text"

@@ -138,6 +138,20 @@ class Entry(Base):
     )
 
 
+class RootCauseRevision(Base):
+    """An earlier root cause of a sorry, kept when someone wrote a new one: who wrote it, who replaced it."""
+
+    __tablename__ = "root_cause_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    written_by: Mapped[str | None] = mapped_column(USER_ID, default=None)
+    written_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    replaced_by: Mapped[str | None] = mapped_column(USER_ID, default=None)
+    replaced_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class ProcessedEvent(Base):
     """Events API deliveries already handled, so that Slack's retries have no second effect."""
 

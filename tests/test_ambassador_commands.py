@@ -255,6 +255,35 @@ def test_digest_schedule_and_bad_schedules_explained(app: RunningBot) -> None:
     assert (workspace(app).digest_weekday, workspace(app).digest_time) == (5, time(16, 0))  # type: ignore[union-attr]
 
 
+def test_digest_schedule_or_timezone_alone_shows_the_current_value(app: RunningBot) -> None:
+    for typed in ("digest schedule", "digest timezone"):
+        answer = mindset(app, typed)
+        assert "on Mondays at 09:00" in answer and "the workspace's, UTC" in answer, typed
+        assert "sets when it comes" not in answer
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored", "said"),
+    [
+        ("utc", "UTC", "time zone is now UTC"),
+        ("europe/berlin", "Europe/Berlin", "time zone is now Europe/Berlin"),
+        ("EST", None, "Use the name of a place, such as `America/New_York`"),
+        ("Etc/GMT+5", None, "not a place"),
+        ("berlin", None, "Did you mean `Europe/Berlin`?"),
+        ("new_york", None, "Did you mean `America/New_York`?"),
+        ("Mars/Base", None, "not a time zone I know"),
+    ],
+)
+def test_workspace_time_zone_takes_places_and_utc_only(
+    app: RunningBot, typed: str, stored: str | None, said: str
+) -> None:
+    answer = mindset(app, f"digest timezone {typed}")
+
+    assert said in answer
+    found = workspace(app)
+    assert (found.default_tz if found else None) == stored if stored else (found is None or found.default_tz == "UTC")
+
+
 # -- mindset-bot digest -----------------------------------------------------------------------------
 
 

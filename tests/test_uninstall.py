@@ -44,6 +44,7 @@ from storage.models import (
     MindsetAdmin,
     Person,
     ProcessedEvent,
+    RootCauseRevision,
     SettingsChange,
     Workspace,
     slack_bots,
@@ -360,6 +361,11 @@ def seed_team(session: Session, team: str, entries: int) -> None:
     )
     session.add_all([*made, question, meeting])
     session.flush()
+    session.add(
+        RootCauseRevision(
+            entry_id=made[0].id, text="An earlier why", written_by="U1", replaced_by="U2", replaced_at=SEED_NOW
+        )
+    )
     prompt = MeetingPrompt(
         team_id=team,
         meeting_id=meeting.id,

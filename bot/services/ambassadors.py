@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.exc import IntegrityError
 
@@ -13,9 +12,10 @@ from bot.deps import Deps
 from bot.digest.compose import Digest, Reader, ReaderKind, compose
 from bot.digest.period import Week
 from bot.services import admins
-from bot.services.entries import group_slug
 from bot.services.people import SettingsProblem, escape_text
+from bot.tags import group_keys, group_tag, tag_key
 from bot.worktime import zone
+from bot.zones import ZoneProblem, resolve_zone
 from storage.db import SessionFactory
 from storage.models import Workspace
 from storage.repositories import ambassadors as ambassadors_repo
@@ -36,12 +36,12 @@ def join(deps: Deps, *, team_id: str, user_id: str, group_words: Sequence[str]) 
     now = deps.clock()
     with deps.session_factory() as session:
         groups = list(groups_repo.list_groups(session, team_id=team_id))
-        by_slug = {group_slug(group.name): group for group in groups}
+        by_slug = {key: group for group in groups for key in group_keys(group.name, group.id)}
         chosen = []
         for word in group_words:
-            slug = group_slug(word.lstrip("#"))
+            slug = tag_key(word)
             if slug not in by_slug:
-                known = ", ".join(f"`#{escape_text(group_slug(group.name))}`" for group in groups) or "none yet"
+                known = ", ".join(f"`{escape_text(group_tag(group.name, group.id))}`" for group in groups) or "none yet"
                 shown = escape_text(word[:40].replace("`", "'"))
                 raise SettingsProblem(
                     f"There is no customer group `{shown}`. The groups are: {known}. "
@@ -101,12 +101,10 @@ def _settings_of(workspace: Workspace | None) -> DigestSettings:
 
 def set_workspace_zone(deps: Deps, *, team_id: str, by: str, zone_name: str) -> DigestSettings:
     """The workspace's own time zone (an IANA name), for what belongs to no one person: the channel digest."""
-    name = zone_name.strip()
     try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        shown = escape_text(name[:40])
-        raise SettingsProblem(f"`{shown}` is not a time zone: use an IANA name such as Europe/Berlin.") from None
+        name = resolve_zone(zone_name)
+    except ZoneProblem as problem:
+        raise SettingsProblem(str(problem)) from None
     with deps.session_factory() as session:
         workspace = workspaces_repo.get_or_add_workspace(session, team_id=team_id)
         was = workspace.default_tz

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from bot.deps import Deps
 from bot.services import admins
 from bot.slack_text import OPTION_TEXT_MAX
+from bot.tags import group_tag
 from storage.repositories import groups as groups_repo
 
 
@@ -16,6 +17,11 @@ class GroupOption:
 
     id: int
     name: str
+
+    @property
+    def tag(self) -> str:
+        """What to type in an entry to tag it with this group (see bot/tags.py)."""
+        return group_tag(self.name, self.id)
 
 
 class GroupProblem(ValueError):

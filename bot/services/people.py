@@ -28,7 +28,17 @@ DEFAULT_START = time(9, 0)
 DEFAULT_END = time(17, 0)
 
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-DATE_EXAMPLE = "2026-12-31"
+
+
+def example_day(today: date) -> date:
+    """A date for examples, two weeks ahead: examples written with fixed dates go stale."""
+    return today + timedelta(days=14)
+
+
+def example_holiday(today: date) -> date:
+    """The next 25 December, for examples of holidays."""
+    this_year = date(today.year, 12, 25)
+    return this_year if this_year > today else date(today.year + 1, 12, 25)
 
 
 class SettingsProblem(ValueError):
@@ -45,19 +55,20 @@ def parse_day(text: str, today: date) -> date:
     """`YYYY-MM-DD`, or `today` / `tomorrow` / `yesterday`."""
     word = (text or "").strip().lower()
     if not word:
-        raise SettingsProblem(f"Give a date as YYYY-MM-DD, for example `{DATE_EXAMPLE}`.")
+        raise SettingsProblem(f"Give a date as YYYY-MM-DD, for example `{example_day(today)}`.")
     if word in _RELATIVE_DAYS:
         return today + timedelta(days=_RELATIVE_DAYS[word])
     match = _ISO_DATE.match(word)
     if match is None:
         raise SettingsProblem(
-            f"`{_shown(text)}` is not a date I can read. Write it as YYYY-MM-DD, for example `{DATE_EXAMPLE}`."
+            f"`{_shown(text)}` is not a date I can read. Write it as YYYY-MM-DD, for example `{example_day(today)}`."
         )
     try:
         return date(int(match[1]), int(match[2]), int(match[3]))
     except ValueError:
         raise SettingsProblem(
-            f"`{_shown(text)}` is not a day of the calendar. Write it as YYYY-MM-DD, for example `{DATE_EXAMPLE}`."
+            f"`{_shown(text)}` is not a day of the calendar. Write it as YYYY-MM-DD, "
+            f"for example `{example_day(today)}`."
         ) from None
 
 

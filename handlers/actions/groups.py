@@ -10,11 +10,12 @@ from slack_sdk import WebClient
 from bot import ids
 from bot.deps import Deps
 from bot.render.admin import archived_groups_blocks, archived_groups_text
+from bot.render.entries import tag_as_name
 from bot.render.groups import groups_blocks, groups_text
 from bot.render.modals import group_name_modal
 from bot.services import groups as group_service
 from bot.services.people import SettingsProblem
-from bot.slack_text import escape_mrkdwn
+from bot.slack_text import OPTION_TEXT_MAX, escape_mrkdwn
 from handlers.roles import guard
 from handlers.views.state import int_or_none
 
@@ -24,13 +25,19 @@ REFUSED = "mindset_group_refused"
 RESTORED = "mindset_group_restored"
 
 
-def open_add_modal(body: dict[str, Any], client: WebClient, deps: Deps) -> None:
+def open_add_modal(body: dict[str, Any], action: dict[str, Any], client: WebClient, deps: Deps) -> None:
+    """The form to name a new group; from an entry's unknown `#tag`, named after the tag, to tag the entry."""
+    metadata: dict[str, Any] = {"response_url": body.get("response_url")}
+    initial = ""
+    kind, _, rest = str(action.get("value") or "").partition(":")
+    entry_id, _, tag = rest.partition(":")
+    if kind == ids.GROUP_ADD_FOR_ENTRY and int_or_none(entry_id) is not None and tag:
+        metadata["entry_id"] = int(entry_id)
+        initial = tag_as_name(tag)[:OPTION_TEXT_MAX]
     client.views_open(
         trigger_id=body["trigger_id"],
         view=group_name_modal(
-            callback_id=ids.GROUP_ADD_MODAL,
-            title="Add a customer group",
-            metadata={"response_url": body.get("response_url")},
+            callback_id=ids.GROUP_ADD_MODAL, title="Add a customer group", metadata=metadata, initial=initial
         ),
     )
 

@@ -64,7 +64,7 @@ def digest(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps, conte
         ack()
     elif verb == "channel" and len(args) == 2:
         _digest_channel(ack, command, args[1], deps, context)
-    elif verb == "channel" and len(args) == 1:
+    elif verb in ("channel", "schedule", "timezone") and len(args) == 1:  # alone: the current value
         ack(
             text=render.digest_settings(ambassador_service.digest_settings(deps, team_id=team_id)),
             response_type="ephemeral",

@@ -27,6 +27,7 @@ from storage.models import (
     MindsetAdmin,
     Person,
     ProcessedEvent,
+    RootCauseRevision,
     SettingsChange,
     Workspace,
     slack_bots,
@@ -279,6 +280,9 @@ def forget_person(session: Session, *, team_id: str, user_id: str, now: datetime
             )
             .values({column.key: FORGOTTEN})
         )
+    of_team = RootCauseRevision.entry_id.in_(select(Entry.id).where(Entry.team_id == team_id))
+    for column in (RootCauseRevision.written_by, RootCauseRevision.replaced_by):
+        session.execute(update(RootCauseRevision).where(of_team, column == user_id).values({column: None}))
     session.execute(delete(Ambassador).where(Ambassador.team_id == team_id, Ambassador.user_id == user_id))
     session.execute(delete(Person).where(Person.team_id == team_id, Person.user_id == user_id))
     session.execute(

@@ -9,7 +9,15 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.models import ActionEvent, ActionItem, CustomerGroup, Entry, MeetingAnswer, MeetingPrompt
+from storage.models import (
+    ActionEvent,
+    ActionItem,
+    CustomerGroup,
+    Entry,
+    MeetingAnswer,
+    MeetingPrompt,
+    RootCauseRevision,
+)
 
 
 @dataclass(frozen=True)
@@ -107,13 +115,21 @@ def iter_meeting_answers(
 
 
 def root_causes_by(session: Session, *, team_id: str, user_id: str) -> list[tuple[int, str, datetime | None]]:
-    """(entry id, root cause, when) of the root causes a person wrote, on anyone's sorries."""
+    """(entry id, root cause, when) of the root causes a person wrote, on anyone's sorries: the current ones
+    and those since replaced by someone else's."""
     rows = session.execute(
         select(Entry.id, Entry.root_cause, Entry.root_cause_at)
         .where(Entry.team_id == team_id, Entry.root_cause_by == user_id, Entry.root_cause.is_not(None))
         .order_by(Entry.id)
     ).all()
-    return [(entry_id, str(text), at) for entry_id, text, at in rows]
+    earlier = session.execute(
+        select(RootCauseRevision.entry_id, RootCauseRevision.text, RootCauseRevision.written_at)
+        .join(Entry, Entry.id == RootCauseRevision.entry_id)
+        .where(Entry.team_id == team_id, RootCauseRevision.written_by == user_id)
+        .order_by(RootCauseRevision.id)
+    ).all()
+    found = [(entry_id, str(text), at) for entry_id, text, at in [*rows, *earlier]]
+    return sorted(found, key=lambda row: row[0])
 
 
 def notes_by(session: Session, *, team_id: str, user_id: str) -> list[tuple[int, str, datetime]]:
