@@ -39,6 +39,8 @@ def run_migrations_online() -> None:
                     target_metadata=target_metadata,
                     render_as_batch=connection.dialect.name == "sqlite",
                     compare_type=True,
+                    # storage.migrate.upgrade's progress: called after each migration
+                    on_version_apply=config.attributes.get("on_version_apply"),
                 )
                 context.run_migrations()
         finally:
