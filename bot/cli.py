@@ -14,10 +14,11 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import IO, TYPE_CHECKING, Protocol
+from zoneinfo import ZoneInfo
 
 from slack_bolt import App
 from slack_bolt.oauth.oauth_settings import OAuthSettings
@@ -29,6 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot import slack_errors
 from bot.app import build_app
 from bot.deps import Deps, utc_now
+from bot.digest.period import Week
 from bot.doctor import doctor
 from bot.engine.engine import SEND_THREADS, NudgeEngine
 from bot.engine.scheduler import run_blocking, start_in_background
@@ -70,6 +72,7 @@ EXIT_SQLITE_IN_USE = 6
 EXIT_UNKNOWN_WORKSPACE = 7
 EXIT_BROKEN_PIPE = 141  # as a command killed by SIGPIPE: the reader (`| head`) stopped reading
 
+EARLIEST_ZONE = timedelta(hours=14)  # a week starts this much earlier in UTC+14 than in UTC
 SOCKET_RETRY_MAX = 60.0
 SOCKET_PING_INTERVAL = 5.0
 
@@ -635,6 +638,13 @@ def export(settings: DatabaseSettings, *, kind: str, fmt: str, since: date | Non
 
 
 def digest(settings: DatabaseSettings, *, team: str, week: str | None) -> None:
+    if week is not None:  # a week not written like one, or not begun in any zone, is said before anything opens
+        try:
+            parsed = Week.parse(week, ZoneInfo("UTC"))
+        except ValueError as error:
+            raise CliError(f"--week: {error}", EXIT_BAD_SETTINGS) from None
+        if parsed.start - EARLIEST_ZONE > utc_now():
+            raise CliError(f"--week: {week} has not started yet; give this week or an earlier one", EXIT_BAD_SETTINGS)
     _require_existing_sqlite_file(settings.database_url)
     engine = _open_database(settings.database_url, pool_size=1, token_cipher=settings.token_cipher)
     try:
