@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -42,6 +43,11 @@ CHANNEL_ID = String(32)
 UNPOSTED = text("message_ts IS NULL AND post_error IS NULL")
 
 
+# SQLite: ids of deleted rows are never handed out again (AUTOINCREMENT), for the tables whose ids buttons carry:
+# a stale button must not act on a newer row (migration 0015). PostgreSQL's sequences never reuse an id.
+NEVER_REUSED: dict[str, Any] = {"sqlite_autoincrement": True}
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -74,7 +80,7 @@ AREA_LABELS: dict[Area, str] = {
 
 class CustomerGroup(Base):
     __tablename__ = "customer_groups"
-    __table_args__ = (UniqueConstraint("team_id", "name_key", name="uq_customer_groups_team_name"),)
+    __table_args__ = (UniqueConstraint("team_id", "name_key", name="uq_customer_groups_team_name"), NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str] = mapped_column(TEAM_ID, index=True)
@@ -107,6 +113,7 @@ class Entry(Base):
         Index("ix_entries_team_root_cause", "team_id", "root_cause_at"),
         # the engine: entries neither posted nor refused (a post lost to a crash or to Slack), by age
         Index("ix_entries_unposted", "created_at", sqlite_where=UNPOSTED, postgresql_where=UNPOSTED),
+        NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -216,6 +223,7 @@ class ActionItem(Base):
         Index("ix_action_items_team_closed", "team_id", "closed_at"),
         # the Success Index looks for first promises in a quarter
         Index("ix_action_items_team_original_due", "team_id", "original_due_date"),
+        NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -406,6 +414,7 @@ class Meeting(Base):
     __table_args__ = (
         UniqueConstraint("team_id", "idempotency_key", name="uq_meetings_team_idempotency"),
         Index("ix_meetings_team_owner", "team_id", "owner_id"),
+        NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -431,7 +440,7 @@ class MeetingQuestion(Base):
     """A follow-up question of the workspace's library; one is added to each prompt, in turn."""
 
     __tablename__ = "meeting_questions"
-    __table_args__ = (UniqueConstraint("team_id", "text_key", name="uq_meeting_questions_team_text"),)
+    __table_args__ = (UniqueConstraint("team_id", "text_key", name="uq_meeting_questions_team_text"), NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str] = mapped_column(TEAM_ID, index=True)
@@ -450,6 +459,7 @@ class MeetingPrompt(Base):
         UniqueConstraint("team_id", "idempotency_key", name="uq_meeting_prompts_team_idempotency"),
         Index("ix_meeting_prompts_team_created", "team_id", "created_at"),
         Index("ix_meeting_prompts_team_sent", "team_id", "sent_at"),
+        NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

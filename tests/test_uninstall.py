@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session
 
-from bot.cli import _wire
+from bot.cli import _check_token, _wire
 from bot.deps import Deps
 from bot.services import actions as action_service
 from bot.services import entries as entry_service
@@ -310,7 +310,8 @@ def test_single_workspace_reinstalled_and_restarted_gets_its_nudges_again(bot: R
     bot.slack.send_event(event("app_uninstalled.json", "EvUninstallSingle"))
 
     # reinstalled from the app's settings page; the bot restarts with the new token (as `mindset-bot run` does)
-    _wire(make_settings(slack_api_url=bot.fake.api_url, database_url=str(bot.engine.url)), bot.engine)
+    settings = make_settings(slack_api_url=bot.fake.api_url, database_url=str(bot.engine.url))
+    _wire(settings, bot.engine, _check_token(settings))  # the token is checked first, then the database wired
     sim.run_until(utc(2026, 11, 13, 12, 0))
 
     annas = [(str(call.params["text"]), call.token) for call in sim.messages() if call.params["channel"] == ANNA]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
@@ -19,6 +19,7 @@ from bot.zones import ZoneProblem, resolve_zone
 from storage.db import SessionFactory
 from storage.models import Workspace
 from storage.repositories import ambassadors as ambassadors_repo
+from storage.repositories import channels as channels_repo
 from storage.repositories import groups as groups_repo
 from storage.repositories import people as people_repo
 from storage.repositories import workspaces as workspaces_repo
@@ -155,6 +156,14 @@ def set_digest_schedule(deps: Deps, *, team_id: str, by: str, weekday: int, at: 
             )  # fmt: skip
         session.commit()
         return settings
+
+
+def recent_channel_ids(deps: Deps, *, team_id: str) -> set[str]:
+    """The channels a digest of the week so far may quote from, or draw themes from (the last five weeks)."""
+    now = deps.clock()
+    with deps.session_factory() as session:
+        found = channels_repo.recent_channels(session, team_ids=[team_id], since=now - timedelta(weeks=5))
+    return {channel for _team, channel in found}
 
 
 def digest_so_far(deps: Deps, *, team_id: str, user_id: str) -> Digest:

@@ -9,6 +9,7 @@ from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.deps import Deps
+from bot.engine.channel_directory import learn_channels
 from bot.render import ambassadors as render
 from bot.render.digest import digest_blocks, digest_fallback
 from bot.services import ambassadors as ambassador_service
@@ -130,6 +131,14 @@ def after_mindset_command(
     team_id, user_id = command["team_id"], command["user_id"]
     after_admins(command, context, client, respond, deps)
     if context.get(DIGEST_NOW):
+        # channels whose privacy the bot never learnt (a workspace whose digest the engine does not send)
+        learn_channels(
+            deps.session_factory,
+            client,
+            team_id=team_id,
+            channel_ids=ambassador_service.recent_channel_ids(deps, team_id=team_id),
+            now=deps.clock(),
+        )
         found = ambassador_service.digest_so_far(deps, team_id=team_id, user_id=user_id)
         today = local_date(deps.clock(), zone(found.week.tz.key))
         respond(text=digest_fallback(found), blocks=digest_blocks(found, today=today), response_type="ephemeral")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -58,15 +59,20 @@ _TEAM_MODELS = (
 _TEAM_TABLES: tuple[Table, ...] = (slack_installations, slack_bots)
 
 
-def purge_team(session: Session, *, team_id: str) -> dict[str, int]:
-    """Delete everything of one workspace; how many rows of each table went."""
+def purge_team(session: Session, *, team_id: str, on_table: Callable[[str], None] | None = None) -> dict[str, int]:
+    """Delete everything of one workspace; how many rows of each table went. `on_table(name)` after each
+    table (progress)."""
     counts: dict[str, int] = {}
     for model in _TEAM_MODELS:
         result = session.execute(delete(model).where(model.team_id == team_id))
         counts[model.__tablename__] = int(getattr(result, "rowcount", 0) or 0)
+        if on_table is not None:
+            on_table(model.__tablename__)
     for table in _TEAM_TABLES:
         result = session.execute(delete(table).where(table.c.team_id == team_id))
         counts[table.name] = int(getattr(result, "rowcount", 0) or 0)
+        if on_table is not None:
+            on_table(table.name)
     session.flush()
     return counts
 
@@ -80,6 +86,25 @@ def team_row_counts(session: Session, *, team_id: str) -> dict[str, int]:
     for table in _TEAM_TABLES:
         counts[table.name] = int(session.scalar(select(func.count()).where(table.c.team_id == team_id)) or 0)
     return counts
+
+
+def team_exists(session: Session, *, team_id: str) -> bool:
+    """Whether the database holds anything of the workspace."""
+    for model in _TEAM_MODELS:
+        if session.scalar(select(model.team_id).where(model.team_id == team_id).limit(1)) is not None:
+            return True
+    return any(
+        session.scalar(select(table.c.team_id).where(table.c.team_id == team_id).limit(1)) is not None
+        for table in _TEAM_TABLES
+    )
+
+
+def known_teams(session: Session, *, limit: int = 10) -> list[str]:
+    """Some workspaces the database holds (those with settings, people or entries), for a hint."""
+    found: set[str] = set()
+    for column in (Workspace.team_id, Person.team_id, Entry.team_id, slack_bots.c.team_id):
+        found |= {str(team) for team in session.scalars(select(column).distinct().limit(limit)) if team}
+    return sorted(found)[:limit]
 
 
 @dataclass(frozen=True)

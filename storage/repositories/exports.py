@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -18,6 +18,25 @@ from storage.models import (
     MeetingPrompt,
     RootCauseRevision,
 )
+
+
+def count_records(
+    session: Session, *, section: str, since: datetime | None, team_id: str | None, kinds: Sequence[str] = ()
+) -> int:
+    """How many records an export of `section` (entries, actions or meeting_answers) will write (progress)."""
+    model, moment, team = {
+        "entries": (Entry, Entry.created_at, Entry.team_id),
+        "actions": (ActionItem, ActionItem.created_at, ActionItem.team_id),
+        "meeting_answers": (MeetingAnswer, MeetingAnswer.answered_at, MeetingAnswer.team_id),
+    }[section]
+    query = select(func.count()).select_from(model)
+    if section == "entries":
+        query = query.where(Entry.kind.in_(list(kinds)))
+    if since is not None:
+        query = query.where(moment >= since)
+    if team_id is not None:
+        query = query.where(team == team_id)
+    return int(session.scalar(query) or 0)
 
 
 @dataclass(frozen=True)

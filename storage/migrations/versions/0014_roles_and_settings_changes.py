@@ -1,7 +1,7 @@
 """who may change the workspace: people's Slack role, Customer Mindset admins, the record of settings changes
 
 Revision ID: 0014
-Revises: 0009
+Revises: 0013
 Create Date: 2026-12-06
 """
 
