@@ -1,0 +1,108 @@
+"""The timing rules a user can rely on (README, "When the bot writes to you"), one regression test each,
+on SQLite and PostgreSQL, in simulated time (issue 16's five defects).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.deps import Deps
+from bot.engine import planners
+from bot.services import actions
+from storage.models import ActionStatus, DeliveryStatus
+from tests.engine_harness import simulation, utc
+from tests.fake_slack import FakeSlack
+from tests.test_engine_schedule import FAR_AWAY, TEAM, add_item, local, rows
+
+STEP = timedelta(minutes=5)
+
+
+def sent_local(tz: str, kind: str, recipient: str, sim_rows: list) -> list[str]:  # type: ignore[type-arg]
+    return [local(row.sent_at, tz) for row in sim_rows if row.kind == kind and row.recipient == recipient]
+
+
+# -- a catch-up waits for working time -------------------------------------------------------------
+
+
+def test_a_checkin_missed_on_monday_comes_at_nine_on_tuesday_not_at_night(deps: Deps, fake_slack: FakeSlack) -> None:
+    tz = "Europe/Berlin"
+    sim = simulation(deps, fake_slack, utc(2027, 3, 3, 12))  # Wednesday 3 March
+    sim.add_person("UOWNER", tz)
+    add_item(sim, "UOWNER", FAR_AWAY, "Open all along")
+    # no engine runs on Monday 8 March; the first tick after is Tuesday 03:05 in Berlin
+    sim.clock.now = datetime(2027, 3, 9, 3, 5, tzinfo=ZoneInfo(tz))
+    sim.run_until(datetime(2027, 3, 9, 10, 0, tzinfo=ZoneInfo(tz)), step=STEP)
+
+    [checkin] = [row for row in rows(sim, kind=planners.CHECKIN) if row.occasion == "2027-W10"]
+    assert checkin.status == DeliveryStatus.SENT.value
+    assert checkin.sent_at is not None
+    assert local(checkin.sent_at, tz) == "Tue 2027-03-09 09:00"
+
+
+# -- "New commitment" waits for working time -----------------------------------------------------
+
+
+def test_a_new_commitment_made_on_sunday_is_told_on_monday_morning(deps: Deps, fake_slack: FakeSlack) -> None:
+    tz = "Asia/Kolkata"
+    sunday = datetime(2027, 3, 7, 11, 0, tzinfo=ZoneInfo(tz))
+    sim = simulation(deps, fake_slack, sunday.astimezone(ZoneInfo("UTC")))
+    sim.add_person("UOWNER", tz)
+    sim.add_person("UBOSS", tz)
+    card, _ = actions.create_action(
+        sim.deps,
+        actions.NewAction(
+            team_id=TEAM,
+            title="Call the clinic back",
+            owner_id="UOWNER",
+            created_by="UBOSS",
+            due_date=date(2027, 6, 1),
+            today=sunday.date(),
+            idempotency_key="sunday",
+        ),
+    )
+    sim.run_until(datetime(2027, 3, 8, 10, 0, tzinfo=ZoneInfo(tz)).astimezone(ZoneInfo("UTC")), step=STEP)
+
+    [told] = rows(sim, kind=actions.ASSIGNED)
+    assert told.subject == str(card.id) and told.status == DeliveryStatus.SENT.value
+    assert told.sent_at is not None
+    assert local(told.sent_at, tz) == "Mon 2027-03-08 09:00"
+
+
+# -- the quarterly review, on the first working day of the quarter in the owner's zone ----------------
+
+
+def test_the_quarterly_review_comes_at_nine_on_new_years_day_in_auckland(deps: Deps, fake_slack: FakeSlack) -> None:
+    tz = "Pacific/Auckland"
+    sim = simulation(deps, fake_slack, utc(2026, 10, 5, 1))
+    sim.add_person("UAKL", tz)
+    sim.add_person("UBERLIN", "Europe/Berlin")
+    for user in ("UAKL", "UBERLIN"):
+        card = add_item(sim, user, date(2026, 11, 16), f"Q4 commitment of {user}")
+        actions.set_status(sim.deps, team_id=TEAM, action_id=card.id, user_id=user, status=ActionStatus.DONE)
+    # Friday 1 January 2027 at 09:00 in Auckland (+13) is Thursday 31 December 20:00 UTC
+    sim.clock.now = utc(2026, 12, 31, 16)
+    sim.run_until(utc(2027, 1, 1, 9), step=timedelta(minutes=15))
+
+    reviews = rows(sim, kind=planners.REVIEW)
+    assert [(row.recipient, row.occasion, row.status) for row in reviews] == [
+        ("UAKL", "2026-Q4", DeliveryStatus.SENT.value),
+        ("UBERLIN", "2026-Q4", DeliveryStatus.SENT.value),
+    ]
+    assert [local(row.sent_at, tz) for row in reviews if row.sent_at][:1] == ["Fri 2027-01-01 09:00"]
+    assert local(reviews[1].due_at, "Europe/Berlin") == "Fri 2027-01-01 09:00"
+    assert reviews[1].sent_at == reviews[1].due_at
+
+
+def test_the_quarterly_review_waits_for_the_first_working_day(deps: Deps, fake_slack: FakeSlack) -> None:
+    """1 April 2028 is a Saturday: the review of Q1 comes on Monday 3 April at nine, in Kathmandu (+5:45)."""
+    tz = "Asia/Kathmandu"
+    sim = simulation(deps, fake_slack, utc(2028, 1, 5, 6))
+    sim.add_person("UKTM", tz)
+    add_item(sim, "UKTM", date(2028, 3, 1), "Q1 commitment")
+    sim.clock.now = utc(2028, 3, 31, 12)
+    sim.run_until(utc(2028, 4, 3, 12), step=timedelta(minutes=15))
+
+    [review] = rows(sim, kind=planners.REVIEW)
+    assert review.occasion == "2028-Q1" and review.sent_at is not None
+    assert local(review.sent_at, tz) == "Mon 2028-04-03 09:00"
