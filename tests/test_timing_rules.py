@@ -4,7 +4,7 @@ on SQLite and PostgreSQL, in simulated time (issue 16's five defects).
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.deps import Deps
@@ -16,10 +16,6 @@ from tests.fake_slack import FakeSlack
 from tests.test_engine_schedule import FAR_AWAY, TEAM, add_item, local, rows
 
 STEP = timedelta(minutes=5)
-
-
-def sent_local(tz: str, kind: str, recipient: str, sim_rows: list) -> list[str]:  # type: ignore[type-arg]
-    return [local(row.sent_at, tz) for row in sim_rows if row.kind == kind and row.recipient == recipient]
 
 
 # -- a catch-up waits for working time -------------------------------------------------------------

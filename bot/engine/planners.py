@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from bot.engine.digest_planner import digest_channels, digest_readers, plan_digests
 from bot.engine.directory import Directory
 from bot.meetings.schedule import occasion_key, occurrences, prompt_at
+from bot.services.actions import ASSIGNED
 from bot.services.meetings import MeetingCard
 from bot.worktime import (
     add_working_days,
@@ -31,7 +32,6 @@ from bot.worktime import (
     quarter_bounds,
     quarter_of,
 )
-from bot.services.actions import ASSIGNED
 from storage.models import (
     OPEN_STATUSES,
     ActionEvent,
