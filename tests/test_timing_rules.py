@@ -4,13 +4,13 @@ on SQLite and PostgreSQL, in simulated time (issue 16's five defects).
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.deps import Deps
 from bot.engine import planners
-from bot.services import actions
-from storage.models import ActionStatus, DeliveryStatus
+from bot.services import actions, ambassadors, entries
+from storage.models import ActionStatus, DeliveryStatus, EntryKind
 from tests.engine_harness import simulation, utc
 from tests.fake_slack import FakeSlack
 from tests.test_engine_schedule import FAR_AWAY, TEAM, add_item, local, rows
@@ -102,3 +102,39 @@ def test_the_quarterly_review_waits_for_the_first_working_day(deps: Deps, fake_s
     [review] = rows(sim, kind=planners.REVIEW)
     assert review.occasion == "2028-Q1" and review.sent_at is not None
     assert local(review.sent_at, tz) == "Mon 2028-04-03 09:00"
+
+
+# -- the digest covers the week it says ------------------------------------------------------------
+
+
+def test_a_friday_digest_reports_the_week_it_is_sent_in_so_far(deps: Deps, fake_slack: FakeSlack) -> None:
+    tz = "America/Santiago"
+    sim = simulation(deps, fake_slack, utc(2027, 1, 4, 12))
+    sim.add_person("UAMB", tz)
+    ambassadors.join(sim.deps, team_id=TEAM, user_id="UAMB", group_words=[])
+    ambassadors.set_digest_schedule(sim.deps, team_id=TEAM, weekday=5, at=time(16, 30))
+    for day, text in ((date(2027, 1, 6), "Win of the week before"), (date(2027, 1, 13), "Win of this week")):
+        sim.clock.now = datetime.combine(day, time(12), ZoneInfo(tz))
+        logged = entries.log_entry(
+            sim.deps,
+            entries.NewEntry(
+                team_id=TEAM,
+                kind=EntryKind.PROUD,
+                author_id="UAMB",
+                channel_id="CPUB",
+                text=text,
+                idempotency_key=text,
+            ),
+        )
+        entries.record_post(sim.deps, team_id=TEAM, entry_id=logged.card.id, message_ts=f"{day.toordinal()}.000100")
+    sim.clock.now = datetime(2027, 1, 15, 16, 0, tzinfo=ZoneInfo(tz))
+    sim.run_until(datetime(2027, 1, 15, 17, 0, tzinfo=ZoneInfo(tz)), step=timedelta(minutes=15))
+
+    [row] = rows(sim, kind="weekly_digest")
+    assert row.occasion == "2027-W02" and row.sent_at is not None
+    assert local(row.sent_at, tz) == "Fri 2027-01-15 16:30"
+    [post] = [call for call in fake_slack.calls_to("chat.postMessage") if call.params["channel"] == "UAMB"]
+    blocks = post.params["blocks"]
+    assert blocks[0]["text"]["text"] == "Customer focus, week 2 so far"
+    assert blocks[1]["elements"][0]["text"] == "11 January to 15 January 2027 (so far)"
+    assert "Win of this week" in str(blocks) and "Win of the week before" not in str(blocks)
