@@ -7,10 +7,12 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot import export
 from bot.deps import Deps
 from bot.engine import planners
-from bot.services import actions, ambassadors, entries
+from bot.services import actions, ambassadors, entries, success_index
 from storage.models import ActionStatus, DeliveryStatus, EntryKind
+from storage.repositories import people
 from tests.engine_harness import simulation, utc
 from tests.fake_slack import FakeSlack
 from tests.test_engine_schedule import FAR_AWAY, TEAM, add_item, local, rows
@@ -138,3 +140,38 @@ def test_a_friday_digest_reports_the_week_it_is_sent_in_so_far(deps: Deps, fake_
     assert blocks[0]["text"]["text"] == "Customer focus, week 2 so far"
     assert blocks[1]["elements"][0]["text"] == "11 January to 15 January 2027 (so far)"
     assert "Win of this week" in str(blocks) and "Win of the week before" not in str(blocks)
+
+
+# -- one horizon per item -----------------------------------------------------------------------------
+
+
+def test_an_item_has_one_horizon_on_its_card_in_the_export_and_in_the_index(deps: Deps, fake_slack: FakeSlack) -> None:
+    """Made on 2 March local time in Kiritimati (+14), still 1 March in UTC: due 2 September is six months
+    from the owner's date (short term), six months and a day from the UTC date (it was long term on the
+    card and in the export, short term in the index)."""
+    tz = "Pacific/Kiritimati"
+    sim = simulation(deps, fake_slack, utc(2027, 3, 1, 11))
+    with sim.deps.session_factory() as session:
+        people.get_or_add_person(session, team_id=TEAM, user_id="UKIRI").tz = tz
+        session.commit()
+    card, _ = actions.create_action(
+        sim.deps,
+        actions.NewAction(
+            team_id=TEAM,
+            title="Six months to the day",
+            owner_id="UKIRI",
+            created_by="UKIRI",
+            due_date=date(2027, 9, 2),
+            today=date(2027, 3, 2),
+            idempotency_key="six-months",
+        ),
+    )
+
+    assert card.horizon is actions.Horizon.SHORT
+    later = actions.get_card(sim.deps, team_id=TEAM, action_id=card.id)
+    assert later is not None and later.horizon is actions.Horizon.SHORT
+    [row] = list(export.action_rows(sim.deps.session_factory, team=TEAM))
+    assert row["horizon"] == "short"
+    with sim.deps.session_factory() as session:
+        short, long, _ = success_index.index_lines(session, team_id=TEAM, user_id="UKIRI", year=2027, quarter=3)
+    assert (short.due, long.due) == (1, 0)

@@ -29,7 +29,7 @@ from bot.meetings.schedule import occurrences, prompt_at
 from bot.render import nudges
 from bot.render.digest import digest_blocks, digest_fallback
 from bot.render.meetings import prompt_blocks, prompt_text
-from bot.services.actions import ASSIGNED, ActionCard
+from bot.services.actions import ASSIGNED, ActionCard, read_owner_zones
 from bot.services.entries import EntryCard, card_with_actions
 from bot.services.meetings import MeetingCard, occurrence_on, prompt_for_occurrence, record_sent
 from bot.services.success_index import index_lines, open_items_due_in
@@ -112,7 +112,8 @@ def send_checkin(occasion: Occasion) -> Message | None:
     )
     if not items:
         return None
-    return nudges.checkin([ActionCard.of(item) for item in items], occasion.today)
+    zones = read_owner_zones(occasion.session, items)
+    return nudges.checkin([ActionCard.of(item, zones) for item in items], occasion.today)
 
 
 def send_root_cause_nudge(occasion: Occasion) -> Message | None:
@@ -183,8 +184,12 @@ def send_quarter_review(occasion: Occasion) -> Message | None:
     still_open = open_items_due_in(
         occasion.session, team_id=team_id, user_id=user_id, year=int(year), quarter=int(quarter)
     )
+    zones = read_owner_zones(occasion.session, still_open)
     return nudges.quarter_review(
-        f"{year} Q{quarter}", lines, [ActionCard.of(item) for item in still_open], occasion.today
+        f"{year} Q{quarter}",
+        lines,
+        [ActionCard.of(item, zones) for item in still_open],
+        occasion.today,
     )
 
 
@@ -291,8 +296,10 @@ def prefetch_cards(session: Session, deliveries: Iterable[Delivery]) -> dict[tup
     cards: dict[tuple[str, int], ActionCard | None] = {}
     for team_id, ids in wanted.items():
         cards.update(dict.fromkeys(((team_id, item_id) for item_id in ids), None))
-        for item in actions_repo.get_actions(session, team_id=team_id, action_ids=ids):
-            cards[(team_id, item.id)] = ActionCard.of(item)
+        items = actions_repo.get_actions(session, team_id=team_id, action_ids=ids)
+        zones = read_owner_zones(session, items)
+        for item in items:
+            cards[(team_id, item.id)] = ActionCard.of(item, zones)
     return cards
 
 
