@@ -14,12 +14,14 @@ fake Slack. It needs the project's test extras (the fake Slack lives in tests/).
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -31,6 +33,7 @@ from tests.fake_slack import FakeSlack  # noqa: E402
 from tests.time_sim import ZONES, Config, Result, simulate  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+OUT = Path(tempfile.gettempdir()) / "mindset-time-simulation"
 SECTION = "## 8. A year in 40 time zones (issue 16)"
 START = datetime(2026, 12, 28, tzinfo=UTC)  # a Monday: the year 2027, its four quarterly reviews and 2028's first
 
@@ -77,32 +80,53 @@ def run_seed(config: Config, workdir: Path, pg_url: str | None) -> tuple[Result,
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
 
 
-def markdown(configs: list[Config], results: list[tuple[Result, float]], backend: str) -> str:
+def record(config: Config, result: Result, seconds: float) -> dict[str, object]:
+    return {
+        "seed": config.seed,
+        "start": config.start.isoformat(),
+        "days": config.days,
+        "zones": len(config.zones),
+        "people_per_zone": config.people_per_zone,
+        "engines": config.engines,
+        "outages": config.outages,
+        "ticks": result.ticks,
+        "kills": result.kills,
+        "outage_hours": result.outage_hours,
+        "checked": dict(result.checked),
+        "expected": dict(result.expected),
+        "violations": [str(violation) for violation in result.violations],
+        "seconds": seconds,
+    }
+
+
+def markdown(records: list[dict[str, Any]], backend: str) -> str:
     checked: Counter[str] = Counter()
     expected: Counter[str] = Counter()
-    for result, _ in results:
-        checked.update(result.checked)
-        expected.update(result.expected)
-    violations = [v for result, _ in results for v in result.violations]
-    first = configs[0]
+    for found in records:
+        checked.update(found["checked"])
+        expected.update(found["expected"])
+    violations = [violation for found in records for violation in found["violations"]]
+    first = records[0]
+    shapes = {(found["days"], found["zones"], found["people_per_zone"]) for found in records}
     lines = [
         SECTION,
         "",
-        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {backend}: {len(configs)} seeds "
-        f"({', '.join(str(c.seed) for c in configs)}), {first.days} days from {first.start:%Y-%m-%d}, "
-        f"{len(first.zones)} zones, {first.people_per_zone} people per zone in two workspaces, "
-        f"{first.engines} engines (killed at random ticks and restarted), {first.outages} whole days without "
-        "any engine per seed. `python -m bench.time_simulation` (tests/time_sim.py; CI runs a quarter in 10 "
-        "zones, tests/test_time_simulation.py).",
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {backend}: {len(records)} seeds "
+        f"({', '.join(str(found['seed']) for found in records)}), "
+        + "; ".join(f"{days} days, {zones} zones, {per} person(s) per zone" for days, zones, per in sorted(shapes))
+        + f", from {first['start'][:10]}, two workspaces, {first['engines']} engines (killed at random ticks and "
+        f"restarted), {first['outages']} whole days without any engine per seed. `python -m bench.time_simulation` "
+        "(tests/time_sim.py; CI runs a quarter in 10 zones, tests/test_time_simulation.py).",
         "",
-        "| seed | engine ticks | engines killed | hours without an engine | messages checked | violations | seconds |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        "| seed | days | zones | engine ticks | engines killed | hours without an engine | messages checked "
+        "| violations | seconds |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for (result, seconds), config in zip(results, configs, strict=True):
+    for found in records:
+        messages = sum(v for k, v in found["checked"].items() if not k.startswith("horizon"))
         lines.append(
-            f"| {config.seed} | {result.ticks} | {result.kills} | {result.outage_hours:.0f} | "
-            f"{sum(v for k, v in result.checked.items() if not k.startswith('horizon'))} | "
-            f"{len(result.violations)} | {seconds:.0f} |"
+            f"| {found['seed']} | {found['days']} | {found['zones']} | {found['ticks']} | {found['kills']} | "
+            f"{found['outage_hours']:.0f} | {messages} | {len(found['violations'])} | {found['seconds']:.0f} |"
         )
     lines += ["", "| message kind | sent and checked | expected (never-missed check) |", "|---|---:|---:|"]
     for kind in sorted(set(checked) | set(expected)):
@@ -136,30 +160,40 @@ def main() -> None:
     parser.add_argument("--zones", type=int, default=40)
     parser.add_argument("--people-per-zone", type=int, default=1)
     parser.add_argument("--pg-url", help="a PostgreSQL admin URL: each seed in a database of its own")
+    parser.add_argument("--out", type=Path, default=OUT, help="where each seed's counts are kept (JSON)")
+    parser.add_argument("--report", action="store_true", help="only write RESULTS.md from the kept counts")
     parser.add_argument("--no-write", action="store_true", help="print, do not write bench/RESULTS.md")
     args = parser.parse_args()
-    seeds = [args.seed] if args.seed is not None else list(range(args.first_seed, args.first_seed + args.seeds))
-    configs = [
-        Config(seed=seed, start=START, days=args.days, zones=ZONES[: args.zones], people_per_zone=args.people_per_zone)
-        for seed in seeds
-    ]
-    results = []
-    with tempfile.TemporaryDirectory(prefix="mindset-sim-") as workdir:
-        for config in configs:
-            result, seconds = run_seed(config, Path(workdir), args.pg_url)
-            results.append((result, seconds))
-            print(
-                f"seed {config.seed}: {result.ticks} ticks, {result.kills} kills, {len(result.violations)} violations, "
-                f"{seconds:.0f} s; checked {dict(result.checked)}",
-                flush=True,
-            )
-            for violation in result.violations[:10]:
-                print(f"  {violation}", flush=True)
-            if result.violations:
-                print(
-                    f"  replay: python -m bench.time_simulation --seed {config.seed} --days {config.days}", flush=True
+    backend = "PostgreSQL" if args.pg_url else "SQLite"
+    if not args.report:
+        seeds = [args.seed] if args.seed is not None else list(range(args.first_seed, args.first_seed + args.seeds))
+        args.out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="mindset-sim-") as workdir:
+            for seed in seeds:
+                config = Config(
+                    seed=seed,
+                    start=START,
+                    days=args.days,
+                    zones=ZONES[: args.zones],
+                    people_per_zone=args.people_per_zone,
                 )
-    section = markdown(configs, results, "PostgreSQL" if args.pg_url else "SQLite")
+                result, seconds = run_seed(config, Path(workdir), args.pg_url)
+                (args.out / f"{backend}-seed-{seed}.json").write_text(json.dumps(record(config, result, seconds)))
+                print(
+                    f"seed {seed}: {result.ticks} ticks, {result.kills} kills, {len(result.violations)} violations, "
+                    f"{seconds:.0f} s; checked {dict(result.checked)}",
+                    flush=True,
+                )
+                for violation in result.violations[:10]:
+                    print(f"  {violation}", flush=True)
+                if result.violations:
+                    replay = f"python -m bench.time_simulation --seed {seed} --days {args.days} --zones {args.zones}"
+                    print(f"  replay: {replay}", flush=True)
+    records = [json.loads(path.read_text()) for path in sorted(args.out.glob(f"{backend}-seed-*.json"))]
+    records.sort(key=lambda found: int(found["seed"]))
+    if not records:
+        return
+    section = markdown(records, backend)
     print(section)
     if not args.no_write:
         write(section)
