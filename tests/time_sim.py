@@ -95,6 +95,7 @@ ZONES = (
 TEAMS = ("TSIMA", "TSIMB")
 DIGEST_CHANNEL = "CSIMDIGEST"
 ENTRY_CHANNEL = "CSIMPUB"
+REFUSING_CHANNEL = "CSIMARCHIVED"  # archived: Slack refuses posts there, and the author is told by DM
 LEASE = timedelta(minutes=5)
 
 
@@ -192,13 +193,15 @@ class World:
         self.kills: list[datetime] = []  # the moments an engine was killed (before planning or sending)
         self.meetings: list[tuple[int, str, str, time, frozenset[int], Repeat, date, int, PromptTarget]] = []
         self.items: dict[int, tuple[str, datetime]] = {}  # id -> (owner, created)
-        self.lost_entries: dict[int, datetime] = {}
+        self.lost_entries: dict[int, tuple[datetime, str, str]] = {}  # id -> (made, channel, author)
         self.outages: list[tuple[datetime, datetime]] = []
         # what Slack took: each post's ts, what it carried and when (simulated) it arrived
         self.posted: dict[str, tuple[dict[str, object], datetime]] = {}
         answer = fake._default
 
         def recording(method: str, params: dict[str, object]) -> dict[str, object]:
+            if method == "chat.postMessage" and params.get("channel") == REFUSING_CHANNEL:
+                return {"ok": False, "error": "is_archived"}
             reply = answer(method, params)
             if method == "chat.postMessage" and reply.get("ok"):
                 self.posted[str(reply["ts"])] = (params, self.clock.now)
@@ -473,19 +476,20 @@ class World:
         elif kind in ("sorry", "lost_post"):
             user = payload if kind == "lost_post" else payload[0]  # type: ignore[index]
             person = self.people[str(user)]
+            channel = REFUSING_CHANNEL if kind == "lost_post" and rng.random() < 0.5 else ENTRY_CHANNEL
             logged = entries.log_entry(
                 self.deps,
                 entries.NewEntry(
                     team_id=person.team,
                     kind=EntryKind.SORRY if kind == "sorry" else EntryKind.PROUD,
                     author_id=str(user),
-                    channel_id=ENTRY_CHANNEL,
+                    channel_id=channel,
                     text=f"Simulated {kind} of {user} at {now:%Y-%m-%d %H:%M}",
                     idempotency_key=f"sim:{kind}:{user}:{now.isoformat()}",
                 ),
             )
             if kind == "lost_post":
-                self.lost_entries[logged.card.id] = now  # the process died before posting it
+                self.lost_entries[logged.card.id] = (now, channel, str(user))  # the process died before posting it
             else:
                 entries.record_post(
                     self.deps, team_id=person.team, entry_id=logged.card.id, message_ts=f"{now.timestamp():.6f}"
@@ -773,19 +777,23 @@ class Checker:
                 if key not in rows:
                     self.result.violate("never missed", f"new commitment {item.id} to {item.owner_id} never planned")
 
-        # lost entry posts: posted by the engine 10 minutes after
-        for entry_id, created in world.lost_entries.items():
+        # lost entry posts: posted by the engine 10 minutes after; one its channel refuses is recorded as
+        # refused, and its author told by DM (in their working time)
+        for entry_id, (created, channel, author) in world.lost_entries.items():
             due = created + planners.ENTRY_POST_AFTER
-            if any(begin <= due < end for begin, end in world.outages):
+            if world.down(due):
                 continue
-            person_team = next(p.team for p in world.people.values() if True)
-            del person_team
             matches = [row for row in self.rows if row.kind == planners.ENTRY_POST and row.subject == str(entry_id)]
             self.result.expected[planners.ENTRY_POST] += 1
-            if not matches or matches[0].status != DeliveryStatus.SENT.value:
+            wanted = DeliveryStatus.FAILED.value if channel == REFUSING_CHANNEL else DeliveryStatus.SENT.value
+            if not matches or matches[0].status != wanted:
                 self.result.violate(
-                    "never missed", f"lost post of entry {entry_id} made {created:%Y-%m-%d %H:%M} not delivered"
+                    "never missed", f"lost post of entry {entry_id} made {created:%Y-%m-%d %H:%M} not {wanted}"
                 )
+            if channel == REFUSING_CHANNEL:
+                person = world.people[author]
+                key = (planners.ENTRY_NOT_POSTED, str(entry_id), author, "is_archived")
+                expect(planners.ENTRY_NOT_POSTED, key, due, person.team, person.tz, person)
 
         # quarterly reviews: everyone with a commitment due in a quarter that ended in the run
         for user, person in world.people.items():
