@@ -188,7 +188,7 @@ class World:
         self.calendars: dict[str, Calendar] = {}
         self.events: list[tuple[datetime, int, str, object]] = []
         self.moments: set[datetime] = set()
-        self.ticks: list[datetime] = []  # the moments an engine ticked (alive)
+        self.ticks: list[datetime] = []  # the moments an engine ticked to the end (not killed)
         self.disturbed: set[int] = set()  # deliveries claimed by a killed engine
         self.kills: list[datetime] = []  # the moments an engine was killed (before planning or sending)
         self.meetings: list[tuple[int, str, str, time, frozenset[int], Repeat, date, int, PromptTarget]] = []
@@ -399,7 +399,6 @@ class World:
     def _tick(self, moment: datetime, moments: list[datetime], index: int) -> None:
         rng = self.rng
         self.result.ticks += 1
-        self.ticks.append(moment)
         which = rng.random()
         chosen = self.engines if which < 0.15 else [self.engines[rng.randrange(len(self.engines))]]
         for engine in chosen:
@@ -418,6 +417,8 @@ class World:
                 )
                 continue
             engine.tick(moment)
+            if not self.ticks or self.ticks[-1] != moment:
+                self.ticks.append(moment)  # an engine planned and sent at this moment (a killed one did not)
 
     def _happen(self, kind: str, payload: object) -> None:
         rng, now = self.rng, self.clock.now
