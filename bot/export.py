@@ -15,6 +15,7 @@ from typing import IO, Any
 from bot.services.actions import horizon
 from storage.db import SessionFactory
 from storage.models import ActionEvent, Entry, EntryKind
+from storage.repositories import admins as admins_repo
 from storage.repositories.entries import iter_entries
 from storage.repositories.exports import (
     ActionWithHistory,
@@ -329,10 +330,15 @@ def person_data(session_factory: SessionFactory, *, team_id: str, user_id: str) 
             {"action": action_id, "note": note, "at": _iso(at)}
             for action_id, note, at in notes_by(session, team_id=team_id, user_id=user_id)
         ]
+        settings_changes: list[Record] = [
+            {"setting": change.setting, "old": change.old_value, "new": change.new_value, "at": _iso(change.at)}
+            for change in admins_repo.changes_by(session, team_id=team_id, user_id=user_id)
+        ]
     return {
         "entries": entries,
         "actions": actions,
         "meeting_answers": answers,
         "root_causes_written": root_causes,
         "action_notes_written": notes,
+        "settings_changes_made": settings_changes,
     }

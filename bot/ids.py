@@ -125,6 +125,8 @@ MEETING_DELETE = "meeting_delete"
 MEETING_LIST_BUTTONS = (MEETING_PAUSE, MEETING_RESUME, MEETING_DELETE)
 QUESTION_ADD = "question_add"  # in /mindset questions
 QUESTION_RETIRE = "question_retire"  # (value: the question id)
+QUESTION_RESTORE = "question_restore"  # in /mindset questions retired (value: the question id)
+GROUP_RESTORE = "group_restore"  # in /mindset groups archived (value: the group id)
 
 # Blocks and inputs of the meeting form
 MEETING_TITLE_BLOCK = "meeting_title"
@@ -181,6 +183,8 @@ ACTION_IDS: tuple[str, ...] = (
     *MEETING_LIST_BUTTONS,
     QUESTION_ADD,
     QUESTION_RETIRE,
+    QUESTION_RESTORE,
+    GROUP_RESTORE,
     FORGET_COPY,
     FORGET_CONFIRM,
     ENTRY_MENU,

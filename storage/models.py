@@ -288,6 +288,9 @@ class Person(Base):
     tz_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     paused_until: Mapped[date | None] = mapped_column(Date, default=None)
     deactivated: Mapped[bool] = mapped_column(default=False)
+    # the person's role in the Slack workspace (users.info): "owner", "admin" or "member"; None until read
+    slack_role: Mapped[str | None] = mapped_column(String(16), default=None)
+    role_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 class Workspace(Base):
@@ -307,6 +310,34 @@ class Workspace(Base):
     digest_time: Mapped[time] = mapped_column(Time, default=time(9, 0), server_default="09:00:00")
     # set when the app is uninstalled (or its tokens revoked): nothing more is sent; the data stays
     uninstalled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class MindsetAdmin(Base):
+    """Someone a workspace admin or owner named to change Customer Mindset's workspace settings."""
+
+    __tablename__ = "mindset_admins"
+    __table_args__ = (UniqueConstraint("team_id", "user_id", name="uq_mindset_admins_team_user"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM_ID)
+    user_id: Mapped[str] = mapped_column(USER_ID)
+    added_by: Mapped[str] = mapped_column(USER_ID)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SettingsChange(Base):
+    """One change of a workspace setting: who, when, what, from what to what (the newest few are kept)."""
+
+    __tablename__ = "settings_changes"
+    __table_args__ = (Index("ix_settings_changes_team_id_desc", "team_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM_ID)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    by: Mapped[str] = mapped_column(USER_ID)
+    setting: Mapped[str] = mapped_column(String(40))
+    old_value: Mapped[str | None] = mapped_column(String(200), default=None)
+    new_value: Mapped[str | None] = mapped_column(String(200), default=None)
 
 
 class Holiday(Base):

@@ -45,6 +45,7 @@ def clock() -> SimClock:
 
 @pytest.fixture
 def app(deps: Deps, engine: Engine, fake_slack: FakeSlack, clock: SimClock) -> Iterator[RunningBot]:
+    fake_slack.add_user(USER, role="admin")  # the person typing changes workspace settings: a workspace admin
     timed = Deps(settings=deps.settings, session_factory=deps.session_factory, clock=clock)
     yield from serve(timed, engine, fake_slack)
 

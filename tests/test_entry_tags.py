@@ -35,7 +35,7 @@ def test_hashtags_tag_the_workspaces_active_groups_whatever_their_case(deps: Dep
     clinics = group_service.add_group(deps, team_id=TEAM, name="Small  clinics", by=USER)
     shops = group_service.add_group(deps, team_id=TEAM, name="E-commerce", by=USER)
     old = group_service.add_group(deps, team_id=TEAM, name="Old group", by=USER)
-    group_service.archive_group(deps, team_id=TEAM, group_id=old.id)
+    group_service.archive_group(deps, team_id=TEAM, by="UADMIN", group_id=old.id)
     group_service.add_group(deps, team_id=OTHER_TEAM, name="Hospitals", by=USER)
 
     logged = _log(deps, "Fixed it #SMALL-clinics #e-commerce #old-group #hospitals #nope, #small-clinics", key="k1")
@@ -51,7 +51,7 @@ def test_hashtags_tag_the_workspaces_active_groups_whatever_their_case(deps: Dep
 def test_chosen_groups_of_another_workspace_or_archived_are_ignored(deps: Deps) -> None:
     clinics = group_service.add_group(deps, team_id=TEAM, name="Small clinics", by=USER)
     old = group_service.add_group(deps, team_id=TEAM, name="Old group", by=USER)
-    group_service.archive_group(deps, team_id=TEAM, group_id=old.id)
+    group_service.archive_group(deps, team_id=TEAM, by="UADMIN", group_id=old.id)
     theirs = group_service.add_group(deps, team_id=OTHER_TEAM, name="Hospitals", by=USER)
 
     logged = _log(deps, "From the form #old-group", key="k2", group_ids=(theirs.id, clinics.id, clinics.id, old.id))

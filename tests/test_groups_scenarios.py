@@ -12,13 +12,19 @@ from bot import ids
 from bot.services import groups as group_service
 from storage.models import CustomerGroup, Entry
 from tests.conftest import RunningBot
-from tests.fake_slack import Call
+from tests.fake_slack import Call, FakeSlack
 from tests.slack_requests import TEAM, USER, Answer
 
 OTHER_TEAM = "T999"
 
 
 # -- helpers ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _admin(fake_slack: FakeSlack) -> None:
+    """The person renaming and archiving groups here is a workspace admin (others are refused: test_admins.py)."""
+    fake_slack.add_user(USER, role="admin")
 
 
 def groups(bot: RunningBot, team_id: str = TEAM) -> list[CustomerGroup]:

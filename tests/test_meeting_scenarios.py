@@ -905,6 +905,7 @@ def question_rows(blocks: list[dict[str, Any]]) -> list[tuple[str, str]]:
 
 
 def test_questions_are_listed_added_and_retired(mbot: RunningBot) -> None:
+    mbot.fake.add_user(USER, role="admin", tz="Europe/Berlin")  # retiring is a workspace setting: an admin does it
     listed = mbot.slack.send_command("/mindset", "questions").json
     assert listed["response_type"] == "ephemeral"
     rows = question_rows(listed["blocks"])

@@ -32,6 +32,7 @@ from bot.render.meetings import prompt_blocks, prompt_text
 from bot.services.actions import ASSIGNED, ActionCard
 from bot.services.entries import EntryCard, card_with_actions
 from bot.services.meetings import MeetingCard, occurrence_on, prompt_for_occurrence, record_sent
+from bot.services.privacy import HANDED_BACK
 from bot.services.success_index import index_lines, open_items_due_in
 from bot.worktime import local_date, zone
 from storage.models import Delivery, DeliveryStatus
@@ -266,6 +267,14 @@ def _handovers_to_tell(occasion: Occasion, siblings: list[Delivery]) -> list[nud
     ]
 
 
+def send_handed_back(occasion: Occasion) -> Message | None:
+    """Tell the new owner of an item that came back to them when its owner was forgotten, while it is theirs."""
+    card = _open_card(occasion)
+    if card is None or card.owner_id != occasion.delivery.recipient:
+        return None
+    return nudges.handed_back(card, occasion.today, created_it=card.created_by == card.owner_id)
+
+
 def send_meeting_prompt(occasion: Occasion) -> Message | None:
     """The opening question, if the occurrence is still ahead and the meeting still asks for it."""
     delivery = occasion.delivery
@@ -341,7 +350,7 @@ def send_digest(occasion: Occasion) -> Message | None:
 
 
 # the kinds whose subject is an action item (their senders start with `_open_card`)
-ABOUT_AN_ACTION_ITEM = frozenset({planners.REMINDER, planners.OVERDUE, ASSIGNED})
+ABOUT_AN_ACTION_ITEM = frozenset({planners.REMINDER, planners.OVERDUE, ASSIGNED, HANDED_BACK})
 
 
 def prefetch_cards(session: Session, deliveries: Iterable[Delivery]) -> dict[tuple[str, int], ActionCard | None]:
@@ -366,6 +375,7 @@ SENDERS: dict[str, Sender] = {
     planners.ROOT_CAUSE: send_root_cause_nudge,
     planners.REVIEW: send_quarter_review,
     ASSIGNED: send_assigned,
+    HANDED_BACK: send_handed_back,
     planners.MEETING_PROMPT: send_meeting_prompt,
     DIGEST: send_digest,
     planners.ENTRY_POST: send_entry_post,

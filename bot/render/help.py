@@ -53,6 +53,21 @@ def command_examples(today: date) -> tuple[tuple[str, str], ...]:
     )
 
 
+# who may change the workspace: its own section, so the commands above stay within one section's 3,000 characters
+ADMIN_NOTE = (
+    "Working days and hours, holidays, the digest channel, day and time, the workspace's time zone, renaming, "
+    "archiving and restoring customer groups, and retiring and restoring questions: the workspace's admins and "
+    "owners may change them, and so may the Customer Mindset admins they name. Everyone can read them."
+)
+ADMIN_EXAMPLES: tuple[tuple[str, str], ...] = (
+    ("/mindset settings", "the workspace's settings now, who may change them, and the last changes"),
+    ("/mindset admins", "lists the Customer Mindset admins"),
+    ("/mindset admins add @someone", "(workspace admins and owners) lets them change workspace settings"),
+    ("/mindset admins remove @someone", "(workspace admins and owners) takes that back"),
+    ("/mindset groups archived", "archived customer groups, to restore"),
+    ("/mindset questions retired", "retired follow-up questions, to restore"),
+)
+
 INTRO = (
     "*Customer Mindset* keeps the customer in every conversation. Share *prouds* (a customer was "
     "served well) and *sorries* (a customer was let down) where you work; every sorry asks "
@@ -87,14 +102,21 @@ def help_blocks(*, today: date, unknown: str | None = None) -> list[dict[str, An
     blocks += [
         {"type": "section", "text": {"type": "mrkdwn", "text": INTRO}},
         {"type": "section", "text": {"type": "mrkdwn", "text": f"*Commands*\n{lines}"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": _admin_section()}},
         {"type": "section", "text": {"type": "mrkdwn", "text": f"*Shortcuts*\n{SHORTCUTS}"}},
     ]
     return blocks
 
 
+def _admin_section() -> str:
+    lines = "\n".join(f"• `{escape_mrkdwn(command)}`: {escape_mrkdwn(example)}" for command, example in ADMIN_EXAMPLES)
+    return f"*Who may change the workspace*\n{ADMIN_NOTE}\n{lines}"
+
+
 def help_text(*, today: date, unknown: str | None = None) -> str:
     lines = "\n".join(
-        f"{escape_mrkdwn(command)}: {escape_mrkdwn(example)}" for command, example in command_examples(today)
+        f"{escape_mrkdwn(command)}: {escape_mrkdwn(example)}"
+        for command, example in command_examples(today) + ADMIN_EXAMPLES
     )
     prefix = f"I don't know /mindset {escape_mrkdwn(unknown[:50])}. " if unknown else ""
     return f"{prefix}Customer Mindset commands:\n{lines}"

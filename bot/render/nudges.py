@@ -111,6 +111,20 @@ def quarter_review(quarter: str, lines: Sequence[IndexLine], open_cards: Sequenc
     return Message(text=f"Your Success Index for {quarter}", blocks=[_section(heading)])
 
 
+def handed_back(card: ActionCard, today: date, *, created_it: bool) -> Message:
+    """Told to the new owner of an item whose owner asked the bot to forget them."""
+    why = "you created it" if created_it else "you were the first of the people involved"
+    intro = (
+        f":handshake: A commitment came back to you, due {day_label(card.due_date)}: its owner asked "
+        f"Customer Mindset to forget their data, and {why}, so you own it now. Hand it over or drop it "
+        "if it is not yours to keep."
+    )
+    return Message(
+        text=f"A commitment came back to you: {action_text(card, today)}",
+        blocks=[_section(intro), *action_blocks(card, today)],
+    )
+
+
 @dataclass(frozen=True)
 class Handover:
     """One hand-over of an action item, as it happened."""

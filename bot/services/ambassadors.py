@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.deps import Deps
 from bot.digest.compose import Digest, Reader, ReaderKind, compose
 from bot.digest.period import Week
+from bot.services import admins
 from bot.services.people import SettingsProblem, escape_text
 from bot.tags import group_keys, group_tag, tag_key
 from bot.worktime import zone
@@ -98,7 +99,7 @@ def _settings_of(workspace: Workspace | None) -> DigestSettings:
     )
 
 
-def set_workspace_zone(deps: Deps, *, team_id: str, zone_name: str) -> DigestSettings:
+def set_workspace_zone(deps: Deps, *, team_id: str, by: str, zone_name: str) -> DigestSettings:
     """The workspace's own time zone (an IANA name), for what belongs to no one person: the channel digest."""
     try:
         name = resolve_zone(zone_name)
@@ -106,8 +107,13 @@ def set_workspace_zone(deps: Deps, *, team_id: str, zone_name: str) -> DigestSet
         raise SettingsProblem(str(problem)) from None
     with deps.session_factory() as session:
         workspace = workspaces_repo.get_or_add_workspace(session, team_id=team_id)
+        was = workspace.default_tz
         workspace.default_tz = name
         settings = _settings_of(workspace)
+        if was != name:
+            admins.record(
+                session, team_id=team_id, by=by, setting=admins.TIME_ZONE, old=was, new=name, now=deps.clock()
+            )
         session.commit()
         return settings
 
@@ -117,20 +123,36 @@ def digest_settings(deps: Deps, *, team_id: str) -> DigestSettings:
         return _settings_of(workspaces_repo.get_workspace(session, team_id=team_id))
 
 
-def set_digest_channel(deps: Deps, *, team_id: str, channel: str | None) -> DigestSettings:
+def schedule_value(weekday: int, at: time) -> str:
+    """As the record of changes keeps it: the ISO weekday and the time, `1 09:00`."""
+    return f"{weekday} {at:%H:%M}"
+
+
+def set_digest_channel(deps: Deps, *, team_id: str, by: str, channel: str | None) -> DigestSettings:
     with deps.session_factory() as session:
         workspace = workspaces_repo.get_or_add_workspace(session, team_id=team_id)
+        was = workspace.digest_channel
         workspaces_repo.set_digest_channel(session, workspace=workspace, channel=channel)
         settings = _settings_of(workspace)
+        if was != channel:
+            admins.record(
+                session, team_id=team_id, by=by, setting=admins.DIGEST_CHANNEL, old=was, new=channel, now=deps.clock()
+            )
         session.commit()
         return settings
 
 
-def set_digest_schedule(deps: Deps, *, team_id: str, weekday: int, at: time) -> DigestSettings:
+def set_digest_schedule(deps: Deps, *, team_id: str, by: str, weekday: int, at: time) -> DigestSettings:
     with deps.session_factory() as session:
         workspace = workspaces_repo.get_or_add_workspace(session, team_id=team_id)
+        was = _settings_of(workspace)
         workspaces_repo.set_digest_schedule(session, workspace=workspace, weekday=weekday, at=at)
         settings = _settings_of(workspace)
+        if (was.weekday, was.at) != (weekday, at):
+            admins.record(
+                session, team_id=team_id, by=by, setting=admins.DIGEST_SCHEDULE,
+                old=schedule_value(was.weekday, was.at), new=schedule_value(weekday, at), now=deps.clock(),
+            )  # fmt: skip
         session.commit()
         return settings
 

@@ -9,6 +9,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 
 from bot.deps import Deps
+from bot.render import admin as admin_render
 from bot.render import settings as settings_render
 from bot.render.groups import groups_blocks, groups_text
 from bot.render.help import help_blocks, help_text
@@ -20,7 +21,9 @@ from bot.services import people as people_service
 from bot.services import privacy, success_index
 from bot.services import questions as question_service
 from bot.services.people import SettingsProblem
+from handlers.commands import mindset_admin as admin_commands
 from handlers.commands import mindset_digest as digest_commands
+from handlers.roles import guard
 
 
 def pause_usage(today: date) -> str:
@@ -69,13 +72,32 @@ def _help(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps, contex
 
 
 def _groups(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps, context: BoltContext) -> None:
+    if [arg.lower() for arg in args] == ["archived"]:
+        archived = group_service.list_archived(deps, team_id=command["team_id"])
+        ack(
+            text=admin_render.archived_groups_text(archived),
+            blocks=admin_render.archived_groups_blocks(archived),
+            response_type="ephemeral",
+        )
+        return
     options = group_service.list_options(deps, team_id=command["team_id"])
     ack(text=groups_text(options), blocks=groups_blocks(options), response_type="ephemeral")
 
 
 def _questions(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps, context: BoltContext) -> None:
+    if [arg.lower() for arg in args] == ["retired"]:
+        retired = question_service.list_retired(deps, team_id=command["team_id"])
+        ack(
+            text=admin_render.retired_questions_text(retired),
+            blocks=admin_render.retired_questions_blocks(retired),
+            response_type="ephemeral",
+        )
+        return
     if args:
-        raise SettingsProblem("`/mindset questions` takes nothing after it: add and retire questions with its buttons.")
+        raise SettingsProblem(
+            "`/mindset questions` lists the follow-up questions (add and retire them with its buttons); "
+            "`/mindset questions retired` lists the retired ones, to restore."
+        )
     cards = question_service.list_questions(deps, team_id=command["team_id"])
     ack(text=questions_text(cards), blocks=questions_blocks(cards), response_type="ephemeral")
 
@@ -123,8 +145,9 @@ def _workdays(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps, co
         current = people_service.get_work_time(deps, team_id=team_id)
         ack(text=settings_render.work_time(current), response_type="ephemeral")
         return
+    guard(deps, context, team_id, command["user_id"], "change the working days and hours")
     change = people_service.parse_work_time(" ".join(args))
-    current = people_service.change_work_time(deps, team_id=team_id, change=change)
+    current = people_service.change_work_time(deps, team_id=team_id, by=command["user_id"], change=change)
     ack(text=settings_render.work_time(current, changed=True), response_type="ephemeral")
 
 
@@ -136,13 +159,15 @@ def _holidays(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps, co
         cards = people_service.list_holidays(deps, team_id=team_id, since=today)
         ack(text=settings_render.holidays_list(cards, today=today), response_type="ephemeral")
     elif verb == "add" and len(args) >= 2:
+        guard(deps, context, team_id, user_id, "add holidays")
         day = people_service.parse_day(args[1], today)
         name = " ".join(args[2:]) or None
-        card = people_service.add_holiday(deps, team_id=team_id, day=day, name=name, today=today)
+        card = people_service.add_holiday(deps, team_id=team_id, by=user_id, day=day, name=name, today=today)
         ack(text=settings_render.holiday_added(card), response_type="ephemeral")
     elif verb == "remove" and len(args) == 2:
+        guard(deps, context, team_id, user_id, "remove holidays")
         day = people_service.parse_day(args[1], today)
-        card = people_service.remove_holiday(deps, team_id=team_id, day=day)
+        card = people_service.remove_holiday(deps, team_id=team_id, by=user_id, day=day)
         work = people_service.get_work_time(deps, team_id=team_id)
         ack(text=settings_render.holiday_removed(card, work), response_type="ephemeral")
     else:
@@ -159,6 +184,8 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "index": _index,
     "workdays": _workdays,
     "holidays": _holidays,
+    "settings": admin_commands.settings,
+    "admins": admin_commands.admins,
     "ambassador": digest_commands.ambassador,
     "ambassadors": digest_commands.ambassadors,
     "digest": digest_commands.digest,

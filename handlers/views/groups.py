@@ -13,7 +13,9 @@ from bot.deps import Deps
 from bot.render.groups import groups_blocks, groups_text
 from bot.services import entries as entry_service
 from bot.services import groups as group_service
+from bot.services.people import SettingsProblem
 from bot.slack_text import escape_mrkdwn
+from handlers.roles import guard
 from handlers.views import state
 
 NOTICE = "mindset_group_notice"
@@ -37,11 +39,13 @@ def group_rename_submitted(
 ) -> None:
     name = state.text_value(view, ids.GROUP_NAME_BLOCK, ids.GROUP_NAME_INPUT)
     group_id = state.int_or_none(state.metadata(view).get("group_id"))
+    team_id, user_id = body["team"]["id"], body["user"]["id"]
     try:
         if group_id is None:
             raise group_service.GroupProblem("That group no longer exists; it may have been archived.")
-        group = group_service.rename_group(deps, team_id=body["team"]["id"], group_id=group_id, name=name)
-    except group_service.GroupProblem as problem:
+        guard(deps, context, team_id, user_id, "rename customer groups")
+        group = group_service.rename_group(deps, team_id=team_id, by=user_id, group_id=group_id, name=name)
+    except (group_service.GroupProblem, SettingsProblem) as problem:
         ack(response_action="errors", errors={ids.GROUP_NAME_BLOCK: str(problem)})
         return
     context[NOTICE] = f"Renamed to *{escape_mrkdwn(group.name)}*."
