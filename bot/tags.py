@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# a `#` not inside a word or an HTML entity (`&#35;`), then letters, digits, `-` and `_`
-HASHTAG = re.compile(r"(?<![\w&#])#+([\w][\w-]*)")
+# a `#` not inside a word, an HTML entity (`&#35;`) or a link (`/page#part`), then letters, digits, `-`, `_`
+HASHTAG = re.compile(r"(?<![\w&#/])#+([\w][\w-]*)")
 _WORD = re.compile(r"[^\W_]+")
 
 

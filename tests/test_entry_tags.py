@@ -98,3 +98,18 @@ def test_a_replaced_root_cause_is_kept_copied_to_its_writer_and_forgotten_with_t
     with deps.session_factory() as session:
         [kept] = session.scalars(select(RootCauseRevision)).all()
         assert (kept.text, kept.written_by, kept.replaced_by) == ("One approver", None, USER)
+
+
+def test_tags_are_found_as_typed_and_compared_without_case_accents_or_signs() -> None:
+    from bot.tags import group_tag, tag_key, tags_in
+
+    text = "Fixed #Small-clinics ##hash #zürich, see https://x.example/a#part &#35;1 and #small-CLINICS."
+    assert tags_in(text) == ["Small-clinics", "hash", "zürich"]
+    assert tag_key("#Zurich") == tag_key("Zürich") == "zurich"
+    assert [group_tag(name, 7) for name in ("Small  clinics", "#hash", "Zürich & Bern", "🚀", "Women's health")] == [
+        "#small-clinics",
+        "#hash",
+        "#zürich-bern",
+        "#group-7",
+        "#women-s-health",
+    ]

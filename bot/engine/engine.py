@@ -27,7 +27,7 @@ from bot.digest.shared import DIGEST_FRESH_FOR, SharedDigests
 from bot.engine.channel_directory import CHANNEL_FRESH_FOR, refresh_channel
 from bot.engine.directory import Directory, Known, people_needing_refresh, refresh_person
 from bot.engine.planners import PLANNERS, Planner
-from bot.engine.senders import SENDERS, NotYet, Occasion, Sender, prefetch_cards
+from bot.engine.senders import SENDERS, AssignedHistory, NotYet, Occasion, Sender, prefetch_cards, read_assigned
 from bot.engine.uploads import UploadQueue
 from bot.logs import log_context
 from bot.services.actions import ActionCard
@@ -66,6 +66,7 @@ class Batch:
     known: Known
     cards: dict[tuple[str, int], ActionCard | None]
     read_at: datetime
+    assigned: AssignedHistory | None = None
 
 
 @dataclass
@@ -239,12 +240,13 @@ class NudgeEngine:
             if self.prefetch_fresh_for and claimed:
                 known = Known.read(session, {(delivery.team_id, delivery.recipient) for delivery in claimed})
                 cards = prefetch_cards(session, claimed)
+                assigned: AssignedHistory | None = read_assigned(session, claimed)
             else:
-                known, cards = Known(), {}
+                known, cards, assigned = Known(), {}, None
             session.commit()
         for delivery in claimed:
             metrics.NUDGES_CLAIMED.labels(delivery.kind).inc()
-        return Batch(claimed, known, cards, self.clock())
+        return Batch(claimed, known, cards, self.clock(), assigned)
 
     # -- one delivery --------------------------------------------------------------------------
 
@@ -278,7 +280,15 @@ class NudgeEngine:
                 return
             try:
                 message = sender(
-                    Occasion(session, delivery, directory, now, fresh.cards if fresh else {}, self.digests)
+                    Occasion(
+                        session,
+                        delivery,
+                        directory,
+                        now,
+                        fresh.cards if fresh else {},
+                        self.digests,
+                        fresh.assigned if fresh else None,
+                    )
                 )
             except NotYet as early:
                 session.rollback()

@@ -10,7 +10,7 @@ and a sender without them reads its item itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
@@ -56,6 +56,8 @@ class Occasion:
     cards: Mapping[tuple[str, int], ActionCard | None] = field(default_factory=dict)
     # what the digests of a workspace's week share, composed once for the readers due together (None: alone)
     digests: SharedDigests | None = None
+    # "new commitment" deliveries and hand-overs, read for the batch (see `prefetch_assigned`); None: read now
+    assigned: AssignedHistory | None = None
 
     @property
     def today(self) -> date:
@@ -201,16 +203,18 @@ def send_assigned(occasion: Occasion) -> Message | None:
     recipient = occasion.delivery.recipient
     if recipient != card.owner_id and recipient not in card.involved:
         return None
-    siblings = _siblings(occasion)
+    history = occasion.assigned or read_assigned(occasion.session, [occasion.delivery])
+    key = (occasion.delivery.team_id, occasion.delivery.subject, recipient)
+    siblings = [sibling for sibling in history.deliveries.get(key, ()) if sibling.id != occasion.delivery.id]
+    handed = history.handovers.get((occasion.delivery.team_id, card.id), ())
     waiting = (DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value)
     if not occasion.delivery.occasion.startswith(REASSIGNED):
         if any(s.occasion.startswith(REASSIGNED) and s.status in waiting for s in siblings):
             return None  # the hand-over's message, still to be sent, tells this one too
         # written as it was when it was created: who owned it then
-        handed = [e for e in actions_repo.events_of(occasion.session, action_id=card.id) if e.kind == "reassigned"]
-        then = replace(card, owner_id=handed[0].old_value or card.owner_id) if handed else card
+        then = replace(card, owner_id=handed[0][1].old_owner or card.owner_id) if handed else card
         return nudges.assigned(then, occasion.today, by=card.created_by, reassigned=False, recipient=recipient)
-    handovers = _handovers_to_tell(occasion, siblings)
+    handovers = _handovers_to_tell(occasion.delivery, siblings, handed)
     if not handovers:
         return None  # a later hand-over, still to be sent, tells this one too
     # the creation was queued with the hand-overs and left to this message: nothing was sent to them yet
@@ -231,45 +235,70 @@ def send_assigned(occasion: Occasion) -> Message | None:
 REASSIGNED = "reassigned:"
 
 
-def _event_id(delivery: Delivery) -> int:
+def _event_id(occasion: str) -> int:
     try:
-        return int(delivery.occasion.removeprefix(REASSIGNED))
+        return int(occasion.removeprefix(REASSIGNED))
     except ValueError:
         return 0
 
 
-def _siblings(occasion: Occasion) -> list[Delivery]:
-    """The other "new commitment" deliveries about the same item for the same person."""
-    delivery = occasion.delivery
-    return [
-        sibling
-        for sibling in deliveries_repo.of_recipient(
-            occasion.session, team_id=delivery.team_id, kind=ASSIGNED, subject=delivery.subject,
-            recipient=delivery.recipient,
-        )
-        if sibling.id != delivery.id
-    ]  # fmt: skip
+@dataclass(frozen=True)
+class Sibling:
+    """A "new commitment" delivery, as the coalescing of hand-overs needs it."""
+
+    id: int
+    occasion: str
+    status: str
 
 
-def _handovers_to_tell(occasion: Occasion, siblings: list[Delivery]) -> list[nudges.Handover]:
+@dataclass(frozen=True)
+class AssignedHistory:
+    """For "new commitment" deliveries: all such deliveries by (team, item, recipient), and each item's
+    hand-overs by (team, item id) as (event id, hand-over), oldest first."""
+
+    deliveries: Mapping[tuple[str, str, str], tuple[Sibling, ...]]
+    handovers: Mapping[tuple[str, int], tuple[tuple[int, nudges.Handover], ...]]
+
+
+def read_assigned(session: Session, deliveries: Iterable[Delivery]) -> AssignedHistory:
+    """What `send_assigned` needs for these deliveries, in two queries per workspace (none without any)."""
+    wanted: dict[str, set[str]] = {}
+    for delivery in deliveries:
+        if delivery.kind == ASSIGNED:
+            wanted.setdefault(delivery.team_id, set()).add(delivery.subject)
+    found: dict[tuple[str, str, str], list[Sibling]] = {}
+    handovers: dict[tuple[str, int], list[tuple[int, nudges.Handover]]] = {}
+    for team_id, subjects in wanted.items():
+        for row in deliveries_repo.of_subjects(session, team_id=team_id, kind=ASSIGNED, subjects=sorted(subjects)):
+            found.setdefault((team_id, row.subject, row.recipient), []).append(
+                Sibling(row.id, row.occasion, row.status)
+            )
+        item_ids = sorted(int(subject) for subject in subjects if subject.isdigit())
+        for event in actions_repo.events_of_kind(session, action_ids=item_ids, kind="reassigned"):
+            handover = nudges.Handover(by=event.by, old_owner=event.old_value or "", new_owner=event.new_value or "")
+            handovers.setdefault((team_id, event.action_id), []).append((event.id, handover))
+    return AssignedHistory(
+        {key: tuple(rows) for key, rows in found.items()}, {key: tuple(rows) for key, rows in handovers.items()}
+    )
+
+
+def _handovers_to_tell(
+    delivery: Delivery, siblings: list[Sibling], handed: Sequence[tuple[int, nudges.Handover]]
+) -> list[nudges.Handover]:
     """The hand-overs of an item this person has not been told of, each as it happened, when this delivery is
     the latest queued for them (several hand-overs in a row make one message, not one each naming the last
     owner); empty when a later one is still queued."""
-    delivery = occasion.delivery
-    mine = _event_id(delivery)
+    mine = _event_id(delivery.occasion)
     siblings = [sibling for sibling in siblings if sibling.occasion.startswith(REASSIGNED)]
     waiting = (DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value)
-    if any(sibling.status in waiting and _event_id(sibling) > mine for sibling in siblings):
+    if any(sibling.status in waiting and _event_id(sibling.occasion) > mine for sibling in siblings):
         return []
     # since the last message to them, or since the first hand-over that concerned them
-    sent = [_event_id(s) for s in siblings if s.status == DeliveryStatus.SENT.value and _event_id(s) < mine]
-    told = max(sent) if sent else min([_event_id(s) for s in siblings if _event_id(s)] + [mine]) - 1
+    ids = [_event_id(s.occasion) for s in siblings]
+    sent = [_event_id(s.occasion) for s in siblings if s.status == DeliveryStatus.SENT.value]
+    told = max((i for i in sent if i < mine), default=0) if sent else min([i for i in ids if i] + [mine]) - 1
     # every hand-over since the last message, also those between people this one was not told of
-    return [
-        nudges.Handover(by=event.by, old_owner=event.old_value or "", new_owner=event.new_value or "")
-        for event in actions_repo.events_of(occasion.session, action_id=int(delivery.subject))
-        if event.kind == "reassigned" and told < event.id <= mine
-    ]
+    return [handover for event_id, handover in handed if told < event_id <= mine]
 
 
 def send_handed_back(occasion: Occasion) -> Message | None:

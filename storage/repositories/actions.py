@@ -120,6 +120,17 @@ def events_of(session: Session, *, action_id: int) -> Sequence[ActionEvent]:
     ).all()
 
 
+def events_of_kind(session: Session, *, action_ids: Sequence[int], kind: str) -> Sequence[ActionEvent]:
+    """The events of this kind of these items, oldest first."""
+    if not action_ids:
+        return []
+    return session.scalars(
+        select(ActionEvent)
+        .where(ActionEvent.action_id.in_(list(action_ids)), ActionEvent.kind == kind)
+        .order_by(ActionEvent.id)
+    ).all()
+
+
 def items_of_person(
     session: Session, *, team_id: str, user_id: str, open_only: bool = True, limit: int = 200
 ) -> Sequence[ActionItem]:

@@ -162,16 +162,13 @@ def count_sent(session: Session, *, team_id: str, kind: str, subject: str, occas
     )
 
 
-def of_recipient(session: Session, *, team_id: str, kind: str, subject: str, recipient: str) -> Sequence[Delivery]:
-    """Every delivery of this kind about `subject` for `recipient`, whatever its status, oldest first."""
+def of_subjects(session: Session, *, team_id: str, kind: str, subjects: Sequence[str]) -> Sequence[Delivery]:
+    """Every delivery of this kind about these subjects, whatever its status or recipient, oldest first."""
+    if not subjects:
+        return []
     return session.scalars(
         select(Delivery)
-        .where(
-            Delivery.team_id == team_id,
-            Delivery.kind == kind,
-            Delivery.subject == subject,
-            Delivery.recipient == recipient,
-        )
+        .where(Delivery.team_id == team_id, Delivery.kind == kind, Delivery.subject.in_(list(subjects)))
         .order_by(Delivery.id)
     ).all()
 
