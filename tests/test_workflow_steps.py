@@ -1,0 +1,286 @@
+"""Workflow Builder steps end to end: a signed `function_executed` event in, the entry or action item stored
+and posted, the step completed with `functions.completeSuccess` (or ended with `functions.completeError` and
+a sentence) with the step's own token; on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from bot import ids
+from bot.app import build_app
+from bot.deps import Deps
+from bot.render import workflow_steps as texts
+from bot.services import groups as group_service
+from bot.services import workflow_steps as step_service
+from storage.models import ActionItem, Entry
+from tests import conftest
+from tests.conftest import BOT_TOKEN, RunningBot, serve
+from tests.fake_slack import Call, FakeSlack
+from tests.slack_requests import FUNCTION_TOKEN, function_executed
+from tests.waiting import eventually
+
+AUTHOR = "W111"
+CHANNEL = "C222"
+
+
+@pytest.fixture
+def step_bot(
+    deps: Deps, engine: Engine, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[RunningBot]:
+    """The bot with one background worker: steps run one after another, in the order they arrived."""
+    monkeypatch.setattr(conftest, "build_app", functools.partial(build_app, background_workers=1))
+    yield from serve(deps, engine, fake_slack)
+
+
+def run_step(bot: RunningBot, callback_id: str, inputs: dict[str, Any], **kwargs: Any) -> None:
+    answer = bot.slack.send_event(function_executed(callback_id, inputs, **kwargs))
+    assert answer.status == 200, answer.text
+    assert "unhandled request" not in answer.text
+
+
+def ended(bot: RunningBot, count: int = 1) -> list[Call]:
+    """The calls that ended steps (completeSuccess or completeError), once `count` of them came."""
+
+    def found() -> list[Call]:
+        calls = [c for c in bot.fake.calls if c.method in ("functions.completeSuccess", "functions.completeError")]
+        return calls if len(calls) >= count else []
+
+    calls: list[Call] = eventually(found)
+    return calls
+
+
+def entries(bot: RunningBot) -> list[Entry]:
+    with bot.deps.session_factory() as session:
+        return list(session.scalars(select(Entry).order_by(Entry.id)).all())
+
+
+def proud_inputs(**changes: Any) -> dict[str, Any]:
+    inputs: dict[str, Any] = {
+        ids.STEP_TEXT: "The clinic onboarded itself in a day",
+        ids.STEP_AUTHOR: AUTHOR,
+        ids.STEP_CHANNEL: CHANNEL,
+    }
+    inputs.update(changes)
+    return inputs
+
+
+# -- logging a proud or a sorry ----------------------------------------------------------------------
+
+
+def test_log_a_proud_step_stores_posts_and_completes_with_its_number_and_link(step_bot: RunningBot) -> None:
+    bot = step_bot
+    group_service.add_group(bot.deps, team_id="T111", name="Small clinics", by=AUTHOR)
+
+    run_step(bot, ids.STEP_LOG_PROUD, proud_inputs(**{ids.STEP_GROUPS: "small clinics", ids.STEP_AREA: "Operations"}))
+
+    [done] = ended(bot)
+    [entry] = entries(bot)
+    assert (entry.kind, entry.author_id, entry.channel_id) == ("proud", AUTHOR, CHANNEL)
+    assert entry.text == "The clinic onboarded itself in a day"
+    assert [group.name for group in entry.groups] == ["Small clinics"]
+    assert entry.area == "operations"
+    # posted as /proud posts, with the bot's token; completed with the step's own
+    [post] = bot.fake.calls_to("chat.postMessage")
+    assert (post.params["channel"], post.token) == (CHANNEL, BOT_TOKEN)
+    assert entry.message_ts is not None
+    assert done.method == "functions.completeSuccess"
+    assert done.token == FUNCTION_TOKEN
+    assert done.params["function_execution_id"] == "Fx111"
+    assert done.params["outputs"] == {
+        ids.STEP_ENTRY_ID: entry.id,
+        ids.STEP_PERMALINK: f"https://fake.slack.com/archives/{CHANNEL}/p{entry.message_ts.replace('.', '')}",
+    }
+
+
+def test_log_a_sorry_step_posts_the_sorry_with_its_root_cause_button(step_bot: RunningBot) -> None:
+    bot = step_bot
+
+    run_step(bot, ids.STEP_LOG_SORRY, proud_inputs(**{ids.STEP_TEXT: "Three customers waited 2 days #refunds"}))
+
+    [done] = ended(bot)
+    [entry] = entries(bot)
+    assert entry.kind == "sorry"
+    assert done.method == "functions.completeSuccess"
+    assert done.params["outputs"][ids.STEP_ENTRY_ID] == entry.id
+    [post] = bot.fake.calls_to("chat.postMessage")
+    assert ids.ADD_ROOT_CAUSE in str(post.params["blocks"])
+
+
+def test_a_step_delivered_again_logs_once(step_bot: RunningBot) -> None:
+    """Slack's retry of the same event, and the same run in another event: one entry, one post, one end."""
+    bot = step_bot
+    run_step(bot, ids.STEP_LOG_PROUD, proud_inputs(), execution_id="FxOnce", event_id="Ev1")
+    ended(bot)
+    bot.slack.send_event(
+        function_executed(ids.STEP_LOG_PROUD, proud_inputs(), execution_id="FxOnce", event_id="Ev1"), retry_num=1
+    )
+    run_step(bot, ids.STEP_LOG_PROUD, proud_inputs(), execution_id="FxOnce", event_id="Ev2")
+    # a later run, after which the one worker has done all of the above
+    run_step(bot, ids.STEP_LOG_PROUD, proud_inputs(**{ids.STEP_TEXT: "Later"}), execution_id="FxLater")
+
+    calls = ended(bot, 2)
+    assert [call.params["function_execution_id"] for call in calls] == ["FxOnce", "FxLater"]
+    assert [entry.text for entry in entries(bot)] == ["The clinic onboarded itself in a day", "Later"]
+    assert len(bot.fake.calls_to("chat.postMessage")) == 2
+
+
+# -- what a step cannot use ends it in error, with a sentence -----------------------------------------
+
+
+def _error_of(bot: RunningBot) -> str:
+    [done] = ended(bot)
+    assert done.method == "functions.completeError", done.params
+    assert done.token == FUNCTION_TOKEN
+    return str(done.params["error"])
+
+
+def test_an_unknown_customer_group_ends_the_step_naming_it_and_the_groups_there_are(step_bot: RunningBot) -> None:
+    bot = step_bot
+    group_service.add_group(bot.deps, team_id="T111", name="Small clinics", by=AUTHOR)
+    group_service.add_group(bot.deps, team_id="T111", name="Enterprise IT", by=AUTHOR)
+
+    run_step(bot, ids.STEP_LOG_PROUD, proud_inputs(**{ids.STEP_GROUPS: "Small clinics, Hospitals"}))
+
+    error = _error_of(bot)
+    assert '"Hospitals"' in error
+    assert "Enterprise IT, Small clinics" in error
+    assert entries(bot) == []
+    assert bot.fake.calls_to("chat.postMessage") == []
+
+
+def test_a_text_too_long_to_post_ends_the_step_and_stores_nothing(step_bot: RunningBot) -> None:
+    bot = step_bot
+
+    run_step(bot, ids.STEP_LOG_SORRY, proud_inputs(**{ids.STEP_TEXT: "<" * 1000}))  # 4,000 once escaped
+
+    error = _error_of(bot)
+    assert "4,000 characters" in error and "3,000" in error
+    assert entries(bot) == []
+
+
+@pytest.mark.parametrize(
+    ("inputs", "says"),
+    [
+        ({ids.STEP_TEXT: "   "}, "Text is empty"),
+        ({ids.STEP_AUTHOR: ""}, "Author is empty"),
+        ({ids.STEP_CHANNEL: "not a channel"}, "Channel is not a channel"),
+        ({ids.STEP_AREA: "Marketing"}, 'no area called "Marketing"'),
+    ],
+)
+def test_unusable_inputs_end_the_step_with_what_to_fix(step_bot: RunningBot, inputs: dict[str, Any], says: str) -> None:
+    run_step(step_bot, ids.STEP_LOG_PROUD, proud_inputs(**inputs))
+
+    assert says in _error_of(step_bot)
+    assert entries(step_bot) == []
+
+
+def test_a_channel_that_refuses_the_post_ends_the_step_saying_the_entry_is_saved(step_bot: RunningBot) -> None:
+    bot = step_bot
+    bot.fake.fail("chat.postMessage", "not_in_channel")
+
+    run_step(bot, ids.STEP_LOG_PROUD, proud_inputs())
+
+    error = _error_of(bot)
+    [entry] = entries(bot)
+    assert error == texts.not_posted("proud", entry.id, CHANNEL, "not_in_channel")
+    assert "/invite @Customer Mindset" in error
+    assert entry.post_error == "not_in_channel"
+
+
+def test_a_step_that_breaks_still_ends_in_error(step_bot: RunningBot) -> None:
+    """A message Slack refuses outright (a bug of ours) is logged; the workflow is not left waiting."""
+    bot = step_bot
+    bot.fake.fail("chat.postMessage", "invalid_blocks")
+
+    run_step(bot, ids.STEP_LOG_PROUD, proud_inputs())
+
+    assert _error_of(bot) == texts.STEP_BROKE
+
+
+# -- creating an action item ------------------------------------------------------------------------
+
+
+def action_inputs(**changes: Any) -> dict[str, Any]:
+    inputs: dict[str, Any] = {
+        ids.STEP_TITLE: "Call the three clinics about refunds",
+        ids.STEP_OWNER: "W222",
+        ids.STEP_DUE: (date.today() + timedelta(days=30)).isoformat(),
+        ids.STEP_CREATED_BY: AUTHOR,
+    }
+    inputs.update(changes)
+    return inputs
+
+
+def items(bot: RunningBot) -> list[ActionItem]:
+    with bot.deps.session_factory() as session:
+        return list(session.scalars(select(ActionItem).order_by(ActionItem.id)).all())
+
+
+def test_create_an_action_item_step_links_it_to_the_sorry_and_shares_it(step_bot: RunningBot) -> None:
+    bot = step_bot
+    run_step(bot, ids.STEP_LOG_SORRY, proud_inputs(), execution_id="FxSorry")
+    [sorry_done] = ended(bot)
+    sorry_id = sorry_done.params["outputs"][ids.STEP_ENTRY_ID]
+
+    run_step(
+        bot,
+        ids.STEP_CREATE_ACTION,
+        action_inputs(**{ids.STEP_SORRY_ID: sorry_id, ids.STEP_CHANNEL: "C333", ids.STEP_OUTCOME: "Refunds in a day"}),
+        execution_id="FxAction",
+    )
+
+    done = ended(bot, 2)[1]
+    [item] = items(bot)
+    assert (item.title, item.owner_id, item.created_by) == ("Call the three clinics about refunds", "W222", AUTHOR)
+    assert (item.source, item.source_entry_id, item.desired_outcome) == ("sorry", sorry_id, "Refunds in a day")
+    assert done.method == "functions.completeSuccess"
+    assert done.token == FUNCTION_TOKEN
+    shared = [call for call in bot.fake.calls_to("chat.postMessage") if call.params["channel"] == "C333"]
+    assert len(shared) == 1 and shared[0].token == BOT_TOKEN
+    outputs = done.params["outputs"]
+    assert outputs[ids.STEP_ACTION_ID] == item.id
+    assert outputs[ids.STEP_PERMALINK].startswith("https://fake.slack.com/archives/C333/p")
+    # the sorry's message now lists the item
+    [update] = bot.fake.wait_for("chat.update")
+    assert "Call the three clinics about refunds" in str(update.params["blocks"])
+
+
+def test_a_due_date_in_the_past_ends_the_action_step_saying_so(step_bot: RunningBot) -> None:
+    run_step(step_bot, ids.STEP_CREATE_ACTION, action_inputs(**{ids.STEP_DUE: "2020-01-01"}))
+
+    error = _error_of(step_bot)
+    assert error.startswith("Due date: That date is in the past")
+    assert items(step_bot) == []
+
+
+def test_an_action_step_delivered_again_creates_one_item(step_bot: RunningBot) -> None:
+    bot = step_bot
+    run_step(bot, ids.STEP_CREATE_ACTION, action_inputs(), execution_id="FxA", event_id="Ev1")
+    run_step(bot, ids.STEP_CREATE_ACTION, action_inputs(), execution_id="FxA", event_id="Ev2")
+    run_step(bot, ids.STEP_CREATE_ACTION, action_inputs(**{ids.STEP_TITLE: "Later"}), execution_id="FxB")
+
+    calls = ended(bot, 2)
+    assert [call.params["function_execution_id"] for call in calls] == ["FxA", "FxB"]
+    with bot.deps.session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(ActionItem)) == 2
+
+
+# -- the service alone --------------------------------------------------------------------------------
+
+
+def test_groups_are_found_by_name_or_tag_in_any_case(deps: Deps) -> None:
+    clinics = group_service.add_group(deps, team_id="T111", name="Small clinics", by=AUTHOR)
+    it = group_service.add_group(deps, team_id="T111", name="Enterprise IT", by=AUTHOR)
+
+    found = step_service.group_ids(deps, team_id="T111", raw=" #small-clinics , ENTERPRISE it,Small Clinics,")
+
+    assert found == [clinics.id, it.id]
+    assert step_service.group_ids(deps, team_id="T111", raw=" , ") == []
+    with pytest.raises(step_service.StepProblem, match="has none yet"):
+        step_service.group_ids(deps, team_id="T222", raw="Small clinics")
