@@ -10,11 +10,13 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+import yaml
 from sqlalchemy import Engine, func, select
 
 from bot import ids
 from bot.app import build_app
 from bot.deps import Deps
+from bot.render import help as help_render
 from bot.render import workflow_steps as texts
 from bot.services import groups as group_service
 from bot.services import workflow_steps as step_service
@@ -23,6 +25,7 @@ from tests import conftest
 from tests.conftest import BOT_TOKEN, RunningBot, serve
 from tests.fake_slack import Call, FakeSlack
 from tests.slack_requests import FUNCTION_TOKEN, function_executed
+from tests.test_manifest import MANIFEST
 from tests.waiting import eventually
 
 AUTHOR = "W111"
@@ -284,3 +287,10 @@ def test_groups_are_found_by_name_or_tag_in_any_case(deps: Deps) -> None:
     assert step_service.group_ids(deps, team_id="T111", raw=" , ") == []
     with pytest.raises(step_service.StepProblem, match="has none yet"):
         step_service.group_ids(deps, team_id="T222", raw="Small clinics")
+
+
+def test_help_names_every_step_as_workflow_builder_shows_it() -> None:
+    titles = [step["title"] for step in yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))["functions"].values()]
+    shown = str(help_render.help_blocks())
+    assert titles and all(f"*{title}*" in shown for title in titles)
+    assert all(title in help_render.help_text() for title in titles)

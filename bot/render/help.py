@@ -50,6 +50,12 @@ SHORTCUTS = (
     "with a link back to the message."
 )
 
+WORKFLOW_STEPS = (
+    "In Workflow Builder, add my steps to your own workflows (a support form, a weekly ritual): "
+    "*Log a proud*, *Log a sorry* and *Create an action item*. Each gives the next steps its number "
+    "and a link to its post."
+)
+
 
 def help_blocks(*, unknown: str | None = None) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
@@ -71,6 +77,7 @@ def help_blocks(*, unknown: str | None = None) -> list[dict[str, Any]]:
         {"type": "section", "text": {"type": "mrkdwn", "text": INTRO}},
         {"type": "section", "text": {"type": "mrkdwn", "text": f"*Commands*\n{lines}"}},
         {"type": "section", "text": {"type": "mrkdwn", "text": f"*Shortcuts*\n{SHORTCUTS}"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*Workflow Builder steps*\n{WORKFLOW_STEPS}"}},
     ]
     return blocks
 
@@ -78,7 +85,8 @@ def help_blocks(*, unknown: str | None = None) -> list[dict[str, Any]]:
 def help_text(*, unknown: str | None = None) -> str:
     lines = "\n".join(f"{escape_mrkdwn(command)}: {escape_mrkdwn(example)}" for command, example in COMMAND_EXAMPLES)
     prefix = f"I don't know /mindset {escape_mrkdwn(unknown[:50])}. " if unknown else ""
-    return f"{prefix}Customer Mindset commands:\n{lines}"
+    steps = "Workflow Builder steps: Log a proud, Log a sorry, Create an action item."
+    return f"{prefix}Customer Mindset commands:\n{lines}\n{steps}"
 
 
 ACTION_HELP = (
