@@ -26,6 +26,7 @@ from tests.conftest import BOT_TOKEN, RunningBot, serve
 from tests.fake_slack import Call, FakeSlack
 from tests.slack_requests import FUNCTION_TOKEN, function_executed
 from tests.test_manifest import MANIFEST
+from tests.test_oauth import serve_oauth
 from tests.waiting import eventually
 
 AUTHOR = "W111"
@@ -294,3 +295,24 @@ def test_help_names_every_step_as_workflow_builder_shows_it() -> None:
     shown = str(help_render.help_blocks())
     assert titles and all(f"*{title}*" in shown for title in titles)
     assert all(title in help_render.help_text() for title in titles)
+
+
+# -- many workspaces ----------------------------------------------------------------------------------
+
+
+def test_in_a_workspace_installed_by_oauth_the_step_posts_with_that_workspaces_token(
+    engine: Engine, fake_slack: FakeSlack
+) -> None:
+    for bot in serve_oauth(engine, fake_slack):
+        token = bot.install("T222")
+
+        answer = bot.slack.send_event(function_executed(ids.STEP_LOG_PROUD, proud_inputs(), team="T222"))
+
+        assert answer.status == 200, answer.text
+        [done] = bot.fake.wait_for("functions.completeSuccess")
+        assert done.token == FUNCTION_TOKEN
+        [post] = bot.fake.calls_to("chat.postMessage")
+        assert (post.params["channel"], post.token) == (CHANNEL, token)
+        with bot.deps.session_factory() as session:
+            [entry] = session.scalars(select(Entry)).all()
+            assert entry.team_id == "T222"
