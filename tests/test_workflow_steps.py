@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
 from bot import ids
@@ -20,11 +22,12 @@ from bot.render import help as help_render
 from bot.render import workflow_steps as texts
 from bot.services import groups as group_service
 from bot.services import workflow_steps as step_service
-from storage.models import ActionItem, Entry
+from storage.models import ActionItem, Entry, EntryKind
 from tests import conftest
 from tests.conftest import BOT_TOKEN, RunningBot, serve
 from tests.fake_slack import Call, FakeSlack
 from tests.slack_requests import FUNCTION_TOKEN, function_executed
+from tests.test_fuzz_input import FORMS, TEXTS
 from tests.test_manifest import MANIFEST
 from tests.test_oauth import serve_oauth
 from tests.waiting import eventually
@@ -316,3 +319,53 @@ def test_in_a_workspace_installed_by_oauth_the_step_posts_with_that_workspaces_t
         with bot.deps.session_factory() as session:
             [entry] = session.scalars(select(Entry)).all()
             assert entry.team_id == "T222"
+
+
+# -- any input --------------------------------------------------------------------------------------
+
+VALUES = st.one_of(st.none(), st.booleans(), st.integers(), TEXTS, st.lists(st.text(max_size=5), max_size=2))
+
+
+def test_any_inputs_are_used_or_refused_with_a_sentence(deps: Deps) -> None:
+    """Whatever a workflow hands a step (a variable of another type, a crafted event): an entry or item, or a
+    StepProblem; never another error. Service level, many runs; the events above go through the real app."""
+    group_service.add_group(deps, team_id="T111", name="Small clinics", by=AUTHOR)
+    runs = iter(range(10**9))
+
+    @FORMS
+    @given(
+        kind=st.sampled_from(list(EntryKind)),
+        inputs=st.fixed_dictionaries({}, optional=dict.fromkeys(ids.ENTRY_STEP_INPUTS, VALUES)),
+        valid=st.booleans(),
+    )
+    def entry(kind: EntryKind, inputs: dict[str, Any], valid: bool) -> None:
+        given_inputs = {**proud_inputs(), **inputs} if valid else inputs
+        try:
+            logged = step_service.log_entry(
+                deps, team_id="T111", kind=kind, function_execution_id=f"Fx{next(runs)}", inputs=given_inputs
+            )
+        except step_service.StepProblem as problem:
+            assert str(problem)
+        else:
+            assert logged.created
+
+    @FORMS
+    @given(
+        inputs=st.fixed_dictionaries(
+            {}, optional={name: VALUES for name in ids.STEP_PARAMETERS[ids.STEP_CREATE_ACTION][0]}
+        ),
+        valid=st.booleans(),
+    )
+    def action(inputs: dict[str, Any], valid: bool) -> None:
+        given_inputs = {**action_inputs(), **inputs} if valid else inputs
+        try:
+            step = step_service.create_action(
+                deps, team_id="T111", function_execution_id=f"Fx{next(runs)}", inputs=given_inputs
+            )
+        except step_service.StepProblem as problem:
+            assert str(problem)
+        else:
+            assert step.created
+
+    entry()
+    action()
