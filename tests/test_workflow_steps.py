@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,10 +27,13 @@ from storage.models import ActionItem, Entry, EntryKind
 from tests import conftest
 from tests.conftest import BOT_TOKEN, RunningBot, serve
 from tests.fake_slack import Call, FakeSlack
-from tests.slack_requests import FUNCTION_TOKEN, function_executed
+from tests.fake_socket_mode import FakeSocketMode
+from tests.slack_requests import FUNCTION_TOKEN, SlackSender, function_executed
 from tests.test_fuzz_input import FORMS, TEXTS
 from tests.test_manifest import MANIFEST
 from tests.test_oauth import serve_oauth
+from tests.test_socket_mode import BOT_TOKEN as SOCKET_BOT_TOKEN
+from tests.test_socket_mode import SocketModeBot, hand_out_socket_url, socket_mode_process
 from tests.waiting import eventually
 
 AUTHOR = "W111"
@@ -198,6 +202,21 @@ def test_a_channel_that_refuses_the_post_ends_the_step_saying_the_entry_is_saved
     assert error == texts.not_posted("proud", entry.id, CHANNEL, "not_in_channel")
     assert "/invite @Customer Mindset" in error
     assert entry.post_error == "not_in_channel"
+
+
+def test_when_slack_holds_back_the_post_the_step_succeeds_without_a_link(step_bot: RunningBot) -> None:
+    """Slack answers 500 through all of the client's retries: the entry is saved and counts, the engine posts
+    it later (as for /proud), and the workflow goes on with its number."""
+    bot = step_bot
+    bot.fake.server_error("chat.postMessage", times=3)
+
+    run_step(bot, ids.STEP_LOG_PROUD, proud_inputs())
+
+    [done] = ended(bot)
+    [entry] = entries(bot)
+    assert done.method == "functions.completeSuccess"
+    assert done.params["outputs"] == {ids.STEP_ENTRY_ID: entry.id}
+    assert (entry.message_ts, entry.post_error) == (None, None)
 
 
 def test_a_step_that_breaks_still_ends_in_error(step_bot: RunningBot) -> None:
@@ -369,3 +388,33 @@ def test_any_inputs_are_used_or_refused_with_a_sentence(deps: Deps) -> None:
 
     entry()
     action()
+
+
+# -- Socket Mode, the default deployment ---------------------------------------------------------------
+
+
+@pytest.fixture
+def socket_bot(tmp_path: Path, fake_slack: FakeSlack) -> Iterator[SocketModeBot]:
+    """`mindset-bot run` in Socket Mode (a subprocess, a new SQLite file), connected to the fake socket."""
+    socket = FakeSocketMode()
+    hand_out_socket_url(fake_slack, socket)
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    try:
+        with socket_mode_process(cwd, tmp_path / "socket.db", fake_slack) as process:
+            bodies = SlackSender("http://127.0.0.1:9", "unused", response_url_base=fake_slack.response_url(""))
+            socket.wait_for_connection(timeout=30.0)
+            yield SocketModeBot(process, fake_slack, socket, bodies)
+    finally:
+        socket.close()
+
+
+def test_a_step_runs_over_socket_mode(socket_bot: SocketModeBot) -> None:
+    envelope = socket_bot.socket.push("events_api", function_executed(ids.STEP_LOG_SORRY, proud_inputs()))
+
+    assert socket_bot.socket.wait_for_ack(envelope).payload is None
+    [done] = socket_bot.slack.wait_for("functions.completeSuccess", timeout=20)
+    [entry] = socket_bot.entries()
+    assert (done.token, done.params["outputs"][ids.STEP_ENTRY_ID]) == (FUNCTION_TOKEN, entry.id)
+    [post] = socket_bot.posts_to(CHANNEL)
+    assert post.token == SOCKET_BOT_TOKEN
