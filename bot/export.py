@@ -10,15 +10,17 @@ import csv
 import json
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, time
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from bot.services.actions import horizon
 from storage.db import SessionFactory
 from storage.models import ActionEvent, Entry, EntryKind
+from storage.repositories import admins as admins_repo
 from storage.repositories.entries import iter_entries
 from storage.repositories.exports import (
     ActionWithHistory,
     AnswerRow,
+    count_records,
     iter_actions,
     iter_meeting_answers,
     notes_by,
@@ -278,7 +280,12 @@ ALL_SECTIONS = ("entries", "actions", "meeting_answers")
 
 
 def write_all_json(
-    out: IO[str], session_factory: SessionFactory, *, since: date | None, team: str | None = None
+    out: IO[str],
+    session_factory: SessionFactory,
+    *,
+    since: date | None,
+    team: str | None = None,
+    progress: Callable[[str, int], Counting] | None = None,
 ) -> dict[str, int]:
     """{"entries": [...], "actions": [...], "meeting_answers": [...]}, each list streamed in turn."""
     sections: dict[str, Callable[[], Iterator[Record]]] = {
@@ -286,27 +293,70 @@ def write_all_json(
         "actions": lambda: action_rows(session_factory, since=since, team=team),
         "meeting_answers": lambda: meeting_rows(session_factory, since=since, team=team),
     }
+    expected = totals(session_factory, kind=ALL, since=since, team=team) if progress is not None else {}
     counts: dict[str, int] = {}
     out.write("{")
     for name in ALL_SECTIONS:
         out.write(",\n" if counts else "\n")
         out.write(f"{json.dumps(name)}: ")
-        counts[name] = _write_array(out, sections[name]())
+        records = sections[name]()
+        if progress is not None:
+            records = _counted(records, progress(name, expected[name]))
+        counts[name] = _write_array(out, records)
     out.write("\n}\n")
     return counts
 
 
-def export(
-    out: IO[str], session_factory: SessionFactory, *, kind: str, fmt: str, since: date | None, team: str | None = None
+class Counting(Protocol):
+    """Progress of an export (bot.progress.Progress): one step per record written, then done."""
+
+    def step(self, count: int = 1, *, label: str = "") -> None: ...
+    def done(self) -> None: ...
+
+
+def _counted(records: Iterator[Record], progress: Counting) -> Iterator[Record]:
+    for record in records:
+        yield record
+        progress.step()
+    progress.done()
+
+
+def totals(
+    session_factory: SessionFactory, *, kind: str, since: date | None, team: str | None = None
 ) -> dict[str, int]:
-    """Write the export `mindset-bot export` asks for; how many records of each kind it wrote."""
+    """How many records of each section the export of `kind` will write (for its progress)."""
+    sections = ALL_SECTIONS if kind == ALL else ({ACTION: "actions", MEETING: "meeting_answers"}.get(kind, "entries"),)
+    with session_factory() as session:
+        return {
+            section: count_records(session, section=section, since=_start(since), team_id=team, kinds=kinds_for(kind))
+            for section in sections
+        }
+
+
+def export(
+    out: IO[str],
+    session_factory: SessionFactory,
+    *,
+    kind: str,
+    fmt: str,
+    since: date | None,
+    team: str | None = None,
+    progress: Callable[[str, int], Counting] | None = None,
+) -> dict[str, int]:
+    """Write the export `mindset-bot export` asks for; how many records of each kind it wrote.
+    `progress(section, total)`: what counts the records of each section as they are written."""
     if kind == ALL:
         if fmt == "csv":
             raise ExportProblem(CSV_NEEDS_ONE_KIND)
-        return write_all_json(out, session_factory, since=since, team=team)
+        if progress is None:
+            return write_all_json(out, session_factory, since=since, team=team)
+        return write_all_json(out, session_factory, since=since, team=team, progress=progress)
     records = rows(session_factory, kind=kind, since=since, team=team)
-    count = write_csv(out, records, columns_for(kind)) if fmt == "csv" else write_json(out, records)
     section = {ACTION: "actions", MEETING: "meeting_answers"}.get(kind, "entries")
+    if progress is not None:
+        total = totals(session_factory, kind=kind, since=since, team=team)[section]
+        records = _counted(records, progress(section, total))
+    count = write_csv(out, records, columns_for(kind)) if fmt == "csv" else write_json(out, records)
     return {section: count}
 
 
@@ -329,10 +379,15 @@ def person_data(session_factory: SessionFactory, *, team_id: str, user_id: str) 
             {"action": action_id, "note": note, "at": _iso(at)}
             for action_id, note, at in notes_by(session, team_id=team_id, user_id=user_id)
         ]
+        settings_changes: list[Record] = [
+            {"setting": change.setting, "old": change.old_value, "new": change.new_value, "at": _iso(change.at)}
+            for change in admins_repo.changes_by(session, team_id=team_id, user_id=user_id)
+        ]
     return {
         "entries": entries,
         "actions": actions,
         "meeting_answers": answers,
         "root_causes_written": root_causes,
         "action_notes_written": notes,
+        "settings_changes_made": settings_changes,
     }

@@ -41,6 +41,8 @@ OPEN_SORRY_MODAL = "open_sorry_modal"
 # Overflow options of GROUP_MENU: "<verb>:<group id>"
 GROUP_MENU_RENAME = "rename"
 GROUP_MENU_ARCHIVE = "archive"
+# value of a GROUP_ADD button under an entry's confirmation, for a `#tag` no group has: "<this>:<entry id>:<tag>"
+GROUP_ADD_FOR_ENTRY = "tag"
 
 # Blocks and inputs of the entry modal
 ENTRY_TEXT_BLOCK = "entry_text"
@@ -124,6 +126,8 @@ MEETING_DELETE = "meeting_delete"
 MEETING_LIST_BUTTONS = (MEETING_PAUSE, MEETING_RESUME, MEETING_DELETE)
 QUESTION_ADD = "question_add"  # in /mindset questions
 QUESTION_RETIRE = "question_retire"  # (value: the question id)
+QUESTION_RESTORE = "question_restore"  # in /mindset questions retired (value: the question id)
+GROUP_RESTORE = "group_restore"  # in /mindset groups archived (value: the group id)
 
 # Blocks and inputs of the meeting form
 MEETING_TITLE_BLOCK = "meeting_title"
@@ -225,6 +229,8 @@ ACTION_IDS: tuple[str, ...] = (
     *MEETING_LIST_BUTTONS,
     QUESTION_ADD,
     QUESTION_RETIRE,
+    QUESTION_RESTORE,
+    GROUP_RESTORE,
     FORGET_COPY,
     FORGET_CONFIRM,
     ENTRY_MENU,

@@ -81,6 +81,7 @@ METHODS: dict[str, Method] = {
     "oauth.v2.access": Method(required=("code",), token=CLIENT),
     "team.info": Method(),
     "users.info": Method(required=("user",)),
+    "users.list": Method(),
     "views.open": Method(required=("view",), one_of=("trigger_id", "interactivity_pointer")),
     "views.publish": Method(required=("user_id", "view")),
     "views.push": Method(required=("view",), one_of=("trigger_id", "interactivity_pointer")),
@@ -225,6 +226,23 @@ class FakeSlack:
             self._lock.notify_all()
 
     # -- scripting -------------------------------------------------------------------------
+
+    def add_user(self, user_id: str, *, tz: str = "UTC", role: str = "member", **extra: Any) -> None:
+        """A person of the workspace as `users.info` answers them. `role` "admin", "owner" or "primary_owner"
+        sets Slack's flags (`is_admin`, `is_owner`, `is_primary_owner`), as Slack sets them: an owner is an
+        admin too."""
+        owner = role in ("owner", "primary_owner")
+        self.users[user_id] = {
+            "id": user_id,
+            "name": user_id.lower(),
+            "tz": tz,
+            "deleted": False,
+            "is_bot": False,
+            "is_admin": owner or role == "admin",
+            "is_owner": owner,
+            "is_primary_owner": role == "primary_owner",
+            **extra,
+        }
 
     def script(self, method: str, *replies: Reply) -> None:
         """Answer the next calls of `method` with these replies, in order; then normally again."""
@@ -458,6 +476,8 @@ class FakeSlack:
             if found is None:
                 return {"ok": False, "error": "user_not_found"}
             return {"ok": True, "user": found}
+        if method == "users.list":
+            return {"ok": True, "members": list(self.users.values()), "response_metadata": {"next_cursor": ""}}
         if method == "conversations.open":
             users = str(params.get("users") or "")
             return {"ok": True, "channel": {"id": dm_channel(users) if is_user_id(users) else params.get("channel")}}

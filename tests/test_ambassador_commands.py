@@ -45,6 +45,7 @@ def clock() -> SimClock:
 
 @pytest.fixture
 def app(deps: Deps, engine: Engine, fake_slack: FakeSlack, clock: SimClock) -> Iterator[RunningBot]:
+    fake_slack.add_user(USER, role="admin")  # the person typing changes workspace settings: a workspace admin
     timed = Deps(settings=deps.settings, session_factory=deps.session_factory, clock=clock)
     yield from serve(timed, engine, fake_slack)
 
@@ -254,6 +255,35 @@ def test_digest_schedule_and_bad_schedules_explained(app: RunningBot) -> None:
     assert (workspace(app).digest_weekday, workspace(app).digest_time) == (5, time(16, 0))  # type: ignore[union-attr]
 
 
+def test_digest_schedule_or_timezone_alone_shows_the_current_value(app: RunningBot) -> None:
+    for typed in ("digest schedule", "digest timezone"):
+        answer = mindset(app, typed)
+        assert "on Mondays at 09:00" in answer and "the workspace's, UTC" in answer, typed
+        assert "sets when it comes" not in answer
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored", "said"),
+    [
+        ("utc", "UTC", "time zone is now UTC"),
+        ("europe/berlin", "Europe/Berlin", "time zone is now Europe/Berlin"),
+        ("EST", None, "Use the name of a place, such as `America/New_York`"),
+        ("Etc/GMT+5", None, "not a place"),
+        ("berlin", None, "Did you mean `Europe/Berlin`?"),
+        ("new_york", None, "Did you mean `America/New_York`?"),
+        ("Mars/Base", None, "not a time zone I know"),
+    ],
+)
+def test_workspace_time_zone_takes_places_and_utc_only(
+    app: RunningBot, typed: str, stored: str | None, said: str
+) -> None:
+    answer = mindset(app, f"digest timezone {typed}")
+
+    assert said in answer
+    found = workspace(app)
+    assert (found.default_tz if found else None) == stored if stored else (found is None or found.default_tz == "UTC")
+
+
 # -- mindset-bot digest -----------------------------------------------------------------------------
 
 
@@ -307,7 +337,8 @@ def test_mindset_bot_digest_prints_a_week_as_a_channel_would_get_it(deps: Deps, 
     ]:
         assert expected in lines, expected
     assert "Secret pilot" not in result.stdout  # printed as a channel would get it: public channels only
-    assert lines[-1] == "Thank you: UANNA, UBEN"
+    # UCARL took part too (the participation line counts 3), in a private channel: counted, not named
+    assert lines[-1] == "Thank you: UANNA, UBEN, and 1 more in a private channel"
 
 
 def test_mindset_bot_digest_with_a_bad_week_is_a_clear_error(

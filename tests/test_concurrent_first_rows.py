@@ -200,7 +200,7 @@ def test_a_group_renamed_to_a_name_taken_at_that_moment_is_told_it_exists_and_ke
 
     def second() -> None:
         try:
-            group_service.rename_group(deps, team_id="T111", group_id=older.id, name="small  CLINICS")
+            group_service.rename_group(deps, team_id="T111", by="UADMIN", group_id=older.id, name="small  CLINICS")
         except group_service.GroupProblem as problem:
             problems.append(str(problem))
 

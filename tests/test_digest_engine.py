@@ -203,8 +203,10 @@ def test_a_quarter_of_weekly_digests(deps: Deps, fake_slack: FakeSlack, monkeypa
     sim = start(deps, fake_slack, utc(2027, 1, 10, 12))
     for user in ("UBERLIN", "UNEWYORK"):
         ambassador_service.join(sim.deps, team_id=TEAM, user_id=user, group_words=[])
-    ambassador_service.set_digest_channel(sim.deps, team_id=TEAM, channel=DIGEST_CHANNEL)
-    people_service.add_holiday(sim.deps, team_id=TEAM, day=EASTER_MONDAY, name="Easter Monday", today=date(2027, 1, 10))
+    ambassador_service.set_digest_channel(sim.deps, team_id=TEAM, by="UADMIN", channel=DIGEST_CHANNEL)
+    people_service.add_holiday(
+        sim.deps, team_id=TEAM, by="UADMIN", day=EASTER_MONDAY, name="Easter Monday", today=date(2027, 1, 10)
+    )
     for monday in [FIRST_MONDAY - timedelta(weeks=1), *MONDAYS[:-1]]:  # each reported week's Wednesday
         wednesday = datetime.combine(monday + timedelta(days=2), time(12), ZoneInfo("UTC"))
         log(sim, wednesday, "UWRITER", PUBLIC, f"Public win of {label(monday)}")
@@ -321,7 +323,7 @@ def test_the_workspace_schedule_friday_at_four(deps: Deps, fake_slack: FakeSlack
     sim = start(deps, fake_slack, utc(2027, 1, 10, 12))
     ambassador_service.join(sim.deps, team_id=TEAM, user_id="UBERLIN", group_words=[])
     ambassador_service.join(sim.deps, team_id=TEAM, user_id="UNEWYORK", group_words=[])
-    ambassador_service.set_digest_schedule(sim.deps, team_id=TEAM, weekday=5, at=time(16, 0))
+    ambassador_service.set_digest_schedule(sim.deps, team_id=TEAM, by="UADMIN", weekday=5, at=time(16, 0))
 
     # 16:00 in Berlin is 15:00 UTC, in New York 21:00 UTC; Mondays at 09:00 as before
     run(sim, ticks(date(2027, 1, 13), date(2027, 1, 30), lambda day: day.isoweekday() in (1, 5), (7, 8, 14, 15, 21)))
@@ -342,7 +344,7 @@ def test_the_workspace_schedule_friday_at_four(deps: Deps, fake_slack: FakeSlack
 def test_a_friday_digest_lists_the_items_due_in_the_coming_week(deps: Deps, fake_slack: FakeSlack) -> None:
     sim = start(deps, fake_slack, utc(2027, 1, 10, 12))
     ambassador_service.join(sim.deps, team_id=TEAM, user_id="UBERLIN", group_words=[])
-    ambassador_service.set_digest_schedule(sim.deps, team_id=TEAM, weekday=5, at=time(16, 0))
+    ambassador_service.set_digest_schedule(sim.deps, team_id=TEAM, by="UADMIN", weekday=5, at=time(16, 0))
     for title_, due in (("Due last Wednesday", date(2027, 1, 13)), ("Due next Wednesday", date(2027, 1, 20))):
         action_service.create_action(
             sim.deps,
@@ -397,7 +399,7 @@ def test_two_engines_in_threads_deliver_each_digest_once(
     sim = start(deps, fake_slack, utc(2027, 3, 7, 12), engines=2)
     for user in ("UBERLIN", "UNEWYORK"):
         ambassador_service.join(sim.deps, team_id=TEAM, user_id=user, group_words=[])
-    ambassador_service.set_digest_channel(sim.deps, team_id=TEAM, channel=DIGEST_CHANNEL)
+    ambassador_service.set_digest_channel(sim.deps, team_id=TEAM, by="UADMIN", channel=DIGEST_CHANNEL)
     for week in range(2):
         log(sim, utc(2027, 3, 3, 12) + timedelta(weeks=week), "UWRITER", PRIVATE, f"Private plan {week}")
         log(sim, utc(2027, 3, 3, 13) + timedelta(weeks=week), "UWRITER", PUBLIC, f"Public win {week}")

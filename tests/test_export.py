@@ -542,7 +542,8 @@ def test_the_export_covers_every_workspace_unless_team_is_given(world: World, ex
         [world.item_d],
         [world.other_answer],
     ]
-    assert ids(export("--kind", "action", "--team", "T-NOBODY")) == []
+    # a workspace the database does not know is said, not exported as nothing (issue 17)
+    assert cli.main(["export", "--kind", "action", "--team", "T-NOBODY"]) == cli.EXIT_UNKNOWN_WORKSPACE
 
 
 # -- all as CSV is refused ------------------------------------------------------------------------

@@ -266,6 +266,7 @@ SCOPES_OF_METHOD: dict[str, frozenset[str]] = {
     "views.update": frozenset(),
     "views.publish": frozenset(),
     "users.info": frozenset({"users:read"}),
+    "users.list": frozenset({"users:read"}),  # `/mindset admins add @name`
     # public channels need channels:read, private ones groups:read (the meeting form checks either)
     "conversations.info": frozenset({"channels:read", "groups:read"}),
     "conversations.members": frozenset({"channels:read", "groups:read"}),

@@ -285,6 +285,26 @@ def test_a_due_date_in_the_past_ends_the_action_step_saying_so(step_bot: Running
     assert items(step_bot) == []
 
 
+@pytest.mark.parametrize(
+    ("owner", "account", "says"),
+    [
+        ("UAPP", {"is_bot": True, "real_name": "Jira"}, "Owner: Jira is an app, not a person"),
+        ("UGONE", {"deleted": True, "real_name": "Ola"}, "Owner: Ola is deactivated in this workspace"),
+        ("USLACKBOT", {}, "Owner: Slackbot cannot own it"),
+    ],
+)
+def test_an_owner_who_is_not_a_person_ends_the_action_step(
+    step_bot: RunningBot, owner: str, account: dict[str, Any], says: str
+) -> None:
+    """As in the /action form (bot/services/owners.py): apps, Slackbot and deactivated accounts own nothing."""
+    step_bot.fake.users[owner] = {"id": owner, "name": owner.lower(), "tz": "UTC", **account}
+
+    run_step(step_bot, ids.STEP_CREATE_ACTION, action_inputs(**{ids.STEP_OWNER: owner}))
+
+    assert _error_of(step_bot).startswith(says)
+    assert items(step_bot) == []
+
+
 def test_an_action_step_delivered_again_creates_one_item(step_bot: RunningBot) -> None:
     bot = step_bot
     run_step(bot, ids.STEP_CREATE_ACTION, action_inputs(), execution_id="FxA", event_id="Ev1")
@@ -314,9 +334,9 @@ def test_groups_are_found_by_name_or_tag_in_any_case(deps: Deps) -> None:
 
 def test_help_names_every_step_as_workflow_builder_shows_it() -> None:
     titles = [step["title"] for step in yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))["functions"].values()]
-    shown = str(help_render.help_blocks())
+    shown = str(help_render.help_blocks(today=date.today()))
     assert titles and all(f"*{title}*" in shown for title in titles)
-    assert all(title in help_render.help_text() for title in titles)
+    assert all(title in help_render.help_text(today=date.today()) for title in titles)
 
 
 # -- many workspaces ----------------------------------------------------------------------------------

@@ -137,8 +137,17 @@ def people_needing_refresh(session: Session, wanted: Iterable[tuple[str, str]], 
     return stale
 
 
+def slack_role_of(user: Mapping[str, object]) -> str:
+    """ "owner", "admin" or "member", from a `users.info` user (a deleted user is a member: no rights)."""
+    if user.get("deleted"):
+        return "member"
+    if user.get("is_primary_owner") or user.get("is_owner"):
+        return "owner"
+    return "admin" if user.get("is_admin") else "member"
+
+
 def refresh_person(session: Session, client: WebClient, team_id: str, user_id: str, now: datetime) -> None:
-    """Read the person's time zone from `users.info` and keep it (a deleted user is marked inactive).
+    """Read the person's time zone and role from `users.info` and keep them (a deleted user is marked inactive).
 
     The row is added once Slack has answered (race-safe: see `get_or_add_person`), so no write waits on
     Slack, and a row another process added meanwhile (an engine, a form opened at the same moment) gets
@@ -152,6 +161,7 @@ def refresh_person(session: Session, client: WebClient, team_id: str, user_id: s
             row.deactivated = True
             row.tz = row.tz or "UTC"
             row.tz_checked_at = now
+            row.slack_role, row.role_checked_at = "member", now
             session.flush()
             return
         raise
@@ -159,4 +169,5 @@ def refresh_person(session: Session, client: WebClient, team_id: str, user_id: s
     row.tz = user.get("tz") or row.tz or "UTC"
     row.deactivated = bool(user.get("deleted"))
     row.tz_checked_at = now
+    row.slack_role, row.role_checked_at = slack_role_of(user), now  # read with the zone: who may change settings
     session.flush()

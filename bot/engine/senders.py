@@ -32,9 +32,10 @@ from bot.render.meetings import prompt_blocks, prompt_text
 from bot.services.actions import ASSIGNED, ActionCard
 from bot.services.entries import EntryCard, card_with_actions
 from bot.services.meetings import MeetingCard, occurrence_on, prompt_for_occurrence, record_sent
+from bot.services.privacy import HANDED_BACK
 from bot.services.success_index import index_lines, open_items_due_in
 from bot.worktime import local_date, zone
-from storage.models import ActionEvent, Delivery
+from storage.models import Delivery, DeliveryStatus
 from storage.repositories import actions as actions_repo
 from storage.repositories import ambassadors as ambassadors_repo
 from storage.repositories import deliveries as deliveries_repo
@@ -195,12 +196,83 @@ def send_assigned(occasion: Occasion) -> Message | None:
     recipient = occasion.delivery.recipient
     if recipient != card.owner_id and recipient not in card.involved:
         return None
-    by = card.created_by
-    reassigned = occasion.delivery.occasion.startswith("reassigned:")
-    if reassigned:
-        event = occasion.session.get(ActionEvent, int(occasion.delivery.occasion.split(":", 1)[1]))
-        by = event.by if event is not None else by
-    return nudges.assigned(card, occasion.today, by=by, reassigned=reassigned, recipient=recipient)
+    siblings = _siblings(occasion)
+    waiting = (DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value)
+    if not occasion.delivery.occasion.startswith(REASSIGNED):
+        if any(s.occasion.startswith(REASSIGNED) and s.status in waiting for s in siblings):
+            return None  # the hand-over's message, still to be sent, tells this one too
+        # written as it was when it was created: who owned it then
+        handed = [e for e in actions_repo.events_of(occasion.session, action_id=card.id) if e.kind == "reassigned"]
+        then = replace(card, owner_id=handed[0].old_value or card.owner_id) if handed else card
+        return nudges.assigned(then, occasion.today, by=card.created_by, reassigned=False, recipient=recipient)
+    handovers = _handovers_to_tell(occasion, siblings)
+    if not handovers:
+        return None  # a later hand-over, still to be sent, tells this one too
+    # the creation was queued with the hand-overs and left to this message: nothing was sent to them yet
+    creation_untold = any(not s.occasion.startswith(REASSIGNED) for s in siblings) and not any(
+        s.status == DeliveryStatus.SENT.value for s in siblings
+    )
+    return nudges.assigned(
+        card,
+        occasion.today,
+        by=card.created_by if creation_untold else handovers[-1].by,
+        reassigned=True,
+        recipient=recipient,
+        handovers=handovers,
+        created_too=creation_untold,
+    )
+
+
+REASSIGNED = "reassigned:"
+
+
+def _event_id(delivery: Delivery) -> int:
+    try:
+        return int(delivery.occasion.removeprefix(REASSIGNED))
+    except ValueError:
+        return 0
+
+
+def _siblings(occasion: Occasion) -> list[Delivery]:
+    """The other "new commitment" deliveries about the same item for the same person."""
+    delivery = occasion.delivery
+    return [
+        sibling
+        for sibling in deliveries_repo.of_recipient(
+            occasion.session, team_id=delivery.team_id, kind=ASSIGNED, subject=delivery.subject,
+            recipient=delivery.recipient,
+        )
+        if sibling.id != delivery.id
+    ]  # fmt: skip
+
+
+def _handovers_to_tell(occasion: Occasion, siblings: list[Delivery]) -> list[nudges.Handover]:
+    """The hand-overs of an item this person has not been told of, each as it happened, when this delivery is
+    the latest queued for them (several hand-overs in a row make one message, not one each naming the last
+    owner); empty when a later one is still queued."""
+    delivery = occasion.delivery
+    mine = _event_id(delivery)
+    siblings = [sibling for sibling in siblings if sibling.occasion.startswith(REASSIGNED)]
+    waiting = (DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value)
+    if any(sibling.status in waiting and _event_id(sibling) > mine for sibling in siblings):
+        return []
+    # since the last message to them, or since the first hand-over that concerned them
+    sent = [_event_id(s) for s in siblings if s.status == DeliveryStatus.SENT.value and _event_id(s) < mine]
+    told = max(sent) if sent else min([_event_id(s) for s in siblings if _event_id(s)] + [mine]) - 1
+    # every hand-over since the last message, also those between people this one was not told of
+    return [
+        nudges.Handover(by=event.by, old_owner=event.old_value or "", new_owner=event.new_value or "")
+        for event in actions_repo.events_of(occasion.session, action_id=int(delivery.subject))
+        if event.kind == "reassigned" and told < event.id <= mine
+    ]
+
+
+def send_handed_back(occasion: Occasion) -> Message | None:
+    """Tell the new owner of an item that came back to them when its owner was forgotten, while it is theirs."""
+    card = _open_card(occasion)
+    if card is None or card.owner_id != occasion.delivery.recipient:
+        return None
+    return nudges.handed_back(card, occasion.today, created_it=card.created_by == card.owner_id)
 
 
 def send_meeting_prompt(occasion: Occasion) -> Message | None:
@@ -278,7 +350,7 @@ def send_digest(occasion: Occasion) -> Message | None:
 
 
 # the kinds whose subject is an action item (their senders start with `_open_card`)
-ABOUT_AN_ACTION_ITEM = frozenset({planners.REMINDER, planners.OVERDUE, ASSIGNED})
+ABOUT_AN_ACTION_ITEM = frozenset({planners.REMINDER, planners.OVERDUE, ASSIGNED, HANDED_BACK})
 
 
 def prefetch_cards(session: Session, deliveries: Iterable[Delivery]) -> dict[tuple[str, int], ActionCard | None]:
@@ -303,6 +375,7 @@ SENDERS: dict[str, Sender] = {
     planners.ROOT_CAUSE: send_root_cause_nudge,
     planners.REVIEW: send_quarter_review,
     ASSIGNED: send_assigned,
+    HANDED_BACK: send_handed_back,
     planners.MEETING_PROMPT: send_meeting_prompt,
     DIGEST: send_digest,
     planners.ENTRY_POST: send_entry_post,

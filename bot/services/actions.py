@@ -330,14 +330,15 @@ def reassign(deps: Deps, *, team_id: str, action_id: int, user_id: str, new_owne
     with deps.session_factory() as session:
         item = _editable(session, team_id=team_id, action_id=action_id, user_id=user_id)
         old = item.owner_id
-        if old != new_owner:
-            item.owner_id = new_owner
-            item.people = [person for person in item.people if person.user_id != new_owner]
-            event = actions_repo.add_event(
-                session, item=item, at=now, by=user_id, kind="reassigned", old_value=old, new_value=new_owner
-            )
-            people = [new_owner, *item.involved_ids]
-            _notify_assigned(session, item, [p for p in people if p != user_id], f"reassigned:{event.id}", now)
+        if old == new_owner:
+            raise ActionProblem("owner", "They already own it, so nothing changed: choose someone else to take it on.")
+        item.owner_id = new_owner
+        item.people = [person for person in item.people if person.user_id != new_owner]
+        event = actions_repo.add_event(
+            session, item=item, at=now, by=user_id, kind="reassigned", old_value=old, new_value=new_owner
+        )
+        people = [new_owner, *item.involved_ids]
+        _notify_assigned(session, item, [p for p in people if p != user_id], f"reassigned:{event.id}", now)
         card = ActionCard.of(item)
         session.commit()
         return card

@@ -7,7 +7,7 @@ often Slack delivers the event. What cannot be used is a `StepProblem`, whose se
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -18,6 +18,7 @@ from bot.services import actions as action_service
 from bot.services import entries as entry_service
 from bot.services import people as people_service
 from bot.slack_text import SECTION_TEXT_MAX
+from bot.tags import group_keys, tag_key
 from storage.models import AREA_LABELS, ActionSource, Area, EntryKind
 from storage.repositories import entries as entries_repo
 from storage.repositories import groups as groups_repo
@@ -179,13 +180,13 @@ def group_ids(deps: Deps, *, team_id: str, raw: str) -> list[int]:
     with deps.session_factory() as session:
         groups = groups_repo.list_groups(session, team_id=team_id)
         by_key: dict[str, int] = {}
-        for group in groups:
-            by_key[groups_repo.name_key(group.name)] = group.id
-            by_key[entry_service.group_slug(group.name)] = group.id
+        for group in groups:  # as a `#tag` names a group (bot/tags.py): "small clinics" and "#small-clinics" alike
+            for key in group_keys(group.name, group.id):
+                by_key.setdefault(key, group.id)
         names = [group.name for group in groups]
     found: list[int] = []
     for name in wanted:
-        group_id = by_key.get(groups_repo.name_key(name)) or by_key.get(entry_service.group_slug(name))
+        group_id = by_key.get(tag_key(name))
         if group_id is None:
             raise StepProblem(unknown_group(name, names))
         found.append(group_id)
@@ -249,10 +250,21 @@ class ActionStep:
     today: date
 
 
-def create_action(deps: Deps, *, team_id: str, function_execution_id: str, inputs: Mapping[str, Any]) -> ActionStep:
-    """Create an action item from a step's inputs with `/action`'s checks (title, date, outcome)."""
+def create_action(
+    deps: Deps,
+    *,
+    team_id: str,
+    function_execution_id: str,
+    inputs: Mapping[str, Any],
+    not_a_person: Callable[[str], str | None] = lambda _: None,
+) -> ActionStep:
+    """Create an action item from a step's inputs with `/action`'s checks (title, date, outcome; the owner a
+    person, as `not_a_person` tells: bot/services/owners.py, asked of Slack by the caller)."""
     owner = _user(inputs, ids.STEP_OWNER, required=True)
     assert owner is not None
+    refusal = not_a_person(owner)
+    if refusal:
+        raise StepProblem(f"{LABELS[ids.STEP_OWNER]}: {refusal}")
     created_by = _user(inputs, ids.STEP_CREATED_BY, required=False) or owner
     channel = _channel(inputs, ids.STEP_CHANNEL, required=False)
     area = parse_area(_text(inputs, ids.STEP_AREA))

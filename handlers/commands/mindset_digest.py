@@ -9,12 +9,15 @@ from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.deps import Deps
+from bot.engine.channel_directory import learn_channels
 from bot.render import ambassadors as render
 from bot.render.digest import digest_blocks, digest_fallback
 from bot.services import ambassadors as ambassador_service
 from bot.services import people as people_service
 from bot.services.people import SettingsProblem
 from bot.worktime import local_date, zone
+from handlers.commands.mindset_admin import after_admins
+from handlers.roles import guard
 
 DIGEST_NOW = "mindset_digest_now"
 CHANNEL_NAME = "mindset_digest_channel_name"
@@ -52,14 +55,17 @@ def ambassadors(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps, 
 
 
 def digest(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps, context: BoltContext) -> None:
-    team_id = command["team_id"]
+    team_id, user_id = command["team_id"], command["user_id"]
     verb = args[0].lower() if args else ""
+    if (verb, len(args)) in (("channel", 2), ("schedule", 3), ("timezone", 2)):
+        what = {"channel": "change the digest channel", "schedule": "change when the digest comes"}
+        guard(deps, context, team_id, user_id, what.get(verb, "change the workspace's time zone"))
     if not verb:
         context[DIGEST_NOW] = True
         ack()
     elif verb == "channel" and len(args) == 2:
         _digest_channel(ack, command, args[1], deps, context)
-    elif verb == "channel" and len(args) == 1:
+    elif verb in ("channel", "schedule", "timezone") and len(args) == 1:  # alone: the current value
         ack(
             text=render.digest_settings(ambassador_service.digest_settings(deps, team_id=team_id)),
             response_type="ephemeral",
@@ -76,10 +82,12 @@ def digest(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps, conte
         if len(days) != 1:
             raise SettingsProblem("Name one day for the digest, for example `/mindset digest schedule mon 09:00`.")
         at = people_service.parse_clock(args[2])
-        settings = ambassador_service.set_digest_schedule(deps, team_id=team_id, weekday=next(iter(days)), at=at)
+        settings = ambassador_service.set_digest_schedule(
+            deps, team_id=team_id, by=user_id, weekday=next(iter(days)), at=at
+        )
         ack(text=render.digest_settings(settings, changed="Done."), response_type="ephemeral")
     elif verb == "timezone" and len(args) == 2:
-        settings = ambassador_service.set_workspace_zone(deps, team_id=team_id, zone_name=args[1])
+        settings = ambassador_service.set_workspace_zone(deps, team_id=team_id, by=user_id, zone_name=args[1])
         ack(
             text=render.digest_settings(settings, changed=f"The workspace's time zone is now {settings.tz}."),
             response_type="ephemeral",
@@ -89,10 +97,10 @@ def digest(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps, conte
 
 
 def _digest_channel(ack: Ack, command: dict[str, Any], word: str, deps: Deps, context: BoltContext) -> None:
-    team_id = command["team_id"]
+    team_id, user_id = command["team_id"], command["user_id"]
     lowered = word.lower()
     if lowered in ("off", "none"):
-        settings = ambassador_service.set_digest_channel(deps, team_id=team_id, channel=None)
+        settings = ambassador_service.set_digest_channel(deps, team_id=team_id, by=user_id, channel=None)
         ack(text=render.digest_settings(settings, changed="No digest channel any more."), response_type="ephemeral")
         return
     channel = None
@@ -103,7 +111,7 @@ def _digest_channel(ack: Ack, command: dict[str, Any], word: str, deps: Deps, co
     elif (link := CHANNEL_LINK.match(word)) is not None:
         channel = link[1]
     if channel is not None:
-        settings = ambassador_service.set_digest_channel(deps, team_id=team_id, channel=channel)
+        settings = ambassador_service.set_digest_channel(deps, team_id=team_id, by=user_id, channel=channel)
         ack(
             text=render.digest_settings(settings, changed=f"The digest will also go to <#{channel}>."),
             response_type="ephemeral",
@@ -121,7 +129,16 @@ def after_mindset_command(
     command: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond, deps: Deps
 ) -> None:
     team_id, user_id = command["team_id"], command["user_id"]
+    after_admins(command, context, client, respond, deps)
     if context.get(DIGEST_NOW):
+        # channels whose privacy the bot never learnt (a workspace whose digest the engine does not send)
+        learn_channels(
+            deps.session_factory,
+            client,
+            team_id=team_id,
+            channel_ids=ambassador_service.recent_channel_ids(deps, team_id=team_id),
+            now=deps.clock(),
+        )
         found = ambassador_service.digest_so_far(deps, team_id=team_id, user_id=user_id)
         today = local_date(deps.clock(), zone(found.week.tz.key))
         respond(text=digest_fallback(found), blocks=digest_blocks(found, today=today), response_type="ephemeral")
@@ -136,7 +153,7 @@ def after_mindset_command(
                 response_type="ephemeral",
             )
             return
-        settings = ambassador_service.set_digest_channel(deps, team_id=team_id, channel=channel)
+        settings = ambassador_service.set_digest_channel(deps, team_id=team_id, by=user_id, channel=channel)
         respond(
             text=render.digest_settings(settings, changed=f"The digest will also go to <#{channel}>."),
             response_type="ephemeral",

@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from bot import delivery, ids, slack_errors
 from bot.deps import Deps
 from bot.render import workflow_steps as texts
+from bot.services import owners
 from bot.services import workflow_steps as step_service
 from bot.slack_client import with_token
 from storage.models import EntryKind
@@ -42,15 +43,19 @@ def create_action_step(
     team_id = _team(body, context)
     with _failing_kindly(fail):
         try:
+            bot = _bot_client(context)
             step = step_service.create_action(
-                deps, team_id=team_id, function_execution_id=_execution(event), inputs=_inputs(event)
+                deps,
+                team_id=team_id,
+                function_execution_id=_execution(event),
+                inputs=_inputs(event),
+                not_a_person=lambda user_id: owners.not_a_person(bot, user_id=user_id, bot_user_id=context.bot_user_id),
             )
         except step_service.StepProblem as problem:
             fail(error=str(problem))
             return
         if not step.created:  # the same run, delivered again: its first delivery completes it
             return
-        bot = _bot_client(context)
         outputs: dict[str, Any] = {ids.STEP_ACTION_ID: step.card.id}
         if step.channel_id:
             text, blocks = texts.shared_action(step.card, step.today)

@@ -15,6 +15,7 @@ from bot.render.blocks import section
 from bot.services import actions as action_service
 from bot.services import people as people_service
 from bot.services.actions import ActionCard
+from bot.services.owners import not_a_person
 from handlers.events.home import publish_home_for
 from handlers.views import state
 from handlers.views.action import field_error
@@ -91,12 +92,17 @@ def move_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context
     )
 
 
-def hand_over_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+def hand_over_submitted(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps
+) -> None:
     new_owner = state.selected_user(view, ids.ACTION_OWNER_BLOCK, ids.ACTION_OWNER_INPUT)
 
     def change(team: str, user: str, item: int) -> ActionCard:
         if not new_owner:
             raise action_service.ActionProblem("owner", "Choose who takes it on.")
+        problem = not_a_person(client, user_id=new_owner, bot_user_id=context.bot_user_id, role="take it on")
+        if problem is not None:
+            raise action_service.ActionProblem("owner", problem)
         return action_service.reassign(deps, team_id=team, action_id=item, user_id=user, new_owner=new_owner)
 
     _apply(

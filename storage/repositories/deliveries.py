@@ -162,6 +162,20 @@ def count_sent(session: Session, *, team_id: str, kind: str, subject: str, occas
     )
 
 
+def of_recipient(session: Session, *, team_id: str, kind: str, subject: str, recipient: str) -> Sequence[Delivery]:
+    """Every delivery of this kind about `subject` for `recipient`, whatever its status, oldest first."""
+    return session.scalars(
+        select(Delivery)
+        .where(
+            Delivery.team_id == team_id,
+            Delivery.kind == kind,
+            Delivery.subject == subject,
+            Delivery.recipient == recipient,
+        )
+        .order_by(Delivery.id)
+    ).all()
+
+
 def pending_count(session: Session) -> int:
     return int(
         session.scalar(
