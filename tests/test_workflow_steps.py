@@ -277,6 +277,18 @@ def test_create_an_action_item_step_links_it_to_the_sorry_and_shares_it(step_bot
     assert "Call the three clinics about refunds" in str(update.params["blocks"])
 
 
+def test_a_channel_that_refuses_the_shared_item_ends_the_step_saying_it_is_saved(step_bot: RunningBot) -> None:
+    bot = step_bot
+    bot.fake.fail("chat.postMessage", "is_archived")
+
+    run_step(bot, ids.STEP_CREATE_ACTION, action_inputs(**{ids.STEP_CHANNEL: "C333"}))
+
+    error = _error_of(bot)
+    [item] = items(bot)
+    assert error == texts.not_posted("action item", item.id, "C333", "is_archived")
+    assert "archived" in error
+
+
 def test_a_due_date_in_the_past_ends_the_action_step_saying_so(step_bot: RunningBot) -> None:
     run_step(step_bot, ids.STEP_CREATE_ACTION, action_inputs(**{ids.STEP_DUE: "2020-01-01"}))
 

@@ -41,9 +41,9 @@ def create_action_step(
     event: dict[str, Any], body: dict[str, Any], context: BoltContext, complete: Complete, fail: Fail, deps: Deps
 ) -> None:
     team_id = _team(body, context)
+    bot = _bot_client(context)
     with _failing_kindly(fail):
         try:
-            bot = _bot_client(context)
             step = step_service.create_action(
                 deps,
                 team_id=team_id,
