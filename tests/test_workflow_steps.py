@@ -5,6 +5,7 @@ a sentence) with the step's own token; on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -22,6 +23,7 @@ from bot.deps import Deps
 from bot.render import help as help_render
 from bot.render import workflow_steps as texts
 from bot.services import groups as group_service
+from bot.services import privacy as privacy_service
 from bot.services import workflow_steps as step_service
 from storage.models import ActionItem, Entry, EntryKind
 from tests import conftest
@@ -450,3 +452,22 @@ def test_a_step_runs_over_socket_mode(socket_bot: SocketModeBot) -> None:
     assert (done.token, done.params["outputs"][ids.STEP_ENTRY_ID]) == (FUNCTION_TOKEN, entry.id)
     [post] = socket_bot.posts_to(CHANNEL)
     assert post.token == SOCKET_BOT_TOKEN
+
+
+# -- a person's data ----------------------------------------------------------------------------------
+
+
+def test_what_a_step_logged_is_in_its_authors_copy_and_goes_when_they_are_forgotten(step_bot: RunningBot) -> None:
+    bot = step_bot
+    run_step(bot, ids.STEP_LOG_PROUD, proud_inputs(), execution_id="FxMine")
+    run_step(bot, ids.STEP_CREATE_ACTION, action_inputs(**{ids.STEP_OWNER: AUTHOR}), execution_id="FxItem")
+    ended(bot, 2)
+
+    copy = json.loads(privacy_service.my_data_json(bot.deps, team_id="T111", user_id=AUTHOR))
+    assert "The clinic onboarded itself in a day" in json.dumps(copy)
+    assert "Call the three clinics about refunds" in json.dumps(copy)
+
+    privacy_service.forget(bot.deps, team_id="T111", user_id=AUTHOR)
+
+    assert entries(bot) == []
+    assert all(AUTHOR not in (item.owner_id, item.created_by) for item in items(bot))
