@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, time
 from typing import IO, Any, Protocol
 
-from bot.services.actions import horizon
+from bot.services.actions import Zones, item_horizon, owner_zone
 from storage.db import SessionFactory
 from storage.models import ActionEvent, Entry, EntryKind
 from storage.repositories import admins as admins_repo
@@ -137,7 +137,7 @@ def event_record(event: ActionEvent) -> Record:
     }
 
 
-def action_row(found: ActionWithHistory) -> Record:
+def action_row(found: ActionWithHistory, zones: Zones | None = None) -> Record:
     item = found.item
     return {
         "id": item.id,
@@ -150,7 +150,7 @@ def action_row(found: ActionWithHistory) -> Record:
         "created_by": item.created_by,
         "due_date": item.due_date.isoformat(),
         "original_due_date": item.original_due_date.isoformat(),
-        "horizon": horizon(item.created_at.date(), item.due_date).value,
+        "horizon": item_horizon(item.created_at, item.due_date, owner_zone(item, zones)).value,
         "status": item.status,
         "closed_at": _iso_or_none(item.closed_at),
         "drop_reason": item.drop_reason,
@@ -199,8 +199,9 @@ def action_rows(
     session_factory: SessionFactory, *, since: date | None = None, team: str | None = None
 ) -> Iterator[Record]:
     with session_factory() as session:
+        zones: Zones = {}
         for found in iter_actions(session, since=_start(since), team_id=team):
-            yield action_row(found)
+            yield action_row(found, zones)
 
 
 def meeting_rows(
@@ -367,7 +368,8 @@ def person_data(session_factory: SessionFactory, *, team_id: str, user_id: str) 
             entry_row(entry)
             for entry in iter_entries(session, kinds=kinds_for(ENTRIES), team_id=team_id, author_id=user_id)
         ]
-        actions = [action_row(found) for found in iter_actions(session, team_id=team_id, owner_id=user_id)]
+        zones: Zones = {}
+        actions = [action_row(found, zones) for found in iter_actions(session, team_id=team_id, owner_id=user_id)]
         answers = [
             meeting_row(answer) for answer in iter_meeting_answers(session, team_id=team_id, answered_by=user_id)
         ]

@@ -8,14 +8,14 @@ import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot import ids
 from bot.engine.engine import NudgeEngine
 from bot.services import actions as action_service
 from bot.services import groups as group_service
 from bot.slack_client import make_web_client
-from storage.models import ActionEvent, ActionItem, Entry
+from storage.models import ActionEvent, ActionItem, Delivery, DeliveryStatus, Entry
 from tests.conftest import RunningBot
 from tests.fake_slack import Call
 from tests.slack_requests import CHANNEL, TEAM, USER, Answer
@@ -149,9 +149,31 @@ def responses(bot: RunningBot, count: int = 1) -> list[Call]:
 
 
 def run_engine(bot: RunningBot) -> None:
-    """One tick of the nudge engine at the real time (the deliveries of new commitments are due at once)."""
+    """A tick of the nudge engine at the real time (the deliveries of new commitments are due at once), and
+    more at the moments what it left pending waits for (the recipients' working time: it may be night or
+    a Sunday now)."""
     client = make_web_client(bot.deps.settings)
-    NudgeEngine(session_factory=bot.deps.session_factory, client_for=lambda _team: client, clock=bot.deps.clock).tick()
+    engine = NudgeEngine(
+        session_factory=bot.deps.session_factory, client_for=lambda _team: client, clock=bot.deps.clock
+    )
+    now = bot.deps.clock()
+    engine.tick(now)
+    # later ticks only send what is pending (planning then would add the nudges of that later day)
+    sender = NudgeEngine(
+        session_factory=bot.deps.session_factory, client_for=lambda _team: client, clock=bot.deps.clock, planners=()
+    )
+    for _ in range(3):
+        with bot.deps.session_factory() as session:
+            waiting = session.scalar(
+                select(func.min(Delivery.next_attempt_at)).where(Delivery.status == DeliveryStatus.PENDING.value)
+            )
+        if waiting is None:
+            return
+        waiting = waiting if waiting.tzinfo is not None else waiting.replace(tzinfo=UTC)
+        if waiting > now + timedelta(days=7):
+            return
+        now = max(now, waiting)
+        sender.tick(now)
 
 
 def dms(bot: RunningBot, user: str) -> list[Call]:

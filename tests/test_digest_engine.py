@@ -328,15 +328,16 @@ def test_the_workspace_schedule_friday_at_four(deps: Deps, fake_slack: FakeSlack
     # 16:00 in Berlin is 15:00 UTC, in New York 21:00 UTC; Mondays at 09:00 as before
     run(sim, ticks(date(2027, 1, 13), date(2027, 1, 30), lambda day: day.isoweekday() in (1, 5), (7, 8, 14, 15, 21)))
 
+    # a Friday digest reports its own week so far (issue 16: it reported the week before last)
     assert schedule_of(sim, "UBERLIN", "Europe/Berlin") == [
-        ("2027-W01", "Fri 2027-01-15 16:00"),
-        ("2027-W02", "Fri 2027-01-22 16:00"),
-        ("2027-W03", "Fri 2027-01-29 16:00"),
+        ("2027-W02", "Fri 2027-01-15 16:00"),
+        ("2027-W03", "Fri 2027-01-22 16:00"),
+        ("2027-W04", "Fri 2027-01-29 16:00"),
     ]
     assert schedule_of(sim, "UNEWYORK", "America/New_York") == [
-        ("2027-W01", "Fri 2027-01-15 16:00"),
-        ("2027-W02", "Fri 2027-01-22 16:00"),
-        ("2027-W03", "Fri 2027-01-29 16:00"),
+        ("2027-W02", "Fri 2027-01-15 16:00"),
+        ("2027-W03", "Fri 2027-01-22 16:00"),
+        ("2027-W04", "Fri 2027-01-29 16:00"),
     ]
     assert_each_sent_once_on_time(sim)
 

@@ -467,6 +467,7 @@ def test_the_week_so_far_is_titled_so() -> None:
 
     check_limits(blocks)
     assert blocks[0]["text"]["text"] == "Customer focus, week 6 so far"
+    assert contexts(blocks)[0] == "8 February to 10 February 2027 (so far)"
     assert "`▁▁▁▁▁▁▁▁▁▁▅█` (5 this week)" in everything(blocks)
 
 

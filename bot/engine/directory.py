@@ -40,6 +40,8 @@ class Known:
 
     installed: Mapping[str, bool] = field(default_factory=dict)
     people: Mapping[tuple[str, str], PersonTime | None] = field(default_factory=dict)
+    # the working calendars of the workspaces (for nudges that wait for working time)
+    calendars: Mapping[str, WorkCalendar] = field(default_factory=dict)
 
     @classmethod
     def read(cls, session: Session, people: Iterable[tuple[str, str]]) -> Known:
@@ -65,7 +67,22 @@ class Known:
             for team, user, tz, paused_until, deactivated in rows:
                 if (team, user) in known and tz is not None:
                     known[(team, user)] = PersonTime(zone(tz), paused_until, not deactivated)
-        return cls({team: uninstalled.get(team) is None for team in teams}, known)
+        return cls({team: uninstalled.get(team) is None for team in teams}, known, read_calendars(session, teams))
+
+
+def read_calendars(session: Session, teams: Iterable[str]) -> dict[str, WorkCalendar]:
+    """The working calendars of these workspaces, in two queries (the default one for a workspace without
+    settings)."""
+    teams = sorted(set(teams))
+    holidays: dict[str, set[date]] = {team: set() for team in teams}
+    for team, day in session.execute(select(Holiday.team_id, Holiday.day).where(Holiday.team_id.in_(teams))):
+        holidays[team].add(day)
+    calendars = {team: WorkCalendar(holidays=frozenset(days)) for team, days in holidays.items()}
+    for workspace in session.scalars(select(Workspace).where(Workspace.team_id.in_(teams))):
+        calendars[workspace.team_id] = calendar_from(
+            workspace.work_days, workspace.work_start, workspace.work_end, holidays[workspace.team_id]
+        )
+    return calendars
 
 
 class Directory:
@@ -73,7 +90,7 @@ class Directory:
 
     def __init__(self, session: Session, known: Known | None = None) -> None:
         self._session = session
-        self._calendars: dict[str, WorkCalendar] = {}
+        self._calendars: dict[str, WorkCalendar] = dict(known.calendars) if known else {}
         self._people: dict[tuple[str, str], PersonTime | None] = dict(known.people) if known else {}
         self._installed: dict[str, bool] = dict(known.installed) if known else {}
 

@@ -29,13 +29,13 @@ from bot.meetings.schedule import occurrences, prompt_at
 from bot.render import nudges
 from bot.render.digest import digest_blocks, digest_fallback
 from bot.render.meetings import prompt_blocks, prompt_text
-from bot.services.actions import ASSIGNED, ActionCard
+from bot.services.actions import ASSIGNED, ActionCard, read_owner_zones
 from bot.services.entries import EntryCard, card_with_actions
 from bot.services.meetings import MeetingCard, occurrence_on, prompt_for_occurrence, record_sent
 from bot.services.privacy import HANDED_BACK
 from bot.services.success_index import index_lines, open_items_due_in
-from bot.worktime import local_date, zone
-from storage.models import Delivery, DeliveryStatus
+from bot.worktime import local_date, next_working_moment, zone
+from storage.models import Delivery, DeliveryStatus, Workspace
 from storage.repositories import actions as actions_repo
 from storage.repositories import ambassadors as ambassadors_repo
 from storage.repositories import deliveries as deliveries_repo
@@ -113,7 +113,8 @@ def send_checkin(occasion: Occasion) -> Message | None:
     )
     if not items:
         return None
-    return nudges.checkin([ActionCard.of(item) for item in items], occasion.today)
+    zones = read_owner_zones(occasion.session, items)
+    return nudges.checkin([ActionCard.of(item, zones) for item in items], occasion.today)
 
 
 def send_root_cause_nudge(occasion: Occasion) -> Message | None:
@@ -184,8 +185,12 @@ def send_quarter_review(occasion: Occasion) -> Message | None:
     still_open = open_items_due_in(
         occasion.session, team_id=team_id, user_id=user_id, year=int(year), quarter=int(quarter)
     )
+    zones = read_owner_zones(occasion.session, still_open)
     return nudges.quarter_review(
-        f"{year} Q{quarter}", lines, [ActionCard.of(item) for item in still_open], occasion.today
+        f"{year} Q{quarter}",
+        lines,
+        [ActionCard.of(item, zones) for item in still_open],
+        occasion.today,
     )
 
 
@@ -363,12 +368,58 @@ def prefetch_cards(session: Session, deliveries: Iterable[Delivery]) -> dict[tup
     cards: dict[tuple[str, int], ActionCard | None] = {}
     for team_id, ids in wanted.items():
         cards.update(dict.fromkeys(((team_id, item_id) for item_id in ids), None))
-        for item in actions_repo.get_actions(session, team_id=team_id, action_ids=ids):
-            cards[(team_id, item.id)] = ActionCard.of(item)
+        items = actions_repo.get_actions(session, team_id=team_id, action_ids=ids)
+        zones = read_owner_zones(session, items)
+        for item in items:
+            cards[(team_id, item.id)] = ActionCard.of(item, zones)
     return cards
 
 
-SENDERS: dict[str, Sender] = {
+# the kinds that reach a person (or the digest channel) only in working time: a nudge due outside it, or
+# found late after downtime (a catch-up), waits for the start of the recipient's next working time.
+# A meeting prompt is when its meeting is; an entry's post is the author's own message, late.
+IN_WORKING_TIME = frozenset(
+    {
+        planners.REMINDER,
+        planners.OVERDUE,
+        planners.CHECKIN,
+        planners.ROOT_CAUSE,
+        planners.REVIEW,
+        ASSIGNED,
+        DIGEST,
+        planners.ENTRY_NOT_POSTED,
+    }
+)
+
+
+def working_time_of(occasion: Occasion) -> datetime:
+    """The first moment from now when the delivery's recipient may be messaged: now, in their working
+    time, else the start of their next working time (after any pause), in their own zone; a channel (the
+    digest's) or a person whose zone is not known yet follows the workspace's zone."""
+    delivery, directory = occasion.delivery, occasion.directory
+    person = directory.person(delivery.team_id, delivery.recipient)
+    if person is not None:
+        tz, paused_until = person.tz, person.paused_until
+    else:
+        workspace = occasion.session.get(Workspace, delivery.team_id)
+        tz, paused_until = zone(workspace.default_tz if workspace else None), None
+    return next_working_moment(occasion.now, tz, directory.calendar(delivery.team_id), paused_until=paused_until)
+
+
+def in_working_time(sender: Sender) -> Sender:
+    """`sender`, once the recipient is in working time (NotYet until then)."""
+
+    def gated(occasion: Occasion) -> Message | None:
+        at = working_time_of(occasion)
+        if at > occasion.now:
+            raise NotYet(at)
+        return sender(occasion)
+
+    gated.__name__ = getattr(sender, "__name__", "sender")
+    return gated
+
+
+_SENDERS: dict[str, Sender] = {
     planners.REMINDER: send_reminder,
     planners.OVERDUE: send_overdue,
     planners.CHECKIN: send_checkin,
@@ -380,4 +431,7 @@ SENDERS: dict[str, Sender] = {
     DIGEST: send_digest,
     planners.ENTRY_POST: send_entry_post,
     planners.ENTRY_NOT_POSTED: send_entry_not_posted,
+}
+SENDERS: dict[str, Sender] = {
+    kind: in_working_time(sender) if kind in IN_WORKING_TIME else sender for kind, sender in _SENDERS.items()
 }

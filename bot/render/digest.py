@@ -40,10 +40,13 @@ def _day(day: date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
-def _span(digest: Digest) -> str:
+def _span(digest: Digest, today: date | None = None) -> str:
+    """The days the digest covers: Monday to Sunday, or Monday to today for the week so far."""
     first, last = digest.week.monday, digest.week.last_day
+    if digest.so_far and today is not None and first <= today < last:
+        last = today
     start = f"{first.day} {first:%B}" if first.year == last.year else _day(first)
-    return f"{start} to {_day(last)}"
+    return f"{start} to {_day(last)}" + (" (so far)" if digest.so_far else "")
 
 
 def title(digest: Digest) -> str:
@@ -190,7 +193,7 @@ def digest_blocks(digest: Digest, *, today: date) -> Blocks:
     more = "" if digest.detailed else f" in {MORE}"  # `/mindset digest` does not send readers to itself
     blocks: Blocks = [
         {"type": "header", "text": {"type": "plain_text", "text": title(digest)}},
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": _span(digest)}]},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": _span(digest, today)}]},
         {"type": "section", "text": {"type": "mrkdwn", "text": clip(_thanks(digest), SECTION_TEXT_MAX)}},
     ]
     warning = fade_warning(digest)
@@ -325,7 +328,7 @@ def digest_fallback(digest: Digest) -> str:
 
 def digest_text(digest: Digest, *, today: date) -> str:
     """The whole digest as plain text, for `mindset-bot digest` in a terminal."""
-    lines = [title(digest), _span(digest), ""]
+    lines = [title(digest), _span(digest, today), ""]
     warning = fade_warning(digest)
     if warning:
         lines += [warning.replace("*", "").replace(":warning: ", "WARNING: "), ""]

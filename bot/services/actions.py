@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, MutableMapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from bot.deps import Deps
+from bot.worktime import zone
 from storage.db import create_once
 from storage.models import ActionItem, ActionSource, ActionStatus, Area, EntryKind
 from storage.repositories import actions as actions_repo
@@ -17,6 +19,7 @@ from storage.repositories import deliveries as deliveries_repo
 from storage.repositories import entries as entries_repo
 from storage.repositories import groups as groups_repo
 from storage.repositories import meetings as meetings_repo
+from storage.repositories import people as people_repo
 
 MAX_YEARS_AHEAD = 3
 SHORT_TERM_DAYS = 183  # "up to 6 months"
@@ -34,6 +37,40 @@ class Horizon(StrEnum):
 def horizon(created_on: date, due: date) -> Horizon:
     """Short term up to 6 months from creation, long term beyond (up to 3 years)."""
     return Horizon.SHORT if due <= add_months(created_on, 6) else Horizon.LONG
+
+
+# the owners' time zones by (team, user), read once and reused (a cache a caller may pass along)
+Zones = MutableMapping[tuple[str, str], ZoneInfo]
+
+
+def read_owner_zones(session: Session, items: Iterable[ActionItem], zones: Zones | None = None) -> Zones:
+    """The time zones of these items' owners, in one query per workspace (UTC for an owner whose zone the
+    bot has not learnt yet)."""
+    found: Zones = zones if zones is not None else {}
+    wanted: dict[str, set[str]] = {}
+    for item in items:
+        if (item.team_id, item.owner_id) not in found:
+            wanted.setdefault(item.team_id, set()).add(item.owner_id)
+    for team_id, owners in wanted.items():
+        names = people_repo.time_zones(session, team_id=team_id, user_ids=owners)
+        found.update({(team_id, owner): zone(names.get(owner)) for owner in owners})
+    return found
+
+
+def item_horizon(created_at: datetime, due_date: date, owner_tz: ZoneInfo) -> Horizon:
+    """An item's one horizon, shown on its card, in the export and counted in the Success Index: from the
+    owner's local date when it was created to its (current) due date."""
+    created = created_at if created_at.tzinfo is not None else created_at.replace(tzinfo=UTC)
+    return horizon(created.astimezone(owner_tz).date(), due_date)
+
+
+def owner_zone(item: ActionItem, zones: Zones | None = None) -> ZoneInfo:
+    """The item's owner's time zone (from `zones`, else read from the item's session; UTC when unknown)."""
+    key = (item.team_id, item.owner_id)
+    if zones is not None and key in zones:
+        return zones[key]
+    session = object_session(item)
+    return read_owner_zones(session, [item], zones)[key] if session is not None else zone(None)
 
 
 def add_months(day: date, months: int) -> date:
@@ -98,7 +135,8 @@ class ActionCard:
     created_by: str = ""
 
     @classmethod
-    def of(cls, item: ActionItem) -> ActionCard:
+    def of(cls, item: ActionItem, zones: Zones | None = None) -> ActionCard:
+        """The item as a card; its horizon in its owner's zone (read from `zones` when given)."""
         return cls(
             id=item.id,
             team_id=item.team_id,
@@ -107,7 +145,7 @@ class ActionCard:
             due_date=item.due_date,
             original_due_date=item.original_due_date,
             status=ActionStatus(item.status),
-            horizon=horizon(item.created_at.date(), item.due_date),
+            horizon=item_horizon(item.created_at, item.due_date, owner_zone(item, zones)),
             desired_outcome=item.desired_outcome,
             involved=tuple(item.involved_ids),
             group_names=tuple(group.name for group in item.groups),
