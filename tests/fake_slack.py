@@ -33,14 +33,16 @@ from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-JSON_FIELDS = {"blocks", "attachments", "view", "metadata", "files"}
+JSON_FIELDS = {"blocks", "attachments", "view", "metadata", "files", "outputs"}
 BOT_USER = "UBOT"
 
 # The kinds of token a method takes (https://docs.slack.dev/authentication/tokens).
 BOT = "bot"  # a bot token, xoxb-...
 APP = "app"  # an app-level token, xapp-... (Socket Mode's apps.connections.open)
 CLIENT = "client"  # no token: the app's client id and secret (HTTP Basic auth or arguments), as in OAuth
-TOKEN_PREFIX = {BOT: "xoxb-", APP: "xapp-"}
+# a Workflow Builder step's own token, xwfp-...: the `bot_access_token` of its function_executed event
+FUNCTION = "function"
+TOKEN_PREFIX = {BOT: "xoxb-", APP: "xapp-", FUNCTION: "xwfp-"}
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,9 @@ METHODS: dict[str, Method] = {
     # files_upload_v2: get an upload URL, send the bytes there (recorded as upload:<file id>), complete
     "files.getUploadURLExternal": Method(required=("filename", "length")),
     "files.completeUploadExternal": Method(required=("files",)),
+    # a custom step ends with one of these, with the step's own token (Bolt's complete() / fail())
+    "functions.completeError": Method(required=("function_execution_id", "error"), token=FUNCTION),
+    "functions.completeSuccess": Method(required=("function_execution_id", "outputs"), token=FUNCTION),
     "oauth.v2.access": Method(required=("code",), token=CLIENT),
     "team.info": Method(),
     "users.info": Method(required=("user",)),

@@ -193,3 +193,31 @@ def _open(request: urllib.request.Request) -> Answer:
 
 def deep(value: dict[str, Any]) -> dict[str, Any]:
     return copy.deepcopy(value)
+
+
+FUNCTION_TOKEN = "xwfp-step-token"
+
+
+def function_executed(
+    callback_id: str,
+    inputs: dict[str, Any],
+    *,
+    execution_id: str = "Fx111",
+    event_id: str | None = None,
+    team: str = TEAM,
+    token: str = FUNCTION_TOKEN,
+) -> dict[str, Any]:
+    """A `function_executed` event (a Workflow Builder step of ours runs), in the captured payload's shape:
+    our step's callback id, its inputs, this run's `function_execution_id` and the step's own token. A
+    workspace outside Enterprise Grid: no `enterprise_id`."""
+    body = payload("function_executed.event.json")
+    body.update(team_id=team, enterprise_id=None, event_id=event_id or f"Ev{execution_id}")
+    event = body["event"]
+    event["function"].update(callback_id=callback_id, title=callback_id.replace("_", " ").capitalize())
+    event.update(
+        inputs=inputs,
+        function_execution_id=execution_id,
+        workflow_execution_id=f"Wx{execution_id}",
+        bot_access_token=token,
+    )
+    return body

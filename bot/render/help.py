@@ -82,6 +82,12 @@ SHORTCUTS = (
     "with a link back to the message."
 )
 
+WORKFLOW_STEPS = (
+    "In Workflow Builder, add my steps to your own workflows (a support form, a weekly ritual): "
+    "*Log a proud*, *Log a sorry* and *Create an action item*. Each gives the next steps its number "
+    "and a link to its post."
+)
+
 
 def help_blocks(*, today: date, unknown: str | None = None) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
@@ -104,6 +110,7 @@ def help_blocks(*, today: date, unknown: str | None = None) -> list[dict[str, An
         {"type": "section", "text": {"type": "mrkdwn", "text": f"*Commands*\n{lines}"}},
         {"type": "section", "text": {"type": "mrkdwn", "text": _admin_section()}},
         {"type": "section", "text": {"type": "mrkdwn", "text": f"*Shortcuts*\n{SHORTCUTS}"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*Workflow Builder steps*\n{WORKFLOW_STEPS}"}},
     ]
     return blocks
 
@@ -119,7 +126,8 @@ def help_text(*, today: date, unknown: str | None = None) -> str:
         for command, example in command_examples(today) + ADMIN_EXAMPLES
     )
     prefix = f"I don't know /mindset {escape_mrkdwn(unknown[:50])}. " if unknown else ""
-    return f"{prefix}Customer Mindset commands:\n{lines}"
+    steps = "Workflow Builder steps: Log a proud, Log a sorry, Create an action item."
+    return f"{prefix}Customer Mindset commands:\n{lines}\n{steps}"
 
 
 ACTION_HELP = (
