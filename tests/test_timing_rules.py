@@ -114,7 +114,7 @@ def test_a_friday_digest_reports_the_week_it_is_sent_in_so_far(deps: Deps, fake_
     sim = simulation(deps, fake_slack, utc(2027, 1, 4, 12))
     sim.add_person("UAMB", tz)
     ambassadors.join(sim.deps, team_id=TEAM, user_id="UAMB", group_words=[])
-    ambassadors.set_digest_schedule(sim.deps, team_id=TEAM, weekday=5, at=time(16, 30))
+    ambassadors.set_digest_schedule(sim.deps, team_id=TEAM, by="UADMIN", weekday=5, at=time(16, 30))
     for day, text in ((date(2027, 1, 6), "Win of the week before"), (date(2027, 1, 13), "Win of this week")):
         sim.clock.now = datetime.combine(day, time(12), ZoneInfo(tz))
         logged = entries.log_entry(

@@ -243,12 +243,16 @@ class World:
         for team, (days, work_start, work_end, weekday, digest_at) in shapes.items():
             holidays = frozenset(rng.sample(span, k=max(1, len(span) // 45)))
             self.calendars[team] = Calendar(days, work_start, work_end, holidays)
-            people.set_work_time(self.deps, team_id=team, days=days, start=work_start, end=work_end)
+            people.set_work_time(self.deps, team_id=team, by="UADMIN", days=days, start=work_start, end=work_end)
             for day in sorted(holidays):
-                people.add_holiday(self.deps, team_id=team, day=day, name="Simulated holiday", today=first_day)
-            ambassadors.set_digest_schedule(self.deps, team_id=team, weekday=weekday, at=digest_at)
-        ambassadors.set_workspace_zone(self.deps, team_id=TEAMS[0], zone_name=rng.choice(self.config.zones))
-        ambassadors.set_digest_channel(self.deps, team_id=TEAMS[0], channel=DIGEST_CHANNEL)
+                people.add_holiday(
+                    self.deps, team_id=team, by="UADMIN", day=day, name="Simulated holiday", today=first_day
+                )
+            ambassadors.set_digest_schedule(self.deps, team_id=team, by="UADMIN", weekday=weekday, at=digest_at)
+        ambassadors.set_workspace_zone(
+            self.deps, team_id=TEAMS[0], by="UADMIN", zone_name=rng.choice(self.config.zones)
+        )
+        ambassadors.set_digest_channel(self.deps, team_id=TEAMS[0], by="UADMIN", channel=DIGEST_CHANNEL)
         self.channel_tz = self._workspace_zone(TEAMS[0])
 
         for index, tz in enumerate(self.config.zones):
