@@ -163,7 +163,8 @@ def action_list_blocks(
 
 
 def action_text(card: ActionCard, today: date) -> str:
-    return clip(f"{card.title} ({STATUS_LABEL[card.status]}, {due_phrase(card, today)})", 3000)
+    """One line for a message's fallback `text`, which Slack reads as mrkdwn too: the title escaped."""
+    return f"{escape_mrkdwn(clip(card.title, 150))} ({STATUS_LABEL[card.status]}, {due_phrase(card, today)})"
 
 
 def person_list_blocks(cards: Sequence[ActionCard], today: date) -> Blocks:
