@@ -86,6 +86,7 @@ class SlackSender:
         submitted = body["view"]
         submitted.update(
             id=view_id,
+            hash=f"{int(time.time())}.h{self._trigger}",  # each submission its own, as after a views.update
             team_id=team,
             callback_id=view["callback_id"],
             private_metadata=view.get("private_metadata", ""),
@@ -113,7 +114,8 @@ class SlackSender:
         body["trigger_id"] = self.next_trigger()
         body["response_url"] = f"{self.response_url_base}/action"
         action = body["actions"][0]
-        action.update(action_id=action_id, value=value, block_id="b")
+        # Slack stamps each click to the microsecond: two clicks are two requests, a replay is the same one
+        action.update(action_id=action_id, value=value, block_id="b", action_ts=f"{time.time():.6f}{self._trigger}")
         if selected_option is not None:
             action.pop("value")
             action.update(type="overflow", selected_option=selected_option)
