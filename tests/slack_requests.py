@@ -76,12 +76,17 @@ class SlackSender:
         view_id: str,
         team: str = TEAM,
         user: str = USER,
+        installed_team: str | None = None,
     ) -> dict[str, Any]:
-        """A view_submission of a modal the app opened: its callback id, metadata and our values."""
+        """A view_submission of a modal the app opened: its callback id, metadata and our values.
+
+        `installed_team`: the workspace whose installation opened the modal, when it is not the
+        person's own (Slack Connect: `team` is the person's workspace, in another organisation)."""
         body = payload("view_submission.json")
         body["team"]["id"] = team
         body["user"]["id"] = user
         body["user"]["team_id"] = team
+        body["view"]["app_installed_team_id"] = installed_team or team
         body["trigger_id"] = self.next_trigger()
         submitted = body["view"]
         submitted.update(
