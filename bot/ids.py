@@ -22,7 +22,10 @@ MESSAGE_SHORTCUTS = (LOG_AS_PROUD, LOG_AS_SORRY)
 APP_HOME_OPENED = "app_home_opened"
 APP_UNINSTALLED = "app_uninstalled"
 TOKENS_REVOKED = "tokens_revoked"
-BOT_EVENTS: tuple[str, ...] = (APP_HOME_OPENED, APP_UNINSTALLED, TOKENS_REVOKED)
+# someone left a channel; the bot itself left (or was removed from) a private channel
+MEMBER_LEFT_CHANNEL = "member_left_channel"
+GROUP_LEFT = "group_left"
+BOT_EVENTS: tuple[str, ...] = (APP_HOME_OPENED, APP_UNINSTALLED, TOKENS_REVOKED, MEMBER_LEFT_CHANNEL, GROUP_LEFT)
 
 # Modal callback ids
 ENTRY_MODAL = "entry_modal"
