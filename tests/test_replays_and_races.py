@@ -40,8 +40,10 @@ from tests.test_meeting_scenarios import (
     add_groups,
     answer_values,
     mbot,  # noqa: F401  (the fixture)
+    meeting,
     meeting_now,
     open_answer_form,
+    register,
 )
 
 
@@ -148,6 +150,19 @@ def test_a_meeting_answer_replayed_after_it_was_changed_keeps_the_change(mbot: R
             select(MeetingAnswer.text).where(MeetingAnswer.subject == meeting_service.group_subject(clinics.id))
         ).all()
     assert stored == ["Refunds the same day"]
+
+
+def test_a_pause_click_replayed_after_the_meeting_was_resumed_leaves_it_running(mbot: RunningBot) -> None:  # noqa: F811
+    found = register(mbot, "Tuesday planning")
+    message = {"type": "message", "ts": "1.1", "text": "fallback", "blocks": []}
+    pause = mbot.slack.block_action(ids.MEETING_PAUSE, str(found.id), message=message)
+    assert mbot.slack.send_interaction(pause).status == 200
+    resume = mbot.slack.block_action(ids.MEETING_RESUME, str(found.id), message=message)
+    assert mbot.slack.send_interaction(resume).status == 200
+
+    assert mbot.slack.send_interaction(pause).status == 200  # the pause, once more
+
+    assert meeting(mbot, found.id).paused is False
 
 
 # -- two clicks at once ------------------------------------------------------------------------

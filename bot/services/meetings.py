@@ -196,9 +196,13 @@ def update(deps: Deps, *, team_id: str, meeting_id: int, user_id: str, form: Mee
         return card
 
 
-def set_paused(deps: Deps, *, team_id: str, meeting_id: int, user_id: str, paused: bool) -> MeetingCard:
+def set_paused(
+    deps: Deps, *, team_id: str, meeting_id: int, user_id: str, paused: bool, key: str | None = None
+) -> MeetingCard:
+    """Pause or resume; `Replayed` (bot/services/replays.py) when the click with `key` was handled before."""
     with deps.session_factory() as session:
         meeting = _editable(session, team_id=team_id, meeting_id=meeting_id, user_id=user_id)
+        replays.claim(session, team_id=team_id, key=key, now=deps.clock())
         meeting.paused = paused
         card = MeetingCard.of(meeting)
         session.commit()
