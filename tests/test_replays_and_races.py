@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -19,11 +19,17 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import ORMExecuteState
 
 from bot import ids
+from bot.deps import Deps
+from bot.engine.engine import NudgeEngine
+from bot.engine.scheduler import tick_once
 from bot.render.modals import root_cause_modal
 from bot.services import entries as entry_service
 from bot.services import meetings as meeting_service
-from storage.models import ActionItem, Entry, EntryKind, MeetingAnswer
+from bot.slack_client import make_web_client
+from storage.models import ActionItem, Entry, EntryKind, MeetingAnswer, ProcessedEvent
+from storage.repositories.events import claim_event
 from tests.conftest import RunningBot
+from tests.engine_harness import SimClock
 from tests.slack_requests import CHANNEL, TEAM, USER
 from tests.test_action_scenarios import (
     HELPER,
@@ -252,3 +258,21 @@ def test_the_status_buttons_carry_the_status_they_were_drawn_with(bot: RunningBo
     assert values[ids.ACTION_DONE] == values[ids.ACTION_AT_RISK] == f"{found.id}:open"
     assert values[ids.ACTION_NOTE] == str(found.id)
     assert json.dumps(values)  # plain strings
+
+
+# -- the keys are kept as long as they can matter ------------------------------------------------
+
+
+def test_the_engine_deletes_the_keys_of_requests_handled_more_than_a_day_ago(deps: Deps) -> None:
+    clock = SimClock(datetime(2026, 3, 2, 9, tzinfo=UTC))
+    with deps.session_factory() as session:
+        claim_event(session, team_id=TEAM, event_id="view:V1:old", now=clock.now - timedelta(days=1, minutes=1))
+        claim_event(session, team_id=TEAM, event_id="view:V2:recent", now=clock.now - timedelta(hours=23))
+        session.commit()
+    client = make_web_client(deps.settings)
+    engine = NudgeEngine(session_factory=deps.session_factory, client_for=lambda _team: client, clock=clock)
+
+    tick_once(engine)
+
+    with deps.session_factory() as session:
+        assert session.scalars(select(ProcessedEvent.event_id)).all() == ["view:V2:recent"]
