@@ -238,13 +238,24 @@ def columns_for(kind: str) -> Sequence[str]:
 # -- writers -------------------------------------------------------------------------------------
 
 
+# OWASP "CSV injection": a spreadsheet runs a cell that starts with one of these as a formula
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formula(text: str) -> str:
+    """Prefix `'` to a cell a spreadsheet would read as a formula, so it is shown as text."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def _csv_cell(column: str, value: Any) -> Any:
     if value is None:
         return ""
     if column in JSON_IN_CSV:
-        return json.dumps(value, ensure_ascii=False)
+        return neutralise_formula(json.dumps(value, ensure_ascii=False))
     if isinstance(value, list):
-        return LIST_SEPARATOR.join(value)
+        return neutralise_formula(LIST_SEPARATOR.join(value))
+    if isinstance(value, str):
+        return neutralise_formula(value)
     return value
 
 

@@ -23,7 +23,17 @@ APP_HOME_OPENED = "app_home_opened"
 APP_UNINSTALLED = "app_uninstalled"
 TOKENS_REVOKED = "tokens_revoked"
 FUNCTION_EXECUTED = "function_executed"  # a Workflow Builder step of ours runs (see WORKFLOW_STEPS)
-BOT_EVENTS: tuple[str, ...] = (APP_HOME_OPENED, APP_UNINSTALLED, TOKENS_REVOKED, FUNCTION_EXECUTED)
+# someone left a channel; the bot itself left (or was removed from) a private channel
+MEMBER_LEFT_CHANNEL = "member_left_channel"
+GROUP_LEFT = "group_left"
+BOT_EVENTS: tuple[str, ...] = (
+    APP_HOME_OPENED,
+    APP_UNINSTALLED,
+    TOKENS_REVOKED,
+    FUNCTION_EXECUTED,
+    MEMBER_LEFT_CHANNEL,
+    GROUP_LEFT,
+)
 
 # Modal callback ids
 ENTRY_MODAL = "entry_modal"

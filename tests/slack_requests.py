@@ -76,16 +76,22 @@ class SlackSender:
         view_id: str,
         team: str = TEAM,
         user: str = USER,
+        installed_team: str | None = None,
     ) -> dict[str, Any]:
-        """A view_submission of a modal the app opened: its callback id, metadata and our values."""
+        """A view_submission of a modal the app opened: its callback id, metadata and our values.
+
+        `installed_team`: the workspace whose installation opened the modal, when it is not the
+        person's own (Slack Connect: `team` is the person's workspace, in another organisation)."""
         body = payload("view_submission.json")
         body["team"]["id"] = team
         body["user"]["id"] = user
         body["user"]["team_id"] = team
+        body["view"]["app_installed_team_id"] = installed_team or team
         body["trigger_id"] = self.next_trigger()
         submitted = body["view"]
         submitted.update(
             id=view_id,
+            hash=f"{int(time.time())}.h{self._trigger}",  # each submission its own, as after a views.update
             team_id=team,
             callback_id=view["callback_id"],
             private_metadata=view.get("private_metadata", ""),
@@ -113,7 +119,8 @@ class SlackSender:
         body["trigger_id"] = self.next_trigger()
         body["response_url"] = f"{self.response_url_base}/action"
         action = body["actions"][0]
-        action.update(action_id=action_id, value=value, block_id="b")
+        # Slack stamps each click to the microsecond: two clicks are two requests, a replay is the same one
+        action.update(action_id=action_id, value=value, block_id="b", action_ts=f"{time.time():.6f}{self._trigger}")
         if selected_option is not None:
             action.pop("value")
             action.update(type="overflow", selected_option=selected_option)

@@ -200,7 +200,7 @@ def test_digest_answers_privately_with_the_week_so_far(app: RunningBot, clock: S
 def test_digest_channel_here_link_name_and_off(app: RunningBot) -> None:
     assert "The weekly digest goes to each ambassador by DM, on Mondays at 09:00" in mindset(app, "digest channel")
 
-    answer = mindset(app, "digest channel here", channel="C0FOCUS")
+    answer = later(app, "digest channel here", channel="C0FOCUS").params["text"]
     assert "The digest will also go to <#C0FOCUS>" in answer and "by DM and in <#C0FOCUS>" in answer
     assert workspace(app).digest_channel == "C0FOCUS"  # type: ignore[union-attr]
 
@@ -208,7 +208,8 @@ def test_digest_channel_here_link_name_and_off(app: RunningBot) -> None:
     assert answer == "Run `/mindset digest channel here` in the channel that should get the digest."
     assert workspace(app).digest_channel == "C0FOCUS"  # type: ignore[union-attr]
 
-    assert "The digest will also go to <#C123>" in mindset(app, "digest channel <#C123|customer-focus>")
+    linked = later(app, "digest channel <#C123|customer-focus>").params["text"]
+    assert "The digest will also go to <#C123>" in linked
     assert workspace(app).digest_channel == "C123"  # type: ignore[union-attr]
 
     # a bare name is looked up among the channels the bot can see
@@ -236,6 +237,32 @@ def test_digest_channel_here_link_name_and_off(app: RunningBot) -> None:
     assert workspace(app).digest_channel is None  # type: ignore[union-attr]
     assert mindset(app, "digest channel #Not-a-channel!").startswith("`#Not-a-channel!` is not a channel.")
     assert workspace(app).digest_channel is None  # type: ignore[union-attr]
+
+
+def digest_channel(app: RunningBot) -> str | None:
+    found = workspace(app)
+    return found.digest_channel if found is not None else None
+
+
+def test_the_digest_channel_must_be_one_the_bot_sees_and_a_shared_one_needs_confirming(app: RunningBot) -> None:
+    """The digest quotes colleagues: not to a channel of another workspace, nor, unasked, to people of
+    other organisations (a Slack Connect channel)."""
+    app.fake.fail("conversations.info", "channel_not_found")  # another workspace's, or private without the bot
+    unseen = later(app, "digest channel <#C0THEIRS|theirs>").params["text"]
+    assert unseen.startswith("I cannot see <#C0THEIRS>") and digest_channel(app) is None
+
+    shared = {"ok": True, "channel": {"id": "C0CONNECT", "is_private": False, "is_member": True, "is_ext_shared": True}}
+    app.fake.script("conversations.info", Reply(body=shared))
+    asked = later(app, "digest channel here", channel="C0CONNECT").params["text"]
+    assert "is shared with other organisations" in asked and "`/mindset digest channel <#C0CONNECT> shared`" in asked
+    assert digest_channel(app) is None
+
+    app.fake.script("conversations.info", Reply(body=shared))
+    confirmed = later(app, "digest channel <#C0CONNECT> shared").params["text"]
+    assert "The digest will also go to <#C0CONNECT>" in confirmed
+    assert digest_channel(app) == "C0CONNECT"
+    [*_, checked] = app.fake.calls_to("conversations.info")
+    assert checked.params["channel"] == "C0CONNECT"
 
 
 def test_digest_schedule_and_bad_schedules_explained(app: RunningBot) -> None:

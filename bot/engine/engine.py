@@ -35,10 +35,12 @@ from storage.db import SessionFactory
 from storage.models import Delivery
 from storage.repositories import channels as channels_repo
 from storage.repositories import deliveries as deliveries_repo
+from storage.repositories import events as events_repo
 
 log = logging.getLogger("mindset.engine")
 
 MAX_ATTEMPTS = 20
+HANDLED_KEPT_FOR = timedelta(days=1)  # the keys of handled requests (see forget_handled_requests)
 MAX_BACKOFF = timedelta(hours=1)
 # deliveries of a batch sent side by side, overlapping their waits on the database and on Slack
 # (bench/RESULTS.md: +35 % on PostgreSQL; beyond that one engine is bound by its own CPU)
@@ -163,6 +165,15 @@ class NudgeEngine:
                 with log_context(job="uploads"):
                     report.uploaded, report.uploads_lost = uploads.run()
         return report
+
+    def forget_handled_requests(self, now: datetime) -> int:
+        """Delete the keys of requests handled long ago (bot/services/replays.py, retried events): Slack
+        retries an event within the hour and a signature is good for five minutes, so after a day
+        nothing can come again that they would stop. How many were deleted."""
+        with self.session_factory() as session:
+            count = events_repo.forget_before(session, before=now - HANDLED_KEPT_FOR)
+            session.commit()
+            return count
 
     def refresh_people(self, now: datetime) -> int:
         """Learn the time zone of everyone a nudge may be for (users.info), at most weekly each."""

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session, object_session
 
 from bot.deps import Deps
+from bot.services import replays
 from bot.worktime import zone
 from storage.db import create_once
 from storage.models import ActionItem, ActionSource, ActionStatus, Area, EntryKind
@@ -273,16 +274,34 @@ class AlreadyClosed(ActionProblem):
         )
 
 
+class ItemChanged(ActionProblem):
+    """The status clicked was drawn when the item had another status: someone changed it meanwhile (two
+    clicks at once, or a button on an older message). The later click changes nothing."""
+
+    def __init__(self, status: str, by: str | None) -> None:
+        who = f" (changed by <@{by}>)" if by else ""
+        super().__init__(
+            "reason",
+            f"This commitment changed meanwhile: it is {status.replace('_', ' ')} now{who}, "
+            "so I left it as it is. Here it is as it stands now.",
+        )
+
+
 NOT_FOUND = "That action item no longer exists."
 NOT_ALLOWED = "Only its owner, its creator or a person involved can change this action item."
 
 
-def _editable(session: Session, *, team_id: str, action_id: int, user_id: str) -> ActionItem:
-    item = actions_repo.get_action(session, team_id=team_id, action_id=action_id)
+def _editable(
+    session: Session, *, team_id: str, action_id: int, user_id: str, key: str | None = None, now: datetime
+) -> ActionItem:
+    """The item, locked for this transaction, if `user_id` may change it; `key` claimed (see
+    bot/services/replays.py: `Replayed` when this request was handled before)."""
+    item = actions_repo.lock_action(session, team_id=team_id, action_id=action_id)
     if item is None:
         raise LookupError(NOT_FOUND)
     if not ActionCard.of(item).editable_by(user_id):
         raise NotAllowed(NOT_ALLOWED)
+    replays.claim(session, team_id=team_id, key=key, now=now)
     return item
 
 
@@ -293,14 +312,27 @@ def get_card(deps: Deps, *, team_id: str, action_id: int) -> ActionCard | None:
 
 
 def set_status(
-    deps: Deps, *, team_id: str, action_id: int, user_id: str, status: ActionStatus, reason: str | None = None
+    deps: Deps,
+    *,
+    team_id: str,
+    action_id: int,
+    user_id: str,
+    status: ActionStatus,
+    reason: str | None = None,
+    seen: ActionStatus | None = None,
+    key: str | None = None,
 ) -> ActionCard:
+    """Change the status. `seen` is the status the clicked button was drawn with: if the item has another
+    one now, someone changed it meanwhile and nothing is changed (`ItemChanged`)."""
     now = deps.clock()
     with deps.session_factory() as session:
-        item = _editable(session, team_id=team_id, action_id=action_id, user_id=user_id)
+        item = _editable(session, team_id=team_id, action_id=action_id, user_id=user_id, key=key, now=now)
         if status is ActionStatus.DROPPED and not (reason or "").strip():
             raise ActionProblem("reason", "Say why it is dropped: it helps the next commitment.")
         old = item.status
+        if seen is not None and old != seen.value:
+            last = actions_repo.last_status_change(session, action_id=item.id)
+            raise ItemChanged(old, last.by if last is not None and last.by != user_id else None)
         if ActionStatus(old).closed and old != status.value and status is not ActionStatus.OPEN:
             raise AlreadyClosed(old)
         if old != status.value:
@@ -322,7 +354,9 @@ def set_status(
         return card
 
 
-def add_note(deps: Deps, *, team_id: str, action_id: int, user_id: str, note: str) -> ActionCard:
+def add_note(
+    deps: Deps, *, team_id: str, action_id: int, user_id: str, note: str, key: str | None = None
+) -> ActionCard:
     text = (note or "").strip()
     if not text:
         raise ActionProblem("note", "Write a few words about the progress.")
@@ -330,7 +364,7 @@ def add_note(deps: Deps, *, team_id: str, action_id: int, user_id: str, note: st
         raise ActionProblem("note", f"Keep the note to {TEXT_MAX} characters.")
     now = deps.clock()
     with deps.session_factory() as session:
-        item = _editable(session, team_id=team_id, action_id=action_id, user_id=user_id)
+        item = _editable(session, team_id=team_id, action_id=action_id, user_id=user_id, key=key, now=now)
         actions_repo.add_event(session, item=item, at=now, by=user_id, kind="note", note=text)
         card = ActionCard.of(item)
         session.commit()
@@ -338,13 +372,21 @@ def add_note(deps: Deps, *, team_id: str, action_id: int, user_id: str, note: st
 
 
 def reschedule(
-    deps: Deps, *, team_id: str, action_id: int, user_id: str, due: date | None, today: date, note: str | None = None
+    deps: Deps,
+    *,
+    team_id: str,
+    action_id: int,
+    user_id: str,
+    due: date | None,
+    today: date,
+    note: str | None = None,
+    key: str | None = None,
 ) -> ActionCard:
     """Move the due date; the original promise stays recorded."""
     new_due = check_due_date(due, today)
     now = deps.clock()
     with deps.session_factory() as session:
-        item = _editable(session, team_id=team_id, action_id=action_id, user_id=user_id)
+        item = _editable(session, team_id=team_id, action_id=action_id, user_id=user_id, key=key, now=now)
         old = item.due_date
         if old != new_due:
             item.due_date = new_due
@@ -363,10 +405,12 @@ def reschedule(
         return card
 
 
-def reassign(deps: Deps, *, team_id: str, action_id: int, user_id: str, new_owner: str) -> ActionCard:
+def reassign(
+    deps: Deps, *, team_id: str, action_id: int, user_id: str, new_owner: str, key: str | None = None
+) -> ActionCard:
     now = deps.clock()
     with deps.session_factory() as session:
-        item = _editable(session, team_id=team_id, action_id=action_id, user_id=user_id)
+        item = _editable(session, team_id=team_id, action_id=action_id, user_id=user_id, key=key, now=now)
         old = item.owner_id
         if old == new_owner:
             raise ActionProblem("owner", "They already own it, so nothing changed: choose someone else to take it on.")

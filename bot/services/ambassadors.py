@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
@@ -122,6 +123,29 @@ def set_workspace_zone(deps: Deps, *, team_id: str, by: str, zone_name: str) -> 
 def digest_settings(deps: Deps, *, team_id: str) -> DigestSettings:
     with deps.session_factory() as session:
         return _settings_of(workspaces_repo.get_workspace(session, team_id=team_id))
+
+
+def digest_channel_problem(channel: str, info: dict[str, Any] | None, *, shared_ok: bool) -> str | None:
+    """Why `channel` cannot get the digest, from what Slack's conversations.info showed this workspace's
+    bot of it (None: it could not see it); None when it can.
+
+    The digest quotes the workspace's entries: it goes only to a channel of this workspace that the bot
+    can see, and to one shared with other organisations (Slack Connect) only when the person said so.
+    """
+    if info is None or info.get("is_archived"):
+        return (
+            f"I cannot see <#{channel}>: the digest goes to a channel of this workspace that I am in or can "
+            "read. Invite me to it if it is private, then run `/mindset digest channel here` in it."
+        )
+    if info.get("is_im") or info.get("is_mpim"):
+        return "Run `/mindset digest channel here` in the channel that should get the digest."
+    if (info.get("is_ext_shared") or info.get("is_pending_ext_shared")) and not shared_ok:
+        return (
+            f"<#{channel}> is shared with other organisations: people outside yours would read the digest, "
+            "quotes of your colleagues included. I left the digest channel as it was. If that is what you "
+            f"want, run `/mindset digest channel <#{channel}> shared`."
+        )
+    return None
 
 
 def schedule_value(weekday: int, at: time) -> str:

@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
+from bot.services import replays
 from bot.slack_text import entry_text_length, section_fits
 from bot.tags import group_keys, tag_key, tags_in
 from storage.models import Area, Entry, EntryKind
@@ -225,13 +226,17 @@ def record_post(
         session.commit()
 
 
-def add_root_cause(deps: Deps, *, team_id: str, entry_id: int, root_cause: str, by: str) -> EntryCard | None:
+def add_root_cause(
+    deps: Deps, *, team_id: str, entry_id: int, root_cause: str, by: str, key: str | None = None
+) -> EntryCard | None:
     """Save the answer to "why did this happen?" (the cause it replaces stays in the sorry's history); None when
-    the sorry is not this workspace's."""
+    the sorry is not this workspace's. `Replayed` (bot/services/replays.py) when the request with this key was
+    handled before."""
     with deps.session_factory() as session:
         entry = entries_repo.get_entry(session, team_id=team_id, entry_id=entry_id)
         if entry is None or entry.kind != EntryKind.SORRY:
             return None
+        replays.claim(session, team_id=team_id, key=key, now=deps.clock())
         entries_repo.set_root_cause(session, entry=entry, root_cause=root_cause.strip(), by=by, now=deps.clock())
         card = card_with_actions(session, entry)
         session.commit()

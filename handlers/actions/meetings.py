@@ -19,13 +19,16 @@ from bot.services import meetings as meeting_service
 from bot.services import people as people_service
 from bot.services import questions as question_service
 from bot.services.people import SettingsProblem
+from bot.services.replays import Replayed
 from bot.slack_text import clip, escape_mrkdwn
+from handlers.replays import click_key
 from handlers.roles import guard
 from handlers.views.state import int_or_none
 from storage.models import ActionSource
 
 NOTICE = "mindset_meeting_notice"
 PROBLEM = "mindset_meeting_problem"
+REPLAYED = "mindset_meeting_replayed"
 
 
 def _who(body: dict[str, Any]) -> tuple[str, str]:
@@ -114,16 +117,25 @@ def list_button_clicked(
         else:
             paused = action["action_id"] == ids.MEETING_PAUSE
             card = meeting_service.set_paused(
-                deps, team_id=team_id, meeting_id=meeting_id, user_id=user_id, paused=paused
+                deps,
+                team_id=team_id,
+                meeting_id=meeting_id,
+                user_id=user_id,
+                paused=paused,
+                key=click_key(body, action),
             )
             verb = "Paused" if paused else "Resumed"
             context[NOTICE] = f"{verb} *{escape_mrkdwn(card.title)}*."
+    except Replayed:
+        context[REPLAYED] = True  # this very click was handled before: it has had its effect and its answer
     except (LookupError, PermissionError) as problem:
         context[PROBLEM] = str(problem)
     ack()
 
 
 def after_list_button(body: dict[str, Any], context: BoltContext, respond: Respond, deps: Deps) -> None:
+    if context.get(REPLAYED):
+        return
     if PROBLEM in context:
         _tell(respond, context[PROBLEM])
         return

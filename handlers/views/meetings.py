@@ -25,9 +25,11 @@ from bot.render.meetings import (
 )
 from bot.services import meetings as meeting_service
 from bot.services import questions as question_service
+from bot.services.replays import Replayed
 from bot.slack_text import escape_mrkdwn
 from bot.zones import ZoneProblem, resolve_zone
 from handlers.channel_check import channel_problem
+from handlers.replays import view_key
 from handlers.views import state
 from storage.models import PromptTarget
 
@@ -146,7 +148,11 @@ def answer_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], conte
             user_id=user_id,
             texts=texts,
             shown=shown if isinstance(shown, dict) else {},
+            key=view_key(view),
         )
+    except Replayed:
+        ack()  # this very form was saved before
+        return
     except meeting_service.MeetingProblem as problem:
         ack(response_action="errors", errors={f"{ids.ANSWER_BLOCK_PREFIX}{problem.field}": str(problem)})
         return
