@@ -37,6 +37,8 @@ TODAY = date(2026, 3, 2)
 NOT_TYPED_SUFFIXES = ("_id", "_ids", "_by", "_ts", "id", "tz")
 NOT_TYPED = frozenset(
     {"channel", "quarter", "contributors", "involved", "status", "subject", "source_permalink", "creator", "label"}
+    # people's ids: who changed a setting, whom an item was handed to or back to, who wrote earlier root causes
+    | {"by", "to", "old_owner", "new_owner", "root_cause_writers"}
 )
 # ... except these arguments, which carry a person's text
 TYPED_ARGUMENTS = frozenset(
@@ -53,6 +55,8 @@ NOT_SHOWN_KEYS = frozenset(
 
 
 def value_for(tp: Any, name: str, *, typed: bool) -> Any:
+    if name == "root_cause_history":  # (what was written, who wrote it): the text typed, the writer an id
+        return tuple((HOSTILE if typed else "cause1", f"UWRITER{n}") for n in range(3))
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if origin in (typing.Union, types.UnionType):
