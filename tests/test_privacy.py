@@ -33,6 +33,7 @@ from storage.models import (
     ActionItem,
     ActionStatus,
     Ambassador,
+    Channel,
     Delivery,
     Entry,
     EntryKind,
@@ -429,6 +430,13 @@ def post_proud(bot: RunningBot, text: str, *, user: str = ME) -> tuple[Entry, Ca
             return found
 
     entry = eventually(stored)
+
+    def learnt() -> bool:  # after the post the bot asks Slack whether the channel is private, and keeps it
+        with bot.deps.session_factory() as session:
+            found = select(Channel).where(Channel.team_id == entry.team_id, Channel.channel_id == entry.channel_id)
+            return session.scalars(found).first() is not None
+
+    eventually(learnt)
     return entry, post
 
 

@@ -303,9 +303,7 @@ class NudgeEngine:
                 )
             except NotYet as early:
                 session.rollback()
-                deliveries_repo.mark_retry(
-                    session, delivery_id=delivery.id, worker=self.worker_id, at=early.at, error="not yet"
-                )
+                deliveries_repo.mark_postponed(session, delivery_id=delivery.id, worker=self.worker_id, at=early.at)
                 session.commit()
                 metrics.NUDGES_POSTPONED.labels(delivery.kind).inc()
                 return

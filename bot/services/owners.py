@@ -35,7 +35,11 @@ def not_a_person(client: WebClient, *, user_id: str, bot_user_id: str | None, ro
         return f"I cannot {role} myself: choose a person."
     try:
         user = hasty_copy(client).users_info(user=user_id)["user"]
-    except (SlackApiError, OSError, KeyError, TypeError):
+    except SlackApiError as error:  # Slack's answer says why: no traceback needed
+        why = error.response.get("error") if error.response is not None else "no answer"
+        log.info("Could not check %s with users.info (%s); taken as a person", user_id, why)
+        return None
+    except (OSError, KeyError, TypeError):
         log.info("Could not check %s with users.info; taken as a person", user_id, exc_info=True)
         return None
     name = _name(user) or "That account"

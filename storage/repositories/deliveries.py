@@ -138,6 +138,21 @@ def mark_retry(session: Session, *, delivery_id: int, worker: str, at: datetime,
     )
 
 
+def mark_postponed(session: Session, *, delivery_id: int, worker: str, at: datetime) -> bool:
+    """Back to pending until `at` (the recipient's next working time) without using up an attempt: the
+    claim sent nothing, so it must not bring a message closer to being given up (`MAX_ATTEMPTS`)."""
+    return _finish(
+        session,
+        delivery_id,
+        worker,
+        status=DeliveryStatus.PENDING.value,
+        next_attempt_at=at,
+        claimed_by=None,
+        claimed_at=None,
+        attempts=Delivery.attempts - 1,
+    )
+
+
 def mark_failed(session: Session, *, delivery_id: int, worker: str, error: str) -> bool:
     return _finish(session, delivery_id, worker, status=DeliveryStatus.FAILED.value, last_error=error[:200])
 
