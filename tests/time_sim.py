@@ -613,7 +613,9 @@ class Checker:
             if not self.working(row.team_id, tz, sent_at, person):
                 self.result.violate("working time", f"{what}: {local(sent_at, tz):%a %Y-%m-%d %H:%M} in {tz}")
             # at the first tick of working time from its moment, unless a killed engine held it
-            first = self.first_tick_at_or_after(due_at, lambda t: self.working(row.team_id, tz, t, person))
+            # a refused post's notice is planned while its tick sends, so its first chance is the next tick
+            since = due_at + timedelta(seconds=1) if row.kind == planners.ENTRY_NOT_POSTED else due_at
+            first = self.first_tick_at_or_after(since, lambda t: self.working(row.team_id, tz, t, person))
             if not self.disturbed(row, due_at, sent_at) and first is not None and sent_at != first:
                 self.result.violate("first working tick", f"{what}: expected {first:%Y-%m-%d %H:%M} UTC")
         if row.kind == planners.MEETING_PROMPT:

@@ -303,7 +303,9 @@ class NudgeEngine:
                 )
             except NotYet as early:
                 session.rollback()
-                deliveries_repo.mark_postponed(session, delivery_id=delivery.id, worker=self.worker_id, at=early.at)
+                deliveries_repo.mark_retry(
+                    session, delivery_id=delivery.id, worker=self.worker_id, at=early.at, error="not yet", tried=False
+                )
                 session.commit()
                 metrics.NUDGES_POSTPONED.labels(delivery.kind).inc()
                 return

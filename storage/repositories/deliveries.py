@@ -125,7 +125,11 @@ def mark_sent(
     )
 
 
-def mark_retry(session: Session, *, delivery_id: int, worker: str, at: datetime, error: str) -> bool:
+def mark_retry(
+    session: Session, *, delivery_id: int, worker: str, at: datetime, error: str, tried: bool = True
+) -> bool:
+    """Back to pending until `at`. A claim that did not try to send (`tried=False`: it came too early, as a
+    nudge outside its recipient's working time) does not count among the attempts."""
     return _finish(
         session,
         delivery_id,
@@ -135,21 +139,7 @@ def mark_retry(session: Session, *, delivery_id: int, worker: str, at: datetime,
         last_error=error[:200],
         claimed_by=None,
         claimed_at=None,
-    )
-
-
-def mark_postponed(session: Session, *, delivery_id: int, worker: str, at: datetime) -> bool:
-    """Back to pending until `at` (the recipient's next working time) without using up an attempt: the
-    claim sent nothing, so it must not bring a message closer to being given up (`MAX_ATTEMPTS`)."""
-    return _finish(
-        session,
-        delivery_id,
-        worker,
-        status=DeliveryStatus.PENDING.value,
-        next_attempt_at=at,
-        claimed_by=None,
-        claimed_at=None,
-        attempts=Delivery.attempts - 1,
+        **({} if tried else {"attempts": Delivery.attempts - 1}),
     )
 
 
