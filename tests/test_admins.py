@@ -30,6 +30,7 @@ from tests.conftest import RunningBot, serve
 from tests.engine_harness import SimClock, utc
 from tests.fake_slack import Call, FakeSlack
 from tests.slack_requests import CHANNEL, TEAM, USER, Answer
+from tests.waiting import eventually
 
 MEMBER = "W200"  # an ordinary member of the workspace
 ADMIN = "W300"  # a workspace admin
@@ -292,6 +293,8 @@ def test_settings_show_the_current_values_and_the_last_changes_in_the_readers_ti
     clock.now += timedelta(minutes=30)
     mindset(app, "digest schedule fri 16:00", user=ADMIN)
     mindset(app, "digest channel here", user=ADMIN)
+    # the channel is set once Slack has shown the bot it (after the answer): then the next change
+    eventually(lambda: ambassador_service.digest_settings(app.deps, team_id=TEAM).channel == CHANNEL)
     mindset(app, "holidays add 2027-12-25 Christmas <!here>", user=ADMIN)
 
     body = mindset(app, "settings", user=MEMBER)  # a member in Asia/Kolkata (UTC+05:30) reads them
