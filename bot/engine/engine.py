@@ -12,7 +12,7 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -159,7 +159,7 @@ class NudgeEngine:
         """Learn the time zone of everyone a nudge may be for (users.info), at most weekly each."""
         return self._refresh(
             now,
-            wanted=lambda session: {pair for planner in self.planners for pair in planner.people(session, now)},
+            wanted=lambda session: self._wanted(session, now, lambda planner: planner.people),
             stale=lambda session, wanted: people_needing_refresh(session, wanted, now),
             refresh=refresh_person,
             what="the time zone of",
@@ -169,13 +169,30 @@ class NudgeEngine:
         """Learn which channels a digest may quote from (conversations.info), at most twice a day each."""
         return self._refresh(
             now,
-            wanted=lambda session: {pair for planner in self.planners for pair in planner.channels(session, now)},
+            wanted=lambda session: self._wanted(session, now, lambda planner: planner.channels),
             stale=lambda session, wanted: channels_repo.stale(
                 session, wanted=wanted, now=now, fresh_for=CHANNEL_FRESH_FOR
             ),
             refresh=refresh_channel,
             what="channel",
         )
+
+    def _wanted(
+        self,
+        session: Session,
+        now: datetime,
+        part: Callable[[Planner], Callable[[Session, datetime], Iterable[tuple[str, str]]]],
+    ) -> set[tuple[str, str]]:
+        """What the planners need known, each planner's query in a savepoint of its own (one that fails leaves
+        the others' answers, and the transaction, usable)."""
+        wanted: set[tuple[str, str]] = set()
+        for planner in self.planners:
+            try:
+                with session.begin_nested():
+                    wanted.update(part(planner)(session, now))
+            except Exception:
+                _planner_failed(planner, "refresh")
+        return wanted
 
     def _refresh(
         self,
@@ -209,16 +226,20 @@ class NudgeEngine:
         return refreshed
 
     def plan(self, now: datetime) -> int:
+        """Every planner in a savepoint of its own: one that fails (a bug, a database error that aborts
+        PostgreSQL's transaction) is rolled back alone, logged and counted, and the others' plans are kept."""
         planned = 0
         with self.session_factory() as session:
             directory = Directory(session)
             for planner in self.planners:
                 try:
-                    due = planner.plan(session, now, directory)
+                    with session.begin_nested():
+                        due = planner.plan(session, now, directory)
+                        added = deliveries_repo.plan(session, planned=due)
                 except Exception:
-                    log.exception("Planner %s failed", planner.name)
+                    _planner_failed(planner, "plan")
                     continue
-                planned += deliveries_repo.plan(session, planned=due)
+                planned += added
             session.commit()
         return planned
 
@@ -385,6 +406,11 @@ class NudgeEngine:
                 metrics.NUDGES_RETRIED.labels(delivery.kind).inc()
             session.commit()
         report.errors.append(error)
+
+
+def _planner_failed(planner: Planner, step: str) -> None:
+    log.exception("Planner %s failed (%s); the other planners' work is kept", planner.name, step)
+    metrics.PLANNER_FAILURES.labels(metrics.planner_label(planner.name)).inc()
 
 
 def _retry_after(error: SlackApiError) -> timedelta:
