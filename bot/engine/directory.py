@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
@@ -14,13 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.worktime import WorkCalendar, calendar_from, zone
+from storage.db import chunks
 from storage.models import Holiday, Person, Workspace
 from storage.repositories import people as people_repo
 
 log = logging.getLogger("mindset.engine.directory")
 
 TZ_FRESH_FOR = timedelta(days=7)
-READ_CHUNK = 500  # people read by one query (bound parameters stay well under every database's limit)
 PERMANENT_USER_ERRORS = {"user_not_found", "account_inactive", "user_not_visible"}
 
 
@@ -48,23 +49,19 @@ class Known:
         teams = {team for team, _ in wanted}
         if not teams:
             return cls()
-        uninstalled = {
-            team: at
-            for team, at in session.execute(
-                select(Workspace.team_id, Workspace.uninstalled_at).where(Workspace.team_id.in_(teams))
+        uninstalled: dict[str, datetime | None] = {}
+        for some in chunks(sorted(teams)):
+            uninstalled.update(
+                session.execute(select(Workspace.team_id, Workspace.uninstalled_at).where(Workspace.team_id.in_(some)))
+                .tuples()
+                .all()
             )
-        }
         known: dict[tuple[str, str], PersonTime | None] = dict.fromkeys(wanted)
-        users = sorted({user for _, user in wanted})
-        for start in range(0, len(users), READ_CHUNK):
-            rows = session.execute(
-                select(Person.team_id, Person.user_id, Person.tz, Person.paused_until, Person.deactivated).where(
-                    Person.team_id.in_(teams), Person.user_id.in_(users[start : start + READ_CHUNK])
-                )
-            )
-            for team, user, tz, paused_until, deactivated in rows:
-                if (team, user) in known and tz is not None:
-                    known[(team, user)] = PersonTime(zone(tz), paused_until, not deactivated)
+        for team, user, tz, paused_until, deactivated in _people_rows(
+            session, wanted, Person.tz, Person.paused_until, Person.deactivated
+        ):
+            if tz is not None:
+                known[(team, user)] = PersonTime(zone(tz), paused_until, not deactivated)
         return cls({team: uninstalled.get(team) is None for team in teams}, known)
 
 
@@ -118,21 +115,29 @@ class Directory:
         return self._people[key]
 
 
+def _people_rows(session: Session, wanted: set[tuple[str, str]], *columns: Any) -> Iterator[tuple[Any, ...]]:
+    """(team, user, *columns) of the people among `wanted` (pairs of team and user id) that have a row: a
+    workspace's people at a time, a chunk of them per query, so that no statement's parameters grow with
+    the data and no one else of the workspace is read."""
+    by_team: dict[str, list[str]] = {}
+    for team, user in wanted:
+        by_team.setdefault(team, []).append(user)
+    for team, users in sorted(by_team.items()):
+        for some in chunks(sorted(users)):
+            query = select(Person.team_id, Person.user_id, *columns).where(
+                Person.team_id == team, Person.user_id.in_(some)
+            )
+            yield from (tuple(row) for row in session.execute(query))
+
+
 def people_needing_refresh(session: Session, wanted: Iterable[tuple[str, str]], now: datetime) -> list[tuple[str, str]]:
     """Which of `wanted` have no time zone yet, or one older than a week."""
     wanted = set(wanted)
-    if not wanted:
-        return []
-    teams = {team for team, _ in wanted}
-    known = {
-        (row.team_id, row.user_id): row
-        for row in session.scalars(select(Person).where(Person.team_id.in_(teams)))
-        if (row.team_id, row.user_id) in wanted
-    }
+    known = {(team, user): checked for team, user, checked in _people_rows(session, wanted, Person.tz_checked_at)}
     stale = []
     for key in sorted(wanted):
-        row = known.get(key)
-        if row is None or row.tz_checked_at is None or now - row.tz_checked_at > TZ_FRESH_FOR:
+        checked = known.get(key)
+        if checked is None or now - checked > TZ_FRESH_FOR:
             stale.append(key)
     return stale
 

@@ -12,8 +12,9 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from bot.engine.digest_planner import digest_channels, digest_readers, plan_digests
@@ -73,19 +74,26 @@ class Planner:
 # -- reminders before and after the due date --------------------------------------------------
 
 
+def _near_due(now: datetime) -> Select[Any]:
+    """The open items whose reminders or overdue nudges may be due (the ids, as a subquery)."""
+    return open_items_due_by(last_due=(now + timedelta(days=max(REMINDER_DAYS_AHEAD) + 2)).date())
+
+
 def _items_near_due(session: Session, now: datetime) -> list[ActionItem]:
-    return list(open_items_due_by(session, last_due=(now + timedelta(days=max(REMINDER_DAYS_AHEAD) + 2)).date()))
+    return list(session.scalars(select(ActionItem).where(ActionItem.id.in_(_near_due(now))).order_by(ActionItem.id)))
 
 
-def _due_dates_set_at(session: Session, items: list[ActionItem]) -> dict[int, datetime]:
-    """When each item's current due date was set: its latest move, or its creation."""
+def _due_dates_set_at(session: Session, items: list[ActionItem], now: datetime) -> dict[int, datetime]:
+    """When each item's current due date was set: its latest move, or its creation. The moves are found by
+    the same subquery as the items (a list of their ids would grow with the data, past the 65,535 bound
+    parameters psycopg allows in one statement)."""
     moved = session.execute(
         select(ActionEvent.action_id, func.max(ActionEvent.at))
-        .where(ActionEvent.action_id.in_([item.id for item in items]), ActionEvent.kind == "rescheduled")
+        .where(ActionEvent.action_id.in_(_near_due(now)), ActionEvent.kind == "rescheduled")
         .group_by(ActionEvent.action_id)
     ).all()
     set_at = {item.id: _as_utc(item.created_at) for item in items}
-    set_at.update({action_id: _as_utc(at) for action_id, at in moved if at is not None})
+    set_at.update({action_id: _as_utc(at) for action_id, at in moved if at is not None and action_id in set_at})
     return set_at
 
 
@@ -102,7 +110,7 @@ def plan_action_nudges(session: Session, now: datetime, directory: Directory) ->
     """
     planned: list[Planned] = []
     items = _items_near_due(session, now)
-    set_at = _due_dates_set_at(session, items) if items else {}
+    set_at = _due_dates_set_at(session, items, now) if items else {}
     directory.read_ahead((item.team_id, item.owner_id) for item in items)
     for item in items:
         person = directory.person(item.team_id, item.owner_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
@@ -432,7 +432,3 @@ def answer_source(deps: Deps, *, team_id: str, answer_id: int) -> AnswerSource |
             return None
         prompt = meetings_repo.get_prompt(session, team_id=team_id, prompt_id=answer.prompt_id)
         return AnswerSource(answer.id, answer.text, answer.group_id, prompt.title if prompt else "")
-
-
-def subjects_for(groups: Sequence[GroupLine]) -> list[str]:
-    return [*(group_subject(group.id) for group in groups), OUTSIDE, TEAM]
