@@ -35,6 +35,8 @@ from storage.db import SessionFactory
 from storage.models import Delivery
 from storage.repositories import channels as channels_repo
 from storage.repositories import deliveries as deliveries_repo
+from storage.repositories import retention as retention_repo
+from storage.repositories.retention import Pruned
 
 log = logging.getLogger("mindset.engine")
 
@@ -47,6 +49,15 @@ SEND_THREADS = 4
 # again before each send while younger than this; a delivery sent later (Slack slow or rate-limiting)
 # reads afresh (bench/RESULTS.md: reading per batch instead of per delivery is what reaches 200/s)
 PREFETCH_FRESH_FOR = timedelta(seconds=5)
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How long the log-like tables keep their rows (README: Settings), and how often they are pruned."""
+
+    processed_events: timedelta = timedelta(days=7)
+    deliveries: timedelta = timedelta(days=90)
+    every: timedelta = timedelta(hours=1)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -102,6 +113,7 @@ class NudgeEngine:
         max_people_per_tick: int = 200,
         send_threads: int = SEND_THREADS,
         prefetch_fresh_for: timedelta = PREFETCH_FRESH_FOR,
+        retention: Retention | None = Retention(),
     ) -> None:
         self.session_factory = session_factory
         self.client_for = client_for
@@ -115,6 +127,8 @@ class NudgeEngine:
         self.max_people_per_tick = max_people_per_tick
         self.send_threads = max(1, send_threads)
         self.prefetch_fresh_for = prefetch_fresh_for  # zero: read everything before each send
+        self.retention = retention  # None: nothing is pruned
+        self._pruned_at: datetime | None = None
         # the part of a week's digest every reader in a workspace and time zone shares, composed once for all
         # the readers due together and reused for a minute (no prefetching at all: each digest composed alone)
         self.digests = SharedDigests(fresh_for=DIGEST_FRESH_FOR, clock=clock) if prefetch_fresh_for else None
@@ -153,7 +167,42 @@ class NudgeEngine:
                     list(pool.map(deliver, itertools.repeat(batch), by_recipient.values()))
                     if len(batch.deliveries) < self.batch_size:
                         break
+            if self.retention is not None and (
+                self._pruned_at is None or now - self._pruned_at >= self.retention.every
+            ):
+                self.prune(now)
         return report
+
+    def prune(self, now: datetime) -> Pruned:
+        """Delete what the log-like tables keep past their retention, a batch per transaction. A failure is
+        logged and tried again at the next tick; it never stops the sending."""
+        assert self.retention is not None
+        total = Pruned()
+        try:
+            while True:
+                with self.session_factory() as session:
+                    some = retention_repo.prune_some(
+                        session,
+                        now=now,
+                        processed_events_before=now - self.retention.processed_events,
+                        deliveries_before=now - self.retention.deliveries,
+                    )
+                    session.commit()
+                total += some
+                if not some.more:
+                    break
+        except Exception:
+            log.exception("Could not prune the old events and deliveries; the next tick will try again")
+            return total
+        self._pruned_at = now
+        if total.processed_events or total.deliveries or total.oauth_states:
+            log.info(
+                "Pruned %d processed events, %d finished deliveries, %d expired OAuth states",
+                total.processed_events,
+                total.deliveries,
+                total.oauth_states,
+            )
+        return total
 
     def refresh_people(self, now: datetime) -> int:
         """Learn the time zone of everyone a nudge may be for (users.info), at most weekly each."""
