@@ -3,7 +3,7 @@ changed) in the reader's own time zone, on a working day, for the week before.""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from bot.digest.period import Week
 from bot.engine.directory import Directory
+from bot.engine.memo import once_a_tick
 from bot.worktime import WorkCalendar, at_local, local_date, monday_of, zone
-from storage.models import Workspace
+from storage.models import Ambassador, Workspace
 from storage.repositories import ambassadors as ambassadors_repo
 from storage.repositories import channels as channels_repo
 from storage.repositories import workspaces as workspaces_repo
@@ -47,10 +48,17 @@ def _due(
     return None
 
 
+def _active_ambassadors(session: Session, now: datetime) -> Sequence[Ambassador]:
+    # read once a tick (whom the digests need, then which are due): see `planners.TICK_MEMO`
+    return once_a_tick("ambassadors", now, lambda: ambassadors_repo.active(session))
+
+
 def plan_digests(session: Session, now: datetime, directory: Directory) -> list[Planned]:
     planned: list[Planned] = []
     workspaces: dict[str, Workspace | None] = {}
-    for ambassador in ambassadors_repo.active(session):
+    ambassadors = _active_ambassadors(session, now)
+    directory.read_ahead((ambassador.team_id, ambassador.user_id) for ambassador in ambassadors)
+    for ambassador in ambassadors:
         team_id = ambassador.team_id
         if team_id not in workspaces:
             workspaces[team_id] = workspaces_repo.get_workspace(session, team_id=team_id)
@@ -72,7 +80,7 @@ def plan_digests(session: Session, now: datetime, directory: Directory) -> list[
 
 def digest_readers(session: Session, now: datetime) -> Iterable[tuple[str, str]]:
     """People whose time zone the engine needs: the ambassadors."""
-    return {(ambassador.team_id, ambassador.user_id) for ambassador in ambassadors_repo.active(session)}
+    return {(ambassador.team_id, ambassador.user_id) for ambassador in _active_ambassadors(session, now)}
 
 
 def digest_channels(session: Session, now: datetime) -> Iterable[tuple[str, str]]:

@@ -11,12 +11,13 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from bot.worktime import WorkCalendar, calendar_from, zone
 from storage.db import chunks
 from storage.models import Holiday, Person, Workspace
+from storage.repositories import checks
 from storage.repositories import people as people_repo
 
 log = logging.getLogger("mindset.engine.directory")
@@ -51,11 +52,10 @@ class Known:
             return cls()
         uninstalled: dict[str, datetime | None] = {}
         for some in chunks(sorted(teams)):
-            uninstalled.update(
-                session.execute(select(Workspace.team_id, Workspace.uninstalled_at).where(Workspace.team_id.in_(some)))
-                .tuples()
-                .all()
-            )
+            rows = session.execute(
+                select(Workspace.team_id, Workspace.uninstalled_at).where(Workspace.team_id.in_(some))
+            ).all()
+            uninstalled.update((team, at) for team, at in rows)
         known: dict[tuple[str, str], PersonTime | None] = dict.fromkeys(wanted)
         for team, user, tz, paused_until, deactivated in _people_rows(
             session, wanted, Person.tz, Person.paused_until, Person.deactivated
@@ -73,14 +73,42 @@ class Directory:
         self._calendars: dict[str, WorkCalendar] = {}
         self._people: dict[tuple[str, str], PersonTime | None] = dict(known.people) if known else {}
         self._installed: dict[str, bool] = dict(known.installed) if known else {}
+        self._workspaces: dict[str, Workspace] = {}
 
     def read_ahead(self, people: Iterable[tuple[str, str]]) -> None:
         """Read these people (pairs of team and user id) and their workspaces at once, before a loop asks
         for them one by one."""
-        known = Known.read(self._session, {key for key in people if key not in self._people})
+        wanted = set(people)
+        known = Known.read(self._session, {key for key in wanted if key not in self._people})
         self._people.update(known.people)
         for team_id, installed in known.installed.items():
             self._installed.setdefault(team_id, installed)
+        self.read_calendars({team for team, _ in wanted})
+
+    def read_calendars(self, teams: Iterable[str]) -> None:
+        """The working calendars of these workspaces, a chunk of workspaces per query (not one query each)."""
+        missing = sorted({team for team in teams if team not in self._calendars})
+        for some in chunks(missing):
+            workspaces = {
+                workspace.team_id: workspace
+                for workspace in self._session.scalars(select(Workspace).where(Workspace.team_id.in_(some)))
+            }
+            # held for the tick, so that the session's identity map answers `session.get` without a query
+            self._workspaces.update(workspaces)
+            holidays: dict[str, set[date]] = {}
+            for team, day in self._session.execute(
+                select(Holiday.team_id, Holiday.day).where(Holiday.team_id.in_(some))
+            ):
+                holidays.setdefault(team, set()).add(day)
+            for team in some:
+                workspace = workspaces.get(team)
+                days = frozenset(holidays.get(team, ()))
+                self._calendars[team] = (
+                    WorkCalendar(holidays=days)
+                    if workspace is None
+                    else calendar_from(workspace.work_days, workspace.work_start, workspace.work_end, days)
+                )
+                self._installed.setdefault(team, workspace is None or workspace.uninstalled_at is None)
 
     def calendar(self, team_id: str) -> WorkCalendar:
         if team_id not in self._calendars:
@@ -116,18 +144,14 @@ class Directory:
 
 
 def _people_rows(session: Session, wanted: set[tuple[str, str]], *columns: Any) -> Iterator[tuple[Any, ...]]:
-    """(team, user, *columns) of the people among `wanted` (pairs of team and user id) that have a row: a
-    workspace's people at a time, a chunk of them per query, so that no statement's parameters grow with
-    the data and no one else of the workspace is read."""
-    by_team: dict[str, list[str]] = {}
-    for team, user in wanted:
-        by_team.setdefault(team, []).append(user)
-    for team, users in sorted(by_team.items()):
-        for some in chunks(sorted(users)):
-            query = select(Person.team_id, Person.user_id, *columns).where(
-                Person.team_id == team, Person.user_id.in_(some)
-            )
-            yield from (tuple(row) for row in session.execute(query))
+    """(team, user, *columns) of the people among `wanted` (pairs of team and user id) that have a row, found by
+    their unique key, a chunk of pairs per query: no statement's parameters grow with the data, and no one else
+    of their workspaces is read."""
+    for some in chunks(sorted(wanted)):
+        query = select(Person.team_id, Person.user_id, *columns).where(
+            tuple_(Person.team_id, Person.user_id).in_(list(some))
+        )
+        yield from (tuple(row) for row in session.execute(query))
 
 
 def people_needing_refresh(session: Session, wanted: Iterable[tuple[str, str]], now: datetime) -> list[tuple[str, str]]:
@@ -154,6 +178,8 @@ def refresh_person(session: Session, client: WebClient, team_id: str, user_id: s
         code = error.response.get("error") if error.response is not None else None
         if code in PERMANENT_USER_ERRORS:
             row = people_repo.get_or_add_person(session, team_id=team_id, user_id=user_id)
+            if not row.deactivated:
+                checks.look_again_at_person(session, team_id=team_id, user_id=user_id)
             row.deactivated = True
             row.tz = row.tz or "UTC"
             row.tz_checked_at = now
@@ -161,7 +187,10 @@ def refresh_person(session: Session, client: WebClient, team_id: str, user_id: s
             return
         raise
     row = people_repo.get_or_add_person(session, team_id=team_id, user_id=user_id)
-    row.tz = user.get("tz") or row.tz or "UTC"
-    row.deactivated = bool(user.get("deleted"))
+    tz, deactivated = user.get("tz") or row.tz or "UTC", bool(user.get("deleted"))
+    if (row.tz, bool(row.deactivated)) != (tz, deactivated):
+        checks.look_again_at_person(session, team_id=team_id, user_id=user_id)
+    row.tz = tz
+    row.deactivated = deactivated
     row.tz_checked_at = now
     session.flush()

@@ -26,6 +26,7 @@ from bot import metrics, slack_errors
 from bot.digest.shared import DIGEST_FRESH_FOR, SharedDigests
 from bot.engine.channel_directory import CHANNEL_FRESH_FOR, refresh_channel
 from bot.engine.directory import Directory, Known, people_needing_refresh, refresh_person
+from bot.engine.memo import TICK_MEMO
 from bot.engine.messages import Upload
 from bot.engine.planners import PLANNERS, Planner
 from bot.engine.senders import SENDERS, NotYet, Occasion, Sender, prefetch_cards
@@ -49,6 +50,9 @@ SEND_THREADS = 4
 # again before each send while younger than this; a delivery sent later (Slack slow or rate-limiting)
 # reads afresh (bench/RESULTS.md: reading per batch instead of per delivery is what reaches 200/s)
 PREFETCH_FRESH_FOR = timedelta(seconds=5)
+# how long the channels the digests may quote from are taken as they were found (finding them reads the last
+# five weeks of entries of every digest workspace; each channel is checked at most twice a day anyway)
+CHANNELS_ASKED_EVERY = timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -129,6 +133,7 @@ class NudgeEngine:
         self.prefetch_fresh_for = prefetch_fresh_for  # zero: read everything before each send
         self.retention = retention  # None: nothing is pruned
         self._pruned_at: datetime | None = None
+        self._channels_asked_at: datetime | None = None
         # the part of a week's digest every reader in a workspace and time zone shares, composed once for all
         # the readers due together and reused for a minute (no prefetching at all: each digest composed alone)
         self.digests = SharedDigests(fresh_for=DIGEST_FRESH_FOR, clock=clock) if prefetch_fresh_for else None
@@ -139,6 +144,13 @@ class NudgeEngine:
         """Refresh time zones, plan what is due, and deliver it. Safe to run in several processes."""
         now = now or self.clock()
         report = TickReport()
+        memo = TICK_MEMO.set({})  # each planner's query runs once this tick (whom it needs, then what is due)
+        try:
+            return self._tick(now, report)
+        finally:
+            TICK_MEMO.reset(memo)
+
+    def _tick(self, now: datetime, report: TickReport) -> TickReport:
         with log_context(job="tick"):
             report.people_refreshed = self.refresh_people(now)
             self.refresh_channels(now)
@@ -218,7 +230,7 @@ class NudgeEngine:
         """Learn which channels a digest may quote from (conversations.info), at most twice a day each."""
         return self._refresh(
             now,
-            wanted=lambda session: self._wanted(session, now, lambda planner: planner.channels),
+            wanted=lambda session: self._channels_wanted(session, now),
             stale=lambda session, wanted: channels_repo.stale(
                 session, wanted=wanted, now=now, fresh_for=CHANNEL_FRESH_FOR
             ),
@@ -226,20 +238,28 @@ class NudgeEngine:
             what="channel",
         )
 
+    def _channels_wanted(self, session: Session, now: datetime) -> set[tuple[str, str]]:
+        """The channels the planners need known, asked at most every `CHANNELS_ASKED_EVERY` (finding them reads
+        weeks of entries): in between, none (a channel first used meanwhile counts as private until then)."""
+        if self._channels_asked_at is not None and timedelta(0) <= now - self._channels_asked_at < CHANNELS_ASKED_EVERY:
+            return set()
+        self._channels_asked_at = now
+        return self._wanted(session, now, lambda planner: planner.channels)
+
     def _wanted(
         self,
         session: Session,
         now: datetime,
         part: Callable[[Planner], Callable[[Session, datetime], Iterable[tuple[str, str]]]],
     ) -> set[tuple[str, str]]:
-        """What the planners need known, each planner's query in a savepoint of its own (one that fails leaves
-        the others' answers, and the transaction, usable)."""
+        """What the planners need known. This only reads: a planner whose query fails is logged and counted,
+        and the transaction it spoiled (PostgreSQL aborts it) is rolled back for the next planner to read on."""
         wanted: set[tuple[str, str]] = set()
         for planner in self.planners:
             try:
-                with session.begin_nested():
-                    wanted.update(part(planner)(session, now))
+                wanted.update(part(planner)(session, now))
             except Exception:
+                session.rollback()
                 _planner_failed(planner, "refresh")
         return wanted
 

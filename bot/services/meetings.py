@@ -148,6 +148,7 @@ def _apply(meeting: Meeting, form: MeetingForm, title: str, schedule: Schedule) 
     meeting.tz = schedule.tz
     meeting.lead_minutes = form.lead_minutes
     meeting.prompt_to = form.prompt_to.value
+    meeting.prompt_check_at = None  # the engine looks at its next prompt again
 
 
 def register(deps: Deps, *, team_id: str, user_id: str, form: MeetingForm, key: str) -> MeetingCard:
@@ -199,6 +200,7 @@ def set_paused(deps: Deps, *, team_id: str, meeting_id: int, user_id: str, pause
     with deps.session_factory() as session:
         meeting = _editable(session, team_id=team_id, meeting_id=meeting_id, user_id=user_id)
         meeting.paused = paused
+        meeting.prompt_check_at = None
         card = MeetingCard.of(meeting)
         session.commit()
         return card

@@ -99,6 +99,9 @@ def add_event(
     new_value: str | None = None,
     note: str | None = None,
 ) -> ActionEvent:
+    # whatever happened to the item, the engine looks at its nudges and its owner's check-in again
+    item.nudge_check_at = None
+    item.checkin_check_at = None
     event = ActionEvent(
         action_id=item.id,
         team_id=item.team_id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from storage.db import chunks
@@ -19,18 +19,14 @@ def stale(
     pairs = set(wanted)
     if not pairs:
         return []
-    by_team: dict[str, list[str]] = {}
-    for team, channel in pairs:
-        by_team.setdefault(team, []).append(channel)
     known: dict[tuple[str, str], datetime | None] = {}
-    for team, channels in sorted(by_team.items()):
-        for some in chunks(sorted(channels)):
-            rows = session.execute(
-                select(Channel.channel_id, Channel.checked_at).where(
-                    Channel.team_id == team, Channel.channel_id.in_(some)
-                )
+    for some in chunks(sorted(pairs)):
+        rows = session.execute(
+            select(Channel.team_id, Channel.channel_id, Channel.checked_at).where(
+                tuple_(Channel.team_id, Channel.channel_id).in_(list(some))
             )
-            known.update(((team, channel), checked) for channel, checked in rows)
+        )
+        known.update(((team, channel), checked) for team, channel, checked in rows)
 
     def is_stale(pair: tuple[str, str]) -> bool:
         checked = known.get(pair)
