@@ -82,6 +82,7 @@ PLANNERS = (
     "meeting_prompts",
     "entry_posts",
     "digests",
+    "waiting_messages",  # people with a pending message the services planned (a new commitment, a refused post)
 )
 PLANNER_FAILURES = Counter(
     "mindset_engine_planner_failures",

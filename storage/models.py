@@ -44,6 +44,7 @@ UNPOSTED = text("message_ts IS NULL AND post_error IS NULL")
 # conditions, written out so that SQLite matches them to the queries that repeat them
 SORRY_WITHOUT_CAUSE = text("kind = 'sorry' AND root_cause IS NULL")
 MEETING_ACTIVE = text("deleted_at IS NULL AND NOT paused")
+AMBASSADOR_ACTIVE = text("left_at IS NULL")
 
 
 class Base(DeclarativeBase):
@@ -491,13 +492,24 @@ class Ambassador(Base):
     """A person who carries customer focus across teams; they get the weekly digest."""
 
     __tablename__ = "ambassadors"
-    __table_args__ = (UniqueConstraint("team_id", "user_id", name="uq_ambassadors_team_user"),)
+    __table_args__ = (
+        UniqueConstraint("team_id", "user_id", name="uq_ambassadors_team_user"),
+        # the engine: current ambassadors whose weekly digest it should look at by now
+        Index(
+            "ix_ambassadors_digest_check",
+            "digest_check_at",
+            sqlite_where=AMBASSADOR_ACTIVE,
+            postgresql_where=AMBASSADOR_ACTIVE,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str] = mapped_column(TEAM_ID)
     user_id: Mapped[str] = mapped_column(USER_ID)
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime())
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # when the engine next needs to look at this ambassador's digest (None: at once); see storage/repositories/checks
+    digest_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
     groups: Mapped[list[CustomerGroup]] = relationship(
         secondary="ambassador_groups", order_by="CustomerGroup.name", lazy="selectin"

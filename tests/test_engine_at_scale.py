@@ -13,7 +13,7 @@ from sqlalchemy import Engine, event, func, insert, select
 from bot.deps import Deps
 from bot.engine.engine import NudgeEngine
 from bot.engine.planners import OVERDUE
-from storage.models import ActionItem, Delivery, Entry, Meeting, Person
+from storage.models import ActionItem, Ambassador, Delivery, Entry, Meeting, Person
 from tests.engine_harness import SimClock, utc
 
 TEAM = "T111"
@@ -78,7 +78,7 @@ QUIET = utc(2027, 3, 3, 12)  # a Wednesday noon: no check-in, no digest, no quar
 
 def history(engine: Engine, *, size: int, offset: int) -> None:
     """`size` each of: open overdue items, sorries without a root cause (a week old), weekly meetings
-    (Mondays 10:00 in Berlin, prompting their owner), entries already posted; owners and authors known."""
+    (Mondays 10:00 in Berlin, prompting their owner), entries already posted, ambassadors; all people known."""
     week_ago = QUIET - timedelta(days=7)
     people = [f"U{offset + n:06}" for n in range(size)]
     with engine.begin() as connection:
@@ -120,6 +120,9 @@ def history(engine: Engine, *, size: int, offset: int) -> None:
                 for user in people
                 for kind in ("sorry", "proud")
             ],
+        )
+        connection.execute(
+            insert(Ambassador), [{"team_id": TEAM, "user_id": user, "joined_at": week_ago} for user in people]
         )
         connection.execute(
             insert(Meeting),
@@ -182,9 +185,10 @@ def test_a_tick_with_nothing_due_reads_the_same_whatever_the_history(deps: Deps,
     history(engine, size=40, offset=0)
     nudges.tick(QUIET)
     with deps.session_factory() as session:
-        # the first tick planned what was due: an overdue nudge per item, a root-cause nudge per sorry
+        # the first tick planned what was due: an overdue nudge per item, a root-cause nudge per sorry, last week's
+        # digest per ambassador (Monday's, still news on Wednesday)
         kinds = Counter(session.scalars(select(Delivery.kind)))
-    assert kinds == {"action_overdue": 40, "root_cause_nudge": 40}
+    assert kinds == {"action_overdue": 40, "root_cause_nudge": 40, "weekly_digest": 40}
     small = quiet_tick(deps, engine, nudges)
 
     history(engine, size=400, offset=1000)

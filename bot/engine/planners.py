@@ -288,7 +288,7 @@ def _sorries_without_cause(session: Session, now: datetime) -> list[Any]:
     should look at now (never looked at, or `cause_check_at` has come), through their partial index."""
     query = select(Entry.id, Entry.team_id, Entry.author_id, Entry.created_at).where(
         SORRY_WITHOUT_CAUSE,
-        checks_repo.due(Entry.cause_check_at, now),
+        checks_repo.due(Entry.cause_check_at, now, SORRY_WITHOUT_CAUSE),
         Entry.created_at >= now - ROOT_CAUSE_LOOKBACK,
     )
     return once_a_tick("sorries", now, lambda: list(session.execute(query).all()))
@@ -306,7 +306,7 @@ def plan_root_cause_nudges(session: Session, now: datetime, directory: Directory
         update(Entry)
         .where(
             SORRY_WITHOUT_CAUSE,
-            checks_repo.due(Entry.cause_check_at, now),
+            checks_repo.due(Entry.cause_check_at, now, SORRY_WITHOUT_CAUSE),
             Entry.created_at < now - ROOT_CAUSE_LOOKBACK,
         )
         .values(cause_check_at=NEVER)
@@ -420,7 +420,11 @@ def _plan_reviews_in_window(session: Session, now: datetime, directory: Director
 def _meetings_to_look_at(session: Session, now: datetime) -> list[Meeting]:
     """The active meetings whose next prompt the planner should look at now (never looked at, or
     `prompt_check_at` has come), through their partial index."""
-    query = select(Meeting).where(MEETING_ACTIVE, checks_repo.due(Meeting.prompt_check_at, now)).order_by(Meeting.id)
+    query = (
+        select(Meeting)
+        .where(MEETING_ACTIVE, checks_repo.due(Meeting.prompt_check_at, now, MEETING_ACTIVE))
+        .order_by(Meeting.id)
+    )
     # the meetings read when asked whom they need stay usable once that session closed (loaded, never expired)
     return once_a_tick("meetings", now, lambda: list(session.scalars(query)))
 

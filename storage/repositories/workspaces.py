@@ -80,6 +80,7 @@ def set_digest_channel(session: Session, *, workspace: Workspace, channel: str |
 
 
 def set_digest_schedule(session: Session, *, workspace: Workspace, weekday: int, at: time) -> Workspace:
+    checks.look_again_at_digests(session, team_id=workspace.team_id)
     workspace.digest_weekday = weekday
     workspace.digest_time = at
     session.flush()
