@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, bindparam, func, select, text, update
+from sqlalchemy import Select, Table, bindparam, func, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
 from bot.engine.digest_planner import digest_channels, digest_readers, plan_digests
@@ -33,6 +33,7 @@ from bot.worktime import (
     quarter_bounds,
     quarter_of,
 )
+from storage.db import chunks
 from storage.models import (
     MEETING_ACTIVE,
     OPEN_STATUSES,
@@ -216,22 +217,29 @@ def plan_action_nudges(session: Session, now: datetime, directory: Directory) ->
 def _owners_with_open_items(session: Session, now: datetime) -> list[tuple[str, str, datetime]]:
     """(team, owner, their first open item's creation) of the owners whose check-in the planner should look at
     now: those with an open item never looked at, or whose week's check-in may have come
-    (`checkin_check_at`, through its own index). Their first open item is found among all their open items."""
-    due_owners = (
-        select(ActionItem.team_id, ActionItem.owner_id)
-        .where(checks_repo.due(ActionItem.checkin_check_at, now, ActionItem.status.in_(OPEN_STATUSES)))
-        .distinct()
-        .subquery()
-    )
-    query = (
-        select(ActionItem.team_id, ActionItem.owner_id, func.min(ActionItem.created_at))
-        .join(due_owners, (due_owners.c.team_id == ActionItem.team_id) & (due_owners.c.owner_id == ActionItem.owner_id))
-        .where(ActionItem.status.in_(OPEN_STATUSES))
-        .group_by(ActionItem.team_id, ActionItem.owner_id)
-    )
-    return once_a_tick(
-        "owners", now, lambda: [(team, owner, first) for team, owner, first in session.execute(query).all()]
-    )
+    (`checkin_check_at`, through its own index). Their first open item is found among all their open items,
+    a chunk of owners per query (by their index), and only when there are any."""
+
+    def query() -> list[tuple[str, str, datetime]]:
+        due_owners = session.execute(
+            select(ActionItem.team_id, ActionItem.owner_id)
+            .where(checks_repo.due(ActionItem.checkin_check_at, now, ActionItem.status.in_(OPEN_STATUSES)))
+            .distinct()
+        ).all()
+        found: list[tuple[str, str, datetime]] = []
+        for some in chunks(sorted((team, owner) for team, owner in due_owners)):
+            rows = session.execute(
+                select(ActionItem.team_id, ActionItem.owner_id, func.min(ActionItem.created_at))
+                .where(
+                    tuple_(ActionItem.team_id, ActionItem.owner_id).in_(list(some)),
+                    ActionItem.status.in_(OPEN_STATUSES),
+                )
+                .group_by(ActionItem.team_id, ActionItem.owner_id)
+            ).all()
+            found += [(team, owner, first) for team, owner, first in rows]
+        return found
+
+    return once_a_tick("owners", now, query)
 
 
 def plan_checkins(session: Session, now: datetime, directory: Directory) -> list[Planned]:
