@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, bindparam, func, select, text, tuple_, update
+from sqlalchemy import Select, Table, bindparam, func, select, text, tuple_, union_all, update
 from sqlalchemy.orm import Session
 
 from bot.engine.digest_planner import digest_channels, digest_readers, plan_digests
@@ -292,12 +292,13 @@ def _checkin_people(session: Session, now: datetime) -> Iterable[tuple[str, str]
 
 
 def _sorries_without_cause(session: Session, now: datetime) -> list[Any]:
-    """(id, team_id, author_id, created_at) of the recent sorries without a root cause whose nudge the planner
-    should look at now (never looked at, or `cause_check_at` has come), through their partial index."""
-    query = select(Entry.id, Entry.team_id, Entry.author_id, Entry.created_at).where(
-        SORRY_WITHOUT_CAUSE,
-        checks_repo.due(Entry.cause_check_at, now, SORRY_WITHOUT_CAUSE),
-        Entry.created_at >= now - ROOT_CAUSE_LOOKBACK,
+    """(id, team_id, author_id, created_at) of the sorries without a root cause whose nudge the planner should
+    look at now: never looked at, or `cause_check_at` has come. Two ranges of their partial index, one statement
+    (an OR of the two, or a filter on their age, made PostgreSQL read every entry of the index)."""
+    columns = (Entry.id, Entry.team_id, Entry.author_id, Entry.created_at)
+    query = union_all(
+        select(*columns).where(SORRY_WITHOUT_CAUSE, Entry.cause_check_at.is_(None)),
+        select(*columns).where(SORRY_WITHOUT_CAUSE, Entry.cause_check_at <= now),
     )
     return once_a_tick("sorries", now, lambda: list(session.execute(query).all()))
 
@@ -309,18 +310,12 @@ def plan_root_cause_nudges(session: Session, now: datetime, directory: Directory
     older than the lookback; in between, only when its nudge's moment has come (`cause_check_at`)."""
     planned: list[Planned] = []
     looks: dict[int, datetime] = {}
-    # sorries past the lookback are never nudged: out of the way for good
-    session.execute(
-        update(Entry)
-        .where(
-            SORRY_WITHOUT_CAUSE,
-            checks_repo.due(Entry.cause_check_at, now, SORRY_WITHOUT_CAUSE),
-            Entry.created_at < now - ROOT_CAUSE_LOOKBACK,
-        )
-        .values(cause_check_at=NEVER)
-        .execution_options(synchronize_session=False)
-    )
     entries = _sorries_without_cause(session, now)
+    recent = now - ROOT_CAUSE_LOOKBACK
+    for entry in entries:
+        if _as_utc(entry.created_at) < recent:
+            looks[entry.id] = NEVER  # past the lookback: never nudged, out of the way for good
+    entries = [entry for entry in entries if _as_utc(entry.created_at) >= recent]
     directory.read_ahead((entry.team_id, entry.author_id) for entry in entries)
     for entry in entries:
         person = directory.person(entry.team_id, entry.author_id)
@@ -341,7 +336,12 @@ def plan_root_cause_nudges(session: Session, now: datetime, directory: Directory
 
 
 def _sorry_authors(session: Session, now: datetime) -> Iterable[tuple[str, str]]:
-    return {(entry.team_id, entry.author_id) for entry in _sorries_without_cause(session, now)}
+    recent = now - ROOT_CAUSE_LOOKBACK
+    return {
+        (entry.team_id, entry.author_id)
+        for entry in _sorries_without_cause(session, now)
+        if _as_utc(entry.created_at) >= recent
+    }
 
 
 # -- entries whose post went missing -------------------------------------------------------------
