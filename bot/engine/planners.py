@@ -102,7 +102,8 @@ def _near_due(now: datetime) -> Select[Any]:
 
 
 def _items_near_due(session: Session, now: datetime) -> list[Any]:
-    """(id, team_id, owner_id, due_date, created_at) of the items `_near_due` names."""
+    """(id, team_id, owner_id, due_date, created_at) of the items `_near_due` names (its condition, read
+    directly: as `id IN (...)` PostgreSQL would join it to a scan of every item)."""
     return once_a_tick(
         "items",
         now,
@@ -111,7 +112,7 @@ def _items_near_due(session: Session, now: datetime) -> list[Any]:
                 select(
                     ActionItem.id, ActionItem.team_id, ActionItem.owner_id, ActionItem.due_date, ActionItem.created_at
                 )
-                .where(ActionItem.id.in_(_near_due(now)))
+                .where(checks_repo.due(ActionItem.nudge_check_at, now, ActionItem.status.in_(OPEN_STATUSES)))
                 .order_by(ActionItem.id)
             ).all()
         ),
@@ -150,7 +151,7 @@ def _next_look(now: datetime, *moments: datetime) -> datetime:
 def _record_looks(session: Session, column: str, looks: dict[int, datetime]) -> None:
     """Write when each item is to be looked at again, by primary key in one executemany."""
     if looks:
-        session.execute(update(ActionItem), [{"id": item_id, column: at} for item_id, at in looks.items()])
+        session.execute(update(ActionItem), [{"id": item_id, column: at} for item_id, at in sorted(looks.items())])
 
 
 def plan_action_nudges(session: Session, now: datetime, directory: Directory) -> list[Planned]:
@@ -270,6 +271,7 @@ def plan_checkins(session: Session, now: datetime, directory: Directory) -> list
             continue
         planned.append(Planned(team_id, CHECKIN, owner_id, owner_id, iso_week(at, person.tz), at))
     if looks:
+        looks.sort(key=lambda look: (look["t"], look["o"]))  # one order for every engine: no deadlock between two
         session.connection().execute(
             update(cast(Table, ActionItem.__table__))
             .where(
@@ -331,7 +333,9 @@ def plan_root_cause_nudges(session: Session, now: datetime, directory: Directory
         else:
             looks[entry.id] = _next_look(now, at)
     if looks:
-        session.execute(update(Entry), [{"id": entry_id, "cause_check_at": at} for entry_id, at in looks.items()])
+        # in the order of their ids, as every engine writes them (two engines never wait on each other in a circle)
+        rows = [{"id": entry_id, "cause_check_at": at} for entry_id, at in sorted(looks.items())]
+        session.execute(update(Entry), rows)
     return planned
 
 
