@@ -5,17 +5,20 @@ from __future__ import annotations
 import argparse
 import contextlib
 import fcntl
+import importlib.util
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import IO, TYPE_CHECKING, Protocol
+from zoneinfo import ZoneInfo
 
 from slack_bolt import App
 from slack_bolt.oauth.oauth_settings import OAuthSettings
@@ -27,18 +30,21 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot import slack_errors
 from bot.app import build_app
 from bot.deps import Deps, utc_now
+from bot.digest.period import Week
 from bot.doctor import doctor
 from bot.engine.engine import SEND_THREADS, NudgeEngine, Retention
 from bot.engine.scheduler import run_blocking, start_in_background
 from bot.export import ALL, CSV_NEEDS_ONE_KIND, ENTRIES, KINDS, ExportProblem
 from bot.export import export as write_export
 from bot.logs import LogSetup, configure_logging
+from bot.progress import Progress
 from bot.render.digest import digest_text
 from bot.server import (
     DESCRIPTORS_BESIDES_CONNECTIONS,
     BackgroundServer,
     HttpServer,
     Limits,
+    listen,
     make_http_server,
     raise_descriptor_limit,
     serve_metrics,
@@ -63,7 +69,10 @@ EXIT_DATABASE = 3
 EXIT_PORT = 4
 EXIT_ABORTED = 5
 EXIT_SQLITE_IN_USE = 6
+EXIT_UNKNOWN_WORKSPACE = 7
+EXIT_BROKEN_PIPE = 141  # as a command killed by SIGPIPE: the reader (`| head`) stopped reading
 
+EARLIEST_ZONE = timedelta(hours=14)  # a week starts this much earlier in UTC+14 than in UTC
 SOCKET_RETRY_MAX = 60.0
 SOCKET_PING_INTERVAL = 5.0
 
@@ -141,12 +150,23 @@ def _date(value: str) -> date:
         raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-01-31") from None
 
 
+def require_driver(url: str) -> None:
+    """A PostgreSQL URL needs psycopg, which only the `postgres` extra installs: say so instead of crashing."""
+    if make_url(url).get_backend_name() == "postgresql" and importlib.util.find_spec("psycopg") is None:
+        raise CliError(
+            "DATABASE_URL is a PostgreSQL URL, but PostgreSQL's driver (psycopg) is not installed: install the "
+            "bot with its `postgres` extra, `pip install '.[postgres]'` in the bot's folder (or "
+            "`pip install 'customer-mindset-bot[postgres]'`), then run this again.",
+            EXIT_BAD_SETTINGS,
+        )
+
+
 def _open_database(
     url: str, *, pool_size: int = 10, token_cipher: TokenCipher | None = None, timeouts: Timeouts | None = None
 ) -> Engine:
     engine = make_engine(url, pool_size=pool_size, timeouts=timeouts)
     try:
-        migrate.upgrade(engine, token_cipher=token_cipher)
+        _migrate(engine, token_cipher)
     except TokenKeyProblem as problem:
         engine.dispose()
         raise CliError(str(problem), EXIT_BAD_SETTINGS) from None
@@ -158,6 +178,17 @@ def _open_database(
             EXIT_DATABASE,
         ) from None
     return engine
+
+
+def _migrate(engine: Engine, token_cipher: TokenCipher | None) -> None:
+    """Apply pending migrations, with their progress on a terminal and one log line when any were applied."""
+    todo = migrate.pending(engine)
+    if not todo:
+        return
+    progress = Progress("Migrating the database", len(todo))
+    migrate.upgrade(engine, token_cipher=token_cipher, on_applied=lambda revision: progress.step(label=revision))
+    progress.done()
+    log.info("Migrated the database: applied %s", ", ".join(todo))
 
 
 def _require_existing_sqlite_file(url: str) -> None:
@@ -252,10 +283,10 @@ class Wiring:
     oauth_settings: OAuthSettings | None = None
 
 
-def _wire(settings: Settings, engine: Engine) -> Wiring:
+def _wire(settings: Settings, engine: Engine, team_id: str | None = None) -> Wiring:
+    """`team_id`: the workspace `_check_token` found the token to belong to (one workspace)."""
     session_factory = make_session_factory(engine)
     if not settings.oauth:
-        team_id = _check_token(settings)
         if team_id:  # a working token: the workspace is installed (again, after an uninstall)
             installs.installed(session_factory, team_id=team_id)
         return Wiring(Deps(settings=settings, session_factory=session_factory), SlackClients(settings))
@@ -317,23 +348,28 @@ def run(settings: Settings, *, with_scheduler: bool = True) -> None:
 
 
 def _run(settings: Settings, *, with_scheduler: bool) -> None:
-    engine = _open_database(
-        settings.database_url,
-        pool_size=settings.pool_size,
-        token_cipher=settings.token_cipher,
-        timeouts=settings.db_timeouts(),
-    )
-    wiring = _wire(settings, engine)
-    app = build_app(wiring.deps, oauth_settings=wiring.oauth_settings)
-    stop = _stop_on_signals()
+    # what can refuse to start is checked before the database is touched: the token, then the ports
+    team_id = None if settings.oauth else _check_token(settings)
+    sock = None if settings.socket_mode else _listen(settings)
     scheduler = None
     metrics_server = None
+    engine: Engine | None = None
     try:
-        if settings.socket_mode:
+        metrics_server = _serve_metrics(settings)
+        engine = _open_database(
+            settings.database_url,
+            pool_size=settings.pool_size,
+            token_cipher=settings.token_cipher,
+            timeouts=settings.db_timeouts(),
+        )
+        wiring = _wire(settings, engine, team_id)
+        app = build_app(wiring.deps, oauth_settings=wiring.oauth_settings)
+        stop = _stop_on_signals()
+        if sock is None:
             front: Front = SocketModeFront(app, settings, stop)
         else:
-            front = HttpFront(_bind(app, engine, settings), stop)
-        metrics_server = _serve_metrics(settings)
+            front = HttpFront(_bind(app, engine, settings, sock), stop)
+            sock = None  # the server owns it now
         # the scheduler starts only once Slack can reach the bot: a bot that cannot serve sends nothing
         front.open()
         if with_scheduler:
@@ -344,7 +380,10 @@ def _run(settings: Settings, *, with_scheduler: bool) -> None:
             scheduler.shutdown(wait=False)
         if metrics_server is not None:
             metrics_server.stop()
-        engine.dispose()
+        if sock is not None:
+            sock.close()
+        if engine is not None:
+            engine.dispose()
 
 
 def run_scheduler(settings: Settings) -> None:
@@ -353,11 +392,12 @@ def run_scheduler(settings: Settings) -> None:
 
 
 def _run_scheduler(settings: Settings) -> None:
+    team_id = None if settings.oauth else _check_token(settings)  # a refused token stops it before migrating
     # one connection for the tick and one for each sending thread, kept open; DB_POOL_SIZE caps them
     engine = _open_database(
         settings.database_url, pool_size=min(SEND_THREADS + 1, settings.pool_size), token_cipher=settings.token_cipher
     )
-    wiring = _wire(settings, engine)
+    wiring = _wire(settings, engine, team_id)
     signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(0))
     metrics_server = None
     try:
@@ -402,26 +442,36 @@ def _stop_on_signals() -> threading.Event:
     return stop
 
 
-def _bind(app: App, engine: Engine, settings: Settings) -> HttpServer:
-    limits = Limits(idle_timeout=settings.http_idle_timeout, max_connections=settings.http_max_connections)
-    raise_descriptor_limit(limits.max_connections + DESCRIPTORS_BESIDES_CONNECTIONS)
+def _limits(settings: Settings) -> Limits:
+    return Limits(idle_timeout=settings.http_idle_timeout, max_connections=settings.http_max_connections)
+
+
+def _listen(settings: Settings) -> socket.socket:
+    """Take PORT (before the database is migrated: a port in use is said at once)."""
     try:
-        return make_http_server(
-            app,
-            engine,
-            signing_secret=settings.slack_signing_secret.get_secret_value(),
-            host="0.0.0.0",
-            port=settings.port,
-            threads=settings.http_threads,
-            metrics_token=settings.metrics_token.get_secret_value() if settings.metrics_token else None,
-            limits=limits,
-        )
+        return listen("0.0.0.0", settings.port, _limits(settings))
     except OSError as error:
         raise CliError(
             f"PORT {settings.port} cannot be used ({error.strerror or error}): another program may be "
             "listening on it. Stop it, or set PORT to a free port.",
             EXIT_PORT,
         ) from None
+
+
+def _bind(app: App, engine: Engine, settings: Settings, sock: socket.socket) -> HttpServer:
+    limits = _limits(settings)
+    raise_descriptor_limit(limits.max_connections + DESCRIPTORS_BESIDES_CONNECTIONS)
+    return make_http_server(
+        app,
+        engine,
+        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        host="0.0.0.0",
+        port=settings.port,
+        threads=settings.http_threads,
+        metrics_token=settings.metrics_token.get_secret_value() if settings.metrics_token else None,
+        limits=limits,
+        sock=sock,
+    )
 
 
 class Front(Protocol):
@@ -546,13 +596,41 @@ def _check_export(kind: str, fmt: str) -> None:
         raise CliError(CSV_NEEDS_ONE_KIND, EXIT_BAD_SETTINGS)
 
 
+def _require_team(engine: Engine, team: str) -> None:
+    """`--team T` names a workspace the database knows, or the command says so (and exits non-zero)."""
+    with make_session_factory(engine)() as session:
+        if erasure.team_exists(session, team_id=team):
+            return
+        known = erasure.known_teams(session)
+    hint = f" It knows {', '.join(known)}." if known else " It holds no workspace yet."
+    raise CliError(
+        f"--team {team}: the database at DATABASE_URL knows no workspace with that id.{hint} (A team id starts "
+        "with T; Slack shows it in the workspace's URL, and `mindset-bot doctor` prints it.)",
+        EXIT_UNKNOWN_WORKSPACE,
+    )
+
+
+def _export_progress(section: str, total: int) -> Progress:
+    return Progress(f"Exporting {section.replace('_', ' ')}", total)
+
+
 def export(settings: DatabaseSettings, *, kind: str, fmt: str, since: date | None, team: str | None = None) -> None:
     _check_export(kind, fmt)
     _require_existing_sqlite_file(settings.database_url)
     engine = _open_database(settings.database_url, pool_size=1, token_cipher=settings.token_cipher)
     try:
+        if team is not None:
+            _require_team(engine, team)
         try:
-            counts = write_export(sys.stdout, make_session_factory(engine), kind=kind, fmt=fmt, since=since, team=team)
+            counts = write_export(
+                sys.stdout,
+                make_session_factory(engine),
+                kind=kind,
+                fmt=fmt,
+                since=since,
+                team=team,
+                progress=_export_progress if Progress("").shown else None,
+            )
         except ExportProblem as problem:
             raise CliError(str(problem), EXIT_BAD_SETTINGS) from None
         sys.stdout.flush()
@@ -562,9 +640,17 @@ def export(settings: DatabaseSettings, *, kind: str, fmt: str, since: date | Non
 
 
 def digest(settings: DatabaseSettings, *, team: str, week: str | None) -> None:
+    if week is not None:  # a week not written like one, or not begun in any zone, is said before anything opens
+        try:
+            parsed = Week.parse(week, ZoneInfo("UTC"))
+        except ValueError as error:
+            raise CliError(f"--week: {error}", EXIT_BAD_SETTINGS) from None
+        if parsed.start - EARLIEST_ZONE > utc_now():
+            raise CliError(f"--week: {week} has not started yet; give this week or an earlier one", EXIT_BAD_SETTINGS)
     _require_existing_sqlite_file(settings.database_url)
     engine = _open_database(settings.database_url, pool_size=1, token_cipher=settings.token_cipher)
     try:
+        _require_team(engine, team)
         try:
             found = digest_for_terminal(make_session_factory(engine), team_id=team, week_label=week, now=utc_now())
         except ValueError as error:
@@ -592,26 +678,55 @@ def purge(settings: DatabaseSettings, *, team: str, yes: bool) -> None:
             answer = input(f"Type {team} to confirm: ") if sys.stdin.isatty() else sys.stdin.readline().strip()
             if answer.strip() != team:
                 raise CliError("Nothing was deleted.", EXIT_ABORTED)
+        progress = Progress(f"Deleting workspace {team}", len(counts))
         with session_factory() as session:
-            erasure.purge_team(session, team_id=team)
+            erasure.purge_team(session, team_id=team, on_table=lambda table: progress.step(label=f"({table})"))
             session.commit()
+        progress.done()
         print(f"Deleted {total} rows of workspace {team}.")
     finally:
         engine.dispose()
 
 
+def _doctor() -> int:
+    try:
+        database = load_settings(DatabaseSettings)
+    except SettingsError:
+        pass  # doctor reports each bad setting itself
+    else:
+        require_driver(database.database_url)
+    configure_logging(LogSetup(level=logging.WARNING))
+    logging.getLogger("slack_sdk").setLevel(logging.CRITICAL)  # doctor says it in its own words
+    return doctor()
+
+
+def _quiet_stdout() -> None:
+    """The reader of standard output went away (`mindset-bot export | head`): what is still buffered, and
+    whatever else would be written, goes nowhere, so that Python's last flush raises nothing."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    try:
+        return _main(args)
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_BROKEN_PIPE
+
+
+def _main(args: argparse.Namespace) -> int:
     try:
         if args.command == "export":
             _check_export(args.kind, args.format)
         if args.command == "doctor":
-            configure_logging(LogSetup(level=logging.WARNING))
-            logging.getLogger("slack_sdk").setLevel(logging.CRITICAL)  # doctor says it in its own words
-            return doctor()
+            return _doctor()
         if args.command in ("run", "scheduler"):
             settings = load_settings(Settings)
             configure_logging(settings.log_setup())
+            require_driver(settings.database_url)
             if args.command == "run":
                 run(settings, with_scheduler=not args.no_scheduler)
             else:
@@ -619,6 +734,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             db_settings = load_settings(DatabaseSettings)
             configure_logging(db_settings.log_setup())
+            require_driver(db_settings.database_url)
             if args.command == "db" and args.db_command == "rotate-tokens":
                 db_rotate_tokens(db_settings)
             elif args.command == "db":

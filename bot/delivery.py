@@ -13,6 +13,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot import slack_errors
 from bot.deps import Deps
+from bot.engine.channel_directory import learn_channels
 from bot.render.entries import entry_blocks, entry_fallback, not_posted_message, post_later_message
 from bot.services import entries as entry_service
 
@@ -72,6 +73,8 @@ def post_entry(
     entry_service.record_post(
         deps, team_id=team_id, entry_id=entry_id, message_ts=str(result["ts"]), permalink=permalink
     )
+    # the first entry in a channel: learn whether it is public, so that the digest can quote it at once
+    learn_channels(deps.session_factory, client, team_id=team_id, channel_ids=[card.channel_id], now=deps.clock())
 
 
 def _post_later(card: entry_service.EntryCard, tell: Tell, why: str) -> None:

@@ -7,6 +7,7 @@ token (`auth.test`, whose `x-oauth-scopes` header lists the scopes the token was
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ from storage.db import make_engine
 from storage.models import slack_bots
 
 SCOPES_HEADER = "x-oauth-scopes"
+DEFAULT_DATABASE_URL = DatabaseSettings.model_fields["database_url"].default
 REINSTALL = (
     "add them to app.manifest.yml's bot scopes (as shipped) at https://api.slack.com/apps > your app > "
     "App Manifest, then reinstall the app to the workspace (Install App > Reinstall) so the token gets them"
@@ -115,6 +117,9 @@ def _database(url: str) -> Generator[Check, None, Engine | None]:
     parsed = make_url(url)
     shown = parsed.render_as_string(hide_password=True)
     local_file = parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:")
+    if local_file and not Path(str(parsed.database)).exists() and url == DEFAULT_DATABASE_URL:
+        yield _first_run(Path(str(parsed.database)))
+        return None
     if local_file and not Path(str(parsed.database)).exists():
         yield problem(
             "database",
@@ -139,6 +144,22 @@ def _database(url: str) -> Generator[Check, None, Engine | None]:
     yield ok("database", f"{shown} answers")
     yield _migrations(engine, current)
     return engine
+
+
+def _first_run(path: Path) -> Check:
+    """A fresh install: no DATABASE_URL, and no mindset.db yet. `run` creates it; only a folder it cannot
+    write to is a problem."""
+    folder = path.parent.resolve()
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return problem(
+            "database",
+            f"there is no database at {path} yet, and the bot cannot create it: {folder} is not writable",
+            "run the bot from a folder it may write to, or set DATABASE_URL",
+        )
+    return ok(
+        "database",
+        f"no database at {path} yet: `mindset-bot run` creates it (with every migration) when it first starts",
+    )
 
 
 def _migrations(engine: Engine, current: set[str]) -> Check:

@@ -23,6 +23,7 @@ from bot.boundary import ANSWER_DEADLINE
 from bot.logs import request_context, request_team
 from bot.render.modals import notice_view
 from bot.slack_text import quote_back
+from bot.workspace import as_authorized_team
 from storage.db import Deadline, TransactionAbandoned
 
 log = logging.getLogger("mindset.errors")
@@ -203,6 +204,9 @@ def in_background(func: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(**kwargs: Any) -> None:
         # a lazy listener runs in another thread, where the request's log context is not: set it again
         body = kwargs.get("body") or {}
+        context = kwargs.get("context")
+        if isinstance(body, dict) and context is not None:
+            as_authorized_team(body, context.team_id)  # as the listener before it saw it (handlers/middleware.py)
         with request_context(body):
             if answered_without_waiting(kwargs.get("context")):
                 log.info("Not finishing %s: it was answered without the database", _describe(body))

@@ -10,15 +10,17 @@ import csv
 import json
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, time
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
-from bot.services.actions import horizon
+from bot.services.actions import Zones, item_horizon, owner_zone
 from storage.db import SessionFactory
 from storage.models import ActionEvent, Entry, EntryKind
+from storage.repositories import admins as admins_repo
 from storage.repositories.entries import iter_entries
 from storage.repositories.exports import (
     ActionWithHistory,
     AnswerRow,
+    count_records,
     iter_actions,
     iter_meeting_answers,
     notes_by,
@@ -135,7 +137,7 @@ def event_record(event: ActionEvent) -> Record:
     }
 
 
-def action_row(found: ActionWithHistory) -> Record:
+def action_row(found: ActionWithHistory, zones: Zones | None = None) -> Record:
     item = found.item
     return {
         "id": item.id,
@@ -148,7 +150,7 @@ def action_row(found: ActionWithHistory) -> Record:
         "created_by": item.created_by,
         "due_date": item.due_date.isoformat(),
         "original_due_date": item.original_due_date.isoformat(),
-        "horizon": horizon(item.created_at.date(), item.due_date).value,
+        "horizon": item_horizon(item.created_at, item.due_date, owner_zone(item, zones)).value,
         "status": item.status,
         "closed_at": _iso_or_none(item.closed_at),
         "drop_reason": item.drop_reason,
@@ -197,8 +199,9 @@ def action_rows(
     session_factory: SessionFactory, *, since: date | None = None, team: str | None = None
 ) -> Iterator[Record]:
     with session_factory() as session:
+        zones: Zones = {}
         for found in iter_actions(session, since=_start(since), team_id=team):
-            yield action_row(found)
+            yield action_row(found, zones)
 
 
 def meeting_rows(
@@ -235,13 +238,24 @@ def columns_for(kind: str) -> Sequence[str]:
 # -- writers -------------------------------------------------------------------------------------
 
 
+# OWASP "CSV injection": a spreadsheet runs a cell that starts with one of these as a formula
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formula(text: str) -> str:
+    """Prefix `'` to a cell a spreadsheet would read as a formula, so it is shown as text."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def _csv_cell(column: str, value: Any) -> Any:
     if value is None:
         return ""
     if column in JSON_IN_CSV:
-        return json.dumps(value, ensure_ascii=False)
+        return neutralise_formula(json.dumps(value, ensure_ascii=False))
     if isinstance(value, list):
-        return LIST_SEPARATOR.join(value)
+        return neutralise_formula(LIST_SEPARATOR.join(value))
+    if isinstance(value, str):
+        return neutralise_formula(value)
     return value
 
 
@@ -278,7 +292,12 @@ ALL_SECTIONS = ("entries", "actions", "meeting_answers")
 
 
 def write_all_json(
-    out: IO[str], session_factory: SessionFactory, *, since: date | None, team: str | None = None
+    out: IO[str],
+    session_factory: SessionFactory,
+    *,
+    since: date | None,
+    team: str | None = None,
+    progress: Callable[[str, int], Counting] | None = None,
 ) -> dict[str, int]:
     """{"entries": [...], "actions": [...], "meeting_answers": [...]}, each list streamed in turn."""
     sections: dict[str, Callable[[], Iterator[Record]]] = {
@@ -286,27 +305,70 @@ def write_all_json(
         "actions": lambda: action_rows(session_factory, since=since, team=team),
         "meeting_answers": lambda: meeting_rows(session_factory, since=since, team=team),
     }
+    expected = totals(session_factory, kind=ALL, since=since, team=team) if progress is not None else {}
     counts: dict[str, int] = {}
     out.write("{")
     for name in ALL_SECTIONS:
         out.write(",\n" if counts else "\n")
         out.write(f"{json.dumps(name)}: ")
-        counts[name] = _write_array(out, sections[name]())
+        records = sections[name]()
+        if progress is not None:
+            records = _counted(records, progress(name, expected[name]))
+        counts[name] = _write_array(out, records)
     out.write("\n}\n")
     return counts
 
 
-def export(
-    out: IO[str], session_factory: SessionFactory, *, kind: str, fmt: str, since: date | None, team: str | None = None
+class Counting(Protocol):
+    """Progress of an export (bot.progress.Progress): one step per record written, then done."""
+
+    def step(self, count: int = 1, *, label: str = "") -> None: ...
+    def done(self) -> None: ...
+
+
+def _counted(records: Iterator[Record], progress: Counting) -> Iterator[Record]:
+    for record in records:
+        yield record
+        progress.step()
+    progress.done()
+
+
+def totals(
+    session_factory: SessionFactory, *, kind: str, since: date | None, team: str | None = None
 ) -> dict[str, int]:
-    """Write the export `mindset-bot export` asks for; how many records of each kind it wrote."""
+    """How many records of each section the export of `kind` will write (for its progress)."""
+    sections = ALL_SECTIONS if kind == ALL else ({ACTION: "actions", MEETING: "meeting_answers"}.get(kind, "entries"),)
+    with session_factory() as session:
+        return {
+            section: count_records(session, section=section, since=_start(since), team_id=team, kinds=kinds_for(kind))
+            for section in sections
+        }
+
+
+def export(
+    out: IO[str],
+    session_factory: SessionFactory,
+    *,
+    kind: str,
+    fmt: str,
+    since: date | None,
+    team: str | None = None,
+    progress: Callable[[str, int], Counting] | None = None,
+) -> dict[str, int]:
+    """Write the export `mindset-bot export` asks for; how many records of each kind it wrote.
+    `progress(section, total)`: what counts the records of each section as they are written."""
     if kind == ALL:
         if fmt == "csv":
             raise ExportProblem(CSV_NEEDS_ONE_KIND)
-        return write_all_json(out, session_factory, since=since, team=team)
+        if progress is None:
+            return write_all_json(out, session_factory, since=since, team=team)
+        return write_all_json(out, session_factory, since=since, team=team, progress=progress)
     records = rows(session_factory, kind=kind, since=since, team=team)
-    count = write_csv(out, records, columns_for(kind)) if fmt == "csv" else write_json(out, records)
     section = {ACTION: "actions", MEETING: "meeting_answers"}.get(kind, "entries")
+    if progress is not None:
+        total = totals(session_factory, kind=kind, since=since, team=team)[section]
+        records = _counted(records, progress(section, total))
+    count = write_csv(out, records, columns_for(kind)) if fmt == "csv" else write_json(out, records)
     return {section: count}
 
 
@@ -317,7 +379,8 @@ def person_data(session_factory: SessionFactory, *, team_id: str, user_id: str) 
             entry_row(entry)
             for entry in iter_entries(session, kinds=kinds_for(ENTRIES), team_id=team_id, author_id=user_id)
         ]
-        actions = [action_row(found) for found in iter_actions(session, team_id=team_id, owner_id=user_id)]
+        zones: Zones = {}
+        actions = [action_row(found, zones) for found in iter_actions(session, team_id=team_id, owner_id=user_id)]
         answers = [
             meeting_row(answer) for answer in iter_meeting_answers(session, team_id=team_id, answered_by=user_id)
         ]
@@ -329,10 +392,15 @@ def person_data(session_factory: SessionFactory, *, team_id: str, user_id: str) 
             {"action": action_id, "note": note, "at": _iso(at)}
             for action_id, note, at in notes_by(session, team_id=team_id, user_id=user_id)
         ]
+        settings_changes: list[Record] = [
+            {"setting": change.setting, "old": change.old_value, "new": change.new_value, "at": _iso(change.at)}
+            for change in admins_repo.changes_by(session, team_id=team_id, user_id=user_id)
+        ]
     return {
         "entries": entries,
         "actions": actions,
         "meeting_answers": answers,
         "root_causes_written": root_causes,
         "action_notes_written": notes,
+        "settings_changes_made": settings_changes,
     }

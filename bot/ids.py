@@ -22,7 +22,18 @@ MESSAGE_SHORTCUTS = (LOG_AS_PROUD, LOG_AS_SORRY)
 APP_HOME_OPENED = "app_home_opened"
 APP_UNINSTALLED = "app_uninstalled"
 TOKENS_REVOKED = "tokens_revoked"
-BOT_EVENTS: tuple[str, ...] = (APP_HOME_OPENED, APP_UNINSTALLED, TOKENS_REVOKED)
+FUNCTION_EXECUTED = "function_executed"  # a Workflow Builder step of ours runs (see WORKFLOW_STEPS)
+# someone left a channel; the bot itself left (or was removed from) a private channel
+MEMBER_LEFT_CHANNEL = "member_left_channel"
+GROUP_LEFT = "group_left"
+BOT_EVENTS: tuple[str, ...] = (
+    APP_HOME_OPENED,
+    APP_UNINSTALLED,
+    TOKENS_REVOKED,
+    FUNCTION_EXECUTED,
+    MEMBER_LEFT_CHANNEL,
+    GROUP_LEFT,
+)
 
 # Modal callback ids
 ENTRY_MODAL = "entry_modal"
@@ -40,6 +51,8 @@ OPEN_SORRY_MODAL = "open_sorry_modal"
 # Overflow options of GROUP_MENU: "<verb>:<group id>"
 GROUP_MENU_RENAME = "rename"
 GROUP_MENU_ARCHIVE = "archive"
+# value of a GROUP_ADD button under an entry's confirmation, for a `#tag` no group has: "<this>:<entry id>:<tag>"
+GROUP_ADD_FOR_ENTRY = "tag"
 
 # Blocks and inputs of the entry modal
 ENTRY_TEXT_BLOCK = "entry_text"
@@ -123,6 +136,8 @@ MEETING_DELETE = "meeting_delete"
 MEETING_LIST_BUTTONS = (MEETING_PAUSE, MEETING_RESUME, MEETING_DELETE)
 QUESTION_ADD = "question_add"  # in /mindset questions
 QUESTION_RETIRE = "question_retire"  # (value: the question id)
+QUESTION_RESTORE = "question_restore"  # in /mindset questions retired (value: the question id)
+GROUP_RESTORE = "group_restore"  # in /mindset groups archived (value: the group id)
 
 # Blocks and inputs of the meeting form
 MEETING_TITLE_BLOCK = "meeting_title"
@@ -161,6 +176,51 @@ FORGET_CONFIRM = "forget_confirm"  # ...: delete my data
 ENTRY_MENU = "entry_menu"  # the ⋯ menu on an entry's post (value of its option: "delete:<entry id>")
 ENTRY_MENU_DELETE = "delete"
 
+# --- Workflow Builder steps (custom steps: top-level `functions` in app.manifest.yml, Bolt's app.function) ---
+
+STEP_LOG_PROUD = "log_proud"
+STEP_LOG_SORRY = "log_sorry"
+STEP_CREATE_ACTION = "create_action_item"
+WORKFLOW_STEPS: tuple[str, ...] = (STEP_LOG_PROUD, STEP_LOG_SORRY, STEP_CREATE_ACTION)
+
+# Their input parameters
+STEP_TEXT = "text"
+STEP_AUTHOR = "author"
+STEP_CHANNEL = "channel"
+STEP_GROUPS = "customer_groups"
+STEP_AREA = "area"
+STEP_TITLE = "title"
+STEP_OWNER = "owner"
+STEP_DUE = "due_date"
+STEP_OUTCOME = "desired_outcome"
+STEP_CREATED_BY = "created_by"
+STEP_SORRY_ID = "sorry_id"
+# Their output parameters
+STEP_ENTRY_ID = "entry_id"
+STEP_ACTION_ID = "action_item_id"
+STEP_PERMALINK = "permalink"
+
+ENTRY_STEP_INPUTS = (STEP_TEXT, STEP_AUTHOR, STEP_CHANNEL, STEP_GROUPS, STEP_AREA)
+# (inputs, outputs) of each step: tests/test_manifest.py holds the manifest's parameters to these
+STEP_PARAMETERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    STEP_LOG_PROUD: (ENTRY_STEP_INPUTS, (STEP_ENTRY_ID, STEP_PERMALINK)),
+    STEP_LOG_SORRY: (ENTRY_STEP_INPUTS, (STEP_ENTRY_ID, STEP_PERMALINK)),
+    STEP_CREATE_ACTION: (
+        (
+            STEP_TITLE,
+            STEP_OWNER,
+            STEP_DUE,
+            STEP_OUTCOME,
+            STEP_GROUPS,
+            STEP_AREA,
+            STEP_CREATED_BY,
+            STEP_CHANNEL,
+            STEP_SORRY_ID,
+        ),
+        (STEP_ACTION_ID, STEP_PERMALINK),
+    ),
+}
+
 # --- Every id a listener is registered for (tests/test_boundary.py holds the app's listeners to these) ----
 # Metric labels are taken from these fixed sets only (bot/metrics.py): no request can add a series.
 
@@ -179,6 +239,8 @@ ACTION_IDS: tuple[str, ...] = (
     *MEETING_LIST_BUTTONS,
     QUESTION_ADD,
     QUESTION_RETIRE,
+    QUESTION_RESTORE,
+    GROUP_RESTORE,
     FORGET_COPY,
     FORGET_CONFIRM,
     ENTRY_MENU,

@@ -308,6 +308,9 @@ def configure_logging(setup: LogSetup) -> None:
         logging.getLogger("slack_sdk").setLevel(logging.WARNING)
         # APScheduler logs every run of the one-minute tick at INFO
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
+        # Alembic logs its context ("Context impl SQLiteImpl.") at INFO on every start; the CLI says itself
+        # which migrations it applied (bot/cli.py)
+        logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 class _OwnCopyHandler(logging.StreamHandler):

@@ -492,6 +492,12 @@ def raise_descriptor_limit(wanted: int) -> int:
     return int(soft)
 
 
+def listen(host: str, port: int, limits: Limits = Limits()) -> socket.socket:  # noqa: B008 (frozen)
+    """A socket bound to host:port and listening (OSError when the port is taken): `mindset-bot run` takes
+    its port before it migrates the database, so that a port in use is reported at once."""
+    return socket.create_server((host, port), backlog=limits.backlog)
+
+
 def make_http_server(
     app: App,
     engine: Engine,
@@ -502,10 +508,12 @@ def make_http_server(
     threads: int,
     metrics_token: str | None = None,
     limits: Limits = Limits(),  # noqa: B008 (frozen)
+    sock: socket.socket | None = None,
 ) -> HttpServer:
-    """The front bound to host:port (port 0 picks a free one; OSError when taken), with `threads` worker
-    threads; `.serve()` runs it."""
-    sock = socket.create_server((host, port), backlog=limits.backlog)
+    """The front bound to host:port (port 0 picks a free one; OSError when taken), or serving on `sock`
+    (from `listen`), with `threads` worker threads; `.serve()` runs it."""
+    if sock is None:
+        sock = listen(host, port, limits)
     front = Front(
         app, engine, signing_secret=signing_secret, threads=threads, metrics_token=metrics_token, limits=limits
     )

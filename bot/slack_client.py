@@ -149,6 +149,12 @@ def counting_copy(client: WebClient) -> WebClient:
     return _copy(client)
 
 
+def with_token(client: WebClient, token: str) -> WebClient:
+    """The same client (URL, timeout, retries, workspace) with another token: a Workflow Builder step's
+    request carries the step's own token (`xwfp-`, to complete the step), its posts go with the bot's."""
+    return _copy(client, token=token)
+
+
 def hasty_copy(client: WebClient, *, timeout: int = 1) -> WebClient:
     """The same client for a call made before a form opens: one attempt, given up after `timeout` seconds.
     A form must open within 3 seconds of the click (its trigger expires), so a slow answer is not waited for."""

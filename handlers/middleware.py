@@ -3,6 +3,8 @@
 - NUL characters are taken out of everything a person sent: no database stores them (PostgreSQL
   refuses them outright) and no one means them.
 - A retried Events API delivery has no second effect.
+- A request acts for the workspace Bolt authorised it for (whose token its client carries), even when
+  the person comes from another organisation (Slack Connect).
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltContext, BoltResponse
 
+from bot import workspace
 from bot.deps import Deps
 from storage.repositories.events import claim_event
 
@@ -48,4 +51,11 @@ def register_middleware(app: App, deps: Deps) -> None:
         return next()
 
     app.middleware(drop_nul)
+    app.middleware(as_authorized_team)
     app.middleware(once_per_event)
+
+
+def as_authorized_team(body: dict[str, Any], context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
+    """Store and read under the workspace whose token answers the request (bot/workspace.py)."""
+    workspace.as_authorized_team(body, context.team_id)
+    return next()

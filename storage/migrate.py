@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 from storage.token_cipher import TokenCipher
@@ -25,8 +29,36 @@ def alembic_config(engine: Engine, token_cipher: TokenCipher | None = None) -> C
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head", *, token_cipher: TokenCipher | None = None) -> None:
-    command.upgrade(alembic_config(engine, token_cipher), revision)
+def pending(engine: Engine) -> list[str]:
+    """The revisions `upgrade` would apply, oldest first (connecting creates a SQLite file that is not there)."""
+    script = ScriptDirectory.from_config(alembic_config(engine))
+    with engine.connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    todo = [
+        revision.revision
+        for revision in script.iterate_revisions("heads", tuple(current) or "base")
+        if revision.revision not in current
+    ]
+    return list(reversed(todo))
+
+
+def upgrade(
+    engine: Engine,
+    revision: str = "head",
+    *,
+    token_cipher: TokenCipher | None = None,
+    on_applied: Callable[[str], None] | None = None,
+) -> None:
+    """Apply the migrations up to `revision`; `on_applied(revision)` after each one (progress)."""
+    config = alembic_config(engine, token_cipher)
+    if on_applied is not None:
+
+        def applied(*_args: Any, step: Any, **_kwargs: Any) -> None:
+            if step.is_upgrade and step.up_revision_id:
+                on_applied(str(step.up_revision_id))
+
+        config.attributes["on_version_apply"] = applied
+    command.upgrade(config, revision)
 
 
 def downgrade(engine: Engine, revision: str = "base", *, token_cipher: TokenCipher | None = None) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -47,6 +48,11 @@ MEETING_ACTIVE = text("deleted_at IS NULL AND NOT paused")
 AMBASSADOR_ACTIVE = text("left_at IS NULL")
 
 
+# SQLite: ids of deleted rows are never handed out again (AUTOINCREMENT), for the tables whose ids buttons carry:
+# a stale button must not act on a newer row (migration 0015). PostgreSQL's sequences never reuse an id.
+NEVER_REUSED: dict[str, Any] = {"sqlite_autoincrement": True}
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -79,7 +85,7 @@ AREA_LABELS: dict[Area, str] = {
 
 class CustomerGroup(Base):
     __tablename__ = "customer_groups"
-    __table_args__ = (UniqueConstraint("team_id", "name_key", name="uq_customer_groups_team_name"),)
+    __table_args__ = (UniqueConstraint("team_id", "name_key", name="uq_customer_groups_team_name"), NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str] = mapped_column(TEAM_ID, index=True)
@@ -119,6 +125,7 @@ class Entry(Base):
             sqlite_where=SORRY_WITHOUT_CAUSE,
             postgresql_where=SORRY_WITHOUT_CAUSE,
         ),
+        NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -150,6 +157,20 @@ class Entry(Base):
     groups: Mapped[list[CustomerGroup]] = relationship(
         secondary="entry_customer_groups", order_by="CustomerGroup.name", lazy="selectin"
     )
+
+
+class RootCauseRevision(Base):
+    """An earlier root cause of a sorry, kept when someone wrote a new one: who wrote it, who replaced it."""
+
+    __tablename__ = "root_cause_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    written_by: Mapped[str | None] = mapped_column(USER_ID, default=None)
+    written_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    replaced_by: Mapped[str | None] = mapped_column(USER_ID, default=None)
+    replaced_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ProcessedEvent(Base):
@@ -219,6 +240,7 @@ class ActionItem(Base):
         # the engine: open items whose reminders, or whose owner's weekly check-in, it should look at by now
         Index("ix_action_items_status_nudge_check", "status", "nudge_check_at"),
         Index("ix_action_items_status_checkin_check", "status", "checkin_check_at"),
+        NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -295,6 +317,9 @@ class Person(Base):
     tz_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     paused_until: Mapped[date | None] = mapped_column(Date, default=None)
     deactivated: Mapped[bool] = mapped_column(default=False)
+    # the person's role in the Slack workspace (users.info): "owner", "admin" or "member"; None until read
+    slack_role: Mapped[str | None] = mapped_column(String(16), default=None)
+    role_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 class Workspace(Base):
@@ -314,6 +339,34 @@ class Workspace(Base):
     digest_time: Mapped[time] = mapped_column(Time, default=time(9, 0), server_default="09:00:00")
     # set when the app is uninstalled (or its tokens revoked): nothing more is sent; the data stays
     uninstalled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class MindsetAdmin(Base):
+    """Someone a workspace admin or owner named to change Customer Mindset's workspace settings."""
+
+    __tablename__ = "mindset_admins"
+    __table_args__ = (UniqueConstraint("team_id", "user_id", name="uq_mindset_admins_team_user"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM_ID)
+    user_id: Mapped[str] = mapped_column(USER_ID)
+    added_by: Mapped[str] = mapped_column(USER_ID)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SettingsChange(Base):
+    """One change of a workspace setting: who, when, what, from what to what (the newest few are kept)."""
+
+    __tablename__ = "settings_changes"
+    __table_args__ = (Index("ix_settings_changes_team_id_desc", "team_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM_ID)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    by: Mapped[str] = mapped_column(USER_ID)
+    setting: Mapped[str] = mapped_column(String(40))
+    old_value: Mapped[str | None] = mapped_column(String(200), default=None)
+    new_value: Mapped[str | None] = mapped_column(String(200), default=None)
 
 
 class Holiday(Base):
@@ -386,6 +439,7 @@ class Meeting(Base):
         Index(
             "ix_meetings_prompt_check", "prompt_check_at", sqlite_where=MEETING_ACTIVE, postgresql_where=MEETING_ACTIVE
         ),
+        NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -413,7 +467,7 @@ class MeetingQuestion(Base):
     """A follow-up question of the workspace's library; one is added to each prompt, in turn."""
 
     __tablename__ = "meeting_questions"
-    __table_args__ = (UniqueConstraint("team_id", "text_key", name="uq_meeting_questions_team_text"),)
+    __table_args__ = (UniqueConstraint("team_id", "text_key", name="uq_meeting_questions_team_text"), NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str] = mapped_column(TEAM_ID, index=True)
@@ -432,6 +486,7 @@ class MeetingPrompt(Base):
         UniqueConstraint("team_id", "idempotency_key", name="uq_meeting_prompts_team_idempotency"),
         Index("ix_meeting_prompts_team_created", "team_id", "created_at"),
         Index("ix_meeting_prompts_team_sent", "team_id", "sent_at"),
+        NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

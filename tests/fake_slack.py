@@ -33,14 +33,16 @@ from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-JSON_FIELDS = {"blocks", "attachments", "view", "metadata", "files"}
+JSON_FIELDS = {"blocks", "attachments", "view", "metadata", "files", "outputs"}
 BOT_USER = "UBOT"
 
 # The kinds of token a method takes (https://docs.slack.dev/authentication/tokens).
 BOT = "bot"  # a bot token, xoxb-...
 APP = "app"  # an app-level token, xapp-... (Socket Mode's apps.connections.open)
 CLIENT = "client"  # no token: the app's client id and secret (HTTP Basic auth or arguments), as in OAuth
-TOKEN_PREFIX = {BOT: "xoxb-", APP: "xapp-"}
+# a Workflow Builder step's own token, xwfp-...: the `bot_access_token` of its function_executed event
+FUNCTION = "function"
+TOKEN_PREFIX = {BOT: "xoxb-", APP: "xapp-", FUNCTION: "xwfp-"}
 
 
 @dataclass(frozen=True)
@@ -73,9 +75,13 @@ METHODS: dict[str, Method] = {
     # files_upload_v2: get an upload URL, send the bytes there (recorded as upload:<file id>), complete
     "files.getUploadURLExternal": Method(required=("filename", "length")),
     "files.completeUploadExternal": Method(required=("files",)),
+    # a custom step ends with one of these, with the step's own token (Bolt's complete() / fail())
+    "functions.completeError": Method(required=("function_execution_id", "error"), token=FUNCTION),
+    "functions.completeSuccess": Method(required=("function_execution_id", "outputs"), token=FUNCTION),
     "oauth.v2.access": Method(required=("code",), token=CLIENT),
     "team.info": Method(),
     "users.info": Method(required=("user",)),
+    "users.list": Method(),
     "views.open": Method(required=("view",), one_of=("trigger_id", "interactivity_pointer")),
     "views.publish": Method(required=("user_id", "view")),
     "views.push": Method(required=("view",), one_of=("trigger_id", "interactivity_pointer")),
@@ -220,6 +226,23 @@ class FakeSlack:
             self._lock.notify_all()
 
     # -- scripting -------------------------------------------------------------------------
+
+    def add_user(self, user_id: str, *, tz: str = "UTC", role: str = "member", **extra: Any) -> None:
+        """A person of the workspace as `users.info` answers them. `role` "admin", "owner" or "primary_owner"
+        sets Slack's flags (`is_admin`, `is_owner`, `is_primary_owner`), as Slack sets them: an owner is an
+        admin too."""
+        owner = role in ("owner", "primary_owner")
+        self.users[user_id] = {
+            "id": user_id,
+            "name": user_id.lower(),
+            "tz": tz,
+            "deleted": False,
+            "is_bot": False,
+            "is_admin": owner or role == "admin",
+            "is_owner": owner,
+            "is_primary_owner": role == "primary_owner",
+            **extra,
+        }
 
     def script(self, method: str, *replies: Reply) -> None:
         """Answer the next calls of `method` with these replies, in order; then normally again."""
@@ -453,6 +476,8 @@ class FakeSlack:
             if found is None:
                 return {"ok": False, "error": "user_not_found"}
             return {"ok": True, "user": found}
+        if method == "users.list":
+            return {"ok": True, "members": list(self.users.values()), "response_metadata": {"next_cursor": ""}}
         if method == "conversations.open":
             users = str(params.get("users") or "")
             return {"ok": True, "channel": {"id": dm_channel(users) if is_user_id(users) else params.get("channel")}}

@@ -76,16 +76,22 @@ class SlackSender:
         view_id: str,
         team: str = TEAM,
         user: str = USER,
+        installed_team: str | None = None,
     ) -> dict[str, Any]:
-        """A view_submission of a modal the app opened: its callback id, metadata and our values."""
+        """A view_submission of a modal the app opened: its callback id, metadata and our values.
+
+        `installed_team`: the workspace whose installation opened the modal, when it is not the
+        person's own (Slack Connect: `team` is the person's workspace, in another organisation)."""
         body = payload("view_submission.json")
         body["team"]["id"] = team
         body["user"]["id"] = user
         body["user"]["team_id"] = team
+        body["view"]["app_installed_team_id"] = installed_team or team
         body["trigger_id"] = self.next_trigger()
         submitted = body["view"]
         submitted.update(
             id=view_id,
+            hash=f"{int(time.time())}.h{self._trigger}",  # each submission its own, as after a views.update
             team_id=team,
             callback_id=view["callback_id"],
             private_metadata=view.get("private_metadata", ""),
@@ -113,7 +119,8 @@ class SlackSender:
         body["trigger_id"] = self.next_trigger()
         body["response_url"] = f"{self.response_url_base}/action"
         action = body["actions"][0]
-        action.update(action_id=action_id, value=value, block_id="b")
+        # Slack stamps each click to the microsecond: two clicks are two requests, a replay is the same one
+        action.update(action_id=action_id, value=value, block_id="b", action_ts=f"{time.time():.6f}{self._trigger}")
         if selected_option is not None:
             action.pop("value")
             action.update(type="overflow", selected_option=selected_option)
@@ -193,3 +200,31 @@ def _open(request: urllib.request.Request) -> Answer:
 
 def deep(value: dict[str, Any]) -> dict[str, Any]:
     return copy.deepcopy(value)
+
+
+FUNCTION_TOKEN = "xwfp-step-token"
+
+
+def function_executed(
+    callback_id: str,
+    inputs: dict[str, Any],
+    *,
+    execution_id: str = "Fx111",
+    event_id: str | None = None,
+    team: str = TEAM,
+    token: str = FUNCTION_TOKEN,
+) -> dict[str, Any]:
+    """A `function_executed` event (a Workflow Builder step of ours runs), in the captured payload's shape:
+    our step's callback id, its inputs, this run's `function_execution_id` and the step's own token. A
+    workspace outside Enterprise Grid: no `enterprise_id`."""
+    body = payload("function_executed.event.json")
+    body.update(team_id=team, enterprise_id=None, event_id=event_id or f"Ev{execution_id}")
+    event = body["event"]
+    event["function"].update(callback_id=callback_id, title=callback_id.replace("_", " ").capitalize())
+    event.update(
+        inputs=inputs,
+        function_execution_id=execution_id,
+        workflow_execution_id=f"Wx{execution_id}",
+        bot_access_token=token,
+    )
+    return body

@@ -8,14 +8,14 @@ import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot import ids
 from bot.engine.engine import NudgeEngine
 from bot.services import actions as action_service
 from bot.services import groups as group_service
 from bot.slack_client import make_web_client
-from storage.models import ActionEvent, ActionItem, Entry
+from storage.models import ActionEvent, ActionItem, Delivery, DeliveryStatus, Entry
 from tests.conftest import RunningBot
 from tests.fake_slack import Call
 from tests.slack_requests import CHANNEL, TEAM, USER, Answer
@@ -149,9 +149,31 @@ def responses(bot: RunningBot, count: int = 1) -> list[Call]:
 
 
 def run_engine(bot: RunningBot) -> None:
-    """One tick of the nudge engine at the real time (the deliveries of new commitments are due at once)."""
+    """A tick of the nudge engine at the real time (the deliveries of new commitments are due at once), and
+    more at the moments what it left pending waits for (the recipients' working time: it may be night or
+    a Sunday now)."""
     client = make_web_client(bot.deps.settings)
-    NudgeEngine(session_factory=bot.deps.session_factory, client_for=lambda _team: client, clock=bot.deps.clock).tick()
+    engine = NudgeEngine(
+        session_factory=bot.deps.session_factory, client_for=lambda _team: client, clock=bot.deps.clock
+    )
+    now = bot.deps.clock()
+    engine.tick(now)
+    # later ticks only send what is pending (planning then would add the nudges of that later day)
+    sender = NudgeEngine(
+        session_factory=bot.deps.session_factory, client_for=lambda _team: client, clock=bot.deps.clock, planners=()
+    )
+    for _ in range(3):
+        with bot.deps.session_factory() as session:
+            waiting = session.scalar(
+                select(func.min(Delivery.next_attempt_at)).where(Delivery.status == DeliveryStatus.PENDING.value)
+            )
+        if waiting is None:
+            return
+        waiting = waiting if waiting.tzinfo is not None else waiting.replace(tzinfo=UTC)
+        if waiting > now + timedelta(days=7):
+            return
+        now = max(now, waiting)
+        sender.tick(now)
 
 
 def dms(bot: RunningBot, user: str) -> list[Call]:
@@ -182,6 +204,13 @@ def test_text_after_action_fills_in_the_title_and_a_long_one_is_kept_whole(bot: 
     outcome = block(view["blocks"], ids.ACTION_OUTCOME_BLOCK)["element"]
     assert len(title["initial_value"]) <= title["max_length"] == action_service.TITLE_MAX
     assert outcome["initial_value"] == " ".join(long.split())
+    assert f"Your text has {len(' '.join(long.split()))} characters and a title holds 150" in shown(view["blocks"])
+
+    longest = "Rework the refunds " * 200  # more than even the desired outcome holds
+    view = open_action_form(bot, longest)
+    assert "I sent you the whole text privately" in shown(view["blocks"])
+    [told] = bot.fake.wait_for("response_url:action")
+    assert " ".join(longest.split()) in told.params["text"]
 
 
 def test_submitting_the_form_commits_and_tells_the_others(bot: RunningBot) -> None:
@@ -502,6 +531,75 @@ def test_handing_over_tells_the_new_owner(bot: RunningBot) -> None:
     [told] = dms(bot, OWNER)
     assert told.params["text"].startswith("New commitment (owner)")
     assert "handed you" in shown(told.params["blocks"])
+
+
+def test_hand_overs_in_a_row_make_one_message_each_telling_what_happened(bot: RunningBot) -> None:
+    found = create(bot, "Pass it on", due=today() + timedelta(days=9), people=[HELPER])
+    for user in (OWNER, HELPER, USER, OWNER, "W444", "W555"):
+        bot.fake.users[user] = {"id": user, "tz": "UTC", "deleted": False}
+    for n, new_owner in enumerate(["W444", "W555", OWNER, "W444"]):
+        view = open_item_form(bot, ids.ACTION_HAND_OVER, found, ids.ACTION_HAND_OVER_MODAL)
+        chosen = {ids.ACTION_OWNER_BLOCK: {ids.ACTION_OWNER_INPUT: {"selected_user": new_owner}}}
+        assert submit(bot, view, chosen, view_id=f"HH{n}").text == ""
+    assert item(bot, found.id).owner_id == "W444"
+
+    run_engine(bot)
+
+    [involved] = dms(bot, HELPER)  # one message, from the creation through the four hand-overs
+    told = shown(involved.params["blocks"])
+    assert f"<@{USER}> made a commitment with you in it" in told
+    steps = [f"<@{USER}> handed it to <@{new}>" for new in ("W444", "W555", OWNER, "W444")]
+    assert ", then ".join(steps) in told
+    [owner] = dms(bot, "W444")  # owner twice, told once
+    assert "You are its owner now" in shown(owner.params["blocks"])
+    assert dms(bot, OWNER) == []  # owner for a moment, no longer part of it when the message would go
+
+    # told since: a later hand-over is a message of its own, written from that hand-over
+    view = open_item_form(bot, ids.ACTION_HAND_OVER, found, ids.ACTION_HAND_OVER_MODAL)
+    chosen = {ids.ACTION_OWNER_BLOCK: {ids.ACTION_OWNER_INPUT: {"selected_user": OWNER}}}
+    assert submit(bot, view, chosen, view_id="HH9").text == ""
+    run_engine(bot)
+    later = shown(dms(bot, HELPER)[-1].params["blocks"])
+    assert f"<@{USER}> handed a commitment you are involved in to <@{OWNER}>" in later
+    assert f"<@{USER}> handed it to you, then <@{USER}> handed it to <@W444>, then <@{USER}> handed it to you. Due" in (
+        shown(dms(bot, OWNER)[-1].params["blocks"])
+    )
+
+
+def test_an_owner_must_be_a_person(bot: RunningBot) -> None:
+    """The bot itself, Slackbot, apps and deactivated accounts are refused on the owner field, in the form and
+    in Hand over; nothing is stored or handed over."""
+    bot.fake.users["WGONE"] = {"id": "WGONE", "name": "gone", "real_name": "Gone Person", "deleted": True}
+    bot.fake.users["BAPP"] = {"id": "BAPP", "name": "deploybot", "real_name": "Deploy Bot", "is_bot": True}
+    view = open_action_form(bot)
+    refusals = {
+        "USLACKBOT": "Slackbot cannot own it",
+        "UBOT": "I cannot own it myself",
+        "WGONE": "Gone Person is deactivated",
+        "BAPP": "Deploy Bot is an app, not a person",
+    }
+    for owner, said in refusals.items():
+        answer = submit(bot, view, action_values("Not a person", due=today(), owner=owner), view_id=f"V{owner}")
+        assert answer.json["response_action"] == "errors"
+        assert said in answer.json["errors"][ids.ACTION_OWNER_BLOCK]
+    assert items(bot) == []
+    for involved, said in [("USLACKBOT", "Slackbot cannot be involved"), ("WGONE", "Gone Person is deactivated")]:
+        values = action_values("Not people", due=today(), people=[HELPER, involved])
+        answer = submit(bot, view, values, view_id=f"VP{involved}")
+        assert said in answer.json["errors"][ids.ACTION_PEOPLE_BLOCK]
+    assert items(bot) == []
+
+    found = create(bot, "Hand me over", due=today() + timedelta(days=9))
+    form = open_item_form(bot, ids.ACTION_HAND_OVER, found, ids.ACTION_HAND_OVER_MODAL)
+    for owner, said in [("USLACKBOT", "Slackbot cannot take it on"), ("WGONE", "deactivated")]:
+        chosen = {ids.ACTION_OWNER_BLOCK: {ids.ACTION_OWNER_INPUT: {"selected_user": owner}}}
+        answer = submit(bot, form, chosen, view_id=f"H{owner}")
+        assert said in answer.json["errors"][ids.ACTION_OWNER_BLOCK]
+    same = {ids.ACTION_OWNER_BLOCK: {ids.ACTION_OWNER_INPUT: {"selected_user": USER}}}
+    answer = submit(bot, form, same, view_id="Hsame")
+    assert "already own it, so nothing changed" in answer.json["errors"][ids.ACTION_OWNER_BLOCK]
+    assert item(bot, found.id).owner_id == USER
+    assert [event[0] for event in history(bot, found.id)] == ["created"]
 
 
 # -- from a sorry ----------------------------------------------------------------------------

@@ -45,6 +45,7 @@ def clock() -> SimClock:
 
 @pytest.fixture
 def app(deps: Deps, engine: Engine, fake_slack: FakeSlack, clock: SimClock) -> Iterator[RunningBot]:
+    fake_slack.add_user(USER, role="admin")  # the person typing changes workspace settings: a workspace admin
     timed = Deps(settings=deps.settings, session_factory=deps.session_factory, clock=clock)
     yield from serve(timed, engine, fake_slack)
 
@@ -199,7 +200,7 @@ def test_digest_answers_privately_with_the_week_so_far(app: RunningBot, clock: S
 def test_digest_channel_here_link_name_and_off(app: RunningBot) -> None:
     assert "The weekly digest goes to each ambassador by DM, on Mondays at 09:00" in mindset(app, "digest channel")
 
-    answer = mindset(app, "digest channel here", channel="C0FOCUS")
+    answer = later(app, "digest channel here", channel="C0FOCUS").params["text"]
     assert "The digest will also go to <#C0FOCUS>" in answer and "by DM and in <#C0FOCUS>" in answer
     assert workspace(app).digest_channel == "C0FOCUS"  # type: ignore[union-attr]
 
@@ -207,7 +208,8 @@ def test_digest_channel_here_link_name_and_off(app: RunningBot) -> None:
     assert answer == "Run `/mindset digest channel here` in the channel that should get the digest."
     assert workspace(app).digest_channel == "C0FOCUS"  # type: ignore[union-attr]
 
-    assert "The digest will also go to <#C123>" in mindset(app, "digest channel <#C123|customer-focus>")
+    linked = later(app, "digest channel <#C123|customer-focus>").params["text"]
+    assert "The digest will also go to <#C123>" in linked
     assert workspace(app).digest_channel == "C123"  # type: ignore[union-attr]
 
     # a bare name is looked up among the channels the bot can see
@@ -237,6 +239,32 @@ def test_digest_channel_here_link_name_and_off(app: RunningBot) -> None:
     assert workspace(app).digest_channel is None  # type: ignore[union-attr]
 
 
+def digest_channel(app: RunningBot) -> str | None:
+    found = workspace(app)
+    return found.digest_channel if found is not None else None
+
+
+def test_the_digest_channel_must_be_one_the_bot_sees_and_a_shared_one_needs_confirming(app: RunningBot) -> None:
+    """The digest quotes colleagues: not to a channel of another workspace, nor, unasked, to people of
+    other organisations (a Slack Connect channel)."""
+    app.fake.fail("conversations.info", "channel_not_found")  # another workspace's, or private without the bot
+    unseen = later(app, "digest channel <#C0THEIRS|theirs>").params["text"]
+    assert unseen.startswith("I cannot see <#C0THEIRS>") and digest_channel(app) is None
+
+    shared = {"ok": True, "channel": {"id": "C0CONNECT", "is_private": False, "is_member": True, "is_ext_shared": True}}
+    app.fake.script("conversations.info", Reply(body=shared))
+    asked = later(app, "digest channel here", channel="C0CONNECT").params["text"]
+    assert "is shared with other organisations" in asked and "`/mindset digest channel <#C0CONNECT> shared`" in asked
+    assert digest_channel(app) is None
+
+    app.fake.script("conversations.info", Reply(body=shared))
+    confirmed = later(app, "digest channel <#C0CONNECT> shared").params["text"]
+    assert "The digest will also go to <#C0CONNECT>" in confirmed
+    assert digest_channel(app) == "C0CONNECT"
+    [*_, checked] = app.fake.calls_to("conversations.info")
+    assert checked.params["channel"] == "C0CONNECT"
+
+
 def test_digest_schedule_and_bad_schedules_explained(app: RunningBot) -> None:
     answer = mindset(app, "digest schedule fri 16:00")
     assert "Done." in answer and "on Fridays at 16:00 in each reader's own time zone" in answer
@@ -252,6 +280,35 @@ def test_digest_schedule_and_bad_schedules_explained(app: RunningBot) -> None:
     ]:
         assert expected in mindset(app, typed), typed
     assert (workspace(app).digest_weekday, workspace(app).digest_time) == (5, time(16, 0))  # type: ignore[union-attr]
+
+
+def test_digest_schedule_or_timezone_alone_shows_the_current_value(app: RunningBot) -> None:
+    for typed in ("digest schedule", "digest timezone"):
+        answer = mindset(app, typed)
+        assert "on Mondays at 09:00" in answer and "the workspace's, UTC" in answer, typed
+        assert "sets when it comes" not in answer
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored", "said"),
+    [
+        ("utc", "UTC", "time zone is now UTC"),
+        ("europe/berlin", "Europe/Berlin", "time zone is now Europe/Berlin"),
+        ("EST", None, "Use the name of a place, such as `America/New_York`"),
+        ("Etc/GMT+5", None, "not a place"),
+        ("berlin", None, "Did you mean `Europe/Berlin`?"),
+        ("new_york", None, "Did you mean `America/New_York`?"),
+        ("Mars/Base", None, "not a time zone I know"),
+    ],
+)
+def test_workspace_time_zone_takes_places_and_utc_only(
+    app: RunningBot, typed: str, stored: str | None, said: str
+) -> None:
+    answer = mindset(app, f"digest timezone {typed}")
+
+    assert said in answer
+    found = workspace(app)
+    assert (found.default_tz if found else None) == stored if stored else (found is None or found.default_tz == "UTC")
 
 
 # -- mindset-bot digest -----------------------------------------------------------------------------
@@ -307,7 +364,8 @@ def test_mindset_bot_digest_prints_a_week_as_a_channel_would_get_it(deps: Deps, 
     ]:
         assert expected in lines, expected
     assert "Secret pilot" not in result.stdout  # printed as a channel would get it: public channels only
-    assert lines[-1] == "Thank you: UANNA, UBEN"
+    # UCARL took part too (the participation line counts 3), in a private channel: counted, not named
+    assert lines[-1] == "Thank you: UANNA, UBEN, and 1 more in a private channel"
 
 
 def test_mindset_bot_digest_with_a_bad_week_is_a_clear_error(

@@ -4,9 +4,8 @@ both add it: one insert wins, the other reads the winner's row and answers truth
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
+from typing import Any
 
 from slack_sdk import WebClient
 from sqlalchemy import Engine, func, select
@@ -36,6 +35,7 @@ from storage.repositories import meetings as meetings_repo
 from storage.repositories import people as people_repo
 from storage.repositories import workspaces as workspaces_repo
 from tests.fake_slack import FakeSlack
+from tests.races import ArrivesAt
 
 
 def test_a_workspace_added_by_two_sessions_at_once_is_one_row_and_no_error(engine: Engine) -> None:
@@ -56,10 +56,10 @@ def test_a_workspace_added_by_two_sessions_at_once_is_one_row_and_no_error(engin
         except BaseException as error:  # the assertion below shows it
             failed.append(error)
 
-    racer = threading.Thread(target=second)
-    racer.start()
-    time.sleep(0.5)  # let the second session reach its insert
-    first.commit()
+    with ArrivesAt(Workspace) as second_writes:
+        racer = second_writes.run(second)
+        second_writes.wait()  # the second session found nothing and comes to its insert
+        first.commit()
     first.close()
     racer.join(timeout=20)
 
@@ -87,10 +87,10 @@ def test_a_person_added_by_two_sessions_at_once_is_one_row_and_no_error(engine: 
         except BaseException as error:  # the assertion below shows it
             failed.append(error)
 
-    racer = threading.Thread(target=second)
-    racer.start()
-    time.sleep(0.5)  # let the second session reach its insert
-    first.commit()
+    with ArrivesAt(Person) as second_writes:
+        racer = second_writes.run(second)
+        second_writes.wait()  # the second session found nothing and comes to its insert
+        first.commit()
     first.close()
     racer.join(timeout=20)
 
@@ -136,10 +136,10 @@ def test_one_command_delivered_to_two_processes_at_once_stores_one_entry_and_bot
         except BaseException as error:  # the assertion below shows it
             failed.append(error)
 
-    racer = threading.Thread(target=retry)
-    racer.start()
-    time.sleep(0.5)  # let the retry reach its insert
-    first.commit()
+    with ArrivesAt(Entry) as retry_writes:
+        racer = retry_writes.run(retry)
+        retry_writes.wait()  # the retry comes to its insert
+        first.commit()
     first.close()
     racer.join(timeout=20)
 
@@ -152,9 +152,9 @@ def test_one_command_delivered_to_two_processes_at_once_stores_one_entry_and_bot
         assert session.scalar(select(Entry.id)) == answer.card.id
 
 
-def _race(first: Session, second: Callable[[], None]) -> list[BaseException]:
-    """Run `second` in another thread while `first` holds an insert not committed yet, then commit `first`:
-    what `second` raised."""
+def _race(first: Session, second: Callable[[], None], contested: type[Any]) -> list[BaseException]:
+    """Run `second` in another thread while `first` holds an insert not committed yet, then commit `first`
+    once `second` comes to write its `contested` row: what `second` raised."""
     failed: list[BaseException] = []
 
     def run() -> None:
@@ -163,10 +163,10 @@ def _race(first: Session, second: Callable[[], None]) -> list[BaseException]:
         except BaseException as error:  # the caller's assertion shows it
             failed.append(error)
 
-    racer = threading.Thread(target=run)
-    racer.start()
-    time.sleep(0.5)  # let the second session reach its insert
-    first.commit()
+    with ArrivesAt(contested) as second_writes:
+        racer = second_writes.run(run)
+        second_writes.wait()  # the second session did its reads and comes to its write
+        first.commit()
     first.close()
     racer.join(timeout=20)
     assert not racer.is_alive()
@@ -186,7 +186,7 @@ def test_a_customer_group_added_by_two_people_at_once_is_one_row_and_the_second_
         except group_service.GroupProblem as problem:
             problems.append(str(problem))
 
-    assert _race(first, second) == []
+    assert _race(first, second, CustomerGroup) == []
     assert problems == ["There is already a group called “Small clinics”."]
     with deps.session_factory() as session:
         assert [group.name for group in session.scalars(select(CustomerGroup))] == ["Small clinics"]
@@ -200,11 +200,11 @@ def test_a_group_renamed_to_a_name_taken_at_that_moment_is_told_it_exists_and_ke
 
     def second() -> None:
         try:
-            group_service.rename_group(deps, team_id="T111", group_id=older.id, name="small  CLINICS")
+            group_service.rename_group(deps, team_id="T111", by="UADMIN", group_id=older.id, name="small  CLINICS")
         except group_service.GroupProblem as problem:
             problems.append(str(problem))
 
-    assert _race(first, second) == []
+    assert _race(first, second, CustomerGroup) == []
     assert problems == ["There is already a group called “Small clinics”."]
     with deps.session_factory() as session:
         assert sorted(group.name for group in session.scalars(select(CustomerGroup))) == ["Clinics", "Small clinics"]
@@ -224,7 +224,7 @@ def test_a_question_added_by_two_people_at_once_is_one_row_and_the_second_is_tol
         except question_service.QuestionProblem as problem:
             problems.append(str(problem))
 
-    assert _race(first, second) == []
+    assert _race(first, second, MeetingQuestion) == []
     assert problems == ["That question is already in the library."]
     with deps.session_factory() as session:
         mine = session.scalars(select(MeetingQuestion.text).where(MeetingQuestion.created_by.is_not(None))).all()
@@ -256,7 +256,7 @@ def test_one_meeting_answer_given_by_two_people_at_once_is_one_row_the_later_tex
             )
         )
 
-    assert _race(first, second) == []
+    assert _race(first, second, MeetingAnswer) == []
     [card] = cards
     assert [(answer.subject, answer.text, answer.answered_by) for answer in card.answers] == [
         ("team", "We wrote it down", "UBEN")
@@ -301,7 +301,7 @@ def test_a_meeting_answer_cleared_by_one_person_while_another_edits_it_keeps_the
             )
         )
 
-    assert _race(first, second) == []
+    assert _race(first, second, MeetingAnswer) == []
     [card] = cards
     assert [(answer.subject, answer.text, answer.answered_by) for answer in card.answers] == [
         ("team", "We called back and wrote it down", "UBEN")
@@ -322,7 +322,8 @@ def test_a_time_zone_read_for_a_form_while_an_engine_reads_it_is_the_persons_not
     refresh_person(first, client, "T111", "UANNA", deps.clock())  # the engine: added, not committed yet
     zones: list[str] = []
 
-    assert _race(first, lambda: zones.append(time_zone_of(deps, client, team_id="T111", user_id="UANNA"))) == []
+    read = lambda: zones.append(time_zone_of(deps, client, team_id="T111", user_id="UANNA"))  # noqa: E731
+    assert _race(first, read, Person) == []
     assert zones == ["Europe/Berlin"]
     with deps.session_factory() as session:
         rows = session.scalars(select(Person)).all()

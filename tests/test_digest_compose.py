@@ -197,7 +197,7 @@ def seed_weeks(deps: Deps) -> World:
         w.groups[name] = group_service.add_group(w.deps, team_id=w.team, name=name, by="UADMIN").id
     ambassador_service.join(w.deps, team_id=w.team, user_id=MEMBER, group_words=[])
     ambassador_service.join(w.deps, team_id=w.team, user_id=OUTSIDER, group_words=["#labs"])
-    ambassador_service.set_digest_channel(w.deps, team_id=w.team, channel="CDIGEST")
+    ambassador_service.set_digest_channel(w.deps, team_id=w.team, by="UADMIN", channel="CDIGEST")
     w.channel(PUBLIC, private=False)
     w.channel(PRIVATE, private=True, members=[MEMBER, "UALICE", "UERIN"])
     # UNKNOWN: the bot never learnt anything about it

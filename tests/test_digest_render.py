@@ -351,7 +351,10 @@ def test_a_big_workspace_fits_and_every_list_counts_what_it_hides() -> None:
     assert not any("★" in line for line in groups[2:])
     # thanks: one sentence; a mention is never cut in half
     thanks = sections(blocks)[0]
-    assert thanks.startswith(":clap: Thank you to the 400 people who kept the customer in view: <@U0000>, <@U0001>")
+    # as many as "People taking part" counts (999): the 400 named as far as they fit, the rest counted
+    assert thanks.startswith(":clap: Thank you to the 999 people who kept the customer in view: <@U0000>, <@U0001>")
+    named = thanks.count("<@")
+    assert thanks.endswith(f", {400 - named} more, and 599 more in private channels."), thanks[-80:]
     assert thanks.count("<@") == thanks.count(">")
     # the text version, for a terminal, has it all
     text = digest_text(digest, today=TODAY)
@@ -464,6 +467,7 @@ def test_the_week_so_far_is_titled_so() -> None:
 
     check_limits(blocks)
     assert blocks[0]["text"]["text"] == "Customer focus, week 6 so far"
+    assert contexts(blocks)[0] == "8 February to 10 February 2027 (so far)"
     assert "`▁▁▁▁▁▁▁▁▁▁▅█` (5 this week)" in everything(blocks)
 
 

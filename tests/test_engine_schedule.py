@@ -287,6 +287,11 @@ def test_root_cause_nudge_two_working_days_later_once(deps: Deps, fake_slack: Fa
     sim.clock.now = utc(2027, 3, 5, 15)
     sim.run_until(utc(2027, 3, 8, 12), step=STEP)  # Monday: a root cause arrives before the nudge
     assert entries.add_root_cause(sim.deps, team_id=TEAM, entry_id=fixed, root_cause="Template bug", by="UFIXER")
+    # hourly ticks on the afternoons nudges are due at 16:00 local: a tick at 17:00, the end of work, would
+    # hold them to the next morning (nudges go out in working time only)
+    for day in (16, 31):
+        sim.run_until(utc(2027, 3, day, 12), step=STEP)
+        sim.run_until(utc(2027, 3, day, 12) + timedelta(hours=12), step=timedelta(hours=1))
     sim.run_until(utc(2027, 4, 1), step=STEP)
 
     nudges = rows(sim, kind=planners.ROOT_CAUSE)

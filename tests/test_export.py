@@ -22,7 +22,7 @@ from sqlalchemy import Engine, event
 
 from bot import cli
 from bot.deps import Deps
-from bot.export import ACTION_COLUMNS, MEETING_COLUMNS
+from bot.export import ACTION_COLUMNS, MEETING_COLUMNS, write_csv
 from bot.meetings.schedule import Repeat
 from bot.services import actions as action_service
 from bot.services import entries as entry_service
@@ -542,7 +542,8 @@ def test_the_export_covers_every_workspace_unless_team_is_given(world: World, ex
         [world.item_d],
         [world.other_answer],
     ]
-    assert ids(export("--kind", "action", "--team", "T-NOBODY")) == []
+    # a workspace the database does not know is said, not exported as nothing (issue 17)
+    assert cli.main(["export", "--kind", "action", "--team", "T-NOBODY"]) == cli.EXIT_UNKNOWN_WORKSPACE
 
 
 # -- all as CSV is refused ------------------------------------------------------------------------
@@ -625,3 +626,63 @@ def test_meeting_answers_come_in_one_query(world: World, engine: Engine, stateme
         answers = list(iter_meeting_answers(session, batch_size=2))
     assert len(answers) == 5
     assert len(statements) == 1
+
+
+# -- formula injection ---------------------------------------------------------------------------
+
+# what people can type and the bot stores (it strips leading white space, so tab and CR are tested below)
+HOSTILE = ['=HYPERLINK("https://evil","x")', "+1+1", "-2+3", "@SUM(A1)"]
+
+
+def test_every_formula_start_owasp_lists_is_quoted_in_any_csv_column() -> None:
+    out = io.StringIO(newline="")
+    starts = ["=1", "+1", "-1", "@a", "\tb", "\rc", "plain", "a=b"]
+    records = [{"id": 7, "text": text, "list": [text, "x"], "history": text} for text in starts]
+
+    assert write_csv(out, iter(records), ["id", "text", "list", "history"]) == len(starts)
+
+    _, *rows = list(csv.reader(io.StringIO(out.getvalue(), newline="")))
+    quoted = ["'=1", "'+1", "'-1", "'@a", "'\tb", "'\rc", "plain", "a=b"]
+    assert [row[1] for row in rows] == quoted
+    assert [row[2] for row in rows] == [text + "; x" for text in quoted]
+    assert {row[0] for row in rows} == {"7"}
+
+
+def test_csv_cells_a_spreadsheet_would_run_as_formulas_start_with_a_quote_and_json_is_unchanged(
+    engine: Engine, in_tmp_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deps = Deps(settings=make_settings(database_url=str(engine.url)), session_factory=make_session_factory(engine))
+    for number, text in enumerate([*HOSTILE, "A plain = sign inside"]):
+        new = entry_service.NewEntry(
+            team_id="T333",
+            kind=EntryKind.PROUD,
+            author_id=USER,
+            channel_id=CHANNEL,
+            text=text,
+            idempotency_key=f"h{number}",
+        )
+        entry_service.log_entry(deps, new)
+    action_service.create_action(
+        deps,
+        action_service.NewAction(
+            team_id="T333",
+            title="=cmd|' /C calc'!A0",
+            desired_outcome="@evil",
+            owner_id=USER,
+            created_by=USER,
+            due_date=date(2026, 4, 1),
+            today=date(2026, 3, 1),
+            idempotency_key="h-a",
+        ),
+    )
+    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+
+    def run(*args: str) -> str:
+        assert cli.main(["export", "--team", "T333", *args]) == 0
+        return capsys.readouterr().out
+
+    texts = [r["text"] for r in csv_records(run(), ENTRY_HEADER)]
+    assert texts == [*("'" + text for text in HOSTILE), "A plain = sign inside"]
+    [action] = csv_records(run("--kind", "action"), ACTION_HEADER)
+    assert (action["title"], action["desired_outcome"]) == ("'=cmd|' /C calc'!A0", "'@evil")
+    assert [r["text"] for r in json.loads(run("--format", "json"))] == [*HOSTILE, "A plain = sign inside"]

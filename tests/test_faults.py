@@ -103,6 +103,18 @@ def test_channel_refusing_the_post_keeps_the_entry_and_tells_the_author(
     assert len(bot.fake.calls_to("chat.postMessage")) == 1
 
 
+def test_a_direct_message_between_people_is_not_told_to_invite_the_bot(bot: RunningBot) -> None:
+    bot.fake.fail("chat.postMessage", "channel_not_found")
+
+    answer = bot.slack.send_command("/proud", "Called the clinic back within the hour", channel="D0PEOPLE")
+
+    assert "Saved your proud" in answer.json["text"]
+    [told] = bot.fake.wait_for("response_url:proud")
+    assert "/invite" not in told.params["text"].split("private one")[0]
+    assert "direct message between people" in told.params["text"]
+    assert "run the command in a channel" in told.params["text"]
+
+
 # -- 2. Slack is briefly unwell ---------------------------------------------------------------------
 
 

@@ -10,15 +10,21 @@ from sqlalchemy import select
 
 from bot import ids
 from bot.services import groups as group_service
-from storage.models import CustomerGroup
+from storage.models import CustomerGroup, Entry
 from tests.conftest import RunningBot
-from tests.fake_slack import Call
+from tests.fake_slack import Call, FakeSlack
 from tests.slack_requests import TEAM, USER, Answer
 
 OTHER_TEAM = "T999"
 
 
 # -- helpers ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _admin(fake_slack: FakeSlack) -> None:
+    """The person renaming and archiving groups here is a workspace admin (others are refused: test_admins.py)."""
+    fake_slack.add_user(USER, role="admin")
 
 
 def groups(bot: RunningBot, team_id: str = TEAM) -> list[CustomerGroup]:
@@ -50,7 +56,9 @@ def buttons(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def listed_groups(blocks: list[dict[str, Any]]) -> dict[str, list[str]]:
     """The group rows of a list: the name shown, and the overflow menu's option values."""
     return {
-        b["text"]["text"].removeprefix("• "): [option["value"] for option in b["accessory"]["options"]]
+        b["text"]["text"].removeprefix("• ").split("  ·  ")[0]: [
+            option["value"] for option in b["accessory"]["options"]
+        ]
         for b in blocks
         if b.get("accessory", {}).get("action_id") == ids.GROUP_MENU
     }
@@ -278,3 +286,68 @@ def test_unknown_subcommand_names_what_was_typed_escaped(bot: RunningBot) -> Non
     for command in COMMANDS:
         assert f"`{command}" in shown, command
     assert bot.fake.calls_to("chat.postMessage") == []
+
+
+# -- tags ------------------------------------------------------------------------------------
+
+
+def test_every_group_can_be_tagged_with_the_tag_the_list_shows(bot: RunningBot) -> None:
+    """Names with spaces, `#` and letters outside ASCII each have a tag that tags them."""
+    names = ["Small clinics", "#hash", "Zürich & Bern", "🚀"]
+    made = {name: group_service.add_group(bot.deps, team_id=TEAM, name=name, by=USER) for name in names}
+    shown = {
+        b["text"]["text"].split("  ·  tag ")[0].removeprefix("• "): b["text"]["text"].split("  ·  tag ")[1].strip("`")
+        for b in list_groups_command(bot)["blocks"]
+        if b.get("accessory", {}).get("action_id") == ids.GROUP_MENU
+    }
+    assert shown == {
+        "Small clinics": "#small-clinics",
+        "#hash": "#hash",
+        "Zürich &amp; Bern": "#zürich-bern",
+        "🚀": f"#group-{made['🚀'].id}",
+    }
+
+    for tag in ["#small-clinics", "#hash", "#zürich-bern", f"#group-{made['🚀'].id}"]:
+        bot.slack.send_command("/proud", f"Served them well {tag}")
+    with bot.deps.session_factory() as session:
+        tagged = [[group.name for group in entry.groups] for entry in session.scalars(select(Entry).order_by(Entry.id))]
+    assert tagged == [[name] for name in names]
+
+
+def test_ambassador_join_takes_the_tag_of_a_group_named_with_a_hash(bot: RunningBot) -> None:
+    group_service.add_group(bot.deps, team_id=TEAM, name="#hash", by=USER)
+
+    answer = bot.slack.send_command("/mindset", "ambassador join ##hash")
+
+    assert "There is no customer group" not in answer.json["text"]
+    assert "#hash" in answer.json["text"]
+
+    wrong = bot.slack.send_command("/mindset", "ambassador join #nope")
+    assert "There is no customer group `#nope`. The groups are: `#hash`" in wrong.json["text"]
+
+
+def test_unknown_tags_are_named_with_a_button_that_creates_the_group_and_tags_the_entry(bot: RunningBot) -> None:
+    group_service.add_group(bot.deps, team_id=TEAM, name="Small clinics", by=USER)
+
+    answer = bot.slack.send_command("/proud", "Fixed it #small-clinics #big-hospitals #1 priority")
+
+    reply = answer.json
+    assert "I did not recognise `#big-hospitals`" in reply["text"]
+    assert "`#1`" not in reply["text"]  # a number is not a tag
+    [create] = buttons(reply["blocks"])
+    assert create["text"]["text"] == "Create group “Big hospitals”"
+    bot.fake.wait_for("chat.postMessage")
+
+    click(bot, ids.GROUP_ADD, create["value"])
+    view = opened(bot)
+    [name_block] = view["blocks"]
+    assert name_block["element"]["initial_value"] == "Big hospitals"
+    assert (submit(bot, view, "Big hospitals", view_id="V00001").text) == ""
+
+    told = bot.fake.wait_for("response_url:action")[0].params
+    assert "tagged with it" in told["text"]
+    [update] = bot.fake.wait_for("chat.update")
+    assert "Customer groups: Big hospitals, Small clinics" in str(update.params["blocks"])
+    with bot.deps.session_factory() as session:
+        [entry] = session.scalars(select(Entry))
+        assert [group.name for group in entry.groups] == ["Big hospitals", "Small clinics"]

@@ -185,9 +185,9 @@ def test_opening_home_shows_my_dashboard(app: RunningBot, seeded: Seeded) -> Non
     assert item_ids(view) == [k2, h1, h2]
     for item in (k2, h1, h2):
         assert item_buttons(view, item)[:3] == [
-            (ids.ACTION_DONE, str(item)),
-            (ids.ACTION_ON_TRACK, str(item)),
-            (ids.ACTION_AT_RISK, str(item)),
+            (ids.ACTION_DONE, f"{item}:open"),
+            (ids.ACTION_ON_TRACK, f"{item}:open"),
+            (ids.ACTION_AT_RISK, f"{item}:open"),
         ]
     assert "12 days overdue" in item_card(view, k2)
     assert "owner <@W333>" in item_card(view, h2) and "_With:_ <@W222>" in item_card(view, h2)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from bot import ids
 from bot.services import entries as entry_service
 from bot.services import groups as group_service
-from storage.models import Entry, EntryKind
+from storage.models import Entry, EntryKind, RootCauseRevision
 from tests.conftest import RunningBot
 from tests.fake_slack import Call
 from tests.slack_requests import CHANNEL, TEAM, USER, Answer
@@ -307,8 +307,51 @@ def test_root_cause_button_opens_modal_and_answer_shows_in_the_message(bot: Runn
     assert "Why did this happen?" in shown
     assert "Refunds need a manager's approval &amp; nobody covers holidays" in shown
     assert "Three customers waited 2 days for refunds" in shown
-    # no "Add root cause" any more; the miss can still become an action item
-    assert [button["action_id"] for button in buttons(blocks)] == [ids.CREATE_ACTION_FROM_SORRY]
+    # the root cause can be revised by anyone who knows better; the miss can still become an action item
+    assert [button["text"]["text"] for button in buttons(blocks)] == ["Revise root cause", "Create action item"]
+
+
+def test_a_second_person_revises_the_root_cause_seeing_it_and_the_first_is_kept(bot: RunningBot) -> None:
+    sorry, post = logged_sorry(bot, "Three customers waited 2 days for refunds")
+    click_add_root_cause(bot, str(sorry.id), post, ts=str(sorry.message_ts))
+    first = opened_view(bot.fake.wait_for("views.open")[0])
+    submit(bot, first, root_cause_values("Approvals wait for one manager"), view_id="V00001")
+    bot.fake.wait_for("chat.update")
+
+    other = "W222"
+    message = {"type": "message", "ts": str(sorry.message_ts), "text": "", "blocks": []}
+    bot.slack.send_interaction(bot.slack.block_action(ids.ADD_ROOT_CAUSE, str(sorry.id), message=message, user=other))
+    second = opened_view(bot.fake.wait_for("views.open", 2)[1])
+    [field] = [b for b in second["blocks"] if b.get("block_id") == ids.ROOT_CAUSE_BLOCK]
+    assert field["element"]["initial_value"] == "Approvals wait for one manager"
+    assert f"written by <@{USER}>" in shown_text(second["blocks"])
+
+    answer = bot.slack.send_interaction(
+        bot.slack.view_submission(
+            second, root_cause_values("Approvals wait for one manager, and nobody covers holidays"),
+            view_id="V00002", user=other,
+        )
+    )  # fmt: skip
+    assert answer.text == ""
+
+    saved = entry(bot, sorry.id)
+    assert (saved.root_cause, saved.root_cause_by) == (
+        "Approvals wait for one manager, and nobody covers holidays",
+        other,
+    )
+    with bot.deps.session_factory() as session:
+        [kept] = session.scalars(select(RootCauseRevision)).all()
+        assert (kept.entry_id, kept.text, kept.written_by, kept.replaced_by) == (
+            sorry.id, "Approvals wait for one manager", USER, other,
+        )  # fmt: skip
+    update = bot.fake.wait_for("chat.update", 2)[1]
+    credit = shown_text(update.params["blocks"])
+    assert f"Root cause by <@{other}>; 1 earlier version by <@{USER}>" in credit
+
+    # a third look shows both who wrote the current one and the earlier text, with its writer
+    bot.slack.send_interaction(bot.slack.block_action(ids.ADD_ROOT_CAUSE, str(sorry.id), message=message))
+    third = opened_view(bot.fake.wait_for("views.open", 3)[2])
+    assert f"Earlier, by <@{USER}>: _Approvals wait for one manager_" in shown_text(third["blocks"])
 
 
 def test_empty_root_cause_is_a_field_error(bot: RunningBot) -> None:
@@ -421,3 +464,35 @@ def test_message_shortcut_logs_the_message_with_a_link_back(bot: RunningBot, cal
     [context] = [b for b in post.params["blocks"] if b["type"] == "context"]
     assert f"<{permalink}|Original message>" in shown_text([context])
     assert eventually(lambda: entry(bot, stored.id).source_permalink) == permalink
+
+
+def test_message_shortcut_fills_the_form_with_readable_text_not_slack_markup(bot: RunningBot) -> None:
+    bot.fake.users["W222"] = {
+        "id": "W222",
+        "name": "anna",
+        "real_name": "Anna Berg",
+        "profile": {"display_name": "anna"},
+    }
+    said = "<@W222> <!here> read <https://docs.example/a?x=1&amp;y=2|the guide> in <#C444|support> &lt;3 <@U1005>"
+
+    bot.slack.send_interaction(bot.slack.message_shortcut(ids.LOG_AS_PROUD, said))
+
+    view = opened_view(bot.fake.wait_for("views.open")[0])
+    assert block(view, ids.ENTRY_TEXT_BLOCK)["element"]["initial_value"] == (
+        "@anna @here read the guide (https://docs.example/a?x=1&y=2) in #support <3 @U1005"
+    )
+
+
+def test_message_shortcut_too_long_for_the_form_says_so_and_hands_back_the_whole_text(bot: RunningBot) -> None:
+    said = " ".join(f"word{number:04d}" for number in range(390))  # 3,509 characters
+
+    bot.slack.send_interaction(bot.slack.message_shortcut(ids.LOG_AS_SORRY, said))
+
+    view = opened_view(bot.fake.wait_for("views.open")[0])
+    prefilled = block(view, ids.ENTRY_TEXT_BLOCK)["element"]["initial_value"]
+    assert len(prefilled) <= 3000
+    assert said.startswith(prefilled.removesuffix("…"))
+    assert "3,509 characters" in shown_text(view["blocks"])
+    [told] = bot.fake.wait_for("response_url:shortcut")
+    assert told.params["response_type"] == "ephemeral"
+    assert said in told.params["text"]

@@ -140,6 +140,8 @@ def sealed(oauth_bot: OAuthBot, caplog: pytest.LogCaptureFixture) -> Sealed:  # 
     tokens = {team: oauth_bot.install(team) for team in (TEAM, INTRUDER_TEAM)}
     rows = fill_team(oauth_bot.deps)
     group_service.add_group(oauth_bot.deps, team_id=INTRUDER_TEAM, name="Their own group", by=OWNER)
+    # the intruder owns their own workspace, so may change its settings: still not another workspace's rows
+    oauth_bot.fake.add_user(OWNER, role="owner")
     caplog.set_level(logging.ERROR)
     return Sealed(oauth_bot, rows, tokens)
 

@@ -29,7 +29,7 @@ from storage.models import Workspace
 from tests import conftest
 from tests.conftest import RunningBot, serve
 from tests.fake_slack import FakeSlack
-from tests.slack_requests import Answer, deep, payload
+from tests.slack_requests import Answer, deep, function_executed, payload
 from tests.waiting import eventually
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -119,6 +119,49 @@ def test_manifest_bot_events_are_the_codes_events() -> None:
         assert manifest["features"]["app_home"]["home_tab_enabled"] is True
 
 
+def function_problems(manifest: dict[str, Any]) -> list[str]:
+    """How the manifest's Workflow Builder steps differ from the code's (bot/ids.py): the steps, their input
+    and output parameters (names, in order, each with a title), and the settings steps need."""
+    problems: list[str] = []
+    functions = manifest.get("functions", {})
+    if set(functions) != set(ids.WORKFLOW_STEPS):
+        problems.append(f"functions {sorted(functions)} are not the code's steps {sorted(ids.WORKFLOW_STEPS)}")
+    for callback_id, (inputs, outputs) in ids.STEP_PARAMETERS.items():
+        declared = functions.get(callback_id, {})
+        for kind, names in (("input_parameters", inputs), ("output_parameters", outputs)):
+            parameters = declared.get(kind, {})
+            if list(parameters) != list(names):
+                problems.append(f"{callback_id} {kind}: {list(parameters)}, the code reads {list(names)}")
+            for name, parameter in parameters.items():
+                if parameter.get("name", name) != name or not parameter.get("title"):
+                    problems.append(f"{callback_id} {kind} {name}: a title, and its own name if any")
+    settings = manifest["settings"]
+    if functions and (
+        ids.FUNCTION_EXECUTED not in settings["event_subscriptions"]["bot_events"]
+        or settings.get("function_runtime") != "remote"
+        or settings.get("org_deploy_enabled") is not True
+    ):
+        problems.append("steps need function_executed, function_runtime: remote and org_deploy_enabled: true")
+    return problems
+
+
+def test_manifest_functions_are_the_codes_workflow_steps() -> None:
+    assert set(ids.STEP_PARAMETERS) == set(ids.WORKFLOW_STEPS)
+    assert function_problems(load_manifest()) == []
+
+
+@pytest.mark.parametrize("breakage", ["a step missing", "an input missing", "remote runtime off"])
+def test_function_check_rejects_a_broken_manifest(breakage: str) -> None:
+    broken = copy.deepcopy(load_manifest())
+    if breakage == "a step missing":
+        del broken["functions"][ids.STEP_CREATE_ACTION]
+    elif breakage == "an input missing":
+        del broken["functions"][ids.STEP_LOG_PROUD]["input_parameters"][ids.STEP_AUTHOR]
+    else:
+        del broken["settings"]["function_runtime"]
+    assert function_problems(broken), f"a manifest with {breakage} passed"
+
+
 def test_interactivity_is_on_for_the_buttons_modals_and_shortcuts() -> None:
     assert load_manifest()["settings"]["interactivity"]["is_enabled"] is True
 
@@ -135,7 +178,12 @@ def _declared() -> list[tuple[str, str]]:
     manifest = load_manifest()
     declared = [("command", command) for command in sorted(slash_commands(manifest))]
     declared += [("shortcut", shortcut["callback_id"]) for shortcut in shortcuts(manifest)]
-    declared += [("event", event) for event in manifest["settings"]["event_subscriptions"]["bot_events"]]
+    declared += [
+        ("event", event)
+        for event in manifest["settings"]["event_subscriptions"]["bot_events"]
+        if event != ids.FUNCTION_EXECUTED  # delivered for a step: each declared step is tried below
+    ]
+    declared += [("function", callback_id) for callback_id in manifest.get("functions", {})]
     return declared
 
 
@@ -173,11 +221,20 @@ def test_served_app_answers_what_the_manifest_declares(one_worker_bot: RunningBo
         # the shortcut's listener really ran: it opens the entry form
         [opened] = bot.fake.wait_for("views.open")
         assert opened.params["view"]["callback_id"] == ids.ENTRY_MODAL
+    elif surface == "function":
+        _not_unhandled(bot.slack.send_event(function_executed(name, {})), f"step {name}")
+        # the step's listener really ran: it ended the step (in error: it was given no inputs)
+        [ended] = bot.fake.wait_for("functions.completeError")
+        assert "is empty" in ended.params["error"]
     elif name == "app_home_opened":
         event = deep(payload("app_home_opened.home_tab.json"))
         event["event_id"] = "EvManifest1"
         _not_unhandled(bot.slack.send_event(event), name)
         bot.fake.wait_for("views.publish")
+    elif name in ("member_left_channel", "group_left"):
+        event = deep(payload(f"{name}.json"))
+        _not_unhandled(bot.slack.send_event(event), name)
+        # what each changes is in tests/test_channel_membership.py; here: a listener answered
     else:
         assert name in ("app_uninstalled", "tokens_revoked"), f"add a captured {name} payload to this test"
         event = deep(payload(f"{name}.json"))
@@ -213,6 +270,7 @@ SCOPES_OF_METHOD: dict[str, frozenset[str]] = {
     "views.update": frozenset(),
     "views.publish": frozenset(),
     "users.info": frozenset({"users:read"}),
+    "users.list": frozenset({"users:read"}),  # `/mindset admins add @name`
     # public channels need channels:read, private ones groups:read (the meeting form checks either)
     "conversations.info": frozenset({"channels:read", "groups:read"}),
     "conversations.members": frozenset({"channels:read", "groups:read"}),
@@ -221,6 +279,9 @@ SCOPES_OF_METHOD: dict[str, frozenset[str]] = {
     "files.upload.v2": frozenset({"files:write"}),
     # with the app-level token (its connections:write scope), not the bot's: `mindset-bot doctor` checks it
     "apps.connections.open": frozenset(),
+    # Workflow Builder steps end with these (Bolt's complete() / fail()), with the step's own token
+    "functions.completeSuccess": frozenset(),
+    "functions.completeError": frozenset(),
 }
 
 

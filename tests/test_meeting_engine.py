@@ -463,7 +463,7 @@ def test_follow_up_questions_rotate_and_never_repeat_back_to_back(deps: Deps, fa
     library = question_service.list_questions(sim.deps, team_id=TEAM)
     assert [card.text for card in library] == list(question_service.DEFAULT_QUESTIONS)
     # the fourth question is retired before the fourth stand-up: the rotation goes on without it
-    question_service.retire_question(sim.deps, team_id=TEAM, question_id=library[3].id)
+    question_service.retire_question(sim.deps, team_id=TEAM, by="UADMIN", question_id=library[3].id)
     run_days(sim, date(2027, 3, 11), date(2027, 3, 17), expect)
 
     q = question_service.DEFAULT_QUESTIONS

@@ -128,7 +128,7 @@ def test_numbers_per_meeting_and_week(timed: Deps, clock: SimClock) -> None:
     next_tuesday = prompt_of(timed, clock, planning, date(2027, 3, 9))
     answer(timed, next_tuesday, **{f"g_{pharmacies}": "Deliveries on time"})
     # afterwards: an unanswered group is archived, and the review is deleted (what it gathered stays)
-    group_service.archive_group(timed, team_id=TEAM, group_id=groups["Legacy accounts"])
+    group_service.archive_group(timed, team_id=TEAM, by="UADMIN", group_id=groups["Legacy accounts"])
     meeting_service.delete(timed, team_id=TEAM, meeting_id=review, user_id=USER)
 
     week = numbers(timed, WEEK)
@@ -192,7 +192,7 @@ def test_archived_groups_and_answers_for_unknown_groups_are_left_out(timed: Deps
         **{f"g_{clinics}": "Refunds sooner", f"g_{answered_then_archived}": "Last call", "g_999999": "No such group"},
     )
     for group_id in (answered_then_archived, dormant):
-        group_service.archive_group(timed, team_id=TEAM, group_id=group_id)
+        group_service.archive_group(timed, team_id=TEAM, by="UADMIN", group_id=group_id)
 
     week = numbers(timed, WEEK)
     [only] = week.meetings

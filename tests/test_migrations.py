@@ -5,6 +5,7 @@ Each test starts from a brand-new, empty database (a new SQLite file, a new Post
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 
 from storage import migrate
 from storage.db import make_engine
@@ -57,12 +58,24 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+def autoincrement(engine: Engine, table: str) -> bool:
+    """SQLite: whether the table hands out ids of deleted rows again (no) or not (AUTOINCREMENT)."""
+    if engine.dialect.name != "sqlite":
+        return False
+    with engine.connect() as connection:
+        sql = connection.execute(
+            text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :name"), {"name": table}
+        ).scalar_one()
+    return "AUTOINCREMENT" in str(sql).upper()
+
+
 def schema(engine: Engine) -> dict[str, Any]:
     """What a revision leaves behind: each table's columns (name, type, nullability), indexes and keys."""
     inspector = inspect(engine)
     snapshot: dict[str, Any] = {}
     for table in sorted(inspector.get_table_names()):
         snapshot[table] = {
+            "autoincrement": autoincrement(engine, table),
             "columns": [(c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(table)],
             "indexes": sorted(
                 (i["name"], tuple(i["column_names"]), bool(i["unique"])) for i in inspector.get_indexes(table)
@@ -139,7 +152,9 @@ def test_each_revision_upgrades_and_downgrades_one_step_at_a_time(empty_engine: 
         migrate.upgrade(empty_engine, revision)
         assert current_revision(empty_engine) == revision
         after[revision] = schema(empty_engine)
-        assert after[revision] != after[previous], f"revision {revision} changed nothing"
+        module = ScriptDirectory.from_config(migrate.alembic_config(empty_engine)).get_revision(revision).module
+        if empty_engine.dialect.name in getattr(module, "CHANGES_ONLY", (empty_engine.dialect.name,)):
+            assert after[revision] != after[previous], f"revision {revision} changed nothing"
         previous = revision
 
     # down, one step at a time: each downgrade gives back exactly the schema of the revision before
@@ -164,3 +179,100 @@ def test_a_database_url_with_a_percent_sign_migrates(tmp_path: Path) -> None:
         assert "entries" in inspect(engine).get_table_names()
     finally:
         engine.dispose()
+
+
+# -- SQLite never hands out a deleted row's id again (issue 17) -------------------------------------
+
+BUTTON_TABLES = ("entries", "customer_groups", "action_items", "meetings", "meeting_questions", "meeting_prompts")
+
+
+def test_sqlite_tables_whose_ids_buttons_carry_never_reuse_an_id(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'ids.db'}", pool_size=1)
+    try:
+        migrate.upgrade(engine)
+        assert all(autoincrement(engine, table) for table in BUTTON_TABLES)
+        insert = text(
+            "INSERT INTO entries (team_id, kind, author_id, channel_id, text, created_at, idempotency_key) "
+            "VALUES ('T1', 'proud', 'U1', 'C1', :text, '2026-12-07 00:00:00', :key)"
+        )
+        with engine.begin() as connection:
+            first = connection.execute(insert, {"text": "old", "key": "k1"}).lastrowid
+            connection.execute(text("DELETE FROM entries WHERE id = :id"), {"id": first})
+            second = connection.execute(insert, {"text": "new", "key": "k2"}).lastrowid
+        # a button still showing the deleted entry names an id that is nobody's now
+        assert second != first
+    finally:
+        engine.dispose()
+
+
+def test_rebuilding_the_sqlite_tables_keeps_rows_tags_and_indexes(tmp_path: Path) -> None:
+    """An existing database, migrated to AUTOINCREMENT: every row, every tag (a foreign key to a rebuilt table,
+    ON DELETE CASCADE) and every index (the partial one too) survive; the highest id is not handed out again."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}", pool_size=1)
+    try:
+        revisions = revisions_in_order(engine)
+        before_rebuild = revisions[revisions.index(_rebuild_revision(engine)) - 1]
+        migrate.upgrade(engine, before_rebuild)
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO customer_groups (id, team_id, name, name_key, created_by, created_at) "
+                    "VALUES (7, 'T1', 'Clinics', 'clinics', 'U1', '2026-12-01 00:00:00')"
+                )
+            )
+            for entry_id in (1, 2, 3):
+                connection.execute(
+                    text(
+                        "INSERT INTO entries (id, team_id, kind, author_id, channel_id, text, created_at, "
+                        "idempotency_key) VALUES (:id, 'T1', 'proud', 'U1', 'C1', 'x', '2026-12-01 00:00:00', :key)"
+                    ),
+                    {"id": entry_id, "key": f"k{entry_id}"},
+                )
+                connection.execute(
+                    text("INSERT INTO entry_customer_groups (entry_id, group_id) VALUES (:id, 7)"), {"id": entry_id}
+                )
+        indexes_before = schema(engine)["entries"]["indexes"]
+
+        migrate.upgrade(engine)
+
+        with engine.begin() as connection:
+            assert connection.execute(text("SELECT count(*) FROM entries")).scalar_one() == 3
+            assert connection.execute(text("SELECT count(*) FROM entry_customer_groups")).scalar_one() == 3
+            assert connection.execute(text("PRAGMA foreign_key_check")).fetchall() == []
+            partial = connection.execute(
+                text("SELECT sql FROM sqlite_master WHERE name = 'ix_entries_unposted'")
+            ).scalar_one()
+            assert "WHERE message_ts IS NULL AND post_error IS NULL" in partial
+            connection.execute(text("DELETE FROM entries WHERE id = 3"))
+            again = connection.execute(
+                text(
+                    "INSERT INTO entries (team_id, kind, author_id, channel_id, text, created_at, idempotency_key) "
+                    "VALUES ('T1', 'proud', 'U1', 'C1', 'y', '2026-12-02 00:00:00', 'k9')"
+                )
+            ).lastrowid
+            assert connection.execute(text("PRAGMA foreign_keys")).scalar_one() == 1  # on again after migrating
+        assert again == 4
+        assert schema(engine)["entries"]["indexes"] == indexes_before
+        assert all(autoincrement(engine, table) for table in BUTTON_TABLES)
+        assert differences(engine) == []
+    finally:
+        engine.dispose()
+
+
+def _rebuild_revision(engine: Engine) -> str:
+    script = ScriptDirectory.from_config(migrate.alembic_config(engine))
+    [found] = [
+        revision.revision
+        for revision in script.walk_revisions("base", "heads")
+        if getattr(revision.module, "CHANGES_ONLY", None) == ("sqlite",)
+    ]
+    return found
+
+
+def test_gitignore_ignores_the_sqlite_lock_file() -> None:
+    patterns = [
+        line.strip()
+        for line in (Path(__file__).resolve().parent.parent / ".gitignore").read_text(encoding="utf-8").splitlines()
+    ]
+    for name in ("mindset.db", "mindset.db-wal", "mindset.db-shm", "mindset.db.lock"):
+        assert any(fnmatch.fnmatch(name, pattern) for pattern in patterns if pattern), name

@@ -30,6 +30,7 @@ def clock() -> SimClock:
 
 @pytest.fixture
 def app(deps: Deps, engine: Engine, fake_slack: FakeSlack, clock: SimClock) -> Iterator[RunningBot]:
+    fake_slack.add_user(USER, role="admin")  # the person typing changes workspace settings: a workspace admin
     timed = Deps(settings=deps.settings, session_factory=deps.session_factory, clock=clock)
     yield from serve(timed, engine, fake_slack)
 
@@ -304,3 +305,30 @@ def test_with_the_real_clock(bot: RunningBot) -> None:
     assert answer.status == 200 and "is in the past" in answer.json["text"]
     answer = bot.slack.send_command("/mindset", "pause until tomorrow")
     assert "Your nudges are paused until" in answer.json["text"]
+
+
+# -- examples and answers that say what is true (issue 17) -------------------------------------------
+
+
+def test_help_lists_action_and_meeting_help_with_examples_relative_to_today(app: RunningBot, clock: SimClock) -> None:
+    text = shown(mindset(app, "help"))
+    assert "`/action help`" in text and "`/meeting help`" in text
+    assert "/mindset pause until 2026-11-18" in text  # two weeks after today, Wednesday 4 November 2026
+    assert "/mindset holidays add 2026-12-25" in text
+
+    clock.now = utc(2027, 1, 10, 10, 0)
+    later = shown(mindset(app, "help"))
+    assert "/mindset pause until 2027-01-24" in later
+    assert "/mindset holidays add 2027-12-25" in later
+    assert "2026-" not in later
+    assert "2027-01-24" in mindset(app, "pause until someday")["text"]
+
+
+def test_removing_a_holiday_on_a_day_off_does_not_call_it_a_working_day(app: RunningBot) -> None:
+    mindset(app, "holidays add 2026-12-26 Boxing Day")  # a Saturday; the working days are Monday to Friday
+
+    answer = mindset(app, "holidays remove 2026-12-26")["text"]
+
+    assert "working day again" not in answer
+    assert "Saturday 26 December 2026 (Boxing Day) is no longer a holiday" in answer
+    assert "not a working day" in answer

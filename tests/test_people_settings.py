@@ -51,7 +51,7 @@ def test_pause_until_a_date_is_kept_and_read_by_the_engine(sim: Deps) -> None:
     at = morning_of(date(2026, 11, 5), found.tz, WorkCalendar(), paused_until=found.paused_until)
     assert at == utc(2027, 1, 1, 8, 0)
     # ...or, with New Year's Day a holiday of the workspace, Monday 4 January
-    people.add_holiday(sim, team_id=TEAM, day=date(2027, 1, 1), name="New Year", today=date(2026, 11, 4))
+    people.add_holiday(sim, team_id=TEAM, by="UADMIN", day=date(2027, 1, 1), name="New Year", today=date(2026, 11, 4))
     with sim.session_factory() as session:
         calendar = Directory(session).calendar(TEAM)
     assert morning_of(date(2026, 11, 5), found.tz, calendar, paused_until=found.paused_until) == utc(2027, 1, 4, 8)
@@ -131,7 +131,7 @@ def test_default_work_time_is_monday_to_friday_nine_to_five(sim: Deps) -> None:
 
 
 def test_set_work_time_is_kept_and_read_by_the_engine(sim: Deps) -> None:
-    people.set_work_time(sim, team_id=TEAM, days={7, 1, 2, 3, 4}, start=time(8, 30), end=time(16, 30))
+    people.set_work_time(sim, team_id=TEAM, by="UADMIN", days={7, 1, 2, 3, 4}, start=time(8, 30), end=time(16, 30))
     current = people.get_work_time(sim, team_id=TEAM)
     assert (current.days, current.start, current.end) == (frozenset({1, 2, 3, 4, 7}), time(8, 30), time(16, 30))
     with sim.session_factory() as session:
@@ -140,7 +140,7 @@ def test_set_work_time_is_kept_and_read_by_the_engine(sim: Deps) -> None:
         assert calendar == WorkCalendar(frozenset({1, 2, 3, 4, 7}), time(8, 30), time(16, 30), frozenset())
         assert Directory(session).calendar(OTHER) == WorkCalendar()
     # changing it again updates the one row
-    people.set_work_time(sim, team_id=TEAM, days={1, 2, 3, 4, 5}, start=time(9), end=time(17, 30))
+    people.set_work_time(sim, team_id=TEAM, by="UADMIN", days={1, 2, 3, 4, 5}, start=time(9), end=time(17, 30))
     with sim.session_factory() as session:
         assert session.scalar(select(func.count()).select_from(Workspace)) == 1
         assert Directory(session).calendar(TEAM).end == time(17, 30)
@@ -157,18 +157,18 @@ def test_set_work_time_is_kept_and_read_by_the_engine(sim: Deps) -> None:
 )
 def test_impossible_work_time_is_refused(sim: Deps, days: set[int], start: time, end: time, message: str) -> None:
     with pytest.raises(SettingsProblem, match=message):
-        people.set_work_time(sim, team_id=TEAM, days=days, start=start, end=end)
+        people.set_work_time(sim, team_id=TEAM, by="UADMIN", days=days, start=start, end=end)
     with sim.session_factory() as session:
         assert session.get(Workspace, TEAM) is None
 
 
 def test_change_keeps_what_was_not_mentioned(sim: Deps) -> None:
-    people.change_work_time(sim, team_id=TEAM, change=WorkTimeChange(frozenset({1, 2, 3, 4}), None, None))
-    people.change_work_time(sim, team_id=TEAM, change=WorkTimeChange(None, time(8), time(16)))
+    people.change_work_time(sim, team_id=TEAM, by="UADMIN", change=WorkTimeChange(frozenset({1, 2, 3, 4}), None, None))
+    people.change_work_time(sim, team_id=TEAM, by="UADMIN", change=WorkTimeChange(None, time(8), time(16)))
     current = people.get_work_time(sim, team_id=TEAM)
     assert (current.days, current.start, current.end) == (frozenset({1, 2, 3, 4}), time(8), time(16))
     with pytest.raises(SettingsProblem, match="start before it ends"):
-        people.change_work_time(sim, team_id=TEAM, change=WorkTimeChange(None, time(16, 30), None))
+        people.change_work_time(sim, team_id=TEAM, by="UADMIN", change=WorkTimeChange(None, time(16, 30), None))
 
 
 # -- holidays -------------------------------------------------------------------------------------
@@ -176,16 +176,16 @@ def test_change_keeps_what_was_not_mentioned(sim: Deps) -> None:
 
 def test_holidays_add_list_remove(sim: Deps) -> None:
     today = date(2026, 11, 4)
-    people.add_holiday(sim, team_id=TEAM, day=date(2026, 12, 25), name="  Christmas   Day ", today=today)
-    people.add_holiday(sim, team_id=TEAM, day=date(2026, 12, 24), name=None, today=today)
-    people.add_holiday(sim, team_id=OTHER, day=date(2026, 12, 25), name="Theirs", today=today)
+    people.add_holiday(sim, team_id=TEAM, by="UADMIN", day=date(2026, 12, 25), name="  Christmas   Day ", today=today)
+    people.add_holiday(sim, team_id=TEAM, by="UADMIN", day=date(2026, 12, 24), name=None, today=today)
+    people.add_holiday(sim, team_id=OTHER, by="UADMIN", day=date(2026, 12, 25), name="Theirs", today=today)
     assert people.list_holidays(sim, team_id=TEAM) == [
         people.HolidayCard(date(2026, 12, 24), None),
         people.HolidayCard(date(2026, 12, 25), "Christmas Day"),
     ]
     with sim.session_factory() as session:
         assert Directory(session).calendar(TEAM).holidays == frozenset({date(2026, 12, 24), date(2026, 12, 25)})
-    removed = people.remove_holiday(sim, team_id=TEAM, day=date(2026, 12, 25))
+    removed = people.remove_holiday(sim, team_id=TEAM, by="UADMIN", day=date(2026, 12, 25))
     assert removed == people.HolidayCard(date(2026, 12, 25), "Christmas Day")
     assert [card.day for card in people.list_holidays(sim, team_id=TEAM)] == [date(2026, 12, 24)]
     assert [card.name for card in people.list_holidays(sim, team_id=OTHER)] == ["Theirs"]
@@ -193,9 +193,9 @@ def test_holidays_add_list_remove(sim: Deps) -> None:
 
 def test_duplicate_holiday_is_refused_nicely(sim: Deps) -> None:
     today = date(2026, 11, 4)
-    people.add_holiday(sim, team_id=TEAM, day=date(2026, 12, 25), name="Christmas", today=today)
+    people.add_holiday(sim, team_id=TEAM, by="UADMIN", day=date(2026, 12, 25), name="Christmas", today=today)
     with pytest.raises(SettingsProblem, match=r"Friday 25 December 2026 is already a holiday \(Christmas\)"):
-        people.add_holiday(sim, team_id=TEAM, day=date(2026, 12, 25), name="Again", today=today)
+        people.add_holiday(sim, team_id=TEAM, by="UADMIN", day=date(2026, 12, 25), name="Again", today=today)
     with sim.session_factory() as session:
         assert session.scalar(select(func.count()).select_from(Holiday)) == 1
 
@@ -203,19 +203,19 @@ def test_duplicate_holiday_is_refused_nicely(sim: Deps) -> None:
 def test_holiday_problems(sim: Deps) -> None:
     today = date(2026, 11, 4)
     with pytest.raises(SettingsProblem, match="already passed"):
-        people.add_holiday(sim, team_id=TEAM, day=date(2026, 11, 3), name=None, today=today)
+        people.add_holiday(sim, team_id=TEAM, by="UADMIN", day=date(2026, 11, 3), name=None, today=today)
     with pytest.raises(SettingsProblem, match="more than 3 years ahead"):
-        people.add_holiday(sim, team_id=TEAM, day=date(2029, 11, 5), name=None, today=today)
+        people.add_holiday(sim, team_id=TEAM, by="UADMIN", day=date(2029, 11, 5), name=None, today=today)
     with pytest.raises(SettingsProblem, match="100 characters"):
-        people.add_holiday(sim, team_id=TEAM, day=date(2026, 12, 25), name="x" * 101, today=today)
+        people.add_holiday(sim, team_id=TEAM, by="UADMIN", day=date(2026, 12, 25), name="x" * 101, today=today)
     with pytest.raises(SettingsProblem, match="not a holiday"):
-        people.remove_holiday(sim, team_id=TEAM, day=date(2026, 12, 25))
+        people.remove_holiday(sim, team_id=TEAM, by="UADMIN", day=date(2026, 12, 25))
     assert people.list_holidays(sim, team_id=TEAM) == []
 
 
 def test_list_from_a_day_leaves_out_past_holidays(sim: Deps) -> None:
-    people.add_holiday(sim, team_id=TEAM, day=date(2026, 11, 5), name="Soon", today=date(2026, 11, 4))
-    people.add_holiday(sim, team_id=TEAM, day=date(2026, 12, 25), name="Later", today=date(2026, 11, 4))
+    people.add_holiday(sim, team_id=TEAM, by="UADMIN", day=date(2026, 11, 5), name="Soon", today=date(2026, 11, 4))
+    people.add_holiday(sim, team_id=TEAM, by="UADMIN", day=date(2026, 12, 25), name="Later", today=date(2026, 11, 4))
     assert [c.name for c in people.list_holidays(sim, team_id=TEAM, since=date(2026, 11, 6))] == ["Later"]
 
 

@@ -26,11 +26,14 @@ from bot.services import entries as entry_service
 from bot.services import groups as group_service
 from bot.services import meetings as meeting_service
 from bot.services import people as people_service
+from bot.services import privacy as privacy_service
 from bot.services import questions as question_service
 from storage.models import (
     ActionEvent,
     ActionItem,
+    ActionStatus,
     Ambassador,
+    Channel,
     Delivery,
     Entry,
     EntryKind,
@@ -208,10 +211,15 @@ def test_forget_me_says_what_goes_and_offers_a_copy_first(bot: RunningBot, world
 
     assert shown["response_type"] == "ephemeral"
     text = shown_text(shown["blocks"])
-    # my 3 prouds and sorries, the 1 item I own, my 1 meeting answer (hand-counted from build_world)
-    assert "your 3 prouds and sorries (and their posts)" in text
-    assert "the 1 action item you own" in text
-    assert "your 1 meeting answer" in text
+    # my 3 prouds and sorries and my 1 meeting answer (hand-counted from build_world); the 1 item I own was
+    # created by OTHER, so it is handed back to them, not deleted; I leave the 1 item of OTHER's I am in
+    assert "deletes, for good: your 3 prouds and sorries (and their posts) and your 1 meeting answer." in text
+    assert (
+        "The action item you own that others share is handed back, not deleted:\n"
+        f"• _Mine: call the three clinics_ goes to <@{OTHER}> (who created it, who I tell)"
+    ) in text
+    assert "You leave the 1 item others own that you are involved in" in text
+    assert "action items you own that no one else" not in text  # none of mine is mine alone
     found = buttons(shown["blocks"])
     assert [(b["action_id"], b["text"]["text"]) for b in found] == [
         (ids.FORGET_COPY, "Send me a copy first"),
@@ -302,8 +310,15 @@ def test_delete_my_data_deletes_what_is_mine_and_my_trace_in_the_rest_and_nothin
     with bot.deps.session_factory() as session:
         # mine: gone
         assert [e.id for e in session.scalars(select(Entry).where(Entry.team_id == TEAM, Entry.author_id == ME))] == []
-        assert session.get(ActionItem, world.my_item) is None
-        assert session.scalars(select(ActionEvent).where(ActionEvent.action_id == world.my_item)).all() == []
+        # the item I owned, created by OTHER with THIRD involved: back to OTHER, with its history and THIRD
+        handed = session.get(ActionItem, world.my_item)
+        assert handed is not None
+        assert (handed.owner_id, handed.involved_ids, handed.created_by) == (OTHER, [THIRD], OTHER)
+        history = session.scalars(select(ActionEvent).where(ActionEvent.action_id == world.my_item)).all()
+        assert [(e.kind, e.by, e.old_value, e.new_value, e.note) for e in history][1:] == [
+            ("note", THIRD, None, None, "Third's note on my item"),
+            ("reassigned", "forgotten", "forgotten", OTHER, None),
+        ]
         assert session.get(MeetingAnswer, world.my_answer) is None
         assert (
             session.scalars(select(Ambassador).where(Ambassador.team_id == TEAM, Ambassador.user_id == ME)).all() == []
@@ -326,6 +341,12 @@ def test_delete_my_data_deletes_what_is_mine_and_my_trace_in_the_rest_and_nothin
         assert from_answer is not None and from_answer.source_answer_id is None
         # what was planned for me is not sent; what was planned for others still is
         after = {d.id: (d.recipient, d.team_id, d.status, d.last_error) for d in session.scalars(select(Delivery))}
+        # and OTHER is told the item came back to them (a DM the engine sends)
+        told = [
+            (d.kind, d.subject, d.recipient, d.status)
+            for d in session.scalars(select(Delivery).where(Delivery.id.not_in(list(planned))))
+        ]
+    assert told == [("action_handed_back", str(world.my_item), OTHER, "pending")]
     for delivery_id, (_, recipient, _) in planned.items():
         found = after[delivery_id]
         if recipient == ME and found[1] == TEAM:
@@ -337,7 +358,7 @@ def test_delete_my_data_deletes_what_is_mine_and_my_trace_in_the_rest_and_nothin
     now = team_row_dicts(bot.engine, TEAM)
     mine = {  # rows of mine that went, by table: their link rows went with them
         "entries": {world.my_proud, world.my_sorry, world.my_unposted},
-        "action_items": {world.my_item},
+        "action_items": {world.my_item},  # handed back: checked above
         "ambassadors": {row["id"] for row in before["ambassadors"] if row["user_id"] == ME},
     }
     links = {
@@ -369,7 +390,7 @@ def test_forgetting_twice_or_someone_with_no_data_is_harmless(bot: RunningBot, w
     before = team_row_dicts(bot.engine, TEAM)
 
     shown = forget_me(bot)
-    assert "your 0 prouds and sorries" in shown_text(shown["blocks"])
+    assert "finds no prouds, sorries, meeting answers or action items of yours to delete" in shown_text(shown["blocks"])
     click(bot, ids.FORGET_CONFIRM, "forget")
     click(bot, ids.FORGET_CONFIRM, "forget", user="W404")  # never used the bot
 
@@ -409,6 +430,13 @@ def post_proud(bot: RunningBot, text: str, *, user: str = ME) -> tuple[Entry, Ca
             return found
 
     entry = eventually(stored)
+
+    def learnt() -> bool:  # after the post the bot asks Slack whether the channel is private, and keeps it
+        with bot.deps.session_factory() as session:
+            found = select(Channel).where(Channel.team_id == entry.team_id, Channel.channel_id == entry.channel_id)
+            return session.scalars(found).first() is not None
+
+    eventually(learnt)
     return entry, post
 
 
@@ -520,3 +548,62 @@ def test_after_forgetting_the_bot_sends_me_nothing_more(bot: RunningBot) -> None
     assert [call.params["text"] for call in sim.messages() if call.params["channel"] == ME] == []
     with bot.deps.session_factory() as session:
         assert session.scalars(select(Person).where(Person.team_id == TEAM, Person.user_id == ME)).all() == []
+
+
+def test_forgetting_hands_shared_items_back_tells_the_new_owner_and_deletes_only_what_was_mine_alone(
+    bot: RunningBot,
+) -> None:
+    sim = simulation(bot.deps, bot.fake, utc(2027, 3, 2, 10, 0))  # a Tuesday morning
+    for person in (ME, OTHER, THIRD):
+        sim.add_person(person, "UTC")
+    deps = sim.deps
+
+    def item(title: str, *, by: str, involved: tuple[str, ...] = ()) -> int:
+        card, _ = action_service.create_action(
+            deps,
+            action_service.NewAction(
+                team_id=TEAM, title=title, owner_id=ME, created_by=by, involved=involved,
+                due_date=date(2027, 4, 1), today=date(2027, 3, 2), idempotency_key=f"test:{title}",
+            ),
+        )  # fmt: skip
+        return card.id
+
+    from_other = item("Asked of me by Other", by=OTHER, involved=(THIRD,))
+    mine_with_third = item("Mine, with Third in it", by=ME, involved=(THIRD, OTHER))
+    mine_alone = item("Mine alone", by=ME)
+    done_for_other = item("Done for Other", by=OTHER)
+    action_service.set_status(deps, team_id=TEAM, action_id=done_for_other, user_id=ME, status=ActionStatus.DONE)
+    sim.run_until(utc(2027, 3, 2, 10, 30), step=timedelta(minutes=5))  # the "new commitment" messages go first
+    already = len(sim.messages())
+
+    rows = privacy_service.what_forgetting_deletes(deps, team_id=TEAM, user_id=ME)
+    assert rows.items_deleted == 1
+    assert [(back.title, back.to, back.to_creator, back.is_open) for back in rows.handed_back] == [
+        ("Asked of me by Other", OTHER, True, True),
+        ("Mine, with Third in it", OTHER, False, True),  # the first person involved (by id: W222 before W333)
+        ("Done for Other", OTHER, True, False),
+    ]
+    privacy_service.forget(deps, team_id=TEAM, user_id=ME)
+
+    with deps.session_factory() as session:
+        assert session.get(ActionItem, mine_alone) is None
+        owners = {
+            item.id: (item.owner_id, item.involved_ids, item.status)
+            for item in session.scalars(select(ActionItem).where(ActionItem.team_id == TEAM))
+        }
+    assert owners == {
+        from_other: (OTHER, [THIRD], "open"),
+        mine_with_third: (OTHER, [THIRD], "open"),
+        done_for_other: (OTHER, [], "done"),
+    }
+    sim.run_until(utc(2027, 3, 2, 11, 0), step=timedelta(minutes=5))
+    told = sim.messages()[already:]
+    # one DM per open item handed back, to its new owner; nothing about the closed one, nothing to me
+    assert sorted((call.params["channel"], call.params["text"].split(":", 1)[0]) for call in told) == [
+        (OTHER, "A commitment came back to you"),
+        (OTHER, "A commitment came back to you"),
+    ]
+    texts = [shown_text(call.params["blocks"]) for call in told]
+    assert any("Asked of me by Other" in text and "you created it" in text for text in texts)
+    assert any("Mine, with Third in it" in text and "first of the people involved" in text for text in texts)
+    assert all("forget their data" in text for text in texts)

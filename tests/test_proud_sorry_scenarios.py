@@ -80,3 +80,24 @@ def test_same_command_delivery_twice_stores_one_entry(bot: RunningBot) -> None:
     bot.fake.wait_for("chat.postMessage")
     with bot.deps.session_factory() as session:
         assert session.scalar(select(func.count()).select_from(Entry)) == 1
+
+
+def test_a_subcommand_word_answers_with_usage_and_logs_nothing(bot: RunningBot) -> None:
+    for command, text in [("/proud", "help"), ("/sorry", "list"), ("/proud", "Now: the export"), ("/sorry", "groups")]:
+        answer = bot.slack.send_command(command, text)
+
+        assert answer.status == 200
+        assert answer.json["response_type"] == "ephemeral"
+        assert "nothing was saved" in answer.json["text"]
+        assert f'`{command} "' in answer.json["text"]  # how to log an entry that starts with such a word
+    assert entries(bot) == []
+    assert bot.fake.calls_to("chat.postMessage") == []
+
+
+def test_a_quoted_entry_may_start_with_a_subcommand_word(bot: RunningBot) -> None:
+    answer = bot.slack.send_command("/proud", "“Help desk answered the clinic within a minute”")
+
+    assert "Saved your proud" in answer.json["text"]
+    bot.fake.wait_for("chat.postMessage")
+    [entry] = entries(bot)
+    assert entry.text == "Help desk answered the clinic within a minute"

@@ -335,9 +335,9 @@ def test_groups_list_escapes_names() -> None:
 
 
 def test_help_lists_every_command() -> None:
-    blocks = help_render.help_blocks()
+    blocks = help_render.help_blocks(today=date(2027, 3, 10))
     shown = "\n".join(text for _, text in texts_in(blocks))
-    fallback = help_render.help_text()
+    fallback = help_render.help_text(today=date(2027, 3, 10))
 
     check_blocks(blocks, max_blocks=MESSAGE_BLOCKS_MAX)
     for command in ids.COMMANDS:
@@ -346,11 +346,11 @@ def test_help_lists_every_command() -> None:
 
 
 def test_help_for_an_unknown_subcommand_fits_and_escapes() -> None:
-    blocks = help_render.help_blocks(unknown="<!channel> " * 1000)
+    blocks = help_render.help_blocks(today=date(2027, 3, 10), unknown="<!channel> " * 1000)
 
     check_blocks(blocks, max_blocks=MESSAGE_BLOCKS_MAX)
     assert "<!channel>" not in json.dumps(blocks)
-    assert "<!channel>" not in help_render.help_text(unknown="<!channel> " * 1000)
+    assert "<!channel>" not in help_render.help_text(today=date(2027, 3, 10), unknown="<!channel> " * 1000)
 
 
 # -- the Home tab --------------------------------------------------------------------------------
@@ -400,3 +400,57 @@ def test_home_view_of_someone_new_fits() -> None:
 
     check_view(view)
     check_blocks(view["blocks"], max_blocks=VIEW_BLOCKS_MAX)
+
+
+BROKEN_ESCAPE = re.compile(r"&(?!amp;|lt;|gt;)")
+
+
+@pytest.mark.parametrize("limit", [5, 6, 7, 600, 2999, 3000])
+def test_clip_never_cuts_an_escape_or_a_mention_in_half(limit: int) -> None:
+    from bot.slack_text import clip
+
+    escaped = escape_mrkdwn("&<>" * 2000)
+    clipped = clip(escaped, limit)
+    assert len(clipped) <= limit
+    assert not BROKEN_ESCAPE.search(clipped)
+    mentions = clip("<@U123|anna> " * 500, limit)
+    assert mentions.count("<") == mentions.count(">")
+
+
+def test_a_long_meeting_answer_is_shown_shortened_with_a_word_and_whole_escapes() -> None:
+    from bot.render.meetings import prompt_blocks
+    from bot.services.meetings import TEAM, AnswerCard, PromptCard
+
+    answer = AnswerCard(id=1, subject=TEAM, group_id=None, text="&" * 2000, answered_by="U1")
+    card = PromptCard(
+        id=1, team_id="T1", title="Review", meeting_id=None, starts_at=None, question_text=None, channel="C1",
+        message_ts=None, groups=(), answers=(answer,),
+    )  # fmt: skip
+    blocks = prompt_blocks(card)
+    [shown] = [b["text"]["text"] for b in blocks if "&amp;" in str(b.get("text"))]
+    assert len(shown) <= SECTION_MAX
+    assert not BROKEN_ESCAPE.search(shown)
+    assert "2,000 characters in all" in shown
+
+
+def _command_words(text: str) -> str:
+    """`/mindset pause until <YYYY-MM-DD>` -> `/mindset pause until`: the words before any placeholder."""
+    return " ".join(re.split(r"\s*[<\[]", text.replace("\\|", "|"))[0].split())
+
+
+def test_the_readme_command_table_and_the_help_list_the_same_commands() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    table = readme.split("## Commands", 1)[1].split("\n\n", 2)[1]
+    in_readme = {
+        _command_words(code)
+        for line in table.splitlines()
+        if line.startswith("| `/")
+        for code in re.findall(r"`(/[^`]+)`", line.split(" | ")[0])
+    }
+    listed = help_render.command_examples(date(2027, 3, 10)) + help_render.ADMIN_EXAMPLES
+    in_help = {_command_words(command) for command, _ in listed}
+    # the README's row for text that starts with a subcommand word is about /proud and /sorry, not a command
+    assert in_help - in_readme == set(), "commands the help lists and the README does not"
+    assert in_readme - in_help - {"/proud help", "/sorry list", "/mindset"} == set(), "README rows the help lacks"

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session
 
-from bot.cli import _wire
+from bot.cli import _check_token, _wire
 from bot.deps import Deps
 from bot.services import actions as action_service
 from bot.services import entries as entry_service
@@ -41,8 +41,11 @@ from storage.models import (
     MeetingAnswer,
     MeetingPrompt,
     MeetingQuestion,
+    MindsetAdmin,
     Person,
     ProcessedEvent,
+    RootCauseRevision,
+    SettingsChange,
     Workspace,
     slack_bots,
     slack_installations,
@@ -307,7 +310,8 @@ def test_single_workspace_reinstalled_and_restarted_gets_its_nudges_again(bot: R
     bot.slack.send_event(event("app_uninstalled.json", "EvUninstallSingle"))
 
     # reinstalled from the app's settings page; the bot restarts with the new token (as `mindset-bot run` does)
-    _wire(make_settings(slack_api_url=bot.fake.api_url, database_url=str(bot.engine.url)), bot.engine)
+    settings = make_settings(slack_api_url=bot.fake.api_url, database_url=str(bot.engine.url))
+    _wire(settings, bot.engine, _check_token(settings))  # the token is checked first, then the database wired
     sim.run_until(utc(2026, 11, 13, 12, 0))
 
     annas = [(str(call.params["text"]), call.token) for call in sim.messages() if call.params["channel"] == ANNA]
@@ -358,6 +362,11 @@ def seed_team(session: Session, team: str, entries: int) -> None:
     )
     session.add_all([*made, question, meeting])
     session.flush()
+    session.add(
+        RootCauseRevision(
+            entry_id=made[0].id, text="An earlier why", written_by="U1", replaced_by="U2", replaced_at=SEED_NOW
+        )
+    )
     prompt = MeetingPrompt(
         team_id=team,
         meeting_id=meeting.id,
@@ -418,6 +427,8 @@ def seed_team(session: Session, team: str, entries: int) -> None:
             ProcessedEvent(team_id=team, event_id=f"Ev{team}", received_at=SEED_NOW),
             ambassador,
             Channel(team_id=team, channel_id="C1", is_private=False),
+            MindsetAdmin(team_id=team, user_id="U2", added_by="U1", added_at=SEED_NOW),
+            SettingsChange(team_id=team, at=SEED_NOW, by="U1", setting="time_zone", old_value="UTC", new_value="UTC"),
         ]
     )
     session.flush()
@@ -535,8 +546,8 @@ def purge(url: str, cwd: Path, *args: str, stdin: str = "") -> subprocess.Comple
 # what T111 holds, table by table, as the purge lists it (link-table rows go with their owners)
 T111_COUNTS = (
     "1 meeting_answers, 1 action_items, 1 meeting_prompts, 1 meetings, 1 meeting_questions, 2 entries, "
-    "1 ambassadors, 1 customer_groups, 1 deliveries, 1 processed_events, 1 people, 1 holidays, 1 channels, "
-    "1 workspaces, 1 slack_installations, 1 slack_bots"
+    "1 ambassadors, 1 customer_groups, 1 deliveries, 1 processed_events, 1 people, 1 mindset_admins, "
+    "1 settings_changes, 1 holidays, 1 channels, 1 workspaces, 1 slack_installations, 1 slack_bots"
 )
 
 
@@ -566,7 +577,7 @@ def test_purge_deletes_every_row_of_the_workspace_and_nothing_of_another(
     no_traceback(result)
     lines = result.stdout.strip().splitlines()
     assert lines[0] == f"This deletes, for good, everything of workspace T111: {T111_COUNTS}."
-    assert lines[-1].endswith("Deleted 17 rows of workspace T111.")  # the 17 counted above
+    assert lines[-1].endswith("Deleted 19 rows of workspace T111.")  # the 19 counted above
     left = snapshot(purge_url, "T111")
     assert {name: found for name, found in left.items() if found} == {}
     assert snapshot(purge_url, "T222") == other_before

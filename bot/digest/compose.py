@@ -116,6 +116,10 @@ class Digest:
     meetings: MeetingsWeek
     contributors: tuple[tuple[str, tuple[str, ...]], ...] = field(default_factory=tuple)
     detailed: bool = False  # the longer lists of `/mindset digest`
+    # of prouds_total and open_sorries_total, how many this reader may not see quoted (private channels, or
+    # channels the bot knows nothing of): counted, said, never quoted
+    prouds_unquoted: int = 0
+    open_sorries_unquoted: int = 0
 
     @property
     def participation_average(self) -> float:
@@ -281,6 +285,9 @@ class WeekCommon:
     week_prouds: tuple[EntryText, ...]
     open_sorries: tuple[EntryText, ...]
     open_sorries_total: int
+    # the week's prouds and open sorries by channel (all of them, for what each reader may not see quoted)
+    prouds_by_channel: Mapping[str, int]
+    open_sorries_by_channel: Mapping[str, int]
     channels: Mapping[str, ChannelFacts]  # of every channel above the bot knows something of
     # themes and thanks: what the public channels' texts add (every reader sees it), what each private
     # channel's adds (its members see it), and the themes and thanks of a reader who sees no private channel
@@ -348,7 +355,11 @@ def compose_common(session: Session, *, team_id: str, week: Week, now: datetime,
     open_sorries, open_sorries_total = digest_repo.sorries_without_cause(
         session, team_id=team_id, start=start, end=end, limit=list_shown * 4
     )
+    prouds_by_channel, open_sorries_by_channel = digest_repo.highlights_by_channel(
+        session, team_id=team_id, start=start, end=end
+    )
     channel_ids = {e.channel_id for e in [*week_entries, *month_entries, *open_sorries]}
+    channel_ids |= {*prouds_by_channel, *open_sorries_by_channel}
     channel_ids |= {a.channel for a in [*week_answers, *month_answers] if a.channel}
     channels = channel_facts(session, team_id, channel_ids)
     public, private = _seen_by_channel(
@@ -415,6 +426,8 @@ def compose_common(session: Session, *, team_id: str, week: Week, now: datetime,
         week_prouds=tuple(e for e in week_entries if e.kind == EntryKind.PROUD.value),
         open_sorries=tuple(open_sorries),
         open_sorries_total=open_sorries_total,
+        prouds_by_channel=prouds_by_channel,
+        open_sorries_by_channel=open_sorries_by_channel,
         channels=channels,
         public=public,
         private=private,
@@ -520,7 +533,13 @@ def for_reader(common: WeekCommon, reader: Reader) -> Digest:
         meetings=common.meetings,
         contributors=_thanks(common, seen),
         detailed=common.detailed,
+        prouds_unquoted=_unquoted(common.prouds_by_channel, visible),
+        open_sorries_unquoted=_unquoted(common.open_sorries_by_channel, visible),
     )
+
+
+def _unquoted(by_channel: Mapping[str, int], visible: Visibility) -> int:
+    return sum(count for channel_id, count in by_channel.items() if not visible.can_quote(channel_id))
 
 
 def compose(

@@ -1,5 +1,7 @@
 """When each reader's weekly digest is due: the workspace's digest day and time (Monday 09:00 unless
-changed) in the reader's own time zone, on a working day, for the week before."""
+changed) in the reader's own time zone, on a working day. A Monday digest reports the week before
+(complete, Monday to Sunday); a digest on any other day reports its own week so far (Monday to the
+moment it is sent), and says so in its heading."""
 
 from __future__ import annotations
 
@@ -47,7 +49,8 @@ def _due(
             continue
         if paused_until is not None and local_date(moment, tz) <= paused_until:
             continue  # a digest during a pause is not kept for later: it would be stale
-        return Week(monday - timedelta(days=7), tz).label, moment
+        reported = monday - timedelta(days=7) if weekday == 1 else monday
+        return Week(reported, tz).label, moment
     return None
 
 

@@ -42,6 +42,8 @@ class Known:
 
     installed: Mapping[str, bool] = field(default_factory=dict)
     people: Mapping[tuple[str, str], PersonTime | None] = field(default_factory=dict)
+    # the working calendars of the workspaces (for nudges that wait for working time)
+    calendars: Mapping[str, WorkCalendar] = field(default_factory=dict)
 
     @classmethod
     def read(cls, session: Session, people: Iterable[tuple[str, str]]) -> Known:
@@ -62,7 +64,24 @@ class Known:
         ):
             if tz is not None:
                 known[(team, user)] = PersonTime(zone(tz), paused_until, not deactivated)
-        return cls({team: uninstalled.get(team) is None for team in teams}, known)
+        return cls({team: uninstalled.get(team) is None for team in teams}, known, read_calendars(session, teams))
+
+
+def read_calendars(session: Session, teams: Iterable[str]) -> dict[str, WorkCalendar]:
+    """The working calendars of these workspaces, in two queries (the default one for a workspace without
+    settings)."""
+    teams = sorted(set(teams))
+    holidays: dict[str, set[date]] = {team: set() for team in teams}
+    for some in chunks(teams):
+        for team, day in session.execute(select(Holiday.team_id, Holiday.day).where(Holiday.team_id.in_(some))):
+            holidays[team].add(day)
+    calendars = {team: WorkCalendar(holidays=frozenset(days)) for team, days in holidays.items()}
+    for some in chunks(teams):
+        for workspace in session.scalars(select(Workspace).where(Workspace.team_id.in_(some))):
+            calendars[workspace.team_id] = calendar_from(
+                workspace.work_days, workspace.work_start, workspace.work_end, holidays[workspace.team_id]
+            )
+    return calendars
 
 
 class Directory:
@@ -70,7 +89,7 @@ class Directory:
 
     def __init__(self, session: Session, known: Known | None = None) -> None:
         self._session = session
-        self._calendars: dict[str, WorkCalendar] = {}
+        self._calendars: dict[str, WorkCalendar] = dict(known.calendars) if known else {}
         self._people: dict[tuple[str, str], PersonTime | None] = dict(known.people) if known else {}
         self._installed: dict[str, bool] = dict(known.installed) if known else {}
         self._workspaces: dict[str, Workspace] = {}
@@ -166,8 +185,17 @@ def people_needing_refresh(session: Session, wanted: Iterable[tuple[str, str]], 
     return stale
 
 
+def slack_role_of(user: Mapping[str, object]) -> str:
+    """ "owner", "admin" or "member", from a `users.info` user (a deleted user is a member: no rights)."""
+    if user.get("deleted"):
+        return "member"
+    if user.get("is_primary_owner") or user.get("is_owner"):
+        return "owner"
+    return "admin" if user.get("is_admin") else "member"
+
+
 def refresh_person(session: Session, client: WebClient, team_id: str, user_id: str, now: datetime) -> None:
-    """Read the person's time zone from `users.info` and keep it (a deleted user is marked inactive).
+    """Read the person's time zone and role from `users.info` and keep them (a deleted user is marked inactive).
 
     The row is added once Slack has answered (race-safe: see `get_or_add_person`), so no write waits on
     Slack, and a row another process added meanwhile (an engine, a form opened at the same moment) gets
@@ -183,6 +211,7 @@ def refresh_person(session: Session, client: WebClient, team_id: str, user_id: s
             row.deactivated = True
             row.tz = row.tz or "UTC"
             row.tz_checked_at = now
+            row.slack_role, row.role_checked_at = "member", now
             session.flush()
             return
         raise
@@ -193,4 +222,5 @@ def refresh_person(session: Session, client: WebClient, team_id: str, user_id: s
     row.tz = tz
     row.deactivated = deactivated
     row.tz_checked_at = now
+    row.slack_role, row.role_checked_at = slack_role_of(user), now  # read with the zone: who may change settings
     session.flush()

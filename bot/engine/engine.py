@@ -27,9 +27,9 @@ from bot.digest.shared import DIGEST_FRESH_FOR, SharedDigests
 from bot.engine.channel_directory import CHANNEL_FRESH_FOR, refresh_channel
 from bot.engine.directory import Directory, Known, people_needing_refresh, refresh_person
 from bot.engine.memo import TICK_MEMO
-from bot.engine.messages import Upload
 from bot.engine.planners import PLANNERS, Planner
-from bot.engine.senders import SENDERS, NotYet, Occasion, Sender, prefetch_cards
+from bot.engine.senders import SENDERS, AssignedHistory, NotYet, Occasion, Sender, prefetch_cards, read_assigned
+from bot.engine.uploads import UploadQueue
 from bot.logs import log_context
 from bot.services.actions import ActionCard
 from storage.db import SessionFactory
@@ -81,6 +81,7 @@ class Batch:
     known: Known
     cards: dict[tuple[str, int], ActionCard | None]
     read_at: datetime
+    assigned: AssignedHistory | None = None
 
 
 @dataclass
@@ -91,6 +92,8 @@ class TickReport:
     retried: int = 0
     failed: int = 0
     people_refreshed: int = 0
+    uploaded: int = 0  # files sent with the tick's messages (a digest's chart)
+    uploads_lost: int = 0  # given up on after waiting out Slack's rate limits (bot/engine/uploads.py)
     errors: list[str] = field(default_factory=list)
 
     def add(self, other: TickReport) -> None:
@@ -118,6 +121,7 @@ class NudgeEngine:
         send_threads: int = SEND_THREADS,
         prefetch_fresh_for: timedelta = PREFETCH_FRESH_FOR,
         retention: Retention | None = Retention(),
+        make_uploads: Callable[[], UploadQueue] = UploadQueue,
     ) -> None:
         self.session_factory = session_factory
         self.client_for = client_for
@@ -134,6 +138,7 @@ class NudgeEngine:
         self.retention = retention  # None: nothing is pruned
         self._pruned_at: datetime | None = None
         self._channels_asked_at: datetime | None = None
+        self.make_uploads = make_uploads
         # the part of a week's digest every reader in a workspace and time zone shares, composed once for all
         # the readers due together and reused for a minute (no prefetching at all: each digest composed alone)
         self.digests = SharedDigests(fresh_for=DIGEST_FRESH_FOR, clock=clock) if prefetch_fresh_for else None
@@ -156,12 +161,13 @@ class NudgeEngine:
             self.refresh_channels(now)
             report.planned = self.plan(now)
             lock = threading.Lock()
+            uploads = self.make_uploads()  # files of the messages sent, uploaded after the messages
 
             def deliver(batch: Batch, deliveries: list[Delivery]) -> None:
                 mine = TickReport()
                 for delivery in deliveries:
                     with log_context(team=delivery.team_id, job=f"delivery:{delivery.id} {delivery.kind}"):
-                        self._deliver(delivery, now, mine, batch)
+                        self._deliver(delivery, now, mine, batch, uploads)
                 with lock:
                     report.add(mine)
 
@@ -179,6 +185,9 @@ class NudgeEngine:
                     list(pool.map(deliver, itertools.repeat(batch), by_recipient.values()))
                     if len(batch.deliveries) < self.batch_size:
                         break
+            if len(uploads):
+                with log_context(job="uploads"):
+                    report.uploaded, report.uploads_lost = uploads.run()
             if self.retention is not None and (
                 self._pruned_at is None or now - self._pruned_at >= self.retention.every
             ):
@@ -321,19 +330,22 @@ class NudgeEngine:
             if self.prefetch_fresh_for and claimed:
                 known = Known.read(session, {(delivery.team_id, delivery.recipient) for delivery in claimed})
                 cards = prefetch_cards(session, claimed)
+                assigned: AssignedHistory | None = read_assigned(session, claimed)
             else:
-                known, cards = Known(), {}
+                known, cards, assigned = Known(), {}, None
             session.commit()
         for delivery in claimed:
             metrics.NUDGES_CLAIMED.labels(delivery.kind).inc()
-        return Batch(claimed, known, cards, self.clock())
+        return Batch(claimed, known, cards, self.clock(), assigned)
 
     # -- one delivery --------------------------------------------------------------------------
 
     def _claim_is_fresh(self, delivery: Delivery, at: datetime) -> bool:
         return delivery.claimed_at is not None and at - delivery.claimed_at < self.lease / 2
 
-    def _deliver(self, delivery: Delivery, now: datetime, report: TickReport, batch: Batch) -> None:
+    def _deliver(
+        self, delivery: Delivery, now: datetime, report: TickReport, batch: Batch, uploads: UploadQueue
+    ) -> None:
         sender = self.senders.get(delivery.kind)
         # what was read with the claim, unless that was too long ago to decide on now
         fresh = batch if self.clock() - batch.read_at < self.prefetch_fresh_for else None
@@ -358,12 +370,20 @@ class NudgeEngine:
                 return
             try:
                 message = sender(
-                    Occasion(session, delivery, directory, now, fresh.cards if fresh else {}, self.digests)
+                    Occasion(
+                        session,
+                        delivery,
+                        directory,
+                        now,
+                        fresh.cards if fresh else {},
+                        self.digests,
+                        fresh.assigned if fresh else None,
+                    )
                 )
             except NotYet as early:
                 session.rollback()
                 deliveries_repo.mark_retry(
-                    session, delivery_id=delivery.id, worker=self.worker_id, at=early.at, error="not yet"
+                    session, delivery_id=delivery.id, worker=self.worker_id, at=early.at, error="not yet", tried=False
                 )
                 session.commit()
                 metrics.NUDGES_POSTPONED.labels(delivery.kind).inc()
@@ -438,25 +458,12 @@ class NudgeEngine:
                 # where the message landed, for what updates it later (a prompt's answers)
                 message.after_sent(session, channel, ts)
             session.commit()
-        if recorded:
-            self._upload(client, delivery, message.uploads, channel=channel, ts=ts)
+        if recorded and message.uploads:
+            uploads.add(client, delivery.kind, message.uploads, channel=channel, ts=ts)
         if not recorded:
             log.warning("Delivery %s was taken over by another engine while sending", delivery.id)
         report.sent += 1
         metrics.NUDGES_SENT.labels(delivery.kind).inc()
-
-    def _upload(
-        self, client: WebClient, delivery: Delivery, uploads: Sequence[Upload], *, channel: str, ts: str
-    ) -> None:
-        """Files that go with a sent message (a digest's chart), in its thread. The message itself is
-        delivered already, so a failed upload is logged, not retried: the message says it in text too."""
-        for upload in uploads:
-            try:
-                client.files_upload_v2(
-                    channel=channel, thread_ts=ts, file=upload.content, filename=upload.filename, title=upload.title
-                )
-            except Exception:
-                log.warning("Could not upload %s with %s to %s", upload.filename, delivery.kind, channel, exc_info=True)
 
     def _retry(
         self, delivery: Delivery, now: datetime, error: str, report: TickReport, *, wait: timedelta | None = None

@@ -21,6 +21,7 @@ from bot.engine.digest_planner import digest_channels, digest_readers, plan_dige
 from bot.engine.directory import Directory
 from bot.engine.memo import once_a_tick
 from bot.meetings.schedule import next_occurrence, occasion_key, occurrences, prompt_at
+from bot.services.actions import ASSIGNED
 from bot.services.meetings import MeetingCard
 from bot.worktime import (
     add_working_days,
@@ -40,6 +41,8 @@ from storage.models import (
     SORRY_WITHOUT_CAUSE,
     ActionEvent,
     ActionItem,
+    Delivery,
+    DeliveryStatus,
     Entry,
     Meeting,
     PromptTarget,
@@ -369,38 +372,52 @@ def plan_entry_posts(session: Session, now: datetime, directory: Directory) -> l
 # -- the quarterly review -----------------------------------------------------------------------
 
 
-def _owners_due_in_previous_quarter(session: Session, now: datetime) -> list[tuple[str, str]]:
-    year, quarter = previous_quarter(*quarter_of(now.date()))
-    first, last = quarter_bounds(year, quarter)
-    rows = session.execute(
-        select(ActionItem.team_id, ActionItem.owner_id)
-        .where(
-            (ActionItem.original_due_date.between(first, last)) | (ActionItem.due_date.between(first, last)),
-            ActionItem.created_at < now,
-        )
-        .distinct()
-    ).all()
-    return [(team, owner) for team, owner in rows]
+def _due_in_previous_quarters(session: Session, now: datetime) -> list[tuple[str, str, tuple[int, int]]]:
+    """(team, owner, quarter) of everyone with commitments due in the quarter before today's, for every
+    today on Earth now (UTC-12 to UTC+14): the planner keeps the one of each owner's own zone."""
+    quarters = {previous_quarter(*quarter_of((now + timedelta(hours=hours)).date())) for hours in (-12, 14)}
+    found: set[tuple[str, str, tuple[int, int]]] = set()
+    for year, quarter in sorted(quarters):
+        first, last = quarter_bounds(year, quarter)
+        rows = session.execute(
+            select(ActionItem.team_id, ActionItem.owner_id)
+            .where(
+                (ActionItem.original_due_date.between(first, last)) | (ActionItem.due_date.between(first, last)),
+                ActionItem.created_at < now,
+            )
+            .distinct()
+        ).all()
+        found |= {(team, owner, (year, quarter)) for team, owner in rows}
+    return sorted(found)
+
+
+def _reviews_due(session: Session, now: datetime) -> list[tuple[str, str, tuple[int, int]]]:
+    """`_due_in_previous_quarters`, read once a tick and only while a quarter has just begun somewhere."""
+    if not _in_review_window(now):
+        return []
+    return once_a_tick("reviews", now, lambda: _due_in_previous_quarters(session, now))
 
 
 def plan_quarter_reviews(session: Session, now: datetime, directory: Directory) -> list[Planned]:
-    """At the start of each quarter, a review for each person who had commitments due in the last one."""
+    """At the start of each quarter in the owner's own zone (their first working morning of it), a review
+    for each person who had commitments due in the quarter before."""
     planned: list[Planned] = []
-    owners = once_a_tick("reviews", now, lambda: _owners_due_in_previous_quarter(session, now))
-    directory.read_ahead(owners)
-    for team_id, owner_id in owners:
+    rows = _reviews_due(session, now)
+    directory.read_ahead({(team, owner) for team, owner, _ in rows})
+    for team_id, owner_id, reviewed in rows:
         person = directory.person(team_id, owner_id)
         if person is None or not person.active:
             continue
         today = local_date(now, person.tz)
         year, quarter = quarter_of(today)
+        if previous_quarter(year, quarter) != reviewed:
+            continue  # a quarter that ended elsewhere on Earth, not yet (or long ago) in the owner's zone
         first, _ = quarter_bounds(year, quarter)
         if (today - first).days >= REVIEW_WINDOW_DAYS:
             continue
         at = morning_of(first, person.tz, directory.calendar(team_id), paused_until=person.paused_until)
         if at <= now and (local_date(at, person.tz) - first).days < REVIEW_WINDOW_DAYS:
-            last_year, last_quarter = previous_quarter(year, quarter)
-            occasion = f"{last_year}-Q{last_quarter}"
+            occasion = f"{reviewed[0]}-Q{reviewed[1]}"
             planned.append(Planned(team_id, REVIEW, owner_id, owner_id, occasion, at))
     return planned
 
@@ -417,9 +434,7 @@ def _in_review_window(now: datetime) -> bool:
 
 
 def _review_people(session: Session, now: datetime) -> Iterable[tuple[str, str]]:
-    if not _in_review_window(now):
-        return ()
-    return once_a_tick("reviews", now, lambda: _owners_due_in_previous_quarter(session, now))
+    return sorted({(team, owner) for team, owner, _ in _reviews_due(session, now)})
 
 
 def _plan_reviews_in_window(session: Session, now: datetime, directory: Directory) -> list[Planned]:
@@ -501,6 +516,23 @@ def plan_meeting_prompts(session: Session, now: datetime, directory: Directory) 
     return planned
 
 
+# -- messages planned elsewhere (a new commitment, a refused post) ---------------------------------
+
+
+def _waiting_recipients(session: Session, now: datetime) -> Iterable[tuple[str, str]]:
+    """People with a pending message the services planned (a new commitment, a refused post): the engine
+    needs their time zone to send it in their working time."""
+    rows = session.execute(
+        select(Delivery.team_id, Delivery.recipient)
+        .where(
+            Delivery.kind.in_([ASSIGNED, ENTRY_NOT_POSTED]),
+            Delivery.status.in_([DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value]),
+        )
+        .distinct()
+    ).all()
+    return {(team, recipient) for team, recipient in rows}
+
+
 def _as_utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
@@ -513,4 +545,5 @@ PLANNERS: tuple[Planner, ...] = (
     Planner("meeting_prompts", _dm_meeting_owners, plan_meeting_prompts),
     Planner("entry_posts", lambda _session, _now: (), plan_entry_posts),
     Planner("digests", digest_readers, plan_digests, digest_channels),
+    Planner("waiting_messages", _waiting_recipients, lambda _session, _now, _directory: []),
 )

@@ -10,7 +10,7 @@ and a sender without them reads its item itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
@@ -29,12 +29,13 @@ from bot.meetings.schedule import occurrences, prompt_at
 from bot.render import nudges
 from bot.render.digest import digest_blocks, digest_fallback
 from bot.render.meetings import prompt_blocks, prompt_text
-from bot.services.actions import ASSIGNED, ActionCard
+from bot.services.actions import ASSIGNED, ActionCard, read_owner_zones
 from bot.services.entries import EntryCard, card_with_actions
 from bot.services.meetings import MeetingCard, occurrence_on, prompt_for_occurrence, record_sent
+from bot.services.privacy import HANDED_BACK
 from bot.services.success_index import index_lines, open_items_due_in
-from bot.worktime import local_date, zone
-from storage.models import ActionEvent, Delivery
+from bot.worktime import local_date, next_working_moment, zone
+from storage.models import Delivery, DeliveryStatus, Workspace
 from storage.repositories import actions as actions_repo
 from storage.repositories import ambassadors as ambassadors_repo
 from storage.repositories import deliveries as deliveries_repo
@@ -55,6 +56,8 @@ class Occasion:
     cards: Mapping[tuple[str, int], ActionCard | None] = field(default_factory=dict)
     # what the digests of a workspace's week share, composed once for the readers due together (None: alone)
     digests: SharedDigests | None = None
+    # "new commitment" deliveries and hand-overs, read for the batch (see `prefetch_assigned`); None: read now
+    assigned: AssignedHistory | None = None
 
     @property
     def today(self) -> date:
@@ -112,7 +115,8 @@ def send_checkin(occasion: Occasion) -> Message | None:
     )
     if not items:
         return None
-    return nudges.checkin([ActionCard.of(item) for item in items], occasion.today)
+    zones = read_owner_zones(occasion.session, items)
+    return nudges.checkin([ActionCard.of(item, zones) for item in items], occasion.today)
 
 
 def send_root_cause_nudge(occasion: Occasion) -> Message | None:
@@ -183,8 +187,12 @@ def send_quarter_review(occasion: Occasion) -> Message | None:
     still_open = open_items_due_in(
         occasion.session, team_id=team_id, user_id=user_id, year=int(year), quarter=int(quarter)
     )
+    zones = read_owner_zones(occasion.session, still_open)
     return nudges.quarter_review(
-        f"{year} Q{quarter}", lines, [ActionCard.of(item) for item in still_open], occasion.today
+        f"{year} Q{quarter}",
+        lines,
+        [ActionCard.of(item, zones) for item in still_open],
+        occasion.today,
     )
 
 
@@ -195,12 +203,110 @@ def send_assigned(occasion: Occasion) -> Message | None:
     recipient = occasion.delivery.recipient
     if recipient != card.owner_id and recipient not in card.involved:
         return None
-    by = card.created_by
-    reassigned = occasion.delivery.occasion.startswith("reassigned:")
-    if reassigned:
-        event = occasion.session.get(ActionEvent, int(occasion.delivery.occasion.split(":", 1)[1]))
-        by = event.by if event is not None else by
-    return nudges.assigned(card, occasion.today, by=by, reassigned=reassigned, recipient=recipient)
+    history = occasion.assigned or read_assigned(occasion.session, [occasion.delivery])
+    key = (occasion.delivery.team_id, occasion.delivery.subject, recipient)
+    siblings = [sibling for sibling in history.deliveries.get(key, ()) if sibling.id != occasion.delivery.id]
+    handed = history.handovers.get((occasion.delivery.team_id, card.id), ())
+    waiting = (DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value)
+    if not occasion.delivery.occasion.startswith(REASSIGNED):
+        if any(s.occasion.startswith(REASSIGNED) and s.status in waiting for s in siblings):
+            return None  # the hand-over's message, still to be sent, tells this one too
+        # written as it was when it was created: who owned it then
+        then = replace(card, owner_id=handed[0][1].old_owner or card.owner_id) if handed else card
+        return nudges.assigned(then, occasion.today, by=card.created_by, reassigned=False, recipient=recipient)
+    handovers = _handovers_to_tell(occasion.delivery, siblings, handed)
+    if not handovers:
+        return None  # a later hand-over, still to be sent, tells this one too
+    # the creation was queued with the hand-overs and left to this message: nothing was sent to them yet
+    creation_untold = any(not s.occasion.startswith(REASSIGNED) for s in siblings) and not any(
+        s.status == DeliveryStatus.SENT.value for s in siblings
+    )
+    return nudges.assigned(
+        card,
+        occasion.today,
+        by=card.created_by if creation_untold else handovers[-1].by,
+        reassigned=True,
+        recipient=recipient,
+        handovers=handovers,
+        created_too=creation_untold,
+    )
+
+
+REASSIGNED = "reassigned:"
+
+
+def _event_id(occasion: str) -> int:
+    try:
+        return int(occasion.removeprefix(REASSIGNED))
+    except ValueError:
+        return 0
+
+
+@dataclass(frozen=True)
+class Sibling:
+    """A "new commitment" delivery, as the coalescing of hand-overs needs it."""
+
+    id: int
+    occasion: str
+    status: str
+
+
+@dataclass(frozen=True)
+class AssignedHistory:
+    """For "new commitment" deliveries: all such deliveries by (team, item, recipient), and each item's
+    hand-overs by (team, item id) as (event id, hand-over), oldest first."""
+
+    deliveries: Mapping[tuple[str, str, str], tuple[Sibling, ...]]
+    handovers: Mapping[tuple[str, int], tuple[tuple[int, nudges.Handover], ...]]
+
+
+def read_assigned(session: Session, deliveries: Iterable[Delivery]) -> AssignedHistory:
+    """What `send_assigned` needs for these deliveries, in two queries per workspace (none without any)."""
+    wanted: dict[str, set[str]] = {}
+    for delivery in deliveries:
+        if delivery.kind == ASSIGNED:
+            wanted.setdefault(delivery.team_id, set()).add(delivery.subject)
+    found: dict[tuple[str, str, str], list[Sibling]] = {}
+    handovers: dict[tuple[str, int], list[tuple[int, nudges.Handover]]] = {}
+    for team_id, subjects in wanted.items():
+        for row in deliveries_repo.of_subjects(session, team_id=team_id, kind=ASSIGNED, subjects=sorted(subjects)):
+            found.setdefault((team_id, row.subject, row.recipient), []).append(
+                Sibling(row.id, row.occasion, row.status)
+            )
+        item_ids = sorted(int(subject) for subject in subjects if subject.isdigit())
+        for event in actions_repo.events_of_kind(session, action_ids=item_ids, kind="reassigned"):
+            handover = nudges.Handover(by=event.by, old_owner=event.old_value or "", new_owner=event.new_value or "")
+            handovers.setdefault((team_id, event.action_id), []).append((event.id, handover))
+    return AssignedHistory(
+        {key: tuple(rows) for key, rows in found.items()}, {key: tuple(rows) for key, rows in handovers.items()}
+    )
+
+
+def _handovers_to_tell(
+    delivery: Delivery, siblings: list[Sibling], handed: Sequence[tuple[int, nudges.Handover]]
+) -> list[nudges.Handover]:
+    """The hand-overs of an item this person has not been told of, each as it happened, when this delivery is
+    the latest queued for them (several hand-overs in a row make one message, not one each naming the last
+    owner); empty when a later one is still queued."""
+    mine = _event_id(delivery.occasion)
+    siblings = [sibling for sibling in siblings if sibling.occasion.startswith(REASSIGNED)]
+    waiting = (DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value)
+    if any(sibling.status in waiting and _event_id(sibling.occasion) > mine for sibling in siblings):
+        return []
+    # since the last message to them, or since the first hand-over that concerned them
+    ids = [_event_id(s.occasion) for s in siblings]
+    sent = [_event_id(s.occasion) for s in siblings if s.status == DeliveryStatus.SENT.value]
+    told = max((i for i in sent if i < mine), default=0) if sent else min([i for i in ids if i] + [mine]) - 1
+    # every hand-over since the last message, also those between people this one was not told of
+    return [handover for event_id, handover in handed if told < event_id <= mine]
+
+
+def send_handed_back(occasion: Occasion) -> Message | None:
+    """Tell the new owner of an item that came back to them when its owner was forgotten, while it is theirs."""
+    card = _open_card(occasion)
+    if card is None or card.owner_id != occasion.delivery.recipient:
+        return None
+    return nudges.handed_back(card, occasion.today, created_it=card.created_by == card.owner_id)
 
 
 def send_meeting_prompt(occasion: Occasion) -> Message | None:
@@ -278,7 +384,7 @@ def send_digest(occasion: Occasion) -> Message | None:
 
 
 # the kinds whose subject is an action item (their senders start with `_open_card`)
-ABOUT_AN_ACTION_ITEM = frozenset({planners.REMINDER, planners.OVERDUE, ASSIGNED})
+ABOUT_AN_ACTION_ITEM = frozenset({planners.REMINDER, planners.OVERDUE, ASSIGNED, HANDED_BACK})
 
 
 def prefetch_cards(session: Session, deliveries: Iterable[Delivery]) -> dict[tuple[str, int], ActionCard | None]:
@@ -291,20 +397,70 @@ def prefetch_cards(session: Session, deliveries: Iterable[Delivery]) -> dict[tup
     cards: dict[tuple[str, int], ActionCard | None] = {}
     for team_id, ids in wanted.items():
         cards.update(dict.fromkeys(((team_id, item_id) for item_id in ids), None))
-        for item in actions_repo.get_actions(session, team_id=team_id, action_ids=ids):
-            cards[(team_id, item.id)] = ActionCard.of(item)
+        items = actions_repo.get_actions(session, team_id=team_id, action_ids=ids)
+        zones = read_owner_zones(session, items)
+        for item in items:
+            cards[(team_id, item.id)] = ActionCard.of(item, zones)
     return cards
 
 
-SENDERS: dict[str, Sender] = {
+# the kinds that reach a person (or the digest channel) only in working time: a nudge due outside it, or
+# found late after downtime (a catch-up), waits for the start of the recipient's next working time.
+# A meeting prompt is when its meeting is; an entry's post is the author's own message, late.
+IN_WORKING_TIME = frozenset(
+    {
+        planners.REMINDER,
+        planners.OVERDUE,
+        planners.CHECKIN,
+        planners.ROOT_CAUSE,
+        planners.REVIEW,
+        ASSIGNED,
+        DIGEST,
+        planners.ENTRY_NOT_POSTED,
+    }
+)
+
+
+def working_time_of(occasion: Occasion) -> datetime:
+    """The first moment from now when the delivery's recipient may be messaged: now, in their working
+    time, else the start of their next working time (after any pause), in their own zone; a channel (the
+    digest's) or a person whose zone is not known yet follows the workspace's zone."""
+    delivery, directory = occasion.delivery, occasion.directory
+    person = directory.person(delivery.team_id, delivery.recipient)
+    if person is not None:
+        tz, paused_until = person.tz, person.paused_until
+    else:
+        workspace = occasion.session.get(Workspace, delivery.team_id)
+        tz, paused_until = zone(workspace.default_tz if workspace else None), None
+    return next_working_moment(occasion.now, tz, directory.calendar(delivery.team_id), paused_until=paused_until)
+
+
+def in_working_time(sender: Sender) -> Sender:
+    """`sender`, once the recipient is in working time (NotYet until then)."""
+
+    def gated(occasion: Occasion) -> Message | None:
+        at = working_time_of(occasion)
+        if at > occasion.now:
+            raise NotYet(at)
+        return sender(occasion)
+
+    gated.__name__ = getattr(sender, "__name__", "sender")
+    return gated
+
+
+_SENDERS: dict[str, Sender] = {
     planners.REMINDER: send_reminder,
     planners.OVERDUE: send_overdue,
     planners.CHECKIN: send_checkin,
     planners.ROOT_CAUSE: send_root_cause_nudge,
     planners.REVIEW: send_quarter_review,
     ASSIGNED: send_assigned,
+    HANDED_BACK: send_handed_back,
     planners.MEETING_PROMPT: send_meeting_prompt,
     DIGEST: send_digest,
     planners.ENTRY_POST: send_entry_post,
     planners.ENTRY_NOT_POSTED: send_entry_not_posted,
+}
+SENDERS: dict[str, Sender] = {
+    kind: in_working_time(sender) if kind in IN_WORKING_TIME else sender for kind, sender in _SENDERS.items()
 }

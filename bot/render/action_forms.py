@@ -118,11 +118,19 @@ def action_modal(
 
 def action_saved_view(card: ActionCard, today: date, *, creator: str) -> View:
     """What the form turns into once the item is saved."""
-    who = "You will" if card.owner_id == creator else f"<@{card.owner_id}> is told now and will"
-    text = (
-        f":white_check_mark: Committed. {who} get a reminder 7 days and 1 day before it is due. "
-        "`/action list` shows your items."
-    )
+    mine = card.owner_id == creator
+    told = "" if mine else f"<@{card.owner_id}> is told now. "
+    who = "You" if mine else f"<@{card.owner_id}>"
+    days = (card.due_date - today).days
+    if days >= 7:
+        reminders = f"{who} will get a reminder 7 days and 1 day before it is due."
+    elif days >= 2:
+        reminders = f"{who} will get a reminder 1 day before it is due."
+    elif days == 1:
+        reminders = "It is due tomorrow, too soon for reminders; if it is still open after that, a nudge follows."
+    else:
+        reminders = "It is due today, too soon for reminders; if it is still open tomorrow, a nudge follows."
+    text = f":white_check_mark: Committed. {told}{reminders} `/action list` shows your items."
     return {
         "type": "modal",
         "title": plain("Action item saved"),

@@ -69,12 +69,20 @@ def action_summary(card: ActionCard, today: date) -> str:
     return clip("\n".join(lines), 3000)
 
 
-def _button(text: str, action_id: str, card: ActionCard, style: str | None = None) -> dict[str, Any]:
+def status_value(card: ActionCard) -> str:
+    """A status button's value: the item and the status it had when drawn (`<id>:<status>`), so a click
+    on an item someone changed meanwhile is told so rather than applied (see `set_status`)."""
+    return f"{card.id}:{card.status.value}"
+
+
+def _button(
+    text: str, action_id: str, card: ActionCard, style: str | None = None, *, value: str | None = None
+) -> dict[str, Any]:
     button: dict[str, Any] = {
         "type": "button",
         "action_id": action_id,
         "text": {"type": "plain_text", "text": text},
-        "value": str(card.id),
+        "value": value or str(card.id),
     }
     if style:
         button["style"] = style
@@ -87,12 +95,12 @@ def action_buttons(card: ActionCard, *, full: bool = True) -> dict[str, Any]:
     A closed item has one button: reopen it (a "done" clicked by mistake is one click away from undone).
     """
     if not card.is_open:
-        elements = [_button("Reopen", ids.ACTION_REOPEN, card)]
+        elements = [_button("Reopen", ids.ACTION_REOPEN, card, value=status_value(card))]
     else:
         elements = [
-            _button("Done", ids.ACTION_DONE, card, "primary"),
-            _button("On track", ids.ACTION_ON_TRACK, card),
-            _button("At risk", ids.ACTION_AT_RISK, card),
+            _button("Done", ids.ACTION_DONE, card, "primary", value=status_value(card)),
+            _button("On track", ids.ACTION_ON_TRACK, card, value=status_value(card)),
+            _button("At risk", ids.ACTION_AT_RISK, card, value=status_value(card)),
         ]
         if full:
             elements += [
@@ -163,7 +171,8 @@ def action_list_blocks(
 
 
 def action_text(card: ActionCard, today: date) -> str:
-    return clip(f"{card.title} ({STATUS_LABEL[card.status]}, {due_phrase(card, today)})", 3000)
+    """One line for a message's fallback `text`, which Slack reads as mrkdwn too: the title escaped."""
+    return f"{escape_mrkdwn(clip(card.title, 150))} ({STATUS_LABEL[card.status]}, {due_phrase(card, today)})"
 
 
 def person_list_blocks(cards: Sequence[ActionCard], today: date) -> Blocks:

@@ -33,10 +33,13 @@ def _day(day: date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
-def _span(digest: Digest) -> str:
+def _span(digest: Digest, today: date | None = None) -> str:
+    """The days the digest covers: Monday to Sunday, or Monday to today for the week so far."""
     first, last = digest.week.monday, digest.week.last_day
+    if digest.so_far and today is not None and first <= today < last:
+        last = today
     start = f"{first.day} {first:%B}" if first.year == last.year else _day(first)
-    return f"{start} to {_day(last)}"
+    return f"{start} to {_day(last)}" + (" (so far)" if digest.so_far else "")
 
 
 def title(digest: Digest) -> str:
@@ -50,20 +53,41 @@ def _change(metric: Metric) -> str:
 
 
 def _sections(
-    heading: str, lines: Sequence[str], *, total: int | None = None, more: str = f" in {MORE}"
+    heading: str,
+    lines: Sequence[str],
+    *,
+    total: int | None = None,
+    more: str = f" in {MORE}",
+    unquoted: int = 0,
 ) -> list[dict[str, Any]]:
-    """A heading and as many lines as fit in one section; the rest is counted, never cut mid-line."""
+    """A heading and as many lines as fit in one section; the rest is counted, never cut mid-line.
+    `unquoted` of `total` are not listed because the reader may not see them quoted (private channels):
+    said as such, not sent to `/mindset digest`, which would not show them either."""
     text = f"*{heading}*"
     shown = 0
     for line in lines:
         candidate = f"{text}\n{line}"
-        if len(candidate) > SECTION_TEXT_MAX - 80:
+        if len(candidate) > SECTION_TEXT_MAX - 120:
             break
         text, shown = candidate, shown + 1
     hidden = (total if total is not None else len(lines)) - shown
-    if hidden > 0:
-        text += f"\n…and {hidden} more{more}"
+    private = min(max(unquoted, 0), max(hidden, 0))
+    if hidden - private > 0:
+        text += f"\n…and {hidden - private} more{more}"
+    if private > 0:
+        text += f"\n{_unquoted_note(private, shown + hidden - private)}"
     return [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+
+
+def _unquoted_note(count: int, quotable: int) -> str:
+    """How many a list leaves out because the reader may not see them quoted (`quotable`: how many it could
+    list, shown or counted)."""
+    where = "a private channel" if count == 1 else "private channels"
+    if quotable:
+        lead = f"{count} more" + (" is" if count == 1 else " are")
+    else:
+        lead = "It is" if count == 1 else ("Both are" if count == 2 else f"All {count} are")
+    return f"_{lead} in {where}, not quoted here_"
 
 
 def names_that_fit(names: Sequence[str], room: int, *, more: str = "") -> str:
@@ -107,16 +131,43 @@ def _theme(theme: Theme) -> str:
     return f"*{escape_mrkdwn(theme.term)}* ({theme.texts}, {trend})"
 
 
+def taking_part(digest: Digest) -> tuple[int, int]:
+    """(everyone the participation line counts, how many of them the reader may not see named): the thanks
+    count the same people as "People taking part", and say why some are not named."""
+    named = len(digest.contributors)
+    counted_people = digest.metrics[2].now if len(digest.metrics) > 2 else 0
+    everyone = max(counted_people, named)
+    return everyone, everyone - named
+
+
 def _thanks(digest: Digest) -> str:
-    if not digest.contributors:
-        took_part = digest.metrics[2].now if len(digest.metrics) > 2 else 0
-        if took_part:  # people took part where this reader may not see (private channels)
-            return f":clap: Thank you to the {counted(took_part, 'person', 'people')} who kept the customer in view."
+    everyone, unnamed = taking_part(digest)
+    if not everyone:
         return "A quiet week: no prouds, sorries or closed commitments yet. One small entry gets the habit going."
-    names = ", ".join(f"<@{person}>" for person, _ in digest.contributors)
-    count = len(digest.contributors)
-    people = "person" if count == 1 else "people"
-    return f":clap: Thank you to the {count} {people} who kept the customer in view: {names}."
+    people = counted(everyone, "person", "people")
+    if not digest.contributors:  # people took part only where this reader may not see (private channels)
+        where = "a private channel" if everyone == 1 else "private channels"
+        return f":clap: Thank you to the {people} who kept the customer in view, in {where} not quoted here."
+    head = f":clap: Thank you to the {people} who kept the customer in view: "
+    where = "a private channel" if unnamed == 1 else "private channels"
+    private = f"{unnamed} more in {where}" if unnamed else ""
+    room = SECTION_TEXT_MAX - len(head) - len(private) - 40  # for the tails: ", 1234 more, and …."
+    shown: list[str] = []
+    used = 0
+    for person, _ in digest.contributors:
+        mention = f"<@{person}>"
+        if used + len(mention) + 2 > room:
+            break
+        shown.append(mention)
+        used += len(mention) + 2
+    rest = len(digest.contributors) - len(shown)  # no room to name them all: counted, never cut mid-mention
+    tails = [f"{rest} more"] if rest else []
+    tails += [private] if private else []
+    if tails:
+        shown[-1:] = [f"{shown[-1]}, {'and ' if len(tails) == 1 else ''}{tails[0]}"] if shown else [tails[0]]
+        if len(tails) == 2:
+            shown.append(f"and {tails[1]}")
+    return f"{head}{', '.join(shown)}."
 
 
 def fade_warning(digest: Digest) -> str | None:
@@ -135,7 +186,7 @@ def digest_blocks(digest: Digest, *, today: date) -> Blocks:
     more = "" if digest.detailed else f" in {MORE}"  # `/mindset digest` does not send readers to itself
     blocks: Blocks = [
         {"type": "header", "text": {"type": "plain_text", "text": title(digest)}},
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": _span(digest)}]},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": _span(digest, today)}]},
         {"type": "section", "text": {"type": "mrkdwn", "text": clip(_thanks(digest), SECTION_TEXT_MAX)}},
     ]
     warning = fade_warning(digest)
@@ -164,9 +215,13 @@ def digest_blocks(digest: Digest, *, today: date) -> Blocks:
         }
     )
     blocks.append({"type": "divider"})
-    if digest.prouds:
+    if digest.prouds_total:
         blocks += _sections(
-            f"Prouds ({digest.prouds_total})", [_quote(q) for q in digest.prouds], total=digest.prouds_total, more=more
+            f"Prouds ({digest.prouds_total})",
+            [_quote(q) for q in digest.prouds],
+            total=digest.prouds_total,
+            more=more,
+            unquoted=digest.prouds_unquoted,
         )
     if digest.open_sorries_total:
         blocks += _sections(
@@ -174,6 +229,7 @@ def digest_blocks(digest: Digest, *, today: date) -> Blocks:
             [_quote(q) for q in digest.open_sorries],
             total=digest.open_sorries_total,
             more=more,
+            unquoted=digest.open_sorries_unquoted,
         )
     if digest.due_next_week_total:
         blocks += _sections(
@@ -265,7 +321,7 @@ def digest_fallback(digest: Digest) -> str:
 
 def digest_text(digest: Digest, *, today: date) -> str:
     """The whole digest as plain text, for `mindset-bot digest` in a terminal."""
-    lines = [title(digest), _span(digest), ""]
+    lines = [title(digest), _span(digest, today), ""]
     warning = fade_warning(digest)
     if warning:
         lines += [warning.replace("*", "").replace(":warning: ", "WARNING: "), ""]
@@ -277,9 +333,11 @@ def digest_text(digest: Digest, *, today: date) -> str:
         "",
         f"Prouds ({digest.prouds_total}):",
         *(f"  {q.author_id}: {' '.join(q.text.split())}" for q in digest.prouds),
+        *_text_rest(digest.prouds_total, len(digest.prouds), digest.prouds_unquoted),
     ]
     lines += [f"Sorries without a root cause: {digest.open_sorries_total}"]
     lines += [f"  {q.author_id}: {' '.join(q.text.split())}" for q in digest.open_sorries]
+    lines += _text_rest(digest.open_sorries_total, len(digest.open_sorries), digest.open_sorries_unquoted)
     lines += [f"Action items due next week: {digest.due_next_week_total}"]
     lines += [f"  {a.title} ({a.owner_id}, {a.due_date})" for a in digest.due_next_week]
     lines += [f"Overdue: {digest.overdue_total}, stuck: {digest.stuck_total}"]
@@ -305,6 +363,22 @@ def digest_text(digest: Digest, *, today: date) -> str:
     lines += [f"Meetings: {meetings.prompts_answered} of {meetings.prompts_sent} opening questions answered"]
     success = ", ".join(f"{line.label} {line.kept}/{line.due}" for line in digest.success)
     lines += [f"Success Index {digest.quarter} so far: {success}"]
-    thanks = ", ".join(person for person, _ in digest.contributors)
-    lines += ["", f"Thank you: {thanks}" if thanks else "A quiet week."]
+    everyone, unnamed = taking_part(digest)
+    thanks = [person for person, _ in digest.contributors]
+    where = "a private channel" if unnamed == 1 else "private channels"
+    if unnamed and thanks:
+        thanks.append(f"and {unnamed} more in {where}")
+    elif unnamed:
+        thanks.append(f"{counted(unnamed, 'person', 'people')} in {where}")
+    lines += ["", f"Thank you: {', '.join(thanks)}" if everyone else "A quiet week."]
     return "\n".join(lines)
+
+
+def _text_rest(total: int, shown: int, unquoted: int) -> list[str]:
+    """The terminal's digest: what a list leaves out, and why (private channels, or no room)."""
+    hidden = total - shown
+    private = min(max(unquoted, 0), max(hidden, 0))
+    lines = [f"  …and {hidden - private} more"] if hidden - private > 0 else []
+    if private:
+        lines.append(f"  ({_unquoted_note(private, total - private).strip('_')})")
+    return lines

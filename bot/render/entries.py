@@ -49,13 +49,8 @@ def entry_blocks(card: EntryCard) -> Blocks:
         if card.root_cause:
             why = clip(escape_mrkdwn(card.root_cause), SECTION_TEXT_MAX - 40)
             blocks.append({"type": "section", "text": _mrkdwn(f"*Why did this happen?*\n{why}")})
-            if card.root_cause_by:
-                blocks.append(
-                    {
-                        "type": "context",
-                        "elements": [_mrkdwn(f"Root cause added by <@{card.root_cause_by}>")],
-                    }
-                )
+            if card.root_cause_by or card.root_cause_history:
+                blocks.append({"type": "context", "elements": [_mrkdwn(root_cause_credit(card))]})
         if card.actions:
             blocks.append({"type": "section", "text": _mrkdwn(linked_actions_text(card))})
         blocks.append({"type": "actions", "block_id": f"sorry_{card.id}", "elements": sorry_buttons(card)})
@@ -83,11 +78,22 @@ def entry_menu(card: EntryCard) -> dict[str, Any]:
     }
 
 
+def root_cause_credit(card: EntryCard) -> str:
+    """Who wrote the root cause shown, and who wrote the ones before it."""
+    current = f"Root cause by <@{card.root_cause_by}>" if card.root_cause_by else "Root cause"
+    if not card.root_cause_history:
+        return current
+    earlier = card.root_cause_writers
+    versions = len(card.root_cause_history)
+    before = f"; {versions} earlier version{'s' if versions > 1 else ''}"
+    if earlier:
+        before += " by " + ", ".join(f"<@{by}>" for by in earlier[:10])
+    return current + before + " (kept in the sorry's history)"
+
+
 def sorry_buttons(card: EntryCard) -> list[dict[str, Any]]:
-    """Add the root cause (until there is one) and turn the miss into an action item."""
-    buttons = []
-    if not card.root_cause:
-        buttons.append(_entry_button("Add root cause", ids.ADD_ROOT_CAUSE, card))
+    """Add (or revise) the root cause and turn the miss into an action item."""
+    buttons = [_entry_button("Revise root cause" if card.root_cause else "Add root cause", ids.ADD_ROOT_CAUSE, card)]
     buttons.append(_entry_button("Create action item", ids.CREATE_ACTION_FROM_SORRY, card))
     return buttons
 
@@ -132,9 +138,78 @@ def saved_confirmation(card: EntryCard) -> str:
     return f"Saved your {what} (#{card.id}); posting it in <#{card.channel_id}>.{follow}"
 
 
+UNKNOWN_TAG_BUTTONS_MAX = 5
+
+
+def tag_as_name(tag: str) -> str:
+    """A name to suggest for a group from an unknown tag: `small-clinics` -> "Small clinics"."""
+    words = " ".join(tag.replace("_", "-").split("-")).strip()
+    return words[:1].upper() + words[1:]
+
+
+def unknown_tags_note(tags: tuple[str, ...]) -> str:
+    shown = ", ".join(f"`#{escape_mrkdwn(tag[:60])}`" for tag in tags)
+    return (
+        f"I did not recognise {shown}: no customer group has that tag, so the entry is not tagged with "
+        f"{'it' if len(tags) == 1 else 'them'}. `/mindset groups` lists each group's tag."
+    )
+
+
+def saved_blocks(card: EntryCard, unknown_tags: tuple[str, ...]) -> Blocks:
+    """The private answer to `/proud` or `/sorry` with text; unknown `#tags` are named, each with a button
+    that creates the group and tags this entry with it."""
+    blocks: Blocks = [{"type": "section", "text": _mrkdwn(saved_confirmation(card))}]
+    if unknown_tags:
+        blocks.append({"type": "section", "text": _mrkdwn(clip(unknown_tags_note(unknown_tags), SECTION_TEXT_MAX))})
+        buttons = [
+            {
+                "type": "button",
+                "action_id": ids.GROUP_ADD,
+                "text": {"type": "plain_text", "text": clip(f"Create group “{tag_as_name(tag)}”", 75)},
+                "value": f"{ids.GROUP_ADD_FOR_ENTRY}:{card.id}:{tag[:200]}",
+            }
+            for tag in unknown_tags[:UNKNOWN_TAG_BUTTONS_MAX]
+        ]
+        blocks.append({"type": "actions", "elements": buttons})
+    return blocks
+
+
+def saved_text(card: EntryCard, unknown_tags: tuple[str, ...]) -> str:
+    text = saved_confirmation(card)
+    return f"{text} {unknown_tags_note(unknown_tags)}" if unknown_tags else text
+
+
+def entry_usage(kind: EntryKind, word: str) -> str:
+    """How `/proud` or `/sorry` is used, for someone who typed a subcommand after it (`/proud help`)."""
+    command = "/proud" if kind is EntryKind.PROUD else "/sorry"
+    what = "what went well for a customer" if kind is EntryKind.PROUD else "what went wrong for a customer"
+    example = (
+        "Help desk answered the clinic within a minute"
+        if kind is EntryKind.PROUD
+        else "Help desk kept the clinic waiting two days"
+    )
+    shown = escape_mrkdwn(word[:30])
+    return (
+        f"`{command}` does not take `{shown}`: nothing was saved or posted.\n"
+        f"• `{command} &lt;{what}&gt;` logs it and posts it in this channel; write `#group-name` to tag a customer "
+        "group.\n"
+        f"• `{command}` alone opens a form with customer groups, an area and the channel to share in.\n"
+        f"To log an entry that starts with “{shown}”, put the whole text in quotes: "
+        f'`{command} "{example}"`.\n'
+        "Other commands: `/action help`, `/meeting help`, `/mindset help`."
+    )
+
+
 def not_posted_how(channel_id: str, error: str) -> str:
     """Why the bot could not post in a channel, and how to let it."""
     where = f"<#{channel_id}>"
+    if channel_id.startswith("D") and error in {"not_in_channel", "channel_not_found"}:
+        return (
+            "This is a direct message between people, and no app can be added to one, so I could not post there. "
+            "To share it, run the command in a channel (I post in any public one; for a private one, add me "
+            "first with `/invite @Customer Mindset` there), or pick a channel in the form that `/proud` or "
+            "`/sorry` alone opens."
+        )
     if error in {"not_in_channel", "channel_not_found"}:
         return (
             f"I'm not a member of {where}, so I could not post there. "

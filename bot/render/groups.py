@@ -42,14 +42,20 @@ def groups_blocks(groups: Sequence[GroupOption], *, notice: str | None = None) -
             }
         )
     else:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"*Customer groups ({len(groups)})*"}})
+        heading = (
+            f"*Customer groups ({len(groups)})*\nWrite a group's tag in `/proud` or `/sorry` to tag the entry with it."
+        )
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": heading}})
     room = BLOCKS_PER_MESSAGE_MAX - len(blocks) - 2
     for group in groups[:room]:
         blocks.append(
             {
                 "type": "section",
                 "block_id": f"group_{group.id}",
-                "text": {"type": "mrkdwn", "text": f"• {escape_mrkdwn(group.name)}"},
+                "text": {
+                    "type": "mrkdwn",
+                    "text": f"• {escape_mrkdwn(group.name)}  ·  tag `{escape_mrkdwn(group.tag)}`",
+                },
                 "accessory": {
                     "type": "overflow",
                     "action_id": ids.GROUP_MENU,
@@ -81,4 +87,6 @@ def groups_blocks(groups: Sequence[GroupOption], *, notice: str | None = None) -
 def groups_text(groups: Sequence[GroupOption]) -> str:
     if not groups:
         return "No customer groups yet."
-    return "Customer groups: " + ", ".join(escape_mrkdwn(group.name) for group in groups)
+    return "Customer groups: " + ", ".join(
+        f"{escape_mrkdwn(group.name)} ({escape_mrkdwn(group.tag)})" for group in groups
+    )

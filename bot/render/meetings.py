@@ -40,6 +40,10 @@ def _answered(label: str, answer: AnswerCard | None) -> dict[str, Any]:
     if answer is None:
         return section(f"*{label}*\n_No answer yet_")
     text = escape_mrkdwn(clip(answer.text, ANSWER_SHOWN_MAX))
+    if len(answer.text) > ANSWER_SHOWN_MAX:
+        text = clip(text, SECTION_TEXT_MAX - len(label) - 200) + (
+            f"\n_(shortened here: {len(answer.text):,} characters in all; *Answer* shows the whole of it)_"
+        )
     return section(
         f"*{label}*\n{text}",
         accessory=button("Make it an action", ids.MEETING_ANSWER_TO_ACTION, str(answer.id)),

@@ -9,7 +9,7 @@ from typing import Any
 from bot import ids
 from bot.render.blocks import option, plain
 from bot.services.groups import GroupOption
-from bot.slack_text import OPTION_TEXT_MAX, PLAIN_INPUT_MAX, ROOT_CAUSE_MAX, clip
+from bot.slack_text import OPTION_TEXT_MAX, PLAIN_INPUT_MAX, ROOT_CAUSE_MAX, clip, escape_mrkdwn
 from storage.models import AREA_LABELS, EntryKind
 
 View = dict[str, Any]
@@ -22,10 +22,14 @@ def entry_modal(
     metadata: dict[str, Any],
     initial_text: str = "",
     initial_channel: str | None = None,
+    notice: str | None = None,
 ) -> View:
-    """The form behind `/proud`, `/sorry` and the message shortcuts."""
+    """The form behind `/proud`, `/sorry` and the message shortcuts; `notice` is said above the text."""
     proud = kind is EntryKind.PROUD
-    blocks: list[dict[str, Any]] = [
+    blocks: list[dict[str, Any]] = []
+    if notice:
+        blocks.append({"type": "context", "elements": [plain(clip(notice, 2000))]})
+    blocks += [
         {
             "type": "input",
             "block_id": ids.ENTRY_TEXT_BLOCK,
@@ -109,7 +113,46 @@ def entry_modal(
     }
 
 
-def root_cause_modal(*, entry_id: int, entry_text: str, metadata: dict[str, Any]) -> View:
+ROOT_CAUSE_VERSIONS_SHOWN = 3
+
+
+def root_cause_modal(
+    *,
+    entry_id: int,
+    entry_text: str,
+    metadata: dict[str, Any],
+    current: str | None = None,
+    current_by: str | None = None,
+    history: Sequence[tuple[str, str | None]] = (),
+) -> View:
+    """The form for "why did this happen?", filled with the current root cause when there is one; who wrote it
+    and the versions before it are shown above, and what it replaces is kept in the sorry's history."""
+    element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": ids.ROOT_CAUSE_INPUT,
+        "multiline": True,
+        "max_length": ROOT_CAUSE_MAX,
+    }
+    about: list[dict[str, Any]] = [{"type": "context", "elements": [plain(clip(entry_text, 2000))]}]
+    if current:
+        element["initial_value"] = current[:ROOT_CAUSE_MAX]
+        writer = f"<@{current_by}>" if current_by else "someone no longer here"
+        about.append(
+            {
+                "type": "context",
+                "elements": [
+                    {
+                        "type": "mrkdwn",
+                        "text": f"The root cause below was written by {writer}. Change it as you see it: the post "
+                        "shows yours, and this one is kept in the sorry's history.",
+                    }
+                ],
+            }
+        )
+    for text, by in list(history)[-ROOT_CAUSE_VERSIONS_SHOWN:]:
+        writer = f"<@{by}>" if by else "someone no longer here"
+        quoted = escape_mrkdwn(clip(" ".join(text.split()), 600))
+        about.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"Earlier, by {writer}: _{quoted}_"}]})
     return {
         "type": "modal",
         "callback_id": ids.ROOT_CAUSE_MODAL,
@@ -118,18 +161,13 @@ def root_cause_modal(*, entry_id: int, entry_text: str, metadata: dict[str, Any]
         "close": plain("Cancel"),
         "private_metadata": json.dumps({"entry_id": entry_id, **metadata}, separators=(",", ":")),
         "blocks": [
-            {"type": "context", "elements": [plain(clip(entry_text, 2000))]},
+            *about,
             {
                 "type": "input",
                 "block_id": ids.ROOT_CAUSE_BLOCK,
                 "label": plain("Why did this happen?"),
                 "hint": plain("Look past the patch: what made it possible, and what would stop it recurring?"),
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": ids.ROOT_CAUSE_INPUT,
-                    "multiline": True,
-                    "max_length": ROOT_CAUSE_MAX,
-                },
+                "element": element,
             },
         ],
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -110,9 +111,69 @@ def quarter_review(quarter: str, lines: Sequence[IndexLine], open_cards: Sequenc
     return Message(text=f"Your Success Index for {quarter}", blocks=[_section(heading)])
 
 
-def assigned(card: ActionCard, today: date, *, by: str, reassigned: bool, recipient: str) -> Message:
-    """Told to the owner and the people involved when someone else creates an item or hands it over."""
+def handed_back(card: ActionCard, today: date, *, created_it: bool) -> Message:
+    """Told to the new owner of an item whose owner asked the bot to forget them."""
+    why = "you created it" if created_it else "you were the first of the people involved"
+    intro = (
+        f":handshake: A commitment came back to you, due {day_label(card.due_date)}: its owner asked "
+        f"Customer Mindset to forget their data, and {why}, so you own it now. Hand it over or drop it "
+        "if it is not yours to keep."
+    )
+    return Message(
+        text=f"A commitment came back to you: {action_text(card, today)}",
+        blocks=[_section(intro), *action_blocks(card, today)],
+    )
+
+
+@dataclass(frozen=True)
+class Handover:
+    """One hand-over of an action item, as it happened."""
+
+    by: str
+    old_owner: str
+    new_owner: str
+
+
+def _handed(handover: Handover, recipient: str) -> str:
+    to = "you" if handover.new_owner == recipient else f"<@{handover.new_owner}>"
+    return f"<@{handover.by}> handed it to {to}"
+
+
+def assigned(
+    card: ActionCard,
+    today: date,
+    *,
+    by: str,
+    reassigned: bool,
+    recipient: str,
+    handovers: Sequence[Handover] = (),
+    created_too: bool = False,
+) -> Message:
+    """Told to the owner and the people involved when someone else creates an item or hands it over; hand-overs
+    are told as they happened (several in a row in one message), not from who owns it when the message goes."""
     due = day_label(card.due_date)
+    if handovers:
+        last = handovers[-1]
+        role = "owner" if last.new_owner == recipient else "involved"
+        steps = ", then ".join(_handed(handover, recipient) for handover in handovers)
+        now = "You are its owner now" if role == "owner" else f"<@{last.new_owner}> owns it now"
+        if created_too:
+            intro = f":handshake: <@{by}> made a commitment with you in it, due {due}. Since then {steps}. {now}."
+        elif len(handovers) == 1 and role == "owner":
+            intro = f":handshake: <@{last.by}> handed you a commitment, due {due}: you are its owner now."
+        elif len(handovers) == 1:
+            intro = (
+                f":handshake: <@{last.by}> handed a commitment you are involved in to <@{last.new_owner}> (due {due})."
+            )
+        else:
+            intro = (
+                f":handshake: A commitment you are part of changed hands {len(handovers)} times: {steps}. "
+                f"Due {due}. {now}."
+            )
+        return Message(
+            text=f"New commitment ({role}): {action_text(card, today)}",
+            blocks=[_section(intro), *action_blocks(card, today)],
+        )
     if recipient == card.owner_id:
         role = "owner"
         intro = (
@@ -125,6 +186,8 @@ def assigned(card: ActionCard, today: date, *, by: str, reassigned: bool, recipi
         intro = (
             f":handshake: <@{by}> handed a commitment you are involved in to <@{card.owner_id}> (due {due})."
             if reassigned
+            else f":handshake: <@{by}> involved you in their commitment, due {due}."
+            if by == card.owner_id
             else f":handshake: <@{by}> involved you in a commitment owned by <@{card.owner_id}>, due {due}."
         )
     return Message(

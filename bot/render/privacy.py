@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot import ids
+from bot.slack_text import escape_mrkdwn
 from storage.repositories.erasure import PersonRows
 
 Blocks = list[dict[str, Any]]
@@ -14,24 +15,60 @@ def _count(number: int, one: str, many: str) -> str:
     return f"{number} {one if number == 1 else many}"
 
 
+HANDED_BACK_SHOWN = 10
+
+
+def _listed(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _deleted(rows: PersonRows) -> str:
+    parts = []
+    if rows.entries:
+        parts.append(f"your {_count(rows.entries, 'proud or sorry', 'prouds and sorries')} (and their posts)")
+    if rows.answers:
+        parts.append(f"your {_count(rows.answers, 'meeting answer', 'meeting answers')}")
+    if rows.items_deleted:
+        parts.append(
+            f"the {_count(rows.items_deleted, 'action item', 'action items')} you own that no one else created "
+            "or is involved in"
+        )
+    if not parts:
+        return "*Forget me* finds no prouds, sorries, meeting answers or action items of yours to delete."
+    return f"*Forget me* deletes, for good: {_listed(parts)}."
+
+
+def _handed_back(rows: PersonRows) -> str:
+    if not rows.handed_back:
+        return ""
+    lines = []
+    for back in rows.handed_back[:HANDED_BACK_SHOWN]:
+        why = "who created it" if back.to_creator else "the first person involved"
+        told = ", who I tell" if back.is_open else ""
+        lines.append(f"• _{escape_mrkdwn(back.title)}_ goes to <@{back.to}> ({why}{told})")
+    more = len(rows.handed_back) - HANDED_BACK_SHOWN
+    if more > 0:
+        lines.append(f"• …and {_count(more, 'more item', 'more items')}, each to its creator or first person involved")
+    which = (
+        "The action item you own that others share is"
+        if len(rows.handed_back) == 1
+        else ("The action items you own that others share are")
+    )
+    return f"\n{which} handed back, not deleted:\n" + "\n".join(lines)
+
+
 def forget_blocks(rows: PersonRows) -> Blocks:
-    what = (
-        f"your {_count(rows.entries, 'proud or sorry', 'prouds and sorries')} (and their posts), "
-        f"the {_count(rows.action_items, 'action item', 'action items')} you own and "
-        f"your {_count(rows.answers, 'meeting answer', 'meeting answers')}"
+    leave = (
+        f"You leave the {_count(rows.involved_in, 'item', 'items')} others own that you are involved in, you stop "
+        if rows.involved_in
+        else "You stop "
+    )
+    text = (
+        f":warning: {_deleted(rows)}{_handed_back(rows)}\n{leave}being an ambassador, and I forget your time zone "
+        "and any pause. In others' records your name is replaced. Want a copy first?"
     )
     return [
-        {
-            "type": "section",
-            "text": {
-                "type": "mrkdwn",
-                "text": (
-                    f":warning: *Forget me* deletes, for good: {what}. You leave the items others own, you stop "
-                    "being an ambassador, and I forget your time zone and any pause. In others' records your name "
-                    "is replaced. Want a copy first?"
-                ),
-            },
-        },
+        {"type": "section", "text": {"type": "mrkdwn", "text": text}},
         {
             "type": "actions",
             "elements": [
@@ -60,7 +97,10 @@ def forget_blocks(rows: PersonRows) -> Blocks:
     ]
 
 
-FORGET_TEXT = "Forget me: deletes your entries, action items and meeting answers for good."
+FORGET_TEXT = (
+    "Forget me: deletes your entries, meeting answers and the action items only you are part of, for good; "
+    "items you own that others share go back to them."
+)
 FORGOTTEN = (
     ":white_check_mark: Done: your data is deleted and the posts of your entries removed. If you use the bot "
     "again, it starts afresh."

@@ -23,3 +23,12 @@ def too_long_field_error(shown_length: int, limit: int = SECTION_TEXT_MAX) -> st
 
 EMPTY_TEXT = "Write a few words about what happened for the customer."
 EMPTY_ROOT_CAUSE = "Write what you think made this happen; a first guess is fine."
+
+
+def cut_from_form(text: str, limit: int) -> str:
+    """Handed back when a form could hold only the start of a text."""
+    return (
+        f"That message has {len(text):,} characters, more than the form holds ({limit:,}), so only the start of "
+        "it is filled in. Here is the whole text, to shorten or to split in two entries:\n"
+        f"{quote_back(text)}"
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from bot.services.people import DAY_NAMES, HolidayCard, WorkTime
+from bot.services.people import DAY_NAMES, HolidayCard, WorkTime, example_holiday
 from bot.slack_text import escape_mrkdwn
 
 HOLIDAYS_SHOWN_MAX = 60
@@ -71,15 +71,20 @@ def holiday_added(card: HolidayCard) -> str:
     return f":palm_tree: {day_label(card.day)}{holiday_name(card)} is now a holiday: no nudges that day."
 
 
-def holiday_removed(card: HolidayCard) -> str:
-    return f"{day_label(card.day)}{holiday_name(card)} is a working day again."
+def holiday_removed(card: HolidayCard, work: WorkTime) -> str:
+    if card.day.isoweekday() in work.days:
+        return f"{day_label(card.day)}{holiday_name(card)} is a working day again."
+    return (
+        f"{day_label(card.day)}{holiday_name(card)} is no longer a holiday; it is a {DAY_NAMES[card.day.weekday()]}, "
+        f"which is not a working day ({days_label(work.days)}), so there are still no nudges that day."
+    )
 
 
-def holidays_list(cards: Sequence[HolidayCard]) -> str:
+def holidays_list(cards: Sequence[HolidayCard], *, today: date) -> str:
     if not cards:
         return (
             "No holidays to come. Add one with `/mindset holidays add YYYY-MM-DD [name]`, for example "
-            "`/mindset holidays add 2026-12-25 Christmas`; nudges wait until the next working day."
+            f"`/mindset holidays add {example_holiday(today)} Christmas`; nudges wait until the next working day."
         )
     shown = cards[:HOLIDAYS_SHOWN_MAX]
     lines = "\n".join(f"• {day_label(card.day)}{holiday_name(card)}" for card in shown)

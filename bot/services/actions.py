@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, MutableMapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from bot.deps import Deps
+from bot.services import replays
+from bot.worktime import zone
 from storage.db import create_once
 from storage.models import ActionItem, ActionSource, ActionStatus, Area, EntryKind
 from storage.repositories import actions as actions_repo
@@ -17,6 +20,7 @@ from storage.repositories import deliveries as deliveries_repo
 from storage.repositories import entries as entries_repo
 from storage.repositories import groups as groups_repo
 from storage.repositories import meetings as meetings_repo
+from storage.repositories import people as people_repo
 
 MAX_YEARS_AHEAD = 3
 TITLE_MAX = 150
@@ -33,6 +37,40 @@ class Horizon(StrEnum):
 def horizon(created_on: date, due: date) -> Horizon:
     """Short term up to 6 months from creation, long term beyond (up to 3 years)."""
     return Horizon.SHORT if due <= add_months(created_on, 6) else Horizon.LONG
+
+
+# the owners' time zones by (team, user), read once and reused (a cache a caller may pass along)
+Zones = MutableMapping[tuple[str, str], ZoneInfo]
+
+
+def read_owner_zones(session: Session, items: Iterable[ActionItem], zones: Zones | None = None) -> Zones:
+    """The time zones of these items' owners, in one query per workspace (UTC for an owner whose zone the
+    bot has not learnt yet)."""
+    found: Zones = zones if zones is not None else {}
+    wanted: dict[str, set[str]] = {}
+    for item in items:
+        if (item.team_id, item.owner_id) not in found:
+            wanted.setdefault(item.team_id, set()).add(item.owner_id)
+    for team_id, owners in wanted.items():
+        names = people_repo.time_zones(session, team_id=team_id, user_ids=owners)
+        found.update({(team_id, owner): zone(names.get(owner)) for owner in owners})
+    return found
+
+
+def item_horizon(created_at: datetime, due_date: date, owner_tz: ZoneInfo) -> Horizon:
+    """An item's one horizon, shown on its card, in the export and counted in the Success Index: from the
+    owner's local date when it was created to its (current) due date."""
+    created = created_at if created_at.tzinfo is not None else created_at.replace(tzinfo=UTC)
+    return horizon(created.astimezone(owner_tz).date(), due_date)
+
+
+def owner_zone(item: ActionItem, zones: Zones | None = None) -> ZoneInfo:
+    """The item's owner's time zone (from `zones`, else read from the item's session; UTC when unknown)."""
+    key = (item.team_id, item.owner_id)
+    if zones is not None and key in zones:
+        return zones[key]
+    session = object_session(item)
+    return read_owner_zones(session, [item], zones)[key] if session is not None else zone(None)
 
 
 def add_months(day: date, months: int) -> date:
@@ -97,7 +135,8 @@ class ActionCard:
     created_by: str = ""
 
     @classmethod
-    def of(cls, item: ActionItem) -> ActionCard:
+    def of(cls, item: ActionItem, zones: Zones | None = None) -> ActionCard:
+        """The item as a card; its horizon in its owner's zone (read from `zones` when given)."""
         return cls(
             id=item.id,
             team_id=item.team_id,
@@ -106,7 +145,7 @@ class ActionCard:
             due_date=item.due_date,
             original_due_date=item.original_due_date,
             status=ActionStatus(item.status),
-            horizon=horizon(item.created_at.date(), item.due_date),
+            horizon=item_horizon(item.created_at, item.due_date, owner_zone(item, zones)),
             desired_outcome=item.desired_outcome,
             involved=tuple(item.involved_ids),
             group_names=tuple(group.name for group in item.groups),
@@ -234,16 +273,34 @@ class AlreadyClosed(ActionProblem):
         )
 
 
+class ItemChanged(ActionProblem):
+    """The status clicked was drawn when the item had another status: someone changed it meanwhile (two
+    clicks at once, or a button on an older message). The later click changes nothing."""
+
+    def __init__(self, status: str, by: str | None) -> None:
+        who = f" (changed by <@{by}>)" if by else ""
+        super().__init__(
+            "reason",
+            f"This commitment changed meanwhile: it is {status.replace('_', ' ')} now{who}, "
+            "so I left it as it is. Here it is as it stands now.",
+        )
+
+
 NOT_FOUND = "That action item no longer exists."
 NOT_ALLOWED = "Only its owner, its creator or a person involved can change this action item."
 
 
-def _editable(session: Session, *, team_id: str, action_id: int, user_id: str) -> ActionItem:
-    item = actions_repo.get_action(session, team_id=team_id, action_id=action_id)
+def _editable(
+    session: Session, *, team_id: str, action_id: int, user_id: str, key: str | None = None, now: datetime
+) -> ActionItem:
+    """The item, locked for this transaction, if `user_id` may change it; `key` claimed (see
+    bot/services/replays.py: `Replayed` when this request was handled before)."""
+    item = actions_repo.lock_action(session, team_id=team_id, action_id=action_id)
     if item is None:
         raise LookupError(NOT_FOUND)
     if not ActionCard.of(item).editable_by(user_id):
         raise NotAllowed(NOT_ALLOWED)
+    replays.claim(session, team_id=team_id, key=key, now=now)
     return item
 
 
@@ -254,14 +311,27 @@ def get_card(deps: Deps, *, team_id: str, action_id: int) -> ActionCard | None:
 
 
 def set_status(
-    deps: Deps, *, team_id: str, action_id: int, user_id: str, status: ActionStatus, reason: str | None = None
+    deps: Deps,
+    *,
+    team_id: str,
+    action_id: int,
+    user_id: str,
+    status: ActionStatus,
+    reason: str | None = None,
+    seen: ActionStatus | None = None,
+    key: str | None = None,
 ) -> ActionCard:
+    """Change the status. `seen` is the status the clicked button was drawn with: if the item has another
+    one now, someone changed it meanwhile and nothing is changed (`ItemChanged`)."""
     now = deps.clock()
     with deps.session_factory() as session:
-        item = _editable(session, team_id=team_id, action_id=action_id, user_id=user_id)
+        item = _editable(session, team_id=team_id, action_id=action_id, user_id=user_id, key=key, now=now)
         if status is ActionStatus.DROPPED and not (reason or "").strip():
             raise ActionProblem("reason", "Say why it is dropped: it helps the next commitment.")
         old = item.status
+        if seen is not None and old != seen.value:
+            last = actions_repo.last_status_change(session, action_id=item.id)
+            raise ItemChanged(old, last.by if last is not None and last.by != user_id else None)
         if ActionStatus(old).closed and old != status.value and status is not ActionStatus.OPEN:
             raise AlreadyClosed(old)
         if old != status.value:
@@ -283,7 +353,9 @@ def set_status(
         return card
 
 
-def add_note(deps: Deps, *, team_id: str, action_id: int, user_id: str, note: str) -> ActionCard:
+def add_note(
+    deps: Deps, *, team_id: str, action_id: int, user_id: str, note: str, key: str | None = None
+) -> ActionCard:
     text = (note or "").strip()
     if not text:
         raise ActionProblem("note", "Write a few words about the progress.")
@@ -291,7 +363,7 @@ def add_note(deps: Deps, *, team_id: str, action_id: int, user_id: str, note: st
         raise ActionProblem("note", f"Keep the note to {TEXT_MAX} characters.")
     now = deps.clock()
     with deps.session_factory() as session:
-        item = _editable(session, team_id=team_id, action_id=action_id, user_id=user_id)
+        item = _editable(session, team_id=team_id, action_id=action_id, user_id=user_id, key=key, now=now)
         actions_repo.add_event(session, item=item, at=now, by=user_id, kind="note", note=text)
         card = ActionCard.of(item)
         session.commit()
@@ -299,13 +371,21 @@ def add_note(deps: Deps, *, team_id: str, action_id: int, user_id: str, note: st
 
 
 def reschedule(
-    deps: Deps, *, team_id: str, action_id: int, user_id: str, due: date | None, today: date, note: str | None = None
+    deps: Deps,
+    *,
+    team_id: str,
+    action_id: int,
+    user_id: str,
+    due: date | None,
+    today: date,
+    note: str | None = None,
+    key: str | None = None,
 ) -> ActionCard:
     """Move the due date; the original promise stays recorded."""
     new_due = check_due_date(due, today)
     now = deps.clock()
     with deps.session_factory() as session:
-        item = _editable(session, team_id=team_id, action_id=action_id, user_id=user_id)
+        item = _editable(session, team_id=team_id, action_id=action_id, user_id=user_id, key=key, now=now)
         old = item.due_date
         if old != new_due:
             item.due_date = new_due
@@ -324,19 +404,22 @@ def reschedule(
         return card
 
 
-def reassign(deps: Deps, *, team_id: str, action_id: int, user_id: str, new_owner: str) -> ActionCard:
+def reassign(
+    deps: Deps, *, team_id: str, action_id: int, user_id: str, new_owner: str, key: str | None = None
+) -> ActionCard:
     now = deps.clock()
     with deps.session_factory() as session:
-        item = _editable(session, team_id=team_id, action_id=action_id, user_id=user_id)
+        item = _editable(session, team_id=team_id, action_id=action_id, user_id=user_id, key=key, now=now)
         old = item.owner_id
-        if old != new_owner:
-            item.owner_id = new_owner
-            item.people = [person for person in item.people if person.user_id != new_owner]
-            event = actions_repo.add_event(
-                session, item=item, at=now, by=user_id, kind="reassigned", old_value=old, new_value=new_owner
-            )
-            people = [new_owner, *item.involved_ids]
-            _notify_assigned(session, item, [p for p in people if p != user_id], f"reassigned:{event.id}", now)
+        if old == new_owner:
+            raise ActionProblem("owner", "They already own it, so nothing changed: choose someone else to take it on.")
+        item.owner_id = new_owner
+        item.people = [person for person in item.people if person.user_id != new_owner]
+        event = actions_repo.add_event(
+            session, item=item, at=now, by=user_id, kind="reassigned", old_value=old, new_value=new_owner
+        )
+        people = [new_owner, *item.involved_ids]
+        _notify_assigned(session, item, [p for p in people if p != user_id], f"reassigned:{event.id}", now)
         card = ActionCard.of(item)
         session.commit()
         return card

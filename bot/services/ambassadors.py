@@ -4,20 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
 from bot.deps import Deps
 from bot.digest.compose import Digest, Reader, ReaderKind, compose
 from bot.digest.period import Week
-from bot.services.entries import group_slug
+from bot.services import admins
 from bot.services.people import SettingsProblem, escape_text
+from bot.tags import group_keys, group_tag, tag_key
 from bot.worktime import zone
+from bot.zones import ZoneProblem, resolve_zone
 from storage.db import SessionFactory
 from storage.models import Workspace
 from storage.repositories import ambassadors as ambassadors_repo
+from storage.repositories import channels as channels_repo
 from storage.repositories import groups as groups_repo
 from storage.repositories import people as people_repo
 from storage.repositories import workspaces as workspaces_repo
@@ -35,12 +38,12 @@ def join(deps: Deps, *, team_id: str, user_id: str, group_words: Sequence[str]) 
     now = deps.clock()
     with deps.session_factory() as session:
         groups = list(groups_repo.list_groups(session, team_id=team_id))
-        by_slug = {group_slug(group.name): group for group in groups}
+        by_slug = {key: group for group in groups for key in group_keys(group.name, group.id)}
         chosen = []
         for word in group_words:
-            slug = group_slug(word.lstrip("#"))
+            slug = tag_key(word)
             if slug not in by_slug:
-                known = ", ".join(f"`#{escape_text(group_slug(group.name))}`" for group in groups) or "none yet"
+                known = ", ".join(f"`{escape_text(group_tag(group.name, group.id))}`" for group in groups) or "none yet"
                 shown = escape_text(word[:40].replace("`", "'"))
                 raise SettingsProblem(
                     f"There is no customer group `{shown}`. The groups are: {known}. "
@@ -98,18 +101,21 @@ def _settings_of(workspace: Workspace | None) -> DigestSettings:
     )
 
 
-def set_workspace_zone(deps: Deps, *, team_id: str, zone_name: str) -> DigestSettings:
+def set_workspace_zone(deps: Deps, *, team_id: str, by: str, zone_name: str) -> DigestSettings:
     """The workspace's own time zone (an IANA name), for what belongs to no one person: the channel digest."""
-    name = zone_name.strip()
     try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        shown = escape_text(name[:40])
-        raise SettingsProblem(f"`{shown}` is not a time zone: use an IANA name such as Europe/Berlin.") from None
+        name = resolve_zone(zone_name)
+    except ZoneProblem as problem:
+        raise SettingsProblem(str(problem)) from None
     with deps.session_factory() as session:
         workspace = workspaces_repo.get_or_add_workspace(session, team_id=team_id)
+        was = workspace.default_tz
         workspace.default_tz = name
         settings = _settings_of(workspace)
+        if was != name:
+            admins.record(
+                session, team_id=team_id, by=by, setting=admins.TIME_ZONE, old=was, new=name, now=deps.clock()
+            )
         session.commit()
         return settings
 
@@ -119,22 +125,69 @@ def digest_settings(deps: Deps, *, team_id: str) -> DigestSettings:
         return _settings_of(workspaces_repo.get_workspace(session, team_id=team_id))
 
 
-def set_digest_channel(deps: Deps, *, team_id: str, channel: str | None) -> DigestSettings:
+def digest_channel_problem(channel: str, info: dict[str, Any] | None, *, shared_ok: bool) -> str | None:
+    """Why `channel` cannot get the digest, from what Slack's conversations.info showed this workspace's
+    bot of it (None: it could not see it); None when it can.
+
+    The digest quotes the workspace's entries: it goes only to a channel of this workspace that the bot
+    can see, and to one shared with other organisations (Slack Connect) only when the person said so.
+    """
+    if info is None or info.get("is_archived"):
+        return (
+            f"I cannot see <#{channel}>: the digest goes to a channel of this workspace that I am in or can "
+            "read. Invite me to it if it is private, then run `/mindset digest channel here` in it."
+        )
+    if info.get("is_im") or info.get("is_mpim"):
+        return "Run `/mindset digest channel here` in the channel that should get the digest."
+    if (info.get("is_ext_shared") or info.get("is_pending_ext_shared")) and not shared_ok:
+        return (
+            f"<#{channel}> is shared with other organisations: people outside yours would read the digest, "
+            "quotes of your colleagues included. I left the digest channel as it was. If that is what you "
+            f"want, run `/mindset digest channel <#{channel}> shared`."
+        )
+    return None
+
+
+def schedule_value(weekday: int, at: time) -> str:
+    """As the record of changes keeps it: the ISO weekday and the time, `1 09:00`."""
+    return f"{weekday} {at:%H:%M}"
+
+
+def set_digest_channel(deps: Deps, *, team_id: str, by: str, channel: str | None) -> DigestSettings:
     with deps.session_factory() as session:
         workspace = workspaces_repo.get_or_add_workspace(session, team_id=team_id)
+        was = workspace.digest_channel
         workspaces_repo.set_digest_channel(session, workspace=workspace, channel=channel)
         settings = _settings_of(workspace)
+        if was != channel:
+            admins.record(
+                session, team_id=team_id, by=by, setting=admins.DIGEST_CHANNEL, old=was, new=channel, now=deps.clock()
+            )
         session.commit()
         return settings
 
 
-def set_digest_schedule(deps: Deps, *, team_id: str, weekday: int, at: time) -> DigestSettings:
+def set_digest_schedule(deps: Deps, *, team_id: str, by: str, weekday: int, at: time) -> DigestSettings:
     with deps.session_factory() as session:
         workspace = workspaces_repo.get_or_add_workspace(session, team_id=team_id)
+        was = _settings_of(workspace)
         workspaces_repo.set_digest_schedule(session, workspace=workspace, weekday=weekday, at=at)
         settings = _settings_of(workspace)
+        if (was.weekday, was.at) != (weekday, at):
+            admins.record(
+                session, team_id=team_id, by=by, setting=admins.DIGEST_SCHEDULE,
+                old=schedule_value(was.weekday, was.at), new=schedule_value(weekday, at), now=deps.clock(),
+            )  # fmt: skip
         session.commit()
         return settings
+
+
+def recent_channel_ids(deps: Deps, *, team_id: str) -> set[str]:
+    """The channels a digest of the week so far may quote from, or draw themes from (the last five weeks)."""
+    now = deps.clock()
+    with deps.session_factory() as session:
+        found = channels_repo.recent_channels(session, team_ids=[team_id], since=now - timedelta(weeks=5))
+    return {channel for _team, channel in found}
 
 
 def digest_so_far(deps: Deps, *, team_id: str, user_id: str) -> Digest:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -10,7 +9,9 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
+from bot.services import replays
 from bot.slack_text import entry_text_length, section_fits
+from bot.tags import group_keys, tag_key, tags_in
 from storage.models import Area, Entry, EntryKind
 from storage.repositories import actions as actions_repo
 from storage.repositories import entries as entries_repo
@@ -48,6 +49,14 @@ class EntryCard:
     source_ts: str | None = None
     source_permalink: str | None = None
     actions: tuple[LinkedAction, ...] = ()
+    # the root causes written before the current one, oldest first: (text, who wrote it; None if forgotten)
+    root_cause_history: tuple[tuple[str, str | None], ...] = ()
+
+    @property
+    def root_cause_writers(self) -> tuple[str, ...]:
+        """Who wrote the earlier root causes, once each, oldest first, leaving out the current writer."""
+        earlier = (by for _, by in self.root_cause_history if by and by != self.root_cause_by)
+        return tuple(dict.fromkeys(earlier))
 
     @classmethod
     def of(cls, entry: Entry) -> EntryCard:
@@ -102,13 +111,8 @@ class TextTooLong(ValueError):
 class Logged:
     card: EntryCard
     created: bool  # False when the same request had already stored it
-
-
-HASHTAG = re.compile(r"(?<![\w&])#([\w][\w-]*)")
-
-
-def group_slug(name: str) -> str:
-    return "-".join(name.casefold().split())
+    # `#tags` in the text that name no active customer group of the workspace, as typed (without `#`)
+    unknown_tags: tuple[str, ...] = ()
 
 
 def check_text(text: str) -> str:
@@ -127,7 +131,7 @@ def log_entry(deps: Deps, new: NewEntry) -> Logged:
     A new entry's card is made from what was stored, without reading it back: nothing links to it yet."""
     text = check_text(new.text)
     with deps.session_factory() as session:
-        groups = _groups_of(session, new, text)
+        groups, unknown = _groups_of(session, new, text)
         entry_id = entries_repo.insert_entry_once(
             session,
             entries_repo.NewEntryRow(
@@ -163,14 +167,28 @@ def log_entry(deps: Deps, new: NewEntry) -> Logged:
         source_channel_id=new.source_channel_id,
         source_ts=new.source_ts,
     )
-    return Logged(card, created=True)
+    return Logged(card, created=True, unknown_tags=unknown)
 
 
-def _groups_of(session: Session, new: NewEntry, text: str) -> list[tuple[int, str]]:
+def _groups_of(session: Session, new: NewEntry, text: str) -> tuple[list[tuple[int, str]], tuple[str, ...]]:
     """(id, name) of the workspace's active groups the entry is tagged with, by name: those chosen, and
-    those named by `#group-name` words when the text may carry them. No query when there are neither."""
-    slugs = sorted({tag.casefold() for tag in HASHTAG.findall(text)}) if new.tags_from_text else []
-    return groups_repo.tagged(session, team_id=new.team_id, group_ids=sorted(set(new.group_ids)), slugs=slugs)
+    those named by `#tags` when the text may carry them (see bot/tags.py); and the tags that name no group
+    (those with a letter: `#1` is a number, not a tag). No query when there are neither."""
+    chosen = sorted(set(new.group_ids))
+    tags = tags_in(text) if new.tags_from_text else []
+    if not tags:
+        return groups_repo.tagged(session, team_id=new.team_id, group_ids=chosen), ()
+    wanted = {tag_key(tag) for tag in tags}
+    named: set[str] = set()
+    for group in groups_repo.list_groups(session, team_id=new.team_id):
+        keys = group_keys(group.name, group.id) & wanted
+        if keys:
+            named |= keys
+            chosen.append(group.id)
+    # read again by id, so that the order is the database's, as when the entry is read later
+    found = groups_repo.tagged(session, team_id=new.team_id, group_ids=sorted(set(chosen)))
+    unknown = tuple(tag for tag in tags if tag_key(tag) not in named and any(char.isalpha() for char in tag))
+    return found, unknown
 
 
 def get_card(deps: Deps, *, team_id: str, entry_id: int) -> EntryCard | None:
@@ -186,7 +204,10 @@ def card_with_actions(session: Session, entry: Entry) -> EntryCard:
         LinkedAction(item.id, item.title, item.owner_id, item.due_date, item.status)
         for item in actions_repo.from_entry(session, team_id=entry.team_id, entry_id=entry.id)
     )
-    return replace(EntryCard.of(entry), actions=linked)
+    history = tuple(
+        (revision.text, revision.written_by) for revision in entries_repo.root_cause_history(session, entry_id=entry.id)
+    )
+    return replace(EntryCard.of(entry), actions=linked, root_cause_history=history)
 
 
 def record_post(
@@ -205,13 +226,32 @@ def record_post(
         session.commit()
 
 
-def add_root_cause(deps: Deps, *, team_id: str, entry_id: int, root_cause: str, by: str) -> EntryCard | None:
-    """Save the answer to "why did this happen?"; None when the sorry is not this workspace's."""
+def add_root_cause(
+    deps: Deps, *, team_id: str, entry_id: int, root_cause: str, by: str, key: str | None = None
+) -> EntryCard | None:
+    """Save the answer to "why did this happen?" (the cause it replaces stays in the sorry's history); None when
+    the sorry is not this workspace's. `Replayed` (bot/services/replays.py) when the request with this key was
+    handled before."""
     with deps.session_factory() as session:
         entry = entries_repo.get_entry(session, team_id=team_id, entry_id=entry_id)
         if entry is None or entry.kind != EntryKind.SORRY:
             return None
+        replays.claim(session, team_id=team_id, key=key, now=deps.clock())
         entries_repo.set_root_cause(session, entry=entry, root_cause=root_cause.strip(), by=by, now=deps.clock())
-        card = EntryCard.of(entry)
+        card = card_with_actions(session, entry)
         session.commit()
         return card
+
+
+def tag_with_group(deps: Deps, *, team_id: str, entry_id: int, group_id: int, by: str) -> EntryCard | None:
+    """Tag the author's entry with a group just created for a `#tag` it carried; None when the entry is gone
+    or is not theirs."""
+    with deps.session_factory() as session:
+        entry = entries_repo.get_entry(session, team_id=team_id, entry_id=entry_id)
+        if entry is None or entry.author_id != by:
+            return None
+        if not groups_repo.groups_by_ids(session, team_id=team_id, group_ids=[group_id]):
+            return None
+        entries_repo.link_group(session, entry=entry, group_id=group_id)
+        session.commit()
+        return card_with_actions(session, entry)

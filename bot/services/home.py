@@ -7,7 +7,7 @@ from datetime import date
 
 from bot.deps import Deps
 from bot.digest.period import Week
-from bot.services.actions import ActionCard
+from bot.services.actions import ActionCard, read_owner_zones
 from bot.services.entries import EntryCard
 from bot.services.success_index import QuarterIndex, index_lines
 from bot.worktime import local_date, quarter_of, zone
@@ -38,6 +38,7 @@ def home_data(deps: Deps, *, team_id: str, user_id: str) -> HomeData:
         tz = zone(person.tz if person else None)
         today = local_date(now, tz)
         items = actions_repo.items_of_person(session, team_id=team_id, user_id=user_id, limit=ITEMS_SHOWN)
+        zones = read_owner_zones(session, items)
         items_total = actions_repo.count_items_of_person(session, team_id=team_id, user_id=user_id)
         year, quarter = quarter_of(today)
         lines = index_lines(session, team_id=team_id, user_id=user_id, year=year, quarter=quarter, until=today)
@@ -50,7 +51,7 @@ def home_data(deps: Deps, *, team_id: str, user_id: str) -> HomeData:
         )
         return HomeData(
             today=today,
-            items=tuple(ActionCard.of(item) for item in items),
+            items=tuple(ActionCard.of(item, zones) for item in items),
             items_total=items_total,
             quarter=QuarterIndex(year, quarter, lines, until=today),
             recent=tuple(EntryCard.of(entry) for entry in recent),

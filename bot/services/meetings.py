@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from bot.deps import Deps
 from bot.meetings.schedule import Occurrence, Repeat, Schedule, ScheduleProblem, check_schedule, local_start
 from bot.services import questions as question_service
+from bot.services import replays
 from storage.db import create_once
 from storage.models import CustomerGroup, Meeting, MeetingAnswer, MeetingPrompt, PromptTarget
 from storage.repositories import groups as groups_repo
@@ -196,9 +197,13 @@ def update(deps: Deps, *, team_id: str, meeting_id: int, user_id: str, form: Mee
         return card
 
 
-def set_paused(deps: Deps, *, team_id: str, meeting_id: int, user_id: str, paused: bool) -> MeetingCard:
+def set_paused(
+    deps: Deps, *, team_id: str, meeting_id: int, user_id: str, paused: bool, key: str | None = None
+) -> MeetingCard:
+    """Pause or resume; `Replayed` (bot/services/replays.py) when the click with `key` was handled before."""
     with deps.session_factory() as session:
         meeting = _editable(session, team_id=team_id, meeting_id=meeting_id, user_id=user_id)
+        replays.claim(session, team_id=team_id, key=key, now=deps.clock())
         meeting.paused = paused
         meeting.prompt_check_at = None
         card = MeetingCard.of(meeting)
@@ -385,6 +390,7 @@ def save_answers(
     user_id: str,
     texts: Mapping[str, str],
     shown: Mapping[str, str] | None = None,
+    key: str | None = None,
 ) -> PromptCard:
     """Keep the answer for each customer group (and outside any group, and the team); emptying a field
     clears its answer.
@@ -406,6 +412,7 @@ def save_answers(
         prompt = meetings_repo.get_prompt(session, team_id=team_id, prompt_id=prompt_id)
         if prompt is None:
             raise LookupError("That prompt no longer exists.")
+        replays.claim(session, team_id=team_id, key=key, now=deps.clock())
         group_ids = {group_subject(group.id): group.id for group in _groups(session, team_id)}
         # answers about other workspaces' groups or archived ones are not taken
         wanted = {s: t for s, t in clean.items() if s in group_ids or s in (OUTSIDE, TEAM)}

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
+from bot.services import admins
 from bot.worktime import DEFAULT_WORK_DAYS, local_date, parse_work_days, zone
 from storage.repositories import people as people_repo
 from storage.repositories import workspaces as workspaces_repo
@@ -27,7 +28,17 @@ DEFAULT_START = time(9, 0)
 DEFAULT_END = time(17, 0)
 
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-DATE_EXAMPLE = "2026-12-31"
+
+
+def example_day(today: date) -> date:
+    """A date for examples, two weeks ahead: examples written with fixed dates go stale."""
+    return today + timedelta(days=14)
+
+
+def example_holiday(today: date) -> date:
+    """The next 25 December, for examples of holidays."""
+    this_year = date(today.year, 12, 25)
+    return this_year if this_year > today else date(today.year + 1, 12, 25)
 
 
 class SettingsProblem(ValueError):
@@ -44,19 +55,20 @@ def parse_day(text: str, today: date) -> date:
     """`YYYY-MM-DD`, or `today` / `tomorrow` / `yesterday`."""
     word = (text or "").strip().lower()
     if not word:
-        raise SettingsProblem(f"Give a date as YYYY-MM-DD, for example `{DATE_EXAMPLE}`.")
+        raise SettingsProblem(f"Give a date as YYYY-MM-DD, for example `{example_day(today)}`.")
     if word in _RELATIVE_DAYS:
         return today + timedelta(days=_RELATIVE_DAYS[word])
     match = _ISO_DATE.match(word)
     if match is None:
         raise SettingsProblem(
-            f"`{_shown(text)}` is not a date I can read. Write it as YYYY-MM-DD, for example `{DATE_EXAMPLE}`."
+            f"`{_shown(text)}` is not a date I can read. Write it as YYYY-MM-DD, for example `{example_day(today)}`."
         )
     try:
         return date(int(match[1]), int(match[2]), int(match[3]))
     except ValueError:
         raise SettingsProblem(
-            f"`{_shown(text)}` is not a day of the calendar. Write it as YYYY-MM-DD, for example `{DATE_EXAMPLE}`."
+            f"`{_shown(text)}` is not a day of the calendar. Write it as YYYY-MM-DD, "
+            f"for example `{example_day(today)}`."
         ) from None
 
 
@@ -245,11 +257,22 @@ def check_work_time(days: Iterable[int], start: time, end: time) -> WorkTime:
     return WorkTime(chosen, start, end)
 
 
-def set_work_time(deps: Deps, *, team_id: str, days: Iterable[int], start: time, end: time) -> WorkTime:
+def work_time_value(work: WorkTime) -> str:
+    """As the record of changes keeps it: ISO weekdays and hours, `1,2,3,4,5 09:00-17:00`."""
+    return f"{','.join(str(day) for day in sorted(work.days))} {work.start:%H:%M}-{work.end:%H:%M}"
+
+
+def set_work_time(deps: Deps, *, team_id: str, by: str, days: Iterable[int], start: time, end: time) -> WorkTime:
     wanted = check_work_time(days, start, end)
     with deps.session_factory() as session:
+        was = _work_time_of(session, team_id)
         # race-safe: a row another request adds meanwhile is the one changed
         workspace = workspaces_repo.get_or_add_workspace(session, team_id=team_id)
+        if was != wanted:
+            admins.record(
+                session, team_id=team_id, by=by, setting=admins.WORK_TIME, old=work_time_value(was),
+                new=work_time_value(wanted), now=deps.clock(),
+            )  # fmt: skip
         workspaces_repo.set_work_time(
             session,
             workspace=workspace,
@@ -261,12 +284,13 @@ def set_work_time(deps: Deps, *, team_id: str, days: Iterable[int], start: time,
         return wanted
 
 
-def change_work_time(deps: Deps, *, team_id: str, change: WorkTimeChange) -> WorkTime:
+def change_work_time(deps: Deps, *, team_id: str, by: str, change: WorkTimeChange) -> WorkTime:
     """Apply what `workdays …` asked for, keeping whatever it did not mention."""
     current = get_work_time(deps, team_id=team_id)
     return set_work_time(
         deps,
         team_id=team_id,
+        by=by,
         days=change.days if change.days is not None else current.days,
         start=change.start or current.start,
         end=change.end or current.end,
@@ -296,7 +320,11 @@ def latest_holiday(today: date) -> date:
         return today.replace(year=today.year + HOLIDAY_MAX_YEARS_AHEAD, day=28)
 
 
-def add_holiday(deps: Deps, *, team_id: str, day: date, name: str | None, today: date) -> HolidayCard:
+def holiday_value(card: HolidayCard) -> str:
+    return f"{card.day.isoformat()} {card.name}" if card.name else card.day.isoformat()
+
+
+def add_holiday(deps: Deps, *, team_id: str, by: str, day: date, name: str | None, today: date) -> HolidayCard:
     """Make `day` a non-working day of the workspace; a day that already is one is refused."""
     clean = _clean_holiday_name(name)
     if day < today:
@@ -315,6 +343,10 @@ def add_holiday(deps: Deps, *, team_id: str, day: date, name: str | None, today:
         try:
             holiday = workspaces_repo.add_holiday(session, team_id=team_id, day=day, name=clean)
             card = HolidayCard(holiday.day, holiday.name)
+            admins.record(
+                session, team_id=team_id, by=by, setting=admins.HOLIDAY_ADDED, old=None, new=holiday_value(card),
+                now=deps.clock(),
+            )  # fmt: skip
             session.commit()
         except workspaces_repo.HolidayTaken as taken:
             raise SettingsProblem(_already(taken.holiday.day, taken.holiday.name)) from None
@@ -329,13 +361,17 @@ def _already(day: date, name: str | None) -> str:
     return f"{day:%A %-d %B %Y} is already a holiday{called}; nothing changed."
 
 
-def remove_holiday(deps: Deps, *, team_id: str, day: date) -> HolidayCard:
+def remove_holiday(deps: Deps, *, team_id: str, by: str, day: date) -> HolidayCard:
     with deps.session_factory() as session:
         holiday = workspaces_repo.get_holiday(session, team_id=team_id, day=day)
         if holiday is None:
             raise SettingsProblem(f"{day:%A %-d %B %Y} is not a holiday of this workspace; nothing changed.")
         card = HolidayCard(holiday.day, holiday.name)
         workspaces_repo.remove_holiday(session, holiday=holiday)
+        admins.record(
+            session, team_id=team_id, by=by, setting=admins.HOLIDAY_REMOVED, old=holiday_value(card), new=None,
+            now=deps.clock(),
+        )  # fmt: skip
         session.commit()
         return card
 

@@ -7,9 +7,12 @@ from dataclasses import dataclass
 
 from bot.deps import Deps
 from bot.export import person_data
+from storage.repositories import deliveries as deliveries_repo
 from storage.repositories import entries as entries_repo
 from storage.repositories import erasure
 from storage.repositories.erasure import PersonRows, PostedEntry
+
+HANDED_BACK = "action_handed_back"  # "an item came back to you": its owner was forgotten
 
 
 def what_forgetting_deletes(deps: Deps, *, team_id: str, user_id: str) -> PersonRows:
@@ -23,11 +26,28 @@ def my_data_json(deps: Deps, *, team_id: str, user_id: str) -> bytes:
 
 
 def forget(deps: Deps, *, team_id: str, user_id: str) -> list[PostedEntry]:
-    """Delete the person's data for good; where their entries had been posted (to delete those too)."""
+    """Delete the person's data for good; where their entries had been posted (to delete those too).
+
+    Shared items they owned go back to their creator (or the first person involved), who is told of each
+    one still open by a direct message (the engine sends it, once)."""
+    now = deps.clock()
     with deps.session_factory() as session:
-        posted = erasure.forget_person(session, team_id=team_id, user_id=user_id, now=deps.clock())
+        forgotten = erasure.forget_person(session, team_id=team_id, user_id=user_id, now=now)
+        planned = [
+            deliveries_repo.Planned(
+                team_id=team_id,
+                kind=HANDED_BACK,
+                subject=str(back.action_id),
+                recipient=back.to,
+                occasion=f"forgotten:{now.isoformat()}",
+                due_at=now,
+            )
+            for back in forgotten.handed_back
+            if back.is_open
+        ]
+        deliveries_repo.plan(session, planned=planned)
         session.commit()
-        return posted
+        return forgotten.posted
 
 
 class NotTheAuthor(PermissionError):

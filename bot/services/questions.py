@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
+from bot.services import admins
 from storage.db import get_or_insert
 from storage.models import MeetingQuestion
 from storage.repositories import meetings as meetings_repo
@@ -89,7 +90,7 @@ def add_question(deps: Deps, *, team_id: str, user_id: str, text: str) -> Questi
         return card
 
 
-def retire_question(deps: Deps, *, team_id: str, question_id: int) -> QuestionCard | None:
+def retire_question(deps: Deps, *, team_id: str, by: str, question_id: int) -> QuestionCard | None:
     """Take a question out of the rotation; prompts that asked it keep their text."""
     with deps.session_factory() as session:
         question = meetings_repo.get_question(session, team_id=team_id, question_id=question_id)
@@ -97,6 +98,34 @@ def retire_question(deps: Deps, *, team_id: str, question_id: int) -> QuestionCa
             return None
         if question.retired_at is None:
             question.retired_at = deps.clock()
+            admins.record(
+                session, team_id=team_id, by=by, setting=admins.QUESTION_RETIRED, old=question.text, new=None,
+                now=deps.clock(),
+            )  # fmt: skip
+        card = _card(question)
+        session.commit()
+        return card
+
+
+def list_retired(deps: Deps, *, team_id: str) -> list[QuestionCard]:
+    with deps.session_factory() as session:
+        return [_card(question) for question in meetings_repo.retired_questions(session, team_id=team_id)]
+
+
+def restore_question(deps: Deps, *, team_id: str, by: str, question_id: int) -> QuestionCard | None:
+    """Put a retired question back in the rotation; None when it is gone."""
+    with deps.session_factory() as session:
+        question = meetings_repo.get_question(session, team_id=team_id, question_id=question_id)
+        if question is None:
+            return None
+        if question.retired_at is not None:
+            if len(meetings_repo.questions(session, team_id=team_id)) >= ACTIVE_MAX:
+                raise QuestionProblem(f"The library already has {ACTIVE_MAX} questions; retire one first.")
+            question.retired_at = None
+            admins.record(
+                session, team_id=team_id, by=by, setting=admins.QUESTION_RESTORED, old=None, new=question.text,
+                now=deps.clock(),
+            )  # fmt: skip
         card = _card(question)
         session.commit()
         return card

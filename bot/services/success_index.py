@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
-from bot.services.actions import Horizon, horizon
+from bot.services.actions import Horizon, item_horizon
 from bot.worktime import local_date, previous_quarter, quarter_bounds, quarter_of, zone
 from storage.models import ActionEvent, ActionItem, ActionStatus
 from storage.repositories import actions as actions_repo
@@ -58,6 +58,8 @@ class Promise(Protocol):
     def created_at(self) -> datetime: ...
     @property
     def original_due_date(self) -> date: ...
+    @property
+    def due_date(self) -> date: ...
 
 
 class Move(Protocol):
@@ -115,6 +117,7 @@ def commitments(
             ActionItem.owner_id,
             ActionItem.created_at,
             ActionItem.original_due_date,
+            ActionItem.due_date,
             ActionItem.status,
             ActionItem.closed_at,
         ),
@@ -156,7 +159,7 @@ def commitments(
                 item_id=item.id,
                 owner_id=item.owner_id,
                 due=due,
-                horizon=horizon(item.created_at.astimezone(owner_tz).date(), due),
+                horizon=item_horizon(item.created_at, item.due_date, owner_tz),
                 kept=kept,
                 open=not status.closed,
             )

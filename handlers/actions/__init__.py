@@ -29,6 +29,14 @@ def register(app: App, deps: Deps) -> None:
         ack=bind(groups.group_menu_chosen, deps),
         lazy=[bind(in_background(groups.after_group_menu), deps)],
     )
+    app.action(ids.GROUP_RESTORE)(
+        ack=bind(groups.restore_clicked, deps),
+        lazy=[bind(in_background(groups.after_restore), deps)],
+    )
+    app.action(ids.QUESTION_RESTORE)(
+        ack=bind(meetings.restore_clicked, deps),
+        lazy=[bind(in_background(meetings.after_restore), deps)],
+    )
     for button in ids.ACTION_STATUS_BUTTONS:
         app.action(button)(
             ack=bind(action_items.status_clicked, deps),

@@ -19,7 +19,9 @@ from bot.services import entries as entry_service
 from bot.services import groups as group_service
 from bot.services import people as people_service
 from bot.services.actions import ActionCard
+from bot.services.replays import Replayed
 from handlers.events.home import publish_home_for
+from handlers.replays import click_key
 from handlers.views.state import int_or_none
 from storage.models import ActionSource, ActionStatus, EntryKind
 
@@ -65,17 +67,32 @@ def _today(deps: Deps, body: dict[str, Any]) -> date:
     return people_service.today_of(deps, team_id=team_id, user_id=user_id)
 
 
+def status_value(value: Any) -> tuple[int | None, ActionStatus | None]:
+    """A status button's value: `<id>:<status drawn>`, or the bare id of buttons drawn before the status
+    was part of it."""
+    number, _, seen = str(value or "").partition(":")
+    return int_or_none(number), ActionStatus(seen) if seen in set(ActionStatus) else None
+
+
 def status_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, deps: Deps) -> None:
     """Done, on track, at risk, reopen: saved before the answer, shown right after it."""
     team_id, user_id = _who(body)
-    action_id = int_or_none(action.get("value"))
+    action_id, seen = status_value(action.get("value"))
     try:
         if action_id is None:
             raise LookupError(action_service.NOT_FOUND)
         card = action_service.set_status(
-            deps, team_id=team_id, action_id=action_id, user_id=user_id, status=STATUS_OF_BUTTON[action["action_id"]]
+            deps,
+            team_id=team_id,
+            action_id=action_id,
+            user_id=user_id,
+            status=STATUS_OF_BUTTON[action["action_id"]],
+            seen=seen,
+            key=click_key(body, action),
         )
-    except action_service.AlreadyClosed as closed:
+    except Replayed:
+        pass  # this very click was handled before: it has had its effect and its answer
+    except (action_service.AlreadyClosed, action_service.ItemChanged) as closed:
         context[PROBLEM] = str(closed)
         context[CHANGED] = action_id  # and show it as it is
     except (LookupError, action_service.NotAllowed) as problem:

@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from bot import ids
 from bot.deps import Deps
 from bot.render.action_forms import action_modal
+from bot.render.admin import retired_questions_blocks, retired_questions_text
 from bot.render.meeting_forms import answer_modal, meeting_modal, question_modal
 from bot.render.meetings import meeting_list_blocks, meeting_list_text, questions_blocks, questions_text
 from bot.services import actions as action_service
@@ -17,12 +18,17 @@ from bot.services import groups as group_service
 from bot.services import meetings as meeting_service
 from bot.services import people as people_service
 from bot.services import questions as question_service
+from bot.services.people import SettingsProblem
+from bot.services.replays import Replayed
 from bot.slack_text import clip, escape_mrkdwn
+from handlers.replays import click_key
+from handlers.roles import guard
 from handlers.views.state import int_or_none
 from storage.models import ActionSource
 
 NOTICE = "mindset_meeting_notice"
 PROBLEM = "mindset_meeting_problem"
+REPLAYED = "mindset_meeting_replayed"
 
 
 def _who(body: dict[str, Any]) -> tuple[str, str]:
@@ -111,16 +117,25 @@ def list_button_clicked(
         else:
             paused = action["action_id"] == ids.MEETING_PAUSE
             card = meeting_service.set_paused(
-                deps, team_id=team_id, meeting_id=meeting_id, user_id=user_id, paused=paused
+                deps,
+                team_id=team_id,
+                meeting_id=meeting_id,
+                user_id=user_id,
+                paused=paused,
+                key=click_key(body, action),
             )
             verb = "Paused" if paused else "Resumed"
             context[NOTICE] = f"{verb} *{escape_mrkdwn(card.title)}*."
+    except Replayed:
+        context[REPLAYED] = True  # this very click was handled before: it has had its effect and its answer
     except (LookupError, PermissionError) as problem:
         context[PROBLEM] = str(problem)
     ack()
 
 
 def after_list_button(body: dict[str, Any], context: BoltContext, respond: Respond, deps: Deps) -> None:
+    if context.get(REPLAYED):
+        return
     if PROBLEM in context:
         _tell(respond, context[PROBLEM])
         return
@@ -137,14 +152,58 @@ def after_list_button(body: dict[str, Any], context: BoltContext, respond: Respo
 
 
 def retire_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, deps: Deps) -> None:
-    team_id, _ = _who(body)
+    team_id, user_id = _who(body)
     question_id = int_or_none(action.get("value"))
-    card = question_service.retire_question(deps, team_id=team_id, question_id=question_id) if question_id else None
+    try:
+        guard(deps, context, team_id, user_id, "retire questions")
+    except SettingsProblem as refused:
+        context[PROBLEM] = str(refused)
+        ack()
+        return
+    card = (
+        question_service.retire_question(deps, team_id=team_id, by=user_id, question_id=question_id)
+        if question_id
+        else None
+    )
     context[NOTICE] = f"Retired: _{escape_mrkdwn(card.text)}_" if card else "That question was already gone."
     ack()
 
 
+def restore_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+    """Put a retired question back (`/mindset questions retired`); the list is redrawn right after the answer."""
+    team_id, user_id = _who(body)
+    question_id = int_or_none(action.get("value"))
+    try:
+        guard(deps, context, team_id, user_id, "restore questions")
+        card = (
+            question_service.restore_question(deps, team_id=team_id, by=user_id, question_id=question_id)
+            if question_id
+            else None
+        )
+    except (SettingsProblem, question_service.QuestionProblem) as problem:
+        context[PROBLEM] = str(problem)
+        ack()
+        return
+    context[NOTICE] = f"Restored: _{escape_mrkdwn(card.text)}_" if card else "That question no longer exists."
+    ack()
+
+
+def after_restore(body: dict[str, Any], context: BoltContext, respond: Respond, deps: Deps) -> None:
+    if PROBLEM in context:
+        _tell(respond, context[PROBLEM])
+        return
+    retired = question_service.list_retired(deps, team_id=body["team"]["id"])
+    respond(
+        text=retired_questions_text(retired),
+        blocks=retired_questions_blocks(retired, notice=context.get(NOTICE)),
+        replace_original=True,
+    )
+
+
 def after_retire(body: dict[str, Any], context: BoltContext, respond: Respond, deps: Deps) -> None:
+    if PROBLEM in context:
+        _tell(respond, context[PROBLEM])
+        return
     cards = question_service.list_questions(deps, team_id=body["team"]["id"])
     respond(
         text=questions_text(cards), blocks=questions_blocks(cards, notice=context.get(NOTICE)), replace_original=True

@@ -26,5 +26,12 @@ def open_root_cause_modal(
         return
     client.views_open(
         trigger_id=body["trigger_id"],
-        view=root_cause_modal(entry_id=card.id, entry_text=card.text, metadata={}),
+        view=root_cause_modal(
+            entry_id=card.id,
+            entry_text=card.text,
+            metadata={},
+            current=card.root_cause,
+            current_by=card.root_cause_by,
+            history=card.root_cause_history,
+        ),
     )

@@ -9,11 +9,12 @@ from slack_sdk import WebClient
 
 from bot import delivery
 from bot.deps import Deps
-from bot.render.entries import saved_confirmation
+from bot.render.entries import entry_usage, saved_blocks, saved_text
 from bot.render.modals import entry_modal
 from bot.render.replies import too_long_reply
 from bot.services import entries as entry_service
 from bot.services import groups as group_service
+from handlers.commands.mindset import SUBCOMMANDS as MINDSET_SUBCOMMANDS
 from storage.models import EntryKind
 
 # context keys the ack function leaves for its lazy follow-up
@@ -30,12 +31,42 @@ def sorry_command(ack: Ack, command: dict[str, Any], context: BoltContext, deps:
     _log_from_command(EntryKind.SORRY, ack, command, context, deps)
 
 
+# words the other commands take as a subcommand (`/action list`, `/meeting now`, `/mindset groups` …): typed
+# after `/proud` or `/sorry` they are far more likely a mistake than the start of an entry
+SUBCOMMAND_WORDS = frozenset({"help", "list", "now", *MINDSET_SUBCOMMANDS})
+QUOTES = {'"': '"', "“": "”", "'": "'", "‘": "’", "«": "»"}
+
+
+def unquoted(text: str) -> str | None:
+    """The text inside the quotes when the whole of it is quoted (`"help desk answered in a minute"`)."""
+    clean = text.strip()
+    closing = QUOTES.get(clean[:1])
+    if closing and len(clean) >= 2 and clean.endswith(closing):
+        return clean[1:-1]
+    return None
+
+
+def subcommand_word(text: str) -> str | None:
+    """The first word when it is one the other commands take as a subcommand (`help`, `list:` …)."""
+    words = text.split()
+    first = words[0].casefold().strip(".,:;!?") if words else ""
+    return first if first in SUBCOMMAND_WORDS else None
+
+
 def _log_from_command(kind: EntryKind, ack: Ack, command: dict[str, Any], context: BoltContext, deps: Deps) -> None:
     text = command.get("text") or ""
     if not text.strip():
         context[OPEN_MODAL] = kind.value
         ack()
         return
+    quoted = unquoted(text)
+    if quoted is not None:
+        text = quoted
+    else:
+        word = subcommand_word(text)
+        if word is not None:
+            ack(text=entry_usage(kind, word), response_type="ephemeral")
+            return
     try:
         logged = entry_service.log_entry(
             deps,
@@ -55,7 +86,11 @@ def _log_from_command(kind: EntryKind, ack: Ack, command: dict[str, Any], contex
     if logged.created:
         context[ENTRY_ID] = logged.card.id
         context[ENTRY_CARD] = logged.card  # just stored: nothing links to it yet, no need to read it again
-    ack(text=saved_confirmation(logged.card), response_type="ephemeral")
+    ack(
+        text=saved_text(logged.card, logged.unknown_tags),
+        blocks=saved_blocks(logged.card, logged.unknown_tags),
+        response_type="ephemeral",
+    )
 
 
 def after_entry_command(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
 
 from bot.deps import Deps
+from bot.render import admin as admin_render
 from bot.render import settings as settings_render
 from bot.render.groups import groups_blocks, groups_text
 from bot.render.help import help_blocks, help_text
@@ -19,13 +21,26 @@ from bot.services import people as people_service
 from bot.services import privacy, success_index
 from bot.services import questions as question_service
 from bot.services.people import SettingsProblem
+from handlers.commands import mindset_admin as admin_commands
 from handlers.commands import mindset_digest as digest_commands
+from handlers.roles import guard
 
-PAUSE_USAGE = "Pause your nudges with `/mindset pause until YYYY-MM-DD`, for example `/mindset pause until 2026-12-31`."
-HOLIDAYS_USAGE = (
-    "Holidays: `/mindset holidays` lists them, `/mindset holidays add 2026-12-25 Christmas` adds one, "
-    "`/mindset holidays remove 2026-12-25` removes one."
-)
+
+def pause_usage(today: date) -> str:
+    example = people_service.example_day(today)
+    return f"Pause your nudges with `/mindset pause until YYYY-MM-DD`, for example `/mindset pause until {example}`."
+
+
+def holidays_usage(today: date) -> str:
+    example = people_service.example_holiday(today)
+    return (
+        f"Holidays: `/mindset holidays` lists them, `/mindset holidays add {example} Christmas` adds one, "
+        f"`/mindset holidays remove {example}` removes one."
+    )
+
+
+def _today(command: dict[str, Any], deps: Deps) -> date:
+    return people_service.today_of(deps, team_id=command["team_id"], user_id=command["user_id"])
 
 
 def mindset_command(ack: Ack, command: dict[str, Any], context: BoltContext, deps: Deps) -> None:
@@ -35,7 +50,12 @@ def mindset_command(ack: Ack, command: dict[str, Any], context: BoltContext, dep
     handler = SUBCOMMANDS.get(sub)
     if handler is None:
         unknown = " ".join(words)
-        ack(text=help_text(unknown=unknown), blocks=help_blocks(unknown=unknown), response_type="ephemeral")
+        today = _today(command, deps)
+        ack(
+            text=help_text(today=today, unknown=unknown),
+            blocks=help_blocks(today=today, unknown=unknown),
+            response_type="ephemeral",
+        )
         return
     try:
         handler(ack, command, words[1:], deps, context)
@@ -47,17 +67,37 @@ Subcommand = Callable[[Ack, dict[str, Any], list[str], Deps, BoltContext], None]
 
 
 def _help(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps, context: BoltContext) -> None:
-    ack(text=help_text(), blocks=help_blocks(), response_type="ephemeral")
+    today = _today(command, deps)
+    ack(text=help_text(today=today), blocks=help_blocks(today=today), response_type="ephemeral")
 
 
 def _groups(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps, context: BoltContext) -> None:
+    if [arg.lower() for arg in args] == ["archived"]:
+        archived = group_service.list_archived(deps, team_id=command["team_id"])
+        ack(
+            text=admin_render.archived_groups_text(archived),
+            blocks=admin_render.archived_groups_blocks(archived),
+            response_type="ephemeral",
+        )
+        return
     options = group_service.list_options(deps, team_id=command["team_id"])
     ack(text=groups_text(options), blocks=groups_blocks(options), response_type="ephemeral")
 
 
 def _questions(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps, context: BoltContext) -> None:
+    if [arg.lower() for arg in args] == ["retired"]:
+        retired = question_service.list_retired(deps, team_id=command["team_id"])
+        ack(
+            text=admin_render.retired_questions_text(retired),
+            blocks=admin_render.retired_questions_blocks(retired),
+            response_type="ephemeral",
+        )
+        return
     if args:
-        raise SettingsProblem("`/mindset questions` takes nothing after it: add and retire questions with its buttons.")
+        raise SettingsProblem(
+            "`/mindset questions` lists the follow-up questions (add and retire them with its buttons); "
+            "`/mindset questions retired` lists the retired ones, to restore."
+        )
     cards = question_service.list_questions(deps, team_id=command["team_id"])
     ack(text=questions_text(cards), blocks=questions_blocks(cards), response_type="ephemeral")
 
@@ -77,9 +117,9 @@ def _pause(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps, conte
         return
     if args[0].lower() == "until":
         args = args[1:]
-    if len(args) != 1:
-        raise SettingsProblem(PAUSE_USAGE)
     today = people_service.today_of(deps, team_id=team_id, user_id=user_id)
+    if len(args) != 1:
+        raise SettingsProblem(pause_usage(today))
     day = people_service.parse_day(args[0], today)
     paused = people_service.pause_until(deps, team_id=team_id, user_id=user_id, day=day)
     ack(text=settings_render.paused(paused), response_type="ephemeral")
@@ -105,8 +145,9 @@ def _workdays(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps, co
         current = people_service.get_work_time(deps, team_id=team_id)
         ack(text=settings_render.work_time(current), response_type="ephemeral")
         return
+    guard(deps, context, team_id, command["user_id"], "change the working days and hours")
     change = people_service.parse_work_time(" ".join(args))
-    current = people_service.change_work_time(deps, team_id=team_id, change=change)
+    current = people_service.change_work_time(deps, team_id=team_id, by=command["user_id"], change=change)
     ack(text=settings_render.work_time(current, changed=True), response_type="ephemeral")
 
 
@@ -116,18 +157,21 @@ def _holidays(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps, co
     verb = args[0].lower() if args else "list"
     if verb == "list" and len(args) <= 1:
         cards = people_service.list_holidays(deps, team_id=team_id, since=today)
-        ack(text=settings_render.holidays_list(cards), response_type="ephemeral")
+        ack(text=settings_render.holidays_list(cards, today=today), response_type="ephemeral")
     elif verb == "add" and len(args) >= 2:
+        guard(deps, context, team_id, user_id, "add holidays")
         day = people_service.parse_day(args[1], today)
         name = " ".join(args[2:]) or None
-        card = people_service.add_holiday(deps, team_id=team_id, day=day, name=name, today=today)
+        card = people_service.add_holiday(deps, team_id=team_id, by=user_id, day=day, name=name, today=today)
         ack(text=settings_render.holiday_added(card), response_type="ephemeral")
     elif verb == "remove" and len(args) == 2:
+        guard(deps, context, team_id, user_id, "remove holidays")
         day = people_service.parse_day(args[1], today)
-        card = people_service.remove_holiday(deps, team_id=team_id, day=day)
-        ack(text=settings_render.holiday_removed(card), response_type="ephemeral")
+        card = people_service.remove_holiday(deps, team_id=team_id, by=user_id, day=day)
+        work = people_service.get_work_time(deps, team_id=team_id)
+        ack(text=settings_render.holiday_removed(card, work), response_type="ephemeral")
     else:
-        raise SettingsProblem(HOLIDAYS_USAGE)
+        raise SettingsProblem(holidays_usage(today))
 
 
 SUBCOMMANDS: dict[str, Subcommand] = {
@@ -140,6 +184,8 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "index": _index,
     "workdays": _workdays,
     "holidays": _holidays,
+    "settings": admin_commands.settings,
+    "admins": admin_commands.admins,
     "ambassador": digest_commands.ambassador,
     "ambassadors": digest_commands.ambassadors,
     "digest": digest_commands.digest,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
@@ -12,6 +13,7 @@ from bot.deps import Deps
 from bot.render.action_forms import action_saved_view
 from bot.services import actions as action_service
 from bot.services import people as people_service
+from bot.services.owners import not_a_person, not_people
 from handlers.events.home import publish_home_for
 from handlers.views import state
 from storage.models import ActionSource, Area
@@ -32,8 +34,21 @@ def field_error(problem: action_service.ActionProblem, fallback: str) -> dict[st
     return {FIELD_BLOCKS.get(problem.field, fallback): str(problem)}
 
 
-def action_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+def action_submitted(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps
+) -> None:
     team_id, user_id = body["team"]["id"], body["user"]["id"]
+    started = time.monotonic()
+    owner = state.selected_user(view, ids.ACTION_OWNER_BLOCK, ids.ACTION_OWNER_INPUT) or user_id
+    refused = not_a_person(client, user_id=owner, bot_user_id=context.bot_user_id)
+    if refused is not None:
+        ack(response_action="errors", errors={ids.ACTION_OWNER_BLOCK: refused})
+        return
+    involved = [u for u in state.selected_users(view, ids.ACTION_PEOPLE_BLOCK, ids.ACTION_PEOPLE_INPUT) if u != owner]
+    refused = not_people(client, user_ids=involved, bot_user_id=context.bot_user_id, started=started)
+    if refused is not None:
+        ack(response_action="errors", errors={ids.ACTION_PEOPLE_BLOCK: refused})
+        return
     meta = state.metadata(view)
     from_sorry = meta.get("source") == ActionSource.SORRY.value
     from_meeting = meta.get("source") == ActionSource.MEETING.value
@@ -43,7 +58,7 @@ def action_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], conte
         team_id=team_id,
         title=state.text_value(view, ids.ACTION_TITLE_BLOCK, ids.ACTION_TITLE_INPUT),
         desired_outcome=state.text_value(view, ids.ACTION_OUTCOME_BLOCK, ids.ACTION_OUTCOME_INPUT),
-        owner_id=state.selected_user(view, ids.ACTION_OWNER_BLOCK, ids.ACTION_OWNER_INPUT) or user_id,
+        owner_id=owner,
         involved=state.selected_users(view, ids.ACTION_PEOPLE_BLOCK, ids.ACTION_PEOPLE_INPUT),
         created_by=user_id,
         due_date=state.selected_date(view, ids.ACTION_DUE_BLOCK, ids.ACTION_DUE_INPUT),

@@ -15,7 +15,10 @@ from bot.render.blocks import section
 from bot.services import actions as action_service
 from bot.services import people as people_service
 from bot.services.actions import ActionCard
+from bot.services.owners import not_a_person
+from bot.services.replays import Replayed
 from handlers.events.home import publish_home_for
+from handlers.replays import view_key
 from handlers.views import state
 from handlers.views.action import field_error
 from storage.models import ActionStatus
@@ -49,6 +52,9 @@ def _apply(
     except (LookupError, action_service.NotAllowed) as problem:
         ack(response_action="errors", errors={first_block: str(problem)})
         return
+    except Replayed:
+        ack()  # this very form was saved before: it has had its effect and its answer
+        return
     context[CHANGED] = card.id
     context[SAID] = said(card)
     ack()
@@ -62,7 +68,7 @@ def note_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context
         view,
         context,
         change=lambda team, user, item: action_service.add_note(
-            deps, team_id=team, action_id=item, user_id=user, note=note
+            deps, team_id=team, action_id=item, user_id=user, note=note, key=view_key(view)
         ),
         first_block=ids.ACTION_NOTE_BLOCK,
         said=lambda card: ":memo: Your note is saved.",
@@ -79,7 +85,7 @@ def move_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context
         view,
         context,
         change=lambda team, user, item: action_service.reschedule(
-            deps, team_id=team, action_id=item, user_id=user, due=due, today=today, note=note
+            deps, team_id=team, action_id=item, user_id=user, due=due, today=today, note=note, key=view_key(view)
         ),
         first_block=ids.ACTION_DUE_BLOCK,
         said=lambda card: (
@@ -91,13 +97,20 @@ def move_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context
     )
 
 
-def hand_over_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+def hand_over_submitted(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps
+) -> None:
     new_owner = state.selected_user(view, ids.ACTION_OWNER_BLOCK, ids.ACTION_OWNER_INPUT)
 
     def change(team: str, user: str, item: int) -> ActionCard:
         if not new_owner:
             raise action_service.ActionProblem("owner", "Choose who takes it on.")
-        return action_service.reassign(deps, team_id=team, action_id=item, user_id=user, new_owner=new_owner)
+        problem = not_a_person(client, user_id=new_owner, bot_user_id=context.bot_user_id, role="take it on")
+        if problem is not None:
+            raise action_service.ActionProblem("owner", problem)
+        return action_service.reassign(
+            deps, team_id=team, action_id=item, user_id=user, new_owner=new_owner, key=view_key(view)
+        )
 
     _apply(
         ack,
@@ -118,7 +131,13 @@ def drop_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context
         view,
         context,
         change=lambda team, user, item: action_service.set_status(
-            deps, team_id=team, action_id=item, user_id=user, status=ActionStatus.DROPPED, reason=reason
+            deps,
+            team_id=team,
+            action_id=item,
+            user_id=user,
+            status=ActionStatus.DROPPED,
+            reason=reason,
+            key=view_key(view),
         ),
         first_block=ids.ACTION_REASON_BLOCK,
         said=lambda card: (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import time
 from typing import Any
 
@@ -24,8 +25,11 @@ from bot.render.meetings import (
 )
 from bot.services import meetings as meeting_service
 from bot.services import questions as question_service
+from bot.services.replays import Replayed
 from bot.slack_text import escape_mrkdwn
+from bot.zones import ZoneProblem, resolve_zone
 from handlers.channel_check import channel_problem
+from handlers.replays import view_key
 from handlers.views import state
 from storage.models import PromptTarget
 
@@ -79,6 +83,11 @@ def meeting_submitted(
     form = read_meeting_form(view, user_id)
     meeting_id = state.int_or_none(state.metadata(view).get("meeting_id"))
     try:
+        form = replace(form, tz=resolve_zone(form.tz))
+    except ZoneProblem as zone_problem:  # a form's error is plain text: no code marks
+        ack(response_action="errors", errors={ids.MEETING_TZ_BLOCK: str(zone_problem).replace("`", "")})
+        return
+    try:
         meeting_service.check_form(form, now=deps.clock())
         if form.prompt_to is PromptTarget.CHANNEL and form.channel_id:
             problem = channel_problem(client, form.channel_id)
@@ -111,6 +120,9 @@ def after_meeting_submitted(body: dict[str, Any], view: dict[str, Any], context:
     )
 
 
+EMPTY_ANSWERS = "Nothing was saved: every answer is empty. Write at least one, or close the form with Cancel."
+
+
 def answer_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
     team_id, user_id = body["team"]["id"], body["user"]["id"]
     prompt_id = state.int_or_none(state.metadata(view).get("prompt_id"))
@@ -120,10 +132,15 @@ def answer_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], conte
         for block_id in values
         if block_id.startswith(ids.ANSWER_BLOCK_PREFIX)
     }
+    shown = state.metadata(view).get("shown")
+    if not any(text.strip() for text in texts.values()) and not shown:
+        # nothing written, nothing there before: closing the form silently would look like a save
+        first = next(iter(values), ids.ANSWER_BLOCK_PREFIX + meeting_service.TEAM)
+        ack(response_action="errors", errors={first: EMPTY_ANSWERS})
+        return
     try:
         if prompt_id is None:
             raise LookupError("That prompt no longer exists.")
-        shown = state.metadata(view).get("shown")
         card = meeting_service.save_answers(
             deps,
             team_id=team_id,
@@ -131,7 +148,11 @@ def answer_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], conte
             user_id=user_id,
             texts=texts,
             shown=shown if isinstance(shown, dict) else {},
+            key=view_key(view),
         )
+    except Replayed:
+        ack()  # this very form was saved before
+        return
     except meeting_service.MeetingProblem as problem:
         ack(response_action="errors", errors={f"{ids.ANSWER_BLOCK_PREFIX}{problem.field}": str(problem)})
         return

@@ -11,7 +11,9 @@ from bot import delivery, ids
 from bot.deps import Deps
 from bot.render.replies import EMPTY_ROOT_CAUSE, too_long_field_error
 from bot.services import entries as entry_service
+from bot.services.replays import Replayed
 from bot.slack_text import ROOT_CAUSE_MAX, entry_text_length
+from handlers.replays import view_key
 from handlers.views import state
 
 ENTRY_ID = "mindset_entry_id"
@@ -33,9 +35,18 @@ def root_cause_submitted(
     entry_id = state.int_or_none(state.metadata(view).get("entry_id"))
     card = None
     if entry_id is not None:
-        card = entry_service.add_root_cause(
-            deps, team_id=body["team"]["id"], entry_id=entry_id, root_cause=why, by=body["user"]["id"]
-        )
+        try:
+            card = entry_service.add_root_cause(
+                deps,
+                team_id=body["team"]["id"],
+                entry_id=entry_id,
+                root_cause=why,
+                by=body["user"]["id"],
+                key=view_key(view),
+            )
+        except Replayed:
+            ack()  # this very form was saved before
+            return
     if card is None:
         ack(response_action="errors", errors={ids.ROOT_CAUSE_BLOCK: "This sorry could not be found any more."})
         return

@@ -31,16 +31,35 @@ def run_migrations_online() -> None:
             lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
             lock.commit()
         try:
-            with engine.begin() as connection:
-                if postgres:
-                    connection.execute(text("SET LOCAL statement_timeout = 0"))
-                context.configure(
-                    connection=connection,
-                    target_metadata=target_metadata,
-                    render_as_batch=connection.dialect.name == "sqlite",
-                    compare_type=True,
-                )
-                context.run_migrations()
+            with engine.connect() as connection:
+                sqlite = connection.dialect.name == "sqlite"
+                if sqlite:
+                    # rebuilding a table (0015) drops it, and with foreign keys on SQLite would delete (or null)
+                    # every row that refers to it; off only outside a transaction, and checked afterwards
+                    connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                    connection.commit()
+                try:
+                    with connection.begin():
+                        if postgres:
+                            connection.execute(text("SET LOCAL statement_timeout = 0"))
+                        context.configure(
+                            connection=connection,
+                            target_metadata=target_metadata,
+                            render_as_batch=sqlite,
+                            compare_type=True,
+                            # storage.migrate.upgrade's progress: called after each migration
+                            on_version_apply=config.attributes.get("on_version_apply"),
+                        )
+                        context.run_migrations()
+                    if sqlite:
+                        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                        connection.commit()
+                        if broken:
+                            raise RuntimeError(f"the migrations left foreign keys pointing nowhere: {broken[:5]}")
+                finally:
+                    if sqlite:
+                        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                        connection.commit()
         finally:
             if postgres:
                 lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})

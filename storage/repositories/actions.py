@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Select, func, or_, select, union
+from sqlalchemy import CompoundSelect, Select, func, or_, select, union, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from storage.models import (
@@ -72,6 +72,35 @@ def get_action(session: Session, *, team_id: str, action_id: int) -> ActionItem 
     return session.scalars(select(ActionItem).where(ActionItem.team_id == team_id, ActionItem.id == action_id)).first()
 
 
+def lock_action(session: Session, *, team_id: str, action_id: int) -> ActionItem | None:
+    """The action item, locked until this transaction ends: a second change of the same item waits for
+    this one, then reads what it left (so two clicks at once have one effect, not two).
+
+    PostgreSQL locks the row (`SELECT ... FOR UPDATE`). SQLite has one writer at a time and no row locks:
+    an update that changes nothing takes the write lock before the read.
+    """
+    where = (ActionItem.team_id == team_id, ActionItem.id == action_id)
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(
+            update(ActionItem).where(*where).values(status=ActionItem.status),
+            execution_options={"synchronize_session": False},
+        )
+        return session.scalars(select(ActionItem).where(*where).execution_options(populate_existing=True)).first()
+    return session.scalars(
+        select(ActionItem).where(*where).with_for_update(of=ActionItem).execution_options(populate_existing=True)
+    ).first()
+
+
+def last_status_change(session: Session, *, action_id: int) -> ActionEvent | None:
+    """The item's latest status event, if any."""
+    return session.scalars(
+        select(ActionEvent)
+        .where(ActionEvent.action_id == action_id, ActionEvent.kind == "status")
+        .order_by(ActionEvent.id.desc())
+        .limit(1)
+    ).first()
+
+
 def get_actions(session: Session, *, team_id: str, action_ids: Iterable[int]) -> Sequence[ActionItem]:
     """The action items with these ids that belong to `team_id` (any order; missing ones left out)."""
     return session.scalars(
@@ -115,6 +144,17 @@ def add_event(
     session.add(event)
     session.flush()
     return event
+
+
+def events_of_kind(session: Session, *, action_ids: Sequence[int], kind: str) -> Sequence[ActionEvent]:
+    """The events of this kind of these items, oldest first."""
+    if not action_ids:
+        return []
+    return session.scalars(
+        select(ActionEvent)
+        .where(ActionEvent.action_id.in_(list(action_ids)), ActionEvent.kind == kind)
+        .order_by(ActionEvent.id)
+    ).all()
 
 
 def items_of_person(

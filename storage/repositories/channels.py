@@ -55,6 +55,17 @@ def save(
     return row
 
 
+def forget_member(session: Session, *, team_id: str, channel_id: str, user_id: str) -> bool:
+    """Take `user_id` out of a private channel's known members; whether they were in."""
+    row = session.scalars(select(Channel).where(Channel.team_id == team_id, Channel.channel_id == channel_id)).first()
+    members = (row.members or "").split() if row is not None else []
+    if row is None or user_id not in members:
+        return False
+    row.members = " ".join(member for member in members if member != user_id)
+    session.flush()
+    return True
+
+
 def recent_channels(session: Session, *, team_ids: Iterable[str], since: datetime) -> set[tuple[str, str]]:
     """Channels that entries and meeting prompts of these workspaces used since `since`."""
     found: set[tuple[str, str]] = set()

@@ -125,7 +125,11 @@ def mark_sent(
     )
 
 
-def mark_retry(session: Session, *, delivery_id: int, worker: str, at: datetime, error: str) -> bool:
+def mark_retry(
+    session: Session, *, delivery_id: int, worker: str, at: datetime, error: str, tried: bool = True
+) -> bool:
+    """Back to pending until `at`. A claim that did not try to send (`tried=False`: it came too early, as a
+    nudge outside its recipient's working time) does not count among the attempts."""
     return _finish(
         session,
         delivery_id,
@@ -135,6 +139,7 @@ def mark_retry(session: Session, *, delivery_id: int, worker: str, at: datetime,
         last_error=error[:200],
         claimed_by=None,
         claimed_at=None,
+        **({} if tried else {"attempts": Delivery.attempts - 1}),
     )
 
 
@@ -144,3 +149,14 @@ def mark_failed(session: Session, *, delivery_id: int, worker: str, error: str) 
 
 def mark_skipped(session: Session, *, delivery_id: int, worker: str, reason: str) -> bool:
     return _finish(session, delivery_id, worker, status=DeliveryStatus.SKIPPED.value, last_error=reason[:200])
+
+
+def of_subjects(session: Session, *, team_id: str, kind: str, subjects: Sequence[str]) -> Sequence[Delivery]:
+    """Every delivery of this kind about these subjects, whatever its status or recipient, oldest first."""
+    if not subjects:
+        return []
+    return session.scalars(
+        select(Delivery)
+        .where(Delivery.team_id == team_id, Delivery.kind == kind, Delivery.subject.in_(list(subjects)))
+        .order_by(Delivery.id)
+    ).all()

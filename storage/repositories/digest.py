@@ -35,6 +35,26 @@ def entry_counts(session: Session, *, team_id: str, start: datetime, end: dateti
     return {kind: int(count) for kind, count in rows}
 
 
+def highlights_by_channel(
+    session: Session, *, team_id: str, start: datetime, end: datetime
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Per channel: the range's prouds, and its sorries still without a root cause (who may see them quoted
+    depends on the channel)."""
+    rows = session.execute(
+        select(Entry.kind, Entry.channel_id, Entry.root_cause.is_(None), func.count())
+        .where(Entry.team_id == team_id, Entry.created_at >= start, Entry.created_at < end)
+        .group_by(Entry.kind, Entry.channel_id, Entry.root_cause.is_(None))
+    ).all()
+    prouds: dict[str, int] = {}
+    open_sorries: dict[str, int] = {}
+    for kind, channel, without_cause, count in rows:
+        if kind == EntryKind.PROUD.value:
+            prouds[str(channel)] = prouds.get(str(channel), 0) + int(count)
+        elif kind == EntryKind.SORRY.value and without_cause:
+            open_sorries[str(channel)] = open_sorries.get(str(channel), 0) + int(count)
+    return prouds, open_sorries
+
+
 def participants(session: Session, *, team_id: str, start: datetime, end: datetime) -> set[str]:
     """Everyone who took part: logged an entry, added a root cause, answered a meeting prompt or updated
     an action item."""
@@ -295,6 +315,15 @@ def contributors(session: Session, *, team_id: str, start: datetime, end: dateti
         .distinct()
     ).all():
         found.setdefault(str(by), set()).add("answer")
+    for (by,) in session.execute(
+        select(ActionEvent.by)
+        .where(ActionEvent.team_id == team_id, ActionEvent.at >= start, ActionEvent.at < end)
+        .distinct()
+    ).all():
+        if by and str(by) not in found:
+            # created, rescheduled, handed over or noted an action item: taking part too (`participants`), so
+            # the thanks name everyone the participation line counts
+            found[str(by)] = {"action"}
     return found
 
 

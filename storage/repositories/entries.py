@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from storage.models import Entry, EntryCustomerGroup
+from storage.models import Entry, EntryCustomerGroup, RootCauseRevision
 
 
 def find_by_idempotency_key(session: Session, *, team_id: str, key: str) -> Entry | None:
@@ -57,6 +57,13 @@ def insert_entry_once(session: Session, row: NewEntryRow, *, group_ids: Sequence
     return entry_id
 
 
+def link_group(session: Session, *, entry: Entry, group_id: int) -> None:
+    """Tag an entry with one more group (nothing when it already has it)."""
+    if all(group.id != group_id for group in entry.groups):
+        session.execute(_LINK_GROUPS, [{"entry_id": entry.id, "group_id": group_id}])
+        session.expire(entry, ["groups"])
+
+
 def get_entry(session: Session, *, team_id: str, entry_id: int) -> Entry | None:
     """The entry with this id, only if it belongs to `team_id`."""
     return session.scalars(select(Entry).where(Entry.team_id == team_id, Entry.id == entry_id)).first()
@@ -71,12 +78,33 @@ def recent_by_author(session: Session, *, team_id: str, author_id: str, limit: i
     ).all()
 
 
-def set_root_cause(session: Session, *, entry: Entry, root_cause: str, by: str, now: datetime) -> Entry:
+def set_root_cause(session: Session, *, entry: Entry, root_cause: str, by: str, now: datetime) -> bool:
+    """Write the sorry's root cause; the one it replaces is kept in its history. False when it is the same."""
+    if entry.root_cause == root_cause:
+        return False
+    if entry.root_cause:
+        session.add(
+            RootCauseRevision(
+                entry_id=entry.id,
+                text=entry.root_cause,
+                written_by=entry.root_cause_by,
+                written_at=entry.root_cause_at,
+                replaced_by=by,
+                replaced_at=now,
+            )
+        )
     entry.root_cause = root_cause
     entry.root_cause_by = by
     entry.root_cause_at = now
     session.flush()
-    return entry
+    return True
+
+
+def root_cause_history(session: Session, *, entry_id: int) -> Sequence[RootCauseRevision]:
+    """The sorry's earlier root causes, oldest first."""
+    return session.scalars(
+        select(RootCauseRevision).where(RootCauseRevision.entry_id == entry_id).order_by(RootCauseRevision.id)
+    ).all()
 
 
 _RECORD_POST = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -9,6 +10,7 @@ from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import (
+    OPEN_STATUSES,
     ActionEvent,
     ActionItem,
     ActionPerson,
@@ -23,8 +25,11 @@ from storage.models import (
     MeetingAnswer,
     MeetingPrompt,
     MeetingQuestion,
+    MindsetAdmin,
     Person,
     ProcessedEvent,
+    RootCauseRevision,
+    SettingsChange,
     Workspace,
     slack_bots,
     slack_installations,
@@ -45,6 +50,8 @@ _TEAM_MODELS = (
     Delivery,
     ProcessedEvent,
     Person,
+    MindsetAdmin,
+    SettingsChange,
     Holiday,
     Channel,
     Workspace,
@@ -52,15 +59,20 @@ _TEAM_MODELS = (
 _TEAM_TABLES: tuple[Table, ...] = (slack_installations, slack_bots)
 
 
-def purge_team(session: Session, *, team_id: str) -> dict[str, int]:
-    """Delete everything of one workspace; how many rows of each table went."""
+def purge_team(session: Session, *, team_id: str, on_table: Callable[[str], None] | None = None) -> dict[str, int]:
+    """Delete everything of one workspace; how many rows of each table went. `on_table(name)` after each
+    table (progress)."""
     counts: dict[str, int] = {}
     for model in _TEAM_MODELS:
         result = session.execute(delete(model).where(model.team_id == team_id))
         counts[model.__tablename__] = int(getattr(result, "rowcount", 0) or 0)
+        if on_table is not None:
+            on_table(model.__tablename__)
     for table in _TEAM_TABLES:
         result = session.execute(delete(table).where(table.c.team_id == team_id))
         counts[table.name] = int(getattr(result, "rowcount", 0) or 0)
+        if on_table is not None:
+            on_table(table.name)
     session.flush()
     return counts
 
@@ -76,6 +88,25 @@ def team_row_counts(session: Session, *, team_id: str) -> dict[str, int]:
     return counts
 
 
+def team_exists(session: Session, *, team_id: str) -> bool:
+    """Whether the database holds anything of the workspace."""
+    for model in _TEAM_MODELS:
+        if session.scalar(select(model.team_id).where(model.team_id == team_id).limit(1)) is not None:
+            return True
+    return any(
+        session.scalar(select(table.c.team_id).where(table.c.team_id == team_id).limit(1)) is not None
+        for table in _TEAM_TABLES
+    )
+
+
+def known_teams(session: Session, *, limit: int = 10) -> list[str]:
+    """Some workspaces the database holds (those with settings, people or entries), for a hint."""
+    found: set[str] = set()
+    for column in (Workspace.team_id, Person.team_id, Entry.team_id, slack_bots.c.team_id):
+        found |= {str(team) for team in session.scalars(select(column).distinct().limit(limit)) if team}
+    return sorted(found)[:limit]
+
+
 @dataclass(frozen=True)
 class PostedEntry:
     channel_id: str
@@ -83,33 +114,118 @@ class PostedEntry:
 
 
 @dataclass(frozen=True)
+class HandBack:
+    """An item the person owns that others share: it goes to `to` (its creator, else the first person involved)."""
+
+    action_id: int
+    title: str
+    to: str
+    is_open: bool
+    to_creator: bool  # False: to the first person involved
+
+
+@dataclass(frozen=True)
 class PersonRows:
     entries: int
-    action_items: int
     answers: int
+    items_deleted: int  # items they own that no one else created or is involved in
+    handed_back: tuple[HandBack, ...]
+    involved_in: int  # others' items they are involved in (they leave them)
+
+    @property
+    def action_items(self) -> int:
+        """Every item they own, deleted or handed back."""
+        return self.items_deleted + len(self.handed_back)
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    posted: list[PostedEntry]
+    handed_back: tuple[HandBack, ...]
+
+
+def _new_owner(item: ActionItem, user_id: str) -> str | None:
+    if item.created_by not in (user_id, FORGOTTEN):
+        return item.created_by
+    others = [person for person in item.involved_ids if person not in (user_id, FORGOTTEN)]
+    return others[0] if others else None
+
+
+def _owned(session: Session, *, team_id: str, user_id: str) -> list[ActionItem]:
+    return list(
+        session.scalars(
+            select(ActionItem)
+            .where(ActionItem.team_id == team_id, ActionItem.owner_id == user_id)
+            .order_by(ActionItem.due_date, ActionItem.id)
+        )
+    )
+
+
+def _hand_backs(items: list[ActionItem], user_id: str) -> tuple[HandBack, ...]:
+    found = []
+    for item in items:
+        to = _new_owner(item, user_id)
+        if to is not None:
+            found.append(HandBack(item.id, item.title, to, item.status in OPEN_STATUSES, to == item.created_by))
+    return tuple(found)
 
 
 def person_rows(session: Session, *, team_id: str, user_id: str) -> PersonRows:
     def count(model: type, *where: object) -> int:
         return int(session.scalar(select(func.count()).select_from(model).where(*where)) or 0)  # type: ignore[arg-type]
 
+    owned = _owned(session, team_id=team_id, user_id=user_id)
+    handed = _hand_backs(owned, user_id)
+    team_items = select(ActionItem.id).where(ActionItem.team_id == team_id, ActionItem.owner_id != user_id)
     return PersonRows(
         entries=count(Entry, Entry.team_id == team_id, Entry.author_id == user_id),
-        action_items=count(ActionItem, ActionItem.team_id == team_id, ActionItem.owner_id == user_id),
         answers=count(MeetingAnswer, MeetingAnswer.team_id == team_id, MeetingAnswer.answered_by == user_id),
+        items_deleted=len(owned) - len(handed),
+        handed_back=handed,
+        involved_in=count(ActionPerson, ActionPerson.user_id == user_id, ActionPerson.action_id.in_(team_items)),
     )
 
 
-def forget_person(session: Session, *, team_id: str, user_id: str, now: datetime) -> list[PostedEntry]:
-    """Delete what the person wrote and owns, and their trace in the rest.
+def _hand_back(session: Session, *, items: list[ActionItem], user_id: str, now: datetime) -> tuple[HandBack, ...]:
+    """Give each shared item the person owns to its creator (or the first person involved), in its history
+    as a hand-over by the forgotten person; delete the items that were theirs alone."""
+    handed = _hand_backs(items, user_id)
+    by_id = {back.action_id: back for back in handed}
+    for item in items:
+        back = by_id.get(item.id)
+        if back is None:
+            session.delete(item)
+            continue
+        item.owner_id = back.to
+        item.people = [person for person in item.people if person.user_id not in (back.to, user_id)]
+        session.add(
+            ActionEvent(
+                action_id=item.id,
+                team_id=item.team_id,
+                at=now,
+                by=FORGOTTEN,
+                kind="reassigned",
+                old_value=FORGOTTEN,
+                new_value=back.to,
+            )
+        )
+    session.flush()
+    return handed
 
-    Gone: their prouds and sorries, their meeting answers, the action items they own, the meetings
-    they own (deleted, so no more questions are sent them), their place among the people involved in
-    others' items, their ambassadorship, what the bot kept of them (time zone, pause) and the
-    messages planned for them. In shared records (a root cause they added to someone's sorry, a
-    change or hand-over in someone's item, a customer group, question or meeting they created) their
-    id is replaced.
-    Returns where the bot had posted their entries, so those messages can be deleted too.
+
+def forget_person(session: Session, *, team_id: str, user_id: str, now: datetime) -> Forgotten:
+    """Delete what the person wrote and owns alone, and their trace in the rest.
+
+    Gone: their prouds and sorries, their meeting answers, the action items they own that no one else
+    created or is involved in, the meetings they own (deleted, so no more questions are sent them),
+    their place among the people involved in others' items, their ambassadorship, what the bot kept of
+    them (time zone, pause, role) and the messages planned for them. An item they own that someone else
+    created goes back to its creator; one they created with others involved, to the first of those (the
+    caller tells them). In shared records (a root cause they added to someone's sorry, a change or
+    hand-over in someone's item, a customer group, question or meeting they created, a settings change)
+    their id is replaced.
+    Returns where the bot had posted their entries, so those messages can be deleted too, and the items
+    handed back.
     """
     posted = [
         PostedEntry(channel, ts)
@@ -122,7 +238,7 @@ def forget_person(session: Session, *, team_id: str, user_id: str, now: datetime
     ]
     session.execute(delete(Entry).where(Entry.team_id == team_id, Entry.author_id == user_id))
     session.execute(delete(MeetingAnswer).where(MeetingAnswer.team_id == team_id, MeetingAnswer.answered_by == user_id))
-    session.execute(delete(ActionItem).where(ActionItem.team_id == team_id, ActionItem.owner_id == user_id))
+    handed = _hand_back(session, items=_owned(session, team_id=team_id, user_id=user_id), user_id=user_id, now=now)
     team_items = select(ActionItem.id).where(ActionItem.team_id == team_id)
     session.execute(delete(ActionPerson).where(ActionPerson.user_id == user_id, ActionPerson.action_id.in_(team_items)))
     session.execute(
@@ -168,6 +284,30 @@ def forget_person(session: Session, *, team_id: str, user_id: str, now: datetime
     session.execute(
         update(Entry).where(Entry.team_id == team_id, Entry.root_cause_by == user_id).values(root_cause_by=None)
     )
+    session.execute(delete(MindsetAdmin).where(MindsetAdmin.team_id == team_id, MindsetAdmin.user_id == user_id))
+    session.execute(
+        update(MindsetAdmin)
+        .where(MindsetAdmin.team_id == team_id, MindsetAdmin.added_by == user_id)
+        .values(added_by=FORGOTTEN)
+    )
+    session.execute(
+        update(SettingsChange)
+        .where(SettingsChange.team_id == team_id, SettingsChange.by == user_id)
+        .values(by=FORGOTTEN)
+    )
+    for column in (SettingsChange.old_value, SettingsChange.new_value):  # naming admins names the people
+        session.execute(
+            update(SettingsChange)
+            .where(
+                SettingsChange.team_id == team_id,
+                SettingsChange.setting.in_(["admin_added", "admin_removed"]),
+                column == user_id,
+            )
+            .values({column.key: FORGOTTEN})
+        )
+    of_team = RootCauseRevision.entry_id.in_(select(Entry.id).where(Entry.team_id == team_id))
+    for column in (RootCauseRevision.written_by, RootCauseRevision.replaced_by):
+        session.execute(update(RootCauseRevision).where(of_team, column == user_id).values({column: None}))
     session.execute(delete(Ambassador).where(Ambassador.team_id == team_id, Ambassador.user_id == user_id))
     session.execute(delete(Person).where(Person.team_id == team_id, Person.user_id == user_id))
     session.execute(
@@ -180,4 +320,4 @@ def forget_person(session: Session, *, team_id: str, user_id: str, now: datetime
         .values(status=DeliveryStatus.SKIPPED.value, last_error="person forgotten")
     )
     session.flush()
-    return posted
+    return Forgotten(posted, handed)

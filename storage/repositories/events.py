@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -18,3 +19,9 @@ def claim_event(session: Session, *, team_id: str, event_id: str, now: datetime)
         return True
     except IntegrityError:
         return False
+
+
+def forget_before(session: Session, *, before: datetime) -> int:
+    """Delete the claims recorded before `before` (no retry or replay of them can come any more)."""
+    result = session.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < before))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

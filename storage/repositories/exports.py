@@ -6,10 +6,37 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.models import ActionEvent, ActionItem, CustomerGroup, Entry, MeetingAnswer, MeetingPrompt
+from storage.models import (
+    ActionEvent,
+    ActionItem,
+    CustomerGroup,
+    Entry,
+    MeetingAnswer,
+    MeetingPrompt,
+    RootCauseRevision,
+)
+
+
+def count_records(
+    session: Session, *, section: str, since: datetime | None, team_id: str | None, kinds: Sequence[str] = ()
+) -> int:
+    """How many records an export of `section` (entries, actions or meeting_answers) will write (progress)."""
+    model, moment, team = {
+        "entries": (Entry, Entry.created_at, Entry.team_id),
+        "actions": (ActionItem, ActionItem.created_at, ActionItem.team_id),
+        "meeting_answers": (MeetingAnswer, MeetingAnswer.answered_at, MeetingAnswer.team_id),
+    }[section]
+    query = select(func.count()).select_from(model)
+    if section == "entries":
+        query = query.where(Entry.kind.in_(list(kinds)))
+    if since is not None:
+        query = query.where(moment >= since)
+    if team_id is not None:
+        query = query.where(team == team_id)
+    return int(session.scalar(query) or 0)
 
 
 @dataclass(frozen=True)
@@ -107,13 +134,21 @@ def iter_meeting_answers(
 
 
 def root_causes_by(session: Session, *, team_id: str, user_id: str) -> list[tuple[int, str, datetime | None]]:
-    """(entry id, root cause, when) of the root causes a person wrote, on anyone's sorries."""
+    """(entry id, root cause, when) of the root causes a person wrote, on anyone's sorries: the current ones
+    and those since replaced by someone else's."""
     rows = session.execute(
         select(Entry.id, Entry.root_cause, Entry.root_cause_at)
         .where(Entry.team_id == team_id, Entry.root_cause_by == user_id, Entry.root_cause.is_not(None))
         .order_by(Entry.id)
     ).all()
-    return [(entry_id, str(text), at) for entry_id, text, at in rows]
+    earlier = session.execute(
+        select(RootCauseRevision.entry_id, RootCauseRevision.text, RootCauseRevision.written_at)
+        .join(Entry, Entry.id == RootCauseRevision.entry_id)
+        .where(Entry.team_id == team_id, RootCauseRevision.written_by == user_id)
+        .order_by(RootCauseRevision.id)
+    ).all()
+    found = [(entry_id, str(text), at) for entry_id, text, at in [*rows, *earlier]]
+    return sorted(found, key=lambda row: row[0])
 
 
 def notes_by(session: Session, *, team_id: str, user_id: str) -> list[tuple[int, str, datetime]]:

@@ -60,6 +60,15 @@ def questions(session: Session, *, team_id: str, include_retired: bool = False) 
     return session.scalars(query.order_by(MeetingQuestion.id)).all()
 
 
+def retired_questions(session: Session, *, team_id: str) -> Sequence[MeetingQuestion]:
+    """The workspace's retired questions, most recently retired first."""
+    return session.scalars(
+        select(MeetingQuestion)
+        .where(MeetingQuestion.team_id == team_id, MeetingQuestion.retired_at.is_not(None))
+        .order_by(MeetingQuestion.retired_at.desc(), MeetingQuestion.id.desc())
+    ).all()
+
+
 def has_any_question(session: Session, *, team_id: str) -> bool:
     return session.scalar(select(MeetingQuestion.id).where(MeetingQuestion.team_id == team_id).limit(1)) is not None
 

@@ -41,3 +41,14 @@ def time_zones(session: Session, *, team_id: str, user_ids: Iterable[str] | None
     if user_ids is not None:
         query = query.where(Person.user_id.in_(list(user_ids)))
     return {user: tz for user, tz in session.execute(query).all() if tz}
+
+
+def known_with_role(session: Session, *, team_id: str, roles: Iterable[str], limit: int) -> list[str]:
+    """Ids of active people the bot last read with one of these Slack roles (the workspace's admins it knows)."""
+    query = (
+        select(Person.user_id)
+        .where(Person.team_id == team_id, Person.slack_role.in_(list(roles)), Person.deactivated.is_(False))
+        .order_by(Person.user_id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
