@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import connections, digest, nudges, slash, startup, storm
+from bench import connections, digest, engine_tick, nudges, slash, startup, storm
 from bench.common import DEFAULT_PG_ADMIN_URL, Options, Section
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
@@ -39,6 +39,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark("digest", 2, "Digest at scale", digest.run),
     Benchmark("nudges", 3, "Nudge fan-out", nudges.run),
     Benchmark("startup", 4, "Start-up and footprint", startup.run),
+    Benchmark("engine", 5, "Engine tick at scale", engine_tick.run),
     Benchmark("storm", 6, "The Monday storm", storm.run),
     Benchmark("connections", 7, "Held connections", connections.run),
 )
@@ -102,6 +103,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--hold-seconds", type=float, default=20.0, help="connections: seconds per holding phase (default 20)"
+    )
+    parser.add_argument(
+        "--engine-scale",
+        type=float,
+        default=1.0,
+        help="engine: the deployment's size as a fraction of the issue's 1,000 workspaces (default 1.0)",
     )
     parser.add_argument(
         "--pg-url",
@@ -179,6 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         minimal=not args.no_minimal,
         connections=args.connections,
         hold_seconds=args.hold_seconds,
+        engine_scale=args.engine_scale,
         command=" ".join([command, *(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))]),
     )
     sections: dict[str, str] = {}

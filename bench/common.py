@@ -44,6 +44,7 @@ class Options:
     minimal: bool = True  # slash: also serve the minimal references (bench/minimal.py)
     connections: int = 5000  # connections: TCP connections held against the bot
     hold_seconds: float = 20.0  # connections: seconds each holding phase lasts
+    engine_scale: float = 1.0  # engine: the deployment's size as a fraction of the (and a tenth of it)
 
 
 @dataclass

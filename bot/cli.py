@@ -32,7 +32,7 @@ from bot.app import build_app
 from bot.deps import Deps, utc_now
 from bot.digest.period import Week
 from bot.doctor import doctor
-from bot.engine.engine import SEND_THREADS, NudgeEngine
+from bot.engine.engine import SEND_THREADS, NudgeEngine, Retention
 from bot.engine.scheduler import run_blocking, start_in_background
 from bot.export import ALL, CSV_NEEDS_ONE_KIND, ENTRIES, KINDS, ExportProblem
 from bot.export import export as write_export
@@ -332,11 +332,13 @@ def _check_stored_tokens(store: WorkspaceInstallationStore) -> None:
 
 def _nudge_engine(wiring: Wiring) -> NudgeEngine:
     deps = wiring.deps
+    events_kept, deliveries_kept = deps.settings.retention
     return NudgeEngine(
         session_factory=deps.session_factory,
         client_for=wiring.clients.for_team,
         forget_client=wiring.clients.forget,
         clock=deps.clock,
+        retention=Retention(processed_events=events_kept, deliveries=deliveries_kept),
     )
 
 

@@ -73,6 +73,29 @@ ENGINE_TICK_SECONDS = Histogram(
     buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0),
     registry=REGISTRY,
 )
+# the planners' names (bot/engine/planners.py); a planner by any other name counts as `other`
+PLANNERS = (
+    "action_nudges",
+    "checkins",
+    "root_cause",
+    "quarter_reviews",
+    "meeting_prompts",
+    "entry_posts",
+    "digests",
+    "waiting_messages",  # people with a pending message the services planned (a new commitment, a refused post)
+)
+PLANNER_FAILURES = Counter(
+    "mindset_engine_planner_failures",
+    "Planners that failed in a tick (their work rolled back alone, the others' kept), by planner.",
+    ["planner"],
+    registry=REGISTRY,
+)
+
+
+def planner_label(name: str) -> str:
+    return name if name in PLANNERS else OTHER
+
+
 NUDGES_CLAIMED = Counter(
     "mindset_nudges_claimed", "Nudges this process claimed to send, by kind.", ["kind"], registry=REGISTRY
 )

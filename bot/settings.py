@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
@@ -58,6 +59,8 @@ HOW_TO_FIX: dict[str, str] = {
     "DB_STATEMENT_TIMEOUT": "use a number of seconds from 0.1 to 3600, e.g. DB_STATEMENT_TIMEOUT=5",
     "HTTP_IDLE_TIMEOUT": "use a whole number of seconds from 1 to 600, e.g. HTTP_IDLE_TIMEOUT=10",
     "HTTP_MAX_CONNECTIONS": "use a whole number from 100 to 1000000, e.g. HTTP_MAX_CONNECTIONS=10000",
+    "PROCESSED_EVENTS_RETENTION_DAYS": "use a whole number of days from 1 to 3650, e.g. 7 (the default)",
+    "DELIVERIES_RETENTION_DAYS": "use a whole number of days from 35 to 3650, e.g. 90 (the default)",
     "TOKEN_ENCRYPTION_KEYS": (
         f"make a key with: {KEY_COMMAND} and put it in .env as TOKEN_ENCRYPTION_KEYS=<that key> (while rotating, "
         "several keys, comma-separated: the first encrypts). Keep it secret and keep a copy: the installed "
@@ -178,6 +181,11 @@ class Settings(DatabaseSettings):
     http_idle_timeout: int = Field(default=10, ge=1, le=600)
     # open HTTP connections beyond which requests are answered 503
     http_max_connections: int = Field(default=10_000, ge=100, le=1_000_000)
+    # how long the engine keeps the events Slack sent (to recognise its retries) and finished deliveries
+    # (at least 35 days: a root-cause nudge may be planned again for 30 days after its sorry, and its
+    # delivery row is what stops a second one)
+    processed_events_retention_days: int = Field(default=7, ge=1, le=3650)
+    deliveries_retention_days: int = Field(default=90, ge=35, le=3650)
 
     @field_validator("db_pool_size", mode="before")
     @classmethod
@@ -292,6 +300,11 @@ class Settings(DatabaseSettings):
     def oauth(self) -> bool:
         """Many workspaces, each installed through Slack's OAuth flow."""
         return self.slack_client_id is not None
+
+    @property
+    def retention(self) -> tuple[timedelta, timedelta]:
+        """How long processed events and finished deliveries are kept."""
+        return timedelta(days=self.processed_events_retention_days), timedelta(days=self.deliveries_retention_days)
 
     def db_timeouts(self) -> Timeouts:
         return Timeouts(connect=self.db_connect_timeout, pool=self.db_pool_timeout, statement=self.db_statement_timeout)

@@ -6,7 +6,7 @@ import contextlib
 import sqlite3
 import threading
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -379,3 +379,21 @@ def get_or_insert(session: Session, *, find: Callable[[], T | None], make: Calla
         if again is None:
             raise
         return again
+
+
+# bound parameters one statement takes from a list that grows with the data: far under every driver's limit
+# (psycopg refuses more than 65,535 in one statement, SQLite's default is 32,766)
+CHUNK = 500
+C = TypeVar("C")
+
+
+def chunks(items: Iterable[C], size: int = CHUNK) -> Iterator[Sequence[C]]:
+    """`items` in lists of at most `size`, for statements whose parameters would otherwise grow with the data."""
+    batch: list[C] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -41,6 +41,11 @@ USER_ID = String(32)
 CHANNEL_ID = String(32)
 # an entry the bot has neither posted nor been refused: the condition of a partial index
 UNPOSTED = text("message_ts IS NULL AND post_error IS NULL")
+# the sorries the engine may nudge about a root cause, and the meetings it may prompt: partial indexes'
+# conditions, written out so that SQLite matches them to the queries that repeat them
+SORRY_WITHOUT_CAUSE = text("kind = 'sorry' AND root_cause IS NULL")
+MEETING_ACTIVE = text("deleted_at IS NULL AND NOT paused")
+AMBASSADOR_ACTIVE = text("left_at IS NULL")
 
 
 # SQLite: ids of deleted rows are never handed out again (AUTOINCREMENT), for the tables whose ids buttons carry:
@@ -113,6 +118,13 @@ class Entry(Base):
         Index("ix_entries_team_root_cause", "team_id", "root_cause_at"),
         # the engine: entries neither posted nor refused (a post lost to a crash or to Slack), by age
         Index("ix_entries_unposted", "created_at", sqlite_where=UNPOSTED, postgresql_where=UNPOSTED),
+        # the engine: sorries without a root cause whose nudge it should look at again by now
+        Index(
+            "ix_entries_cause_check",
+            "cause_check_at",
+            sqlite_where=SORRY_WITHOUT_CAUSE,
+            postgresql_where=SORRY_WITHOUT_CAUSE,
+        ),
         NEVER_REUSED,
     )
 
@@ -139,6 +151,8 @@ class Entry(Base):
     source_channel_id: Mapped[str | None] = mapped_column(CHANNEL_ID, default=None)
     source_ts: Mapped[str | None] = mapped_column(String(32), default=None)
     source_permalink: Mapped[str | None] = mapped_column(String(500), default=None)
+    # when the engine next needs to look at this sorry's root-cause nudge (None: at once); see bot/engine/planners.py
+    cause_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
     groups: Mapped[list[CustomerGroup]] = relationship(
         secondary="entry_customer_groups", order_by="CustomerGroup.name", lazy="selectin"
@@ -223,6 +237,9 @@ class ActionItem(Base):
         Index("ix_action_items_team_closed", "team_id", "closed_at"),
         # the Success Index looks for first promises in a quarter
         Index("ix_action_items_team_original_due", "team_id", "original_due_date"),
+        # the engine: open items whose reminders, or whose owner's weekly check-in, it should look at by now
+        Index("ix_action_items_status_nudge_check", "status", "nudge_check_at"),
+        Index("ix_action_items_status_checkin_check", "status", "checkin_check_at"),
         NEVER_REUSED,
     )
 
@@ -249,6 +266,10 @@ class ActionItem(Base):
         ForeignKey("meeting_answers.id", ondelete="SET NULL"), default=None, index=True
     )
     idempotency_key: Mapped[str] = mapped_column(String(128))
+    # when the engine next needs to look at this item's reminders and at its owner's weekly check-in (None: at
+    # once); any change of the item, its owner's time or their workspace's calendar sets them back to None
+    nudge_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    checkin_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
     people: Mapped[list[ActionPerson]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="ActionPerson.user_id"
@@ -414,6 +435,10 @@ class Meeting(Base):
     __table_args__ = (
         UniqueConstraint("team_id", "idempotency_key", name="uq_meetings_team_idempotency"),
         Index("ix_meetings_team_owner", "team_id", "owner_id"),
+        # the engine: active meetings whose next prompt it should look at by now
+        Index(
+            "ix_meetings_prompt_check", "prompt_check_at", sqlite_where=MEETING_ACTIVE, postgresql_where=MEETING_ACTIVE
+        ),
         NEVER_REUSED,
     )
 
@@ -434,6 +459,8 @@ class Meeting(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     idempotency_key: Mapped[str] = mapped_column(String(128))
+    # when the engine next needs to look at this meeting's prompts (None: at once; any edit sets it back)
+    prompt_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 class MeetingQuestion(Base):
@@ -520,13 +547,24 @@ class Ambassador(Base):
     """A person who carries customer focus across teams; they get the weekly digest."""
 
     __tablename__ = "ambassadors"
-    __table_args__ = (UniqueConstraint("team_id", "user_id", name="uq_ambassadors_team_user"),)
+    __table_args__ = (
+        UniqueConstraint("team_id", "user_id", name="uq_ambassadors_team_user"),
+        # the engine: current ambassadors whose weekly digest it should look at by now
+        Index(
+            "ix_ambassadors_digest_check",
+            "digest_check_at",
+            sqlite_where=AMBASSADOR_ACTIVE,
+            postgresql_where=AMBASSADOR_ACTIVE,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str] = mapped_column(TEAM_ID)
     user_id: Mapped[str] = mapped_column(USER_ID)
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime())
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # when the engine next needs to look at this ambassador's digest (None: at once); see storage/repositories/checks
+    digest_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
     groups: Mapped[list[CustomerGroup]] = relationship(
         secondary="ambassador_groups", order_by="CustomerGroup.name", lazy="selectin"

@@ -263,11 +263,13 @@ def test_the_status_buttons_carry_the_status_they_were_drawn_with(bot: RunningBo
 # -- the keys are kept as long as they can matter ------------------------------------------------
 
 
-def test_the_engine_deletes_the_keys_of_requests_handled_more_than_a_day_ago(deps: Deps) -> None:
+def test_the_engine_deletes_the_keys_of_requests_handled_before_the_retention(deps: Deps) -> None:
+    """The keys live in processed_events, kept PROCESSED_EVENTS_RETENTION_DAYS (7): far longer than a replay
+    (five minutes) or Slack's retries (an hour) can come."""
     clock = SimClock(datetime(2026, 3, 2, 9, tzinfo=UTC))
     with deps.session_factory() as session:
-        claim_event(session, team_id=TEAM, event_id="view:V1:old", now=clock.now - timedelta(days=1, minutes=1))
-        claim_event(session, team_id=TEAM, event_id="view:V2:recent", now=clock.now - timedelta(hours=23))
+        claim_event(session, team_id=TEAM, event_id="view:V1:old", now=clock.now - timedelta(days=7, minutes=1))
+        claim_event(session, team_id=TEAM, event_id="view:V2:recent", now=clock.now - timedelta(days=6, hours=23))
         session.commit()
     client = make_web_client(deps.settings)
     engine = NudgeEngine(session_factory=deps.session_factory, client_for=lambda _team: client, clock=clock)

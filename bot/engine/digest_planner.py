@@ -5,18 +5,22 @@ moment it is sent), and says so in its heading."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.digest.period import Week
 from bot.engine.directory import Directory
+from bot.engine.memo import once_a_tick
 from bot.worktime import WorkCalendar, at_local, local_date, monday_of, zone
-from storage.models import Workspace
+from storage.models import AMBASSADOR_ACTIVE, Ambassador, Workspace
 from storage.repositories import ambassadors as ambassadors_repo
 from storage.repositories import channels as channels_repo
+from storage.repositories import checks as checks_repo
 from storage.repositories import workspaces as workspaces_repo
 from storage.repositories.deliveries import Planned
 
@@ -50,16 +54,48 @@ def _due(
     return None
 
 
+def _active_ambassadors(session: Session, now: datetime) -> Sequence[Any]:
+    """(id, team_id, user_id) of the current ambassadors whose digest the planner should look at now (never
+    looked at, or `digest_check_at` has come), through their partial index; read once a tick (whom the digests
+    need, then which are due): see `memo.TICK_MEMO`."""
+    query = (
+        select(Ambassador.id, Ambassador.team_id, Ambassador.user_id)
+        .where(AMBASSADOR_ACTIVE, checks_repo.due(Ambassador.digest_check_at, now, AMBASSADOR_ACTIVE))
+        .order_by(Ambassador.team_id, Ambassador.id)
+    )
+    return once_a_tick("ambassadors", now, lambda: list(session.execute(query).all()))
+
+
+def _next_look(now: datetime, tz: ZoneInfo, calendar: WorkCalendar, workspace: Workspace | None) -> datetime:
+    """When a reader's digest may next be due: the next of this and last week's moments still to come (a digest
+    moved past its week by a holiday counts), else no earlier than their next week begins anywhere; at least daily.
+    Whatever changes these moments (their zone, pause, the workspace's calendar or digest day) sets it back."""
+    weekday = (workspace.digest_weekday if workspace else None) or 1
+    at = (workspace.digest_time if workspace else None) or DEFAULT_TIME
+    this_monday = monday_of(local_date(now, tz))
+    moments = [
+        digest_moment(monday + timedelta(days=weekday - 1), at, tz, calendar)
+        for monday in (this_monday, this_monday - timedelta(days=7))
+    ]
+    next_week = datetime.combine(this_monday + timedelta(days=7), time(0), UTC) - timedelta(hours=14)
+    return min([moment for moment in moments if moment > now] + [next_week, now + timedelta(days=1)])
+
+
 def plan_digests(session: Session, now: datetime, directory: Directory) -> list[Planned]:
     planned: list[Planned] = []
+    looks: dict[int, datetime] = {}
     workspaces: dict[str, Workspace | None] = {}
-    for ambassador in ambassadors_repo.active(session):
+    ambassadors = _active_ambassadors(session, now)
+    directory.read_ahead((ambassador.team_id, ambassador.user_id) for ambassador in ambassadors)
+    for ambassador in ambassadors:
         team_id = ambassador.team_id
         if team_id not in workspaces:
             workspaces[team_id] = workspaces_repo.get_workspace(session, team_id=team_id)
         person = directory.person(team_id, ambassador.user_id)
         if person is None or not person.active:
+            looks[ambassador.id] = now + (timedelta(minutes=10) if person is None else timedelta(days=1))
             continue
+        looks[ambassador.id] = _next_look(now, person.tz, directory.calendar(team_id), workspaces[team_id])
         due = _due(now, person.tz, directory.calendar(team_id), workspaces[team_id], person.paused_until)
         if due is not None:
             week, moment = due
@@ -70,12 +106,14 @@ def plan_digests(session: Session, now: datetime, directory: Directory) -> list[
         if due is not None:
             week, moment = due
             planned.append(Planned(workspace.team_id, DIGEST, DIGEST_SUBJECT, workspace.digest_channel, week, moment))
+    if looks:
+        session.execute(update(Ambassador), [{"id": key, "digest_check_at": at} for key, at in looks.items()])
     return planned
 
 
 def digest_readers(session: Session, now: datetime) -> Iterable[tuple[str, str]]:
     """People whose time zone the engine needs: the ambassadors."""
-    return {(ambassador.team_id, ambassador.user_id) for ambassador in ambassadors_repo.active(session)}
+    return {(ambassador.team_id, ambassador.user_id) for ambassador in _active_ambassadors(session, now)}
 
 
 def digest_channels(session: Session, now: datetime) -> Iterable[tuple[str, str]]:

@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from bot.worktime import WorkCalendar, calendar_from, zone
+from storage.db import chunks
 from storage.models import Holiday, Person, Workspace
+from storage.repositories import checks
 from storage.repositories import people as people_repo
 
 log = logging.getLogger("mindset.engine.directory")
 
 TZ_FRESH_FOR = timedelta(days=7)
-READ_CHUNK = 500  # people read by one query (bound parameters stay well under every database's limit)
 PERMANENT_USER_ERRORS = {"user_not_found", "account_inactive", "user_not_visible"}
 
 
@@ -50,23 +52,18 @@ class Known:
         teams = {team for team, _ in wanted}
         if not teams:
             return cls()
-        uninstalled = {
-            team: at
-            for team, at in session.execute(
-                select(Workspace.team_id, Workspace.uninstalled_at).where(Workspace.team_id.in_(teams))
-            )
-        }
-        known: dict[tuple[str, str], PersonTime | None] = dict.fromkeys(wanted)
-        users = sorted({user for _, user in wanted})
-        for start in range(0, len(users), READ_CHUNK):
+        uninstalled: dict[str, datetime | None] = {}
+        for some in chunks(sorted(teams)):
             rows = session.execute(
-                select(Person.team_id, Person.user_id, Person.tz, Person.paused_until, Person.deactivated).where(
-                    Person.team_id.in_(teams), Person.user_id.in_(users[start : start + READ_CHUNK])
-                )
-            )
-            for team, user, tz, paused_until, deactivated in rows:
-                if (team, user) in known and tz is not None:
-                    known[(team, user)] = PersonTime(zone(tz), paused_until, not deactivated)
+                select(Workspace.team_id, Workspace.uninstalled_at).where(Workspace.team_id.in_(some))
+            ).all()
+            uninstalled.update((team, at) for team, at in rows)
+        known: dict[tuple[str, str], PersonTime | None] = dict.fromkeys(wanted)
+        for team, user, tz, paused_until, deactivated in _people_rows(
+            session, wanted, Person.tz, Person.paused_until, Person.deactivated
+        ):
+            if tz is not None:
+                known[(team, user)] = PersonTime(zone(tz), paused_until, not deactivated)
         return cls({team: uninstalled.get(team) is None for team in teams}, known, read_calendars(session, teams))
 
 
@@ -75,13 +72,15 @@ def read_calendars(session: Session, teams: Iterable[str]) -> dict[str, WorkCale
     settings)."""
     teams = sorted(set(teams))
     holidays: dict[str, set[date]] = {team: set() for team in teams}
-    for team, day in session.execute(select(Holiday.team_id, Holiday.day).where(Holiday.team_id.in_(teams))):
-        holidays[team].add(day)
+    for some in chunks(teams):
+        for team, day in session.execute(select(Holiday.team_id, Holiday.day).where(Holiday.team_id.in_(some))):
+            holidays[team].add(day)
     calendars = {team: WorkCalendar(holidays=frozenset(days)) for team, days in holidays.items()}
-    for workspace in session.scalars(select(Workspace).where(Workspace.team_id.in_(teams))):
-        calendars[workspace.team_id] = calendar_from(
-            workspace.work_days, workspace.work_start, workspace.work_end, holidays[workspace.team_id]
-        )
+    for some in chunks(teams):
+        for workspace in session.scalars(select(Workspace).where(Workspace.team_id.in_(some))):
+            calendars[workspace.team_id] = calendar_from(
+                workspace.work_days, workspace.work_start, workspace.work_end, holidays[workspace.team_id]
+            )
     return calendars
 
 
@@ -93,14 +92,42 @@ class Directory:
         self._calendars: dict[str, WorkCalendar] = dict(known.calendars) if known else {}
         self._people: dict[tuple[str, str], PersonTime | None] = dict(known.people) if known else {}
         self._installed: dict[str, bool] = dict(known.installed) if known else {}
+        self._workspaces: dict[str, Workspace] = {}
 
     def read_ahead(self, people: Iterable[tuple[str, str]]) -> None:
         """Read these people (pairs of team and user id) and their workspaces at once, before a loop asks
         for them one by one."""
-        known = Known.read(self._session, {key for key in people if key not in self._people})
+        wanted = set(people)
+        known = Known.read(self._session, {key for key in wanted if key not in self._people})
         self._people.update(known.people)
         for team_id, installed in known.installed.items():
             self._installed.setdefault(team_id, installed)
+        self.read_calendars({team for team, _ in wanted})
+
+    def read_calendars(self, teams: Iterable[str]) -> None:
+        """The working calendars of these workspaces, a chunk of workspaces per query (not one query each)."""
+        missing = sorted({team for team in teams if team not in self._calendars})
+        for some in chunks(missing):
+            workspaces = {
+                workspace.team_id: workspace
+                for workspace in self._session.scalars(select(Workspace).where(Workspace.team_id.in_(some)))
+            }
+            # held for the tick, so that the session's identity map answers `session.get` without a query
+            self._workspaces.update(workspaces)
+            holidays: dict[str, set[date]] = {}
+            for team, day in self._session.execute(
+                select(Holiday.team_id, Holiday.day).where(Holiday.team_id.in_(some))
+            ):
+                holidays.setdefault(team, set()).add(day)
+            for team in some:
+                workspace = workspaces.get(team)
+                days = frozenset(holidays.get(team, ()))
+                self._calendars[team] = (
+                    WorkCalendar(holidays=days)
+                    if workspace is None
+                    else calendar_from(workspace.work_days, workspace.work_start, workspace.work_end, days)
+                )
+                self._installed.setdefault(team, workspace is None or workspace.uninstalled_at is None)
 
     def calendar(self, team_id: str) -> WorkCalendar:
         if team_id not in self._calendars:
@@ -135,21 +162,25 @@ class Directory:
         return self._people[key]
 
 
+def _people_rows(session: Session, wanted: set[tuple[str, str]], *columns: Any) -> Iterator[tuple[Any, ...]]:
+    """(team, user, *columns) of the people among `wanted` (pairs of team and user id) that have a row, found by
+    their unique key, a chunk of pairs per query: no statement's parameters grow with the data, and no one else
+    of their workspaces is read."""
+    for some in chunks(sorted(wanted)):
+        query = select(Person.team_id, Person.user_id, *columns).where(
+            tuple_(Person.team_id, Person.user_id).in_(list(some))
+        )
+        yield from (tuple(row) for row in session.execute(query))
+
+
 def people_needing_refresh(session: Session, wanted: Iterable[tuple[str, str]], now: datetime) -> list[tuple[str, str]]:
     """Which of `wanted` have no time zone yet, or one older than a week."""
     wanted = set(wanted)
-    if not wanted:
-        return []
-    teams = {team for team, _ in wanted}
-    known = {
-        (row.team_id, row.user_id): row
-        for row in session.scalars(select(Person).where(Person.team_id.in_(teams)))
-        if (row.team_id, row.user_id) in wanted
-    }
+    known = {(team, user): checked for team, user, checked in _people_rows(session, wanted, Person.tz_checked_at)}
     stale = []
     for key in sorted(wanted):
-        row = known.get(key)
-        if row is None or row.tz_checked_at is None or now - row.tz_checked_at > TZ_FRESH_FOR:
+        checked = known.get(key)
+        if checked is None or now - checked > TZ_FRESH_FOR:
             stale.append(key)
     return stale
 
@@ -175,6 +206,8 @@ def refresh_person(session: Session, client: WebClient, team_id: str, user_id: s
         code = error.response.get("error") if error.response is not None else None
         if code in PERMANENT_USER_ERRORS:
             row = people_repo.get_or_add_person(session, team_id=team_id, user_id=user_id)
+            if not row.deactivated:
+                checks.look_again_at_person(session, team_id=team_id, user_id=user_id)
             row.deactivated = True
             row.tz = row.tz or "UTC"
             row.tz_checked_at = now
@@ -183,8 +216,11 @@ def refresh_person(session: Session, client: WebClient, team_id: str, user_id: s
             return
         raise
     row = people_repo.get_or_add_person(session, team_id=team_id, user_id=user_id)
-    row.tz = user.get("tz") or row.tz or "UTC"
-    row.deactivated = bool(user.get("deleted"))
+    tz, deactivated = user.get("tz") or row.tz or "UTC", bool(user.get("deleted"))
+    if (row.tz, bool(row.deactivated)) != (tz, deactivated):
+        checks.look_again_at_person(session, team_id=team_id, user_id=user_id)
+    row.tz = tz
+    row.deactivated = deactivated
     row.tz_checked_at = now
     row.slack_role, row.role_checked_at = slack_role_of(user), now  # read with the zone: who may change settings
     session.flush()

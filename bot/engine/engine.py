@@ -12,7 +12,7 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -26,6 +26,7 @@ from bot import metrics, slack_errors
 from bot.digest.shared import DIGEST_FRESH_FOR, SharedDigests
 from bot.engine.channel_directory import CHANNEL_FRESH_FOR, refresh_channel
 from bot.engine.directory import Directory, Known, people_needing_refresh, refresh_person
+from bot.engine.memo import TICK_MEMO
 from bot.engine.planners import PLANNERS, Planner
 from bot.engine.senders import SENDERS, AssignedHistory, NotYet, Occasion, Sender, prefetch_cards, read_assigned
 from bot.engine.uploads import UploadQueue
@@ -35,12 +36,12 @@ from storage.db import SessionFactory
 from storage.models import Delivery
 from storage.repositories import channels as channels_repo
 from storage.repositories import deliveries as deliveries_repo
-from storage.repositories import events as events_repo
+from storage.repositories import retention as retention_repo
+from storage.repositories.retention import Pruned
 
 log = logging.getLogger("mindset.engine")
 
 MAX_ATTEMPTS = 20
-HANDLED_KEPT_FOR = timedelta(days=1)  # the keys of handled requests (see forget_handled_requests)
 MAX_BACKOFF = timedelta(hours=1)
 # deliveries of a batch sent side by side, overlapping their waits on the database and on Slack
 # (bench/RESULTS.md: +35 % on PostgreSQL; beyond that one engine is bound by its own CPU)
@@ -49,6 +50,18 @@ SEND_THREADS = 4
 # again before each send while younger than this; a delivery sent later (Slack slow or rate-limiting)
 # reads afresh (bench/RESULTS.md: reading per batch instead of per delivery is what reaches 200/s)
 PREFETCH_FRESH_FOR = timedelta(seconds=5)
+# how long the channels the digests may quote from are taken as they were found (finding them reads the last
+# five weeks of entries of every digest workspace; each channel is checked at most twice a day anyway)
+CHANNELS_ASKED_EVERY = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How long the log-like tables keep their rows (README: Settings), and how often they are pruned."""
+
+    processed_events: timedelta = timedelta(days=7)
+    deliveries: timedelta = timedelta(days=90)
+    every: timedelta = timedelta(hours=1)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -107,6 +120,7 @@ class NudgeEngine:
         max_people_per_tick: int = 200,
         send_threads: int = SEND_THREADS,
         prefetch_fresh_for: timedelta = PREFETCH_FRESH_FOR,
+        retention: Retention | None = Retention(),
         make_uploads: Callable[[], UploadQueue] = UploadQueue,
     ) -> None:
         self.session_factory = session_factory
@@ -121,6 +135,9 @@ class NudgeEngine:
         self.max_people_per_tick = max_people_per_tick
         self.send_threads = max(1, send_threads)
         self.prefetch_fresh_for = prefetch_fresh_for  # zero: read everything before each send
+        self.retention = retention  # None: nothing is pruned
+        self._pruned_at: datetime | None = None
+        self._channels_asked_at: datetime | None = None
         self.make_uploads = make_uploads
         # the part of a week's digest every reader in a workspace and time zone shares, composed once for all
         # the readers due together and reused for a minute (no prefetching at all: each digest composed alone)
@@ -132,6 +149,13 @@ class NudgeEngine:
         """Refresh time zones, plan what is due, and deliver it. Safe to run in several processes."""
         now = now or self.clock()
         report = TickReport()
+        memo = TICK_MEMO.set({})  # each planner's query runs once this tick (whom it needs, then what is due)
+        try:
+            return self._tick(now, report)
+        finally:
+            TICK_MEMO.reset(memo)
+
+    def _tick(self, now: datetime, report: TickReport) -> TickReport:
         with log_context(job="tick"):
             report.people_refreshed = self.refresh_people(now)
             self.refresh_channels(now)
@@ -164,22 +188,48 @@ class NudgeEngine:
             if len(uploads):
                 with log_context(job="uploads"):
                     report.uploaded, report.uploads_lost = uploads.run()
+            if self.retention is not None and (
+                self._pruned_at is None or now - self._pruned_at >= self.retention.every
+            ):
+                self.prune(now)
         return report
 
-    def forget_handled_requests(self, now: datetime) -> int:
-        """Delete the keys of requests handled long ago (bot/services/replays.py, retried events): Slack
-        retries an event within the hour and a signature is good for five minutes, so after a day
-        nothing can come again that they would stop. How many were deleted."""
-        with self.session_factory() as session:
-            count = events_repo.forget_before(session, before=now - HANDLED_KEPT_FOR)
-            session.commit()
-            return count
+    def prune(self, now: datetime) -> Pruned:
+        """Delete what the log-like tables keep past their retention, a batch per transaction. A failure is
+        logged and tried again at the next tick; it never stops the sending."""
+        assert self.retention is not None
+        total = Pruned()
+        try:
+            while True:
+                with self.session_factory() as session:
+                    some = retention_repo.prune_some(
+                        session,
+                        now=now,
+                        processed_events_before=now - self.retention.processed_events,
+                        deliveries_before=now - self.retention.deliveries,
+                    )
+                    session.commit()
+                total += some
+                if not some.more:
+                    break
+        except Exception:
+            log.exception("Could not prune the old events and deliveries; the next tick will try again")
+            return total
+        self._pruned_at = now
+        if total.processed_events or total.deliveries or total.oauth_states:
+            log.info(
+                "Pruned %d processed events, %d finished deliveries, %d expired OAuth states",
+                total.processed_events,
+                total.deliveries,
+                total.oauth_states,
+            )
+        return total
 
     def refresh_people(self, now: datetime) -> int:
         """Learn the time zone of everyone a nudge may be for (users.info), at most weekly each."""
         return self._refresh(
             now,
-            wanted=lambda session: {pair for planner in self.planners for pair in planner.people(session, now)},
+            wanted=lambda session: self._wanted(session, now, lambda planner: planner.people),
             stale=lambda session, wanted: people_needing_refresh(session, wanted, now),
             refresh=refresh_person,
             what="the time zone of",
@@ -189,13 +239,38 @@ class NudgeEngine:
         """Learn which channels a digest may quote from (conversations.info), at most twice a day each."""
         return self._refresh(
             now,
-            wanted=lambda session: {pair for planner in self.planners for pair in planner.channels(session, now)},
+            wanted=lambda session: self._channels_wanted(session, now),
             stale=lambda session, wanted: channels_repo.stale(
                 session, wanted=wanted, now=now, fresh_for=CHANNEL_FRESH_FOR
             ),
             refresh=refresh_channel,
             what="channel",
         )
+
+    def _channels_wanted(self, session: Session, now: datetime) -> set[tuple[str, str]]:
+        """The channels the planners need known, asked at most every `CHANNELS_ASKED_EVERY` (finding them reads
+        weeks of entries): in between, none (a channel first used meanwhile counts as private until then)."""
+        if self._channels_asked_at is not None and timedelta(0) <= now - self._channels_asked_at < CHANNELS_ASKED_EVERY:
+            return set()
+        self._channels_asked_at = now
+        return self._wanted(session, now, lambda planner: planner.channels)
+
+    def _wanted(
+        self,
+        session: Session,
+        now: datetime,
+        part: Callable[[Planner], Callable[[Session, datetime], Iterable[tuple[str, str]]]],
+    ) -> set[tuple[str, str]]:
+        """What the planners need known. This only reads: a planner whose query fails is logged and counted,
+        and the transaction it spoiled (PostgreSQL aborts it) is rolled back for the next planner to read on."""
+        wanted: set[tuple[str, str]] = set()
+        for planner in self.planners:
+            try:
+                wanted.update(part(planner)(session, now))
+            except Exception:
+                session.rollback()
+                _planner_failed(planner, "refresh")
+        return wanted
 
     def _refresh(
         self,
@@ -229,16 +304,20 @@ class NudgeEngine:
         return refreshed
 
     def plan(self, now: datetime) -> int:
+        """Every planner in a savepoint of its own: one that fails (a bug, a database error that aborts
+        PostgreSQL's transaction) is rolled back alone, logged and counted, and the others' plans are kept."""
         planned = 0
         with self.session_factory() as session:
             directory = Directory(session)
             for planner in self.planners:
                 try:
-                    due = planner.plan(session, now, directory)
+                    with session.begin_nested():
+                        due = planner.plan(session, now, directory)
+                        added = deliveries_repo.plan(session, planned=due)
                 except Exception:
-                    log.exception("Planner %s failed", planner.name)
+                    _planner_failed(planner, "plan")
                     continue
-                planned += deliveries_repo.plan(session, planned=due)
+                planned += added
             session.commit()
         return planned
 
@@ -403,6 +482,11 @@ class NudgeEngine:
                 metrics.NUDGES_RETRIED.labels(delivery.kind).inc()
             session.commit()
         report.errors.append(error)
+
+
+def _planner_failed(planner: Planner, step: str) -> None:
+    log.exception("Planner %s failed (%s); the other planners' work is kept", planner.name, step)
+    metrics.PLANNER_FAILURES.labels(metrics.planner_label(planner.name)).inc()
 
 
 def _retry_after(error: SlackApiError) -> timedelta:

@@ -32,10 +32,6 @@ def tick_once(engine: NudgeEngine) -> None:
         finally:
             metrics.ENGINE_TICK_SECONDS.observe(time.perf_counter() - started)
         metrics.ENGINE_TICKS.labels("ok").inc()
-        try:
-            engine.forget_handled_requests(engine.clock())
-        except Exception:
-            log.exception("Could not delete the keys of old requests; the next tick will try again")
         if report.sent or report.failed or report.retried:
             log.info(
                 "Engine tick: %d planned, %d sent, %d skipped, %d to retry, %d failed",

@@ -22,13 +22,6 @@ Blocks = list[dict[str, Any]]
 
 MORE = "`/mindset digest`"
 QUOTE_MAX = 280
-KIND_WORDS = {
-    "proud": "prouds",
-    "sorry": "sorries",
-    "root cause": "root causes",
-    "done": "items done",
-    "answer": "meeting answers",
-}
 
 
 def counted(count: int, one: str, many: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, MutableMapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -23,7 +23,6 @@ from storage.repositories import meetings as meetings_repo
 from storage.repositories import people as people_repo
 
 MAX_YEARS_AHEAD = 3
-SHORT_TERM_DAYS = 183  # "up to 6 months"
 TITLE_MAX = 150
 TEXT_MAX = 2000
 
@@ -449,7 +448,3 @@ def overdue_nudges_due(card: ActionCard, today: date) -> int:
 
 def is_stuck(card: ActionCard, today: date) -> bool:
     return card.is_open and overdue_nudges_due(card, today) >= STUCK_AFTER_OVERDUE_NUDGES
-
-
-def due_soon_window() -> timedelta:
-    return timedelta(days=8)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
@@ -149,6 +149,7 @@ def _apply(meeting: Meeting, form: MeetingForm, title: str, schedule: Schedule) 
     meeting.tz = schedule.tz
     meeting.lead_minutes = form.lead_minutes
     meeting.prompt_to = form.prompt_to.value
+    meeting.prompt_check_at = None  # the engine looks at its next prompt again
 
 
 def register(deps: Deps, *, team_id: str, user_id: str, form: MeetingForm, key: str) -> MeetingCard:
@@ -204,6 +205,7 @@ def set_paused(
         meeting = _editable(session, team_id=team_id, meeting_id=meeting_id, user_id=user_id)
         replays.claim(session, team_id=team_id, key=key, now=deps.clock())
         meeting.paused = paused
+        meeting.prompt_check_at = None
         card = MeetingCard.of(meeting)
         session.commit()
         return card
@@ -439,7 +441,3 @@ def answer_source(deps: Deps, *, team_id: str, answer_id: int) -> AnswerSource |
             return None
         prompt = meetings_repo.get_prompt(session, team_id=team_id, prompt_id=answer.prompt_id)
         return AnswerSource(answer.id, answer.text, answer.group_id, prompt.title if prompt else "")
-
-
-def subjects_for(groups: Sequence[GroupLine]) -> list[str]:
-    return [*(group_subject(group.id) for group in groups), OUTSIDE, TEAM]

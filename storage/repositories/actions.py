@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CompoundSelect, func, or_, select, union, update
+from sqlalchemy import CompoundSelect, Select, func, or_, select, union, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from storage.models import (
@@ -128,6 +128,9 @@ def add_event(
     new_value: str | None = None,
     note: str | None = None,
 ) -> ActionEvent:
+    # whatever happened to the item, the engine looks at its nudges and its owner's check-in again
+    item.nudge_check_at = None
+    item.checkin_check_at = None
     event = ActionEvent(
         action_id=item.id,
         team_id=item.team_id,
@@ -141,12 +144,6 @@ def add_event(
     session.add(event)
     session.flush()
     return event
-
-
-def events_of(session: Session, *, action_id: int) -> Sequence[ActionEvent]:
-    return session.scalars(
-        select(ActionEvent).where(ActionEvent.action_id == action_id).order_by(ActionEvent.at, ActionEvent.id)
-    ).all()
 
 
 def events_of_kind(session: Session, *, action_ids: Sequence[int], kind: str) -> Sequence[ActionEvent]:
@@ -201,23 +198,10 @@ def open_items_owned(session: Session, *, team_id: str, owner_id: str) -> Sequen
     ).all()
 
 
-def open_items_due_by(session: Session, *, last_due: date) -> Sequence[ActionItem]:
-    """Open items of every workspace due on or before `last_due` (reminders and overdue nudges)."""
-    return session.scalars(
-        select(ActionItem)
-        .where(ActionItem.status.in_(OPEN_STATUSES), ActionItem.due_date <= last_due)
-        .order_by(ActionItem.team_id, ActionItem.id)
-    ).all()
-
-
-def open_item_owners(session: Session) -> Sequence[tuple[str, str]]:
-    """(team, owner) pairs with at least one open item (weekly check-ins)."""
-    return session.execute(
-        select(ActionItem.team_id, ActionItem.owner_id)
-        .where(ActionItem.status.in_(OPEN_STATUSES))
-        .distinct()
-        .order_by(ActionItem.team_id, ActionItem.owner_id)
-    ).all()
+def open_items_due_by(*, last_due: date) -> Select[Any]:
+    """The ids of open items of every workspace due on or before `last_due` (reminders and overdue nudges),
+    as a subquery."""
+    return select(ActionItem.id).where(ActionItem.status.in_(OPEN_STATUSES), ActionItem.due_date <= last_due)
 
 
 def due_in_range(

@@ -27,6 +27,7 @@ def join(session: Session, *, team_id: str, user_id: str, groups: Sequence[Custo
         ambassador.left_at = None
         ambassador.joined_at = now
     ambassador.groups = list(groups)
+    ambassador.digest_check_at = None  # the engine looks at their digest at once
     session.flush()
     return ambassador
 

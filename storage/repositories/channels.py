@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
+from storage.db import chunks
 from storage.models import Channel, Entry, MeetingPrompt
 
 
@@ -18,11 +19,14 @@ def stale(
     pairs = set(wanted)
     if not pairs:
         return []
-    teams = {team for team, _ in pairs}
-    known = {
-        (row.team_id, row.channel_id): row.checked_at
-        for row in session.scalars(select(Channel).where(Channel.team_id.in_(teams)))
-    }
+    known: dict[tuple[str, str], datetime | None] = {}
+    for some in chunks(sorted(pairs)):
+        rows = session.execute(
+            select(Channel.team_id, Channel.channel_id, Channel.checked_at).where(
+                tuple_(Channel.team_id, Channel.channel_id).in_(list(some))
+            )
+        )
+        known.update(((team, channel), checked) for team, channel, checked in rows)
 
     def is_stale(pair: tuple[str, str]) -> bool:
         checked = known.get(pair)
@@ -64,15 +68,17 @@ def forget_member(session: Session, *, team_id: str, channel_id: str, user_id: s
 
 def recent_channels(session: Session, *, team_ids: Iterable[str], since: datetime) -> set[tuple[str, str]]:
     """Channels that entries and meeting prompts of these workspaces used since `since`."""
-    teams = list(set(team_ids))
-    if not teams:
-        return set()
-    entries = session.execute(
-        select(Entry.team_id, Entry.channel_id).where(Entry.team_id.in_(teams), Entry.created_at >= since).distinct()
-    ).all()
-    prompts = session.execute(
-        select(MeetingPrompt.team_id, MeetingPrompt.channel)
-        .where(MeetingPrompt.team_id.in_(teams), MeetingPrompt.sent_at >= since, MeetingPrompt.channel.is_not(None))
-        .distinct()
-    ).all()
-    return {(str(team), str(channel)) for team, channel in [*entries, *prompts] if channel}
+    found: set[tuple[str, str]] = set()
+    for teams in chunks(sorted(set(team_ids))):
+        entries = session.execute(
+            select(Entry.team_id, Entry.channel_id)
+            .where(Entry.team_id.in_(teams), Entry.created_at >= since)
+            .distinct()
+        ).all()
+        prompts = session.execute(
+            select(MeetingPrompt.team_id, MeetingPrompt.channel)
+            .where(MeetingPrompt.team_id.in_(teams), MeetingPrompt.sent_at >= since, MeetingPrompt.channel.is_not(None))
+            .distinct()
+        ).all()
+        found |= {(str(team), str(channel)) for team, channel in [*entries, *prompts] if channel}
+    return found

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -151,22 +151,6 @@ def mark_skipped(session: Session, *, delivery_id: int, worker: str, reason: str
     return _finish(session, delivery_id, worker, status=DeliveryStatus.SKIPPED.value, last_error=reason[:200])
 
 
-def count_sent(session: Session, *, team_id: str, kind: str, subject: str, occasion_prefix: str) -> int:
-    """How many deliveries of this kind and subject went out for occasions starting with the prefix."""
-    return int(
-        session.scalar(
-            select(func.count(func.distinct(Delivery.occasion))).where(
-                Delivery.team_id == team_id,
-                Delivery.kind == kind,
-                Delivery.subject == subject,
-                Delivery.status == DeliveryStatus.SENT.value,
-                Delivery.occasion.startswith(occasion_prefix),
-            )
-        )
-        or 0
-    )
-
-
 def of_subjects(session: Session, *, team_id: str, kind: str, subjects: Sequence[str]) -> Sequence[Delivery]:
     """Every delivery of this kind about these subjects, whatever its status or recipient, oldest first."""
     if not subjects:
@@ -176,14 +160,3 @@ def of_subjects(session: Session, *, team_id: str, kind: str, subjects: Sequence
         .where(Delivery.team_id == team_id, Delivery.kind == kind, Delivery.subject.in_(list(subjects)))
         .order_by(Delivery.id)
     ).all()
-
-
-def pending_count(session: Session) -> int:
-    return int(
-        session.scalar(
-            select(func.count())
-            .select_from(Delivery)
-            .where(Delivery.status.in_([DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value]))
-        )
-        or 0
-    )

@@ -46,13 +46,6 @@ def meetings_of(session: Session, *, team_id: str, user_id: str, limit: int = 10
     ).all()
 
 
-def active_meetings(session: Session) -> Sequence[Meeting]:
-    """Every workspace's meetings that may be prompted (not paused, not deleted)."""
-    return session.scalars(
-        select(Meeting).where(Meeting.deleted_at.is_(None), Meeting.paused.is_(False)).order_by(Meeting.id)
-    ).all()
-
-
 # -- the question library ------------------------------------------------------------------------
 
 

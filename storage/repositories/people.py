@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from storage.db import get_or_insert
 from storage.models import Person
+from storage.repositories import checks
 
 
 def get_person(session: Session, *, team_id: str, user_id: str) -> Person | None:
@@ -27,6 +28,8 @@ def get_or_add_person(session: Session, *, team_id: str, user_id: str) -> Person
 
 
 def set_paused_until(session: Session, *, person: Person, day: date | None) -> Person:
+    if person.paused_until != day:
+        checks.look_again_at_person(session, team_id=person.team_id, user_id=person.user_id)
     person.paused_until = day
     session.flush()
     return person

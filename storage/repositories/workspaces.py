@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from storage.db import get_or_insert
 from storage.models import Holiday, Workspace
+from storage.repositories import checks
 
 
 class HolidayTaken(Exception):
@@ -35,6 +36,7 @@ def get_or_add_workspace(session: Session, *, team_id: str) -> Workspace:
 
 
 def set_work_time(session: Session, *, workspace: Workspace, work_days: str, start: time, end: time) -> Workspace:
+    checks.look_again_at_team(session, team_id=workspace.team_id)
     workspace.work_days = work_days
     workspace.work_start = start
     workspace.work_end = end
@@ -59,12 +61,14 @@ def add_holiday(session: Session, *, team_id: str, day: date, name: str | None) 
     if existing is not None:
         raise HolidayTaken(existing)
     holiday = Holiday(team_id=team_id, day=day, name=name)
+    checks.look_again_at_team(session, team_id=team_id)
     session.add(holiday)
     session.flush()
     return holiday
 
 
 def remove_holiday(session: Session, *, holiday: Holiday) -> None:
+    checks.look_again_at_team(session, team_id=holiday.team_id)
     session.delete(holiday)
     session.flush()
 
@@ -76,6 +80,7 @@ def set_digest_channel(session: Session, *, workspace: Workspace, channel: str |
 
 
 def set_digest_schedule(session: Session, *, workspace: Workspace, weekday: int, at: time) -> Workspace:
+    checks.look_again_at_digests(session, team_id=workspace.team_id)
     workspace.digest_weekday = weekday
     workspace.digest_time = at
     session.flush()

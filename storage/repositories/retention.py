@@ -1,0 +1,63 @@
+"""Pruning the tables that grow with every event and every nudge, whatever the workspaces keep: what Slack
+sent (kept only to recognise its retries), deliveries long finished, OAuth states long expired."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import ColumnElement, Table, delete, select
+from sqlalchemy.orm import Session
+
+from storage.models import Delivery, DeliveryStatus, ProcessedEvent, slack_oauth_states
+
+FINISHED = (DeliveryStatus.SENT.value, DeliveryStatus.SKIPPED.value, DeliveryStatus.FAILED.value)
+PRUNE_BATCH = 5_000  # rows deleted by one statement: a long deletion never holds a big transaction
+
+
+@dataclass(frozen=True)
+class Pruned:
+    processed_events: int = 0
+    deliveries: int = 0
+    oauth_states: int = 0
+
+    @property
+    def more(self) -> bool:
+        """A table gave a full batch: there may be more to delete."""
+        return max(self.processed_events, self.deliveries) >= PRUNE_BATCH
+
+    def __add__(self, other: Pruned) -> Pruned:
+        return Pruned(
+            self.processed_events + other.processed_events,
+            self.deliveries + other.deliveries,
+            self.oauth_states + other.oauth_states,
+        )
+
+
+def _delete_some(session: Session, table: Table, key: ColumnElement[int], where: ColumnElement[bool]) -> int:
+    """Delete at most `PRUNE_BATCH` of the rows matching `where`, by their ids found through an index."""
+    ids = select(key).where(where).limit(PRUNE_BATCH).scalar_subquery()
+    return max(session.execute(delete(table).where(key.in_(ids))).rowcount or 0, 0)  # type: ignore[attr-defined]
+
+
+def prune_some(
+    session: Session, *, now: datetime, processed_events_before: datetime, deliveries_before: datetime
+) -> Pruned:
+    """At most `PRUNE_BATCH` rows of each table (the caller commits, and calls again while a table gave a full
+    batch): events received before `processed_events_before` (Slack retries an event for minutes, not days),
+    deliveries finished (sent, skipped, failed) whose last attempt was before `deliveries_before` (pending ones
+    are kept however old), and OAuth states expired by `now`. Each is found through an index: processed_events
+    by received_at, deliveries by (status, next_attempt_at); the states are few (at most a few hundred live)."""
+    events = ProcessedEvent.__table__
+    deliveries = Delivery.__table__
+    assert isinstance(events, Table) and isinstance(deliveries, Table)
+    pruned_events = _delete_some(session, events, events.c.id, events.c.received_at < processed_events_before)
+    pruned_deliveries = _delete_some(
+        session,
+        deliveries,
+        deliveries.c.id,
+        deliveries.c.status.in_(FINISHED) & (deliveries.c.next_attempt_at < deliveries_before),
+    )
+    naive_now = now.astimezone(UTC).replace(tzinfo=None)  # slack_sdk writes its times as naive UTC
+    states = session.execute(delete(slack_oauth_states).where(slack_oauth_states.c.expire_at <= naive_now))
+    return Pruned(pruned_events, pruned_deliveries, max(states.rowcount or 0, 0))  # type: ignore[attr-defined]
