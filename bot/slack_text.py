@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Any
 
 SECTION_TEXT_MAX = 3000
 MESSAGE_TEXT_MAX = 40_000
@@ -103,3 +104,14 @@ def readable(text: str, names: Mapping[str, str] | None = None) -> str:
         return target
 
     return _MARKUP.sub(one, text).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def without_nul(value: Any) -> Any:
+    """`value` (a request body: dicts, lists, strings) with every NUL character removed."""
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {key: without_nul(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [without_nul(item) for item in value]
+    return value

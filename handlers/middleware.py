@@ -16,18 +16,8 @@ from slack_bolt import App, BoltContext, BoltResponse
 
 from bot import workspace
 from bot.deps import Deps
+from bot.slack_text import without_nul
 from storage.repositories.events import claim_event
-
-
-def without_nul(value: Any) -> Any:
-    """`value` (a request body: dicts, lists, strings) with every NUL character removed."""
-    if isinstance(value, str):
-        return value.replace("\x00", "") if "\x00" in value else value
-    if isinstance(value, dict):
-        return {key: without_nul(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [without_nul(item) for item in value]
-    return value
 
 
 def register_middleware(app: App, deps: Deps) -> None:

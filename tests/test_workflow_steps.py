@@ -424,6 +424,24 @@ def test_any_inputs_are_used_or_refused_with_a_sentence(deps: Deps) -> None:
     action()
 
 
+def test_nul_characters_in_a_steps_inputs_are_dropped_not_a_database_error(deps: Deps) -> None:
+    """PostgreSQL refuses NUL in text; the app's middleware drops them from every request, and the step's
+    service does too (hypothesis found one reaching the database)."""
+    inputs = {**proud_inputs(), ids.STEP_TEXT: "Called\x00 the clinic back"}
+    logged = step_service.log_entry(
+        deps, team_id="T111", kind=EntryKind.PROUD, function_execution_id="FxNUL1", inputs=inputs
+    )
+    action = step_service.create_action(
+        deps,
+        team_id="T111",
+        function_execution_id="FxNUL2",
+        inputs={**action_inputs(), ids.STEP_TITLE: "Call\x00 back"},
+    )
+    with deps.session_factory() as session:
+        assert session.get(Entry, logged.card.id).text == "Called the clinic back"
+        assert session.get(ActionItem, action.card.id).title == "Call back"
+
+
 # -- Socket Mode, the default deployment ---------------------------------------------------------------
 
 

@@ -17,7 +17,7 @@ from bot.deps import Deps
 from bot.services import actions as action_service
 from bot.services import entries as entry_service
 from bot.services import people as people_service
-from bot.slack_text import SECTION_TEXT_MAX
+from bot.slack_text import SECTION_TEXT_MAX, without_nul
 from bot.tags import group_keys, tag_key
 from storage.models import AREA_LABELS, ActionSource, Area, EntryKind
 from storage.repositories import entries as entries_repo
@@ -200,6 +200,7 @@ def log_entry(
     deps: Deps, *, team_id: str, kind: EntryKind, function_execution_id: str, inputs: Mapping[str, Any]
 ) -> entry_service.Logged:
     """Log a proud or a sorry from a step's inputs, as `/proud` does (`#group-name` words in the text tag)."""
+    inputs = without_nul(inputs)  # as every request's body (handlers/middleware.py): PostgreSQL refuses NUL
     author = _user(inputs, ids.STEP_AUTHOR, required=True)
     channel = _channel(inputs, ids.STEP_CHANNEL, required=True)
     assert author is not None and channel is not None
@@ -260,6 +261,7 @@ def create_action(
 ) -> ActionStep:
     """Create an action item from a step's inputs with `/action`'s checks (title, date, outcome; the owner a
     person, as `not_a_person` tells: bot/services/owners.py, asked of Slack by the caller)."""
+    inputs = without_nul(inputs)  # as every request's body (handlers/middleware.py): PostgreSQL refuses NUL
     owner = _user(inputs, ids.STEP_OWNER, required=True)
     assert owner is not None
     refusal = not_a_person(owner)
