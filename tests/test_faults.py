@@ -35,7 +35,7 @@ from bot.deps import Deps
 from bot.slack_client import CountingRateLimitHandler
 from bot.slack_text import escape_mrkdwn
 from storage.db import SessionFactory, make_engine, make_session_factory
-from storage.models import Entry
+from storage.models import Channel, Entry
 from tests import conftest
 from tests.conftest import RunningBot, make_settings, serve
 from tests.fake_slack import FakeSlack, Reply
@@ -234,6 +234,12 @@ def database_errors(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]
     ]
 
 
+def channel_learnt(bot: RunningBot, channel: str) -> bool:
+    """Whether the bot has asked Slack about the channel (it does after posting there) and kept the answer."""
+    with bot.deps.session_factory() as session:
+        return session.scalars(select(Channel).where(Channel.channel_id == channel)).first() is not None
+
+
 @pytest.mark.parametrize("command", ["/proud", "/sorry"])
 def test_command_while_database_is_down_hands_the_text_back_then_recovers(
     outage: Outage, command: str, caplog: pytest.LogCaptureFixture
@@ -241,6 +247,7 @@ def test_command_while_database_is_down_hands_the_text_back_then_recovers(
     bot = outage.bot
     assert bot.slack.send_command(command, "Warm-up, so the pool holds connections").status == 200
     eventually(lambda: [entry.message_ts for entry in outage.read()] == ["1700000000.000001"])  # posted, recorded
+    eventually(lambda: channel_learnt(bot, CHANNEL))  # the warm-up's last background work, before the cut
     caplog.set_level(logging.INFO)
     outage.begin()
 
