@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Table, delete, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from storage.models import (
     OPEN_STATUSES,
@@ -241,14 +241,7 @@ def forget_person(session: Session, *, team_id: str, user_id: str, now: datetime
     handed = _hand_back(session, items=_owned(session, team_id=team_id, user_id=user_id), user_id=user_id, now=now)
     team_items = select(ActionItem.id).where(ActionItem.team_id == team_id)
     session.execute(delete(ActionPerson).where(ActionPerson.user_id == user_id, ActionPerson.action_id.in_(team_items)))
-    session.execute(
-        update(ActionItem)
-        .where(ActionItem.team_id == team_id, ActionItem.created_by == user_id)
-        .values(created_by=FORGOTTEN)
-    )
-    session.execute(
-        update(ActionEvent).where(ActionEvent.team_id == team_id, ActionEvent.by == user_id).values(by=FORGOTTEN)
-    )
+    _replace_person(session, team_id, user_id, ActionItem.created_by, ActionEvent.by)
     for column in (ActionEvent.old_value, ActionEvent.new_value):  # hand-overs name the people
         session.execute(
             update(ActionEvent)
@@ -263,38 +256,20 @@ def forget_person(session: Session, *, team_id: str, user_id: str, now: datetime
     session.execute(
         update(Meeting).where(Meeting.team_id == team_id, Meeting.owner_id == user_id).values(owner_id=FORGOTTEN)
     )
-    session.execute(
-        update(Meeting).where(Meeting.team_id == team_id, Meeting.created_by == user_id).values(created_by=FORGOTTEN)
-    )
-    session.execute(
-        update(CustomerGroup)
-        .where(CustomerGroup.team_id == team_id, CustomerGroup.created_by == user_id)
-        .values(created_by=FORGOTTEN)
-    )
-    session.execute(
-        update(MeetingQuestion)
-        .where(MeetingQuestion.team_id == team_id, MeetingQuestion.created_by == user_id)
-        .values(created_by=FORGOTTEN)
-    )
-    session.execute(
-        update(MeetingPrompt)
-        .where(MeetingPrompt.team_id == team_id, MeetingPrompt.created_by == user_id)
-        .values(created_by=FORGOTTEN)
+    _replace_person(
+        session,
+        team_id,
+        user_id,
+        Meeting.created_by,
+        CustomerGroup.created_by,
+        MeetingQuestion.created_by,
+        MeetingPrompt.created_by,
     )
     session.execute(
         update(Entry).where(Entry.team_id == team_id, Entry.root_cause_by == user_id).values(root_cause_by=None)
     )
     session.execute(delete(MindsetAdmin).where(MindsetAdmin.team_id == team_id, MindsetAdmin.user_id == user_id))
-    session.execute(
-        update(MindsetAdmin)
-        .where(MindsetAdmin.team_id == team_id, MindsetAdmin.added_by == user_id)
-        .values(added_by=FORGOTTEN)
-    )
-    session.execute(
-        update(SettingsChange)
-        .where(SettingsChange.team_id == team_id, SettingsChange.by == user_id)
-        .values(by=FORGOTTEN)
-    )
+    _replace_person(session, team_id, user_id, MindsetAdmin.added_by, SettingsChange.by)
     for column in (SettingsChange.old_value, SettingsChange.new_value):  # naming admins names the people
         session.execute(
             update(SettingsChange)
@@ -321,3 +296,18 @@ def forget_person(session: Session, *, team_id: str, user_id: str, now: datetime
     )
     session.flush()
     return Forgotten(posted, handed)
+
+
+def _replace_person(
+    session: Session,
+    team_id: str,
+    user_id: str,
+    *columns: InstrumentedAttribute[str] | InstrumentedAttribute[str | None],
+) -> None:
+    """In others' records the person's id in each of these columns becomes FORGOTTEN (who created, changed,
+    named someone); every model has `team_id`."""
+    for column in columns:
+        model = column.class_
+        session.execute(
+            update(model).where(model.team_id == team_id, column == user_id).values({column.key: FORGOTTEN})
+        )
