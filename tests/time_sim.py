@@ -194,6 +194,9 @@ class World:
         self.meetings: list[tuple[int, str, str, time, frozenset[int], Repeat, date, int, PromptTarget]] = []
         self.items: dict[int, tuple[str, datetime]] = {}  # id -> (owner, created)
         self.lost_entries: dict[int, tuple[datetime, str, str]] = {}  # id -> (made, channel, author)
+        self.moved: set[int] = set()  # items whose due date was moved
+        # sorries: id -> (made, author, when its root cause was written or None)
+        self.sorries: dict[int, tuple[datetime, str, datetime | None]] = {}
         self.outages: list[tuple[datetime, datetime]] = []
         # what Slack took: each post's ts, what it carried and when (simulated) it arrived
         self.posted: dict[str, tuple[dict[str, object], datetime]] = {}
@@ -469,6 +472,7 @@ class World:
         elif kind == "move":
             item_id, owner = payload  # type: ignore[misc]
             today = local(now, self.people[owner].tz).date()
+            self.moved.add(item_id)
             with contextlib.suppress(actions.ActionProblem, LookupError):
                 actions.reschedule(
                     self.deps,
@@ -499,6 +503,7 @@ class World:
                 entries.record_post(
                     self.deps, team_id=person.team, entry_id=logged.card.id, message_ts=f"{now.timestamp():.6f}"
                 )
+                self.sorries[logged.card.id] = (now, str(user), None)
                 if payload[1]:  # type: ignore[index]
                     self._event(
                         now + timedelta(days=rng.uniform(0.1, 5)), "root_cause", (person.team, logged.card.id, user)
@@ -506,6 +511,8 @@ class World:
         elif kind == "root_cause":
             team, entry_id, user = payload  # type: ignore[misc]
             entries.add_root_cause(self.deps, team_id=team, entry_id=entry_id, root_cause="Simulated cause", by=user)
+            made, author, _ = self.sorries[entry_id]
+            self.sorries[entry_id] = (made, author, now)
 
 
 # -- the checks ----------------------------------------------------------------------------------
@@ -616,8 +623,11 @@ class Checker:
             # a refused post's notice is planned while its tick sends, so its first chance is the next tick
             since = due_at + timedelta(seconds=1) if row.kind == planners.ENTRY_NOT_POSTED else due_at
             first = self.first_tick_at_or_after(since, lambda t: self.working(row.team_id, tz, t, person))
-            if not self.disturbed(row, due_at, sent_at) and first is not None and sent_at != first:
+            # (or the same moment, when a second engine ticked then after the first had planned it)
+            same_tick = row.kind == planners.ENTRY_NOT_POSTED and sent_at == due_at
+            if not self.disturbed(row, due_at, sent_at) and first is not None and sent_at != first and not same_tick:
                 self.result.violate("first working tick", f"{what}: expected {first:%Y-%m-%d %H:%M} UTC")
+        self.check_not_after_done(row, sent_at, what)
         if row.kind == planners.MEETING_PROMPT:
             self.check_meeting_prompt(row, sent_at, what)
         elif row.kind == DIGEST:
@@ -651,6 +661,17 @@ class Checker:
                 self.result.violate(
                     "reminder moment", f"{what}: expected {local(expected, person.tz):%a %Y-%m-%d %H:%M}"
                 )
+
+    def check_not_after_done(self, row: Delivery, sent_at: datetime, what: str) -> None:
+        """No nudge about a commitment once it is closed, none about a sorry once its root cause is written."""
+        if row.kind in (planners.REMINDER, planners.OVERDUE):
+            item = self.items.get(int(row.subject))
+            if item is not None and item.closed_at is not None and as_utc(item.closed_at) < sent_at:
+                self.result.violate("not after it was done", f"{what}: the item was closed {item.closed_at}")
+        elif row.kind == planners.ROOT_CAUSE:
+            found = self.world.sorries.get(int(row.subject))
+            if found is not None and found[2] is not None and found[2] < sent_at:
+                self.result.violate("not after it was done", f"{what}: its root cause was written {found[2]}")
 
     def check_meeting_prompt(self, row: Delivery, sent_at: datetime, what: str) -> None:
         found = [m for m in self.world.meetings if str(m[0]) == row.subject]
@@ -801,6 +822,49 @@ class Checker:
                 person = world.people[author]
                 key = (planners.ENTRY_NOT_POSTED, str(entry_id), author, "is_archived")
                 expect(planners.ENTRY_NOT_POSTED, key, due, person.team, person.tz, person)
+
+        # reminders 7 and 1 days before the due date, at the start of work (not on a day before the date was set,
+        # not after the due date), and overdue notices the day after it and weekly, while the item is open; an
+        # outage may merge a reminder into the next one (only the latest is sent), so a moment in one is not
+        # expected; moved items and paused owners are checked for their moments above, not here
+        for item in self.items.values():
+            person = world.people[item.owner_id]
+            if item.id in world.moved or person.pauses:
+                continue
+            created = as_utc(item.created_at)
+            set_on = local(created, person.tz).date()
+            closed = as_utc(item.closed_at) if item.closed_at is not None else None
+            due = item.due_date
+
+            def still_open(at: datetime, closed: datetime | None = closed) -> bool:
+                return closed is None or closed > at
+
+            for days in planners.REMINDER_DAYS_AHEAD:
+                day = due - timedelta(days=days)
+                if day <= set_on:
+                    continue
+                at = self.start_of_work_on_or_after(person.team, person.tz, day, None)
+                if local(at, person.tz).date() <= due and still_open(at) and not world.down(at):
+                    key = (planners.REMINDER, str(item.id), item.owner_id, f"due-{days}:{due.isoformat()}")
+                    expect(planners.REMINDER, key, at, person.team, person.tz, person)
+            number = 1
+            while True:
+                day = due + timedelta(days=1 + 7 * (number - 1))
+                at = self.start_of_work_on_or_after(person.team, person.tz, day, None)
+                if at > horizon_end or not still_open(at):
+                    break
+                if not world.down(at):
+                    key = (planners.OVERDUE, str(item.id), item.owner_id, f"overdue-{number}:{due.isoformat()}")
+                    expect(planners.OVERDUE, key, at, person.team, person.tz, person)
+                number += 1
+
+        # a sorry whose root cause never came: its author is asked for one (two working days later)
+        for entry_id, (made, author, caused) in world.sorries.items():
+            person = world.people[author]
+            if caused is not None or person.pauses or made + timedelta(days=7) > horizon_end:
+                continue
+            key = (planners.ROOT_CAUSE, str(entry_id), author, "root-cause")
+            expect(planners.ROOT_CAUSE, key, made, person.team, person.tz, person)
 
         # quarterly reviews: everyone with a commitment due in a quarter that ended in the run
         for user, person in world.people.items():
