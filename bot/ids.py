@@ -26,6 +26,7 @@ FUNCTION_EXECUTED = "function_executed"  # a Workflow Builder step of ours runs 
 # someone left a channel; the bot itself left (or was removed from) a private channel
 MEMBER_LEFT_CHANNEL = "member_left_channel"
 GROUP_LEFT = "group_left"
+USER_CHANGE = "user_change"  # someone's profile changed: their time zone, or they left
 BOT_EVENTS: tuple[str, ...] = (
     APP_HOME_OPENED,
     APP_UNINSTALLED,
@@ -33,6 +34,7 @@ BOT_EVENTS: tuple[str, ...] = (
     FUNCTION_EXECUTED,
     MEMBER_LEFT_CHANNEL,
     GROUP_LEFT,
+    USER_CHANGE,
 )
 
 # Modal callback ids

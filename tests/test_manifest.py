@@ -231,6 +231,10 @@ def test_served_app_answers_what_the_manifest_declares(one_worker_bot: RunningBo
         event["event_id"] = "EvManifest1"
         _not_unhandled(bot.slack.send_event(event), name)
         bot.fake.wait_for("views.publish")
+    elif name == "user_change":
+        event = deep(payload("user_change.json"))
+        _not_unhandled(bot.slack.send_event(event), name)
+        # what it changes is in tests/test_zone_change.py; here: a listener answered
     elif name in ("member_left_channel", "group_left"):
         event = deep(payload(f"{name}.json"))
         _not_unhandled(bot.slack.send_event(event), name)

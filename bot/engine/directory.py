@@ -215,12 +215,22 @@ def refresh_person(session: Session, client: WebClient, team_id: str, user_id: s
             session.flush()
             return
         raise
-    row = people_repo.get_or_add_person(session, team_id=team_id, user_id=user_id)
-    tz, deactivated = user.get("tz") or row.tz or "UTC", bool(user.get("deleted"))
-    if (row.tz, bool(row.deactivated)) != (tz, deactivated):
-        checks.look_again_at_person(session, team_id=team_id, user_id=user_id)
+    keep_user(session, people_repo.get_or_add_person(session, team_id=team_id, user_id=user_id), user, now)
+
+
+def keep_user(session: Session, row: Person, user: Mapping[str, Any], now: datetime) -> bool:
+    """Keep what Slack says of a person (a `users.info` answer, or a `user_change` event's user): their zone,
+    whether they left, their role. A zone this machine does not know keeps the one we had. True when their
+    time changed: their open items, sorries and digests are then looked at again at once."""
+    said = user.get("tz")
+    known = said if isinstance(said, str) and zone(said).key == said else None
+    tz, deactivated = known or row.tz or "UTC", bool(user.get("deleted"))
+    changed = (row.tz, bool(row.deactivated)) != (tz, deactivated)
+    if changed:
+        checks.look_again_at_person(session, team_id=row.team_id, user_id=row.user_id)
     row.tz = tz
     row.deactivated = deactivated
     row.tz_checked_at = now
     row.slack_role, row.role_checked_at = slack_role_of(user), now  # read with the zone: who may change settings
     session.flush()
+    return changed

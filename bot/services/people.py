@@ -7,7 +7,7 @@ that raise `SettingsProblem` with the sentence to show.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 
@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
+from bot.engine.directory import keep_user
 from bot.services import admins
 from bot.worktime import DEFAULT_WORK_DAYS, local_date, parse_work_days, zone
 from storage.repositories import people as people_repo
@@ -160,6 +161,22 @@ def _shown(text: str) -> str:
 
 
 # -- pausing a person's nudges --------------------------------------------------------------------
+
+
+def user_changed(deps: Deps, *, team_id: str, user: Mapping[str, object]) -> bool:
+    """Slack says a person changed (`user_change`): a new time zone, left the workspace, a new role. Kept at
+    once for someone the bot already knows, so their nudges follow their new zone from the next tick rather
+    than after the weekly `users.info`; nothing is stored of anyone else. True when their time changed."""
+    user_id = user.get("id")
+    if not isinstance(user_id, str):
+        return False
+    with deps.session_factory() as session:
+        row = people_repo.get_person(session, team_id=team_id, user_id=user_id)
+        if row is None:
+            return False
+        changed = keep_user(session, row, user, deps.clock())
+        session.commit()
+    return changed
 
 
 def _today(session: Session, deps: Deps, *, team_id: str, user_id: str) -> date:
