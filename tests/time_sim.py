@@ -16,9 +16,9 @@ with a simulated clock, and checks every message that reached Slack against the 
 - a digest covers the week its heading names (the week before on Monday, the week so far otherwise);
 - one horizon per item on its card, in the export and in the Success Index, from the owner's local date.
 
-One seed is one run: people, zones, working calendars, items, meetings, pauses, engine restarts, kills and
-days without an engine all come from `random.Random(seed)`, and the clock only moves by the simulation.
-Each message kind is counted; a broken rule is a `Violation` naming the seed.
+One seed is one run: people, zones, moves between zones, working calendars, items, meetings, pauses, engine
+restarts, kills and days without an engine all come from `random.Random(seed)`, and the clock only moves by
+the simulation. Each message kind is counted; a broken rule is a `Violation` naming the seed.
 """
 
 from __future__ import annotations
@@ -130,9 +130,21 @@ class Person:
     ambassador: bool = False
     # (set at, paused through this local date)
     pauses: list[tuple[datetime, date]] = field(default_factory=list)
+    # (from, the zone they moved to): Slack told the bot at that moment (user_change)
+    moves: list[tuple[datetime, str]] = field(default_factory=list)
+
+    def tz_at(self, moment: datetime) -> str:
+        moved = [tz for at, tz in self.moves if at <= moment]
+        return moved[-1] if moved else self.tz
+
+    @property
+    def unsteady(self) -> bool:
+        """Paused or moved in the run: their messages are checked for working time and once, not for their
+        exact moment or for being expected."""
+        return bool(self.pauses or self.moves)
 
     def paused_on(self, moment: datetime) -> bool:
-        local = moment.astimezone(ZoneInfo(self.tz)).date()
+        local = moment.astimezone(ZoneInfo(self.tz_at(moment))).date()
         paused = [until for at, until in self.pauses if at <= moment]
         return bool(paused) and local <= paused[-1]
 
@@ -198,6 +210,7 @@ class World:
         # sorries: id -> (made, author, when its root cause was written or None)
         self.sorries: dict[int, tuple[datetime, str, datetime | None]] = {}
         self.outages: list[tuple[datetime, datetime]] = []
+        self.moving_to: dict[str, list[str]] = {}  # the zones each person moves to in the run
         # what Slack took: each post's ts, what it carried and when (simulated) it arrived
         self.posted: dict[str, tuple[dict[str, object], datetime]] = {}
         answer = fake._default
@@ -273,6 +286,14 @@ class World:
         for user in rng.sample(users, k=max(1, len(users) // 8)):
             at = start + timedelta(days=rng.uniform(3, self.config.days - 20), minutes=rng.randrange(60 * 24))
             self._event(at, "pause", (user, rng.randint(5, 14)))
+
+        # a few people move to another zone once or twice (Slack tells the bot with user_change)
+        for user in rng.sample(users, k=max(1, len(users) // 10)):
+            for _ in range(rng.choice([1, 1, 2])):
+                to = rng.choice([tz for tz in self.config.zones if tz != self.people[user].tz])
+                at = start + timedelta(days=rng.uniform(3, self.config.days - 3), minutes=rng.randrange(60 * 24))
+                self.moving_to.setdefault(user, []).append(to)
+                self._event(at, "zone", (user, to))
 
         # action items, made by the owner or by someone else (told by "New commitment"), at any hour
         for user in users:
@@ -363,7 +384,8 @@ class World:
         """The moments the engines tick: each zone's start of work and digest time, meeting prompts, after
         each event, and a few at random (nights, weekends) where nothing may go out."""
         first = self.config.start.date()
-        zones = {(p.tz, p.team) for p in self.people.values()} | {(self.channel_tz, TEAMS[0])}
+        zones = {(tz, p.team) for p in self.people.values() for tz in (p.tz, *self.moving_to.get(p.user, ()))}
+        zones |= {(self.channel_tz, TEAMS[0])}
         digests = {team: ambassadors.digest_settings(self.deps, team_id=team) for team in TEAMS}
         for n in range(-1, self.config.days + 2):
             day = first + timedelta(days=n)
@@ -432,13 +454,19 @@ class World:
         if kind == "pause":
             user, length = payload  # type: ignore[misc]
             person = self.people[user]
-            until = local(now, person.tz).date() + timedelta(days=length)
+            until = local(now, person.tz_at(now)).date() + timedelta(days=length)
             people.pause_until(self.deps, team_id=person.team, user_id=user, day=until)
             person.pauses.append((now, until))
+        elif kind == "zone":
+            user, to = payload  # type: ignore[misc]
+            person = self.people[user]
+            self.fake.users[user] = {**self.fake.users[user], "tz": to}
+            people.user_changed(self.deps, team_id=person.team, user=self.fake.users[user])
+            person.moves.append((now, to))
         elif kind == "item":
             owner, creator, due_in = payload  # type: ignore[misc]
             person = self.people[owner]
-            today = local(now, self.people[creator].tz).date()
+            today = local(now, self.people[creator].tz_at(now)).date()
             due = today + timedelta(days=due_in)
             card, _ = actions.create_action(
                 self.deps,
@@ -471,7 +499,7 @@ class World:
                 )
         elif kind == "move":
             item_id, owner = payload  # type: ignore[misc]
-            today = local(now, self.people[owner].tz).date()
+            today = local(now, self.people[owner].tz_at(now)).date()
             self.moved.add(item_id)
             with contextlib.suppress(actions.ActionProblem, LookupError):
                 actions.reschedule(
@@ -549,15 +577,16 @@ class Checker:
         """Claimed by an engine that was killed, or due while an engine was killed before it planned."""
         return row.id in self.world.disturbed or any(due_at <= kill <= sent_at for kill in self.world.kills)
 
-    def zone_of(self, row: Delivery) -> str | None:
+    def zone_of(self, row: Delivery, moment: datetime) -> str | None:
         if row.recipient == DIGEST_CHANNEL:
             return self.world.channel_tz
         person = self.world.people.get(row.recipient)
-        return person.tz if person else None
+        return person.tz_at(moment) if person else None
 
     def working(self, team: str, tz: str, moment: datetime, person: Person | None) -> bool:
+        """Working time in `tz`, or for `person` in the zone they were in at that moment."""
         calendar = self.world.calendars[team]
-        here = local(moment, tz)
+        here = local(moment, person.tz_at(moment) if person is not None else tz)
         if not calendar.working_day(here.date()) or not calendar.start <= here.time() < calendar.end:
             return False
         return person is None or not person.paused_on(moment)
@@ -612,7 +641,7 @@ class Checker:
         sent_at, due_at = as_utc(row.sent_at), as_utc(row.due_at)  # type: ignore[arg-type]
         what = f"{row.kind} {row.occasion} to {row.recipient}, due {due_at:%Y-%m-%d %H:%M} UTC"
         what += f", sent {sent_at:%Y-%m-%d %H:%M} UTC"
-        tz = self.zone_of(row)
+        tz = self.zone_of(row, sent_at)
         person = world.people.get(row.recipient)
         if sent_at < due_at:
             self.result.violate("not early", what)
@@ -630,13 +659,13 @@ class Checker:
         self.check_not_after_done(row, sent_at, what)
         if row.kind == planners.MEETING_PROMPT:
             self.check_meeting_prompt(row, sent_at, what)
-        elif row.kind == DIGEST:
+        elif row.kind == DIGEST and (person is None or not person.moves):
             self.check_digest(row, due_at, sent_at, what)
         elif row.kind == planners.REVIEW and person is not None:
             year, quarter = (int(part) for part in row.occasion.split("-Q"))
             nxt = date(year + (quarter == 4), 1 if quarter == 4 else 3 * quarter + 1, 1)
             expected = self.start_of_work_on_or_after(row.team_id, person.tz, nxt, person, after=None)
-            if due_at != expected and not person.pauses:
+            if due_at != expected and not person.unsteady:
                 self.result.violate(
                     "quarterly review day",
                     f"{what}: expected {local(expected, person.tz):%a %Y-%m-%d %H:%M} {person.tz}",
@@ -645,11 +674,11 @@ class Checker:
             year, week = (int(part) for part in row.occasion.split("-W"))
             monday = date.fromisocalendar(year, week, 1)
             expected = self.start_of_work_on_or_after(row.team_id, person.tz, monday, None)
-            if due_at != expected and not person.pauses:
+            if due_at != expected and not person.unsteady:
                 self.result.violate(
                     "check-in moment", f"{what}: expected {local(expected, person.tz):%a %Y-%m-%d %H:%M}"
                 )
-        elif row.kind in (planners.REMINDER, planners.OVERDUE) and person is not None and not person.pauses:
+        elif row.kind in (planners.REMINDER, planners.OVERDUE) and person is not None and not person.unsteady:
             label, _, due_text = row.occasion.partition(":")
             due = date.fromisoformat(due_text)
             if label.startswith("due-"):
@@ -685,14 +714,15 @@ class Checker:
         if clock_text != f"{clock:%H:%M}" or day.isoweekday() not in weekdays:
             self.result.violate("meeting prompt", f"{what}: not an occurrence")
         asked = starts - timedelta(minutes=lead)
-        disturbed = self.disturbed(row, asked, sent_at) or self.world.down(asked)
+        # (a prompt asked before the run began is sent at its first tick)
+        disturbed = self.disturbed(row, asked, sent_at) or self.world.down(asked) or asked < self.world.config.start
         if not disturbed and sent_at != asked:
             self.result.violate("meeting prompt lead", f"{what}: expected {local(asked, tz):%a %Y-%m-%d %H:%M} {tz}")
         if not asked <= sent_at < starts:
             self.result.violate("meeting prompt lead", f"{what}: outside [{asked}, {starts})")
 
     def check_digest(self, row: Delivery, due_at: datetime, sent_at: datetime, what: str) -> None:
-        tz = self.zone_of(row)
+        tz = self.zone_of(row, due_at)
         assert tz is not None
         settings = ambassadors.digest_settings(self.world.deps, team_id=row.team_id)
         calendar = self.world.calendars[row.team_id]
@@ -755,7 +785,7 @@ class Checker:
             while monday < world.end.date():
                 at = self.start_of_work_on_or_after(person.team, person.tz, monday, None)
                 monday_next = monday + timedelta(days=7)
-                if person.pauses or self.world.down(at):
+                if person.unsteady or self.world.down(at):
                     monday = monday_next
                     continue
                 open_then = [
@@ -774,7 +804,7 @@ class Checker:
 
         # digests to each ambassador and to the channel
         for user, person in world.people.items():
-            if person.ambassador and not person.pauses:
+            if person.ambassador and not person.unsteady:
                 self.expect_digests(expect, person.team, person.tz, user, person)
         self.expect_digests(expect, TEAMS[0], world.channel_tz, DIGEST_CHANNEL, None)
 
@@ -829,7 +859,7 @@ class Checker:
         # expected; moved items and paused owners are checked for their moments above, not here
         for item in self.items.values():
             person = world.people[item.owner_id]
-            if item.id in world.moved or person.pauses:
+            if item.id in world.moved or person.unsteady:
                 continue
             created = as_utc(item.created_at)
             set_on = local(created, person.tz).date()
@@ -861,14 +891,14 @@ class Checker:
         # a sorry whose root cause never came: its author is asked for one (two working days later)
         for entry_id, (made, author, caused) in world.sorries.items():
             person = world.people[author]
-            if caused is not None or person.pauses or made + timedelta(days=7) > horizon_end:
+            if caused is not None or person.unsteady or made + timedelta(days=7) > horizon_end:
                 continue
             key = (planners.ROOT_CAUSE, str(entry_id), author, "root-cause")
             expect(planners.ROOT_CAUSE, key, made, person.team, person.tz, person)
 
         # quarterly reviews: everyone with a commitment due in a quarter that ended in the run
         for user, person in world.people.items():
-            if person.pauses:
+            if person.unsteady:
                 continue
             day = world.config.start.date()
             while day < world.end.date():
@@ -913,7 +943,7 @@ class Checker:
         with world.deps.session_factory() as session:
             for item in self.items.values():
                 owner = world.people[item.owner_id]
-                created = local(as_utc(item.created_at), owner.tz).date()
+                created = local(as_utc(item.created_at), owner.tz_at(as_utc(item.created_at))).date()
                 expected = actions.horizon(created, item.due_date)
                 card = actions.get_card(world.deps, team_id=item.team_id, action_id=item.id)
                 if card is None or card.horizon is not expected or exported.get(item.id) != expected.value:
