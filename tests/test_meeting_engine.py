@@ -268,6 +268,78 @@ def test_fortnightly_meets_every_other_week_and_a_one_off_once(deps: Deps, fake_
     assert_each_post_is_one_delivery(sim)
 
 
+def test_monthly_prompts_on_the_nth_and_last_weekday_at_local_time_across_dst(
+    deps: Deps, fake_slack: FakeSlack
+) -> None:
+    """A 2nd-Tuesday series in Berlin and a last-Friday series in New York, from February to May 2027: one prompt
+    a month each, 10 minutes before the local start, through both zones' spring changes (New York on 14 March,
+    Berlin on 28 March); nothing on the other Tuesdays and Fridays (March has five Tuesdays, April five Fridays)."""
+    sim = simulation(deps, fake_slack, utc(2027, 2, 1, 5))
+    sim.add_person("UBERLIN", BERLIN)
+    sim.add_person("UNEWYORK", NEW_YORK)
+    # the form's ticked weekdays are not used: a monthly series meets on its start's weekday
+    second_tuesday = add_meeting(
+        sim, "Monthly review", owner="UBERLIN", start=date(2027, 2, 9), weekdays=(MON,), repeat=Repeat.MONTHLY
+    )
+    last_friday = add_meeting(
+        sim,
+        "Customer council",
+        owner="UNEWYORK",
+        start=date(2027, 2, 26),  # the last Friday of February, but the 4th: the 4th Friday
+        weekdays=(),
+        at=time(16, 30),
+        tz=NEW_YORK,
+        repeat=Repeat.MONTHLY,
+    )
+    fifth = add_meeting(
+        sim,
+        "Month end",
+        owner="UNEWYORK",
+        start=date(2027, 3, 29),  # the 5th Monday: the last Monday of each month
+        at=time(8, 0),
+        tz=NEW_YORK,
+        repeat=Repeat.MONTHLY,
+        lead=30,
+    )
+    assert second_tuesday.schedule.weekdays == frozenset({TUE})
+    tuesdays = (date(2027, 2, 9), date(2027, 3, 9), date(2027, 4, 13), date(2027, 5, 11))
+    fridays = (date(2027, 2, 26), date(2027, 3, 26), date(2027, 4, 23), date(2027, 5, 28))
+    mondays = (date(2027, 3, 29), date(2027, 4, 26), date(2027, 5, 31))
+    expected = [
+        Expect(time(10), BERLIN, tuesdays),
+        Expect(time(16, 30), NEW_YORK, fridays),
+        Expect(time(8), NEW_YORK, mondays, timedelta(minutes=30)),
+    ]
+    utc_times: dict[int, list[str]] = {second_tuesday.id: [], last_friday.id: []}
+    # in two halves: sent deliveries are kept 90 days, so February's are gone by June
+    for first, last in ((date(2027, 2, 1), date(2027, 3, 31)), (date(2027, 4, 1), date(2027, 6, 1))):
+
+        def within(days: tuple[date, ...], first: date = first, last: date = last) -> list[date]:
+            return [day for day in days if first <= day <= last]
+
+        run_days(sim, first, last, expected)
+
+        def rows(meeting_id: int, tz: str, first: date = first) -> list[tuple[str, str, str, str]]:
+            return [row for row in schedule(sim, meeting_id, tz) if row[0] >= first.isoformat()]
+
+        assert rows(second_tuesday.id, BERLIN) == sent(((day, "09:50") for day in within(tuesdays)), BERLIN)
+        assert rows(last_friday.id, NEW_YORK) == sent(((day, "16:20") for day in within(fridays)), NEW_YORK)
+        assert rows(fifth.id, NEW_YORK) == sent(((day, "07:30") for day in within(mondays)), NEW_YORK)
+        for meeting_id in utc_times:
+            utc_times[meeting_id] += [
+                row.sent_at.strftime("%m-%d %H:%M")
+                for row in deliveries(sim, meeting_id)
+                if row.sent_at and row.occasion >= first.isoformat()
+            ]
+        if first.month == 2:  # before any was cleared away
+            assert_each_post_is_one_delivery(sim)
+    # in UTC the prompts moved with each zone's clocks
+    assert utc_times[second_tuesday.id] == ["02-09 08:50", "03-09 08:50", "04-13 07:50", "05-11 07:50"]
+    assert utc_times[last_friday.id] == ["02-26 21:20", "03-26 20:20", "04-23 20:20", "05-28 20:20"]
+    assert len(posts_to(sim, "UBERLIN")) == len(tuesdays)
+    assert len(posts_to(sim, "UNEWYORK")) == len(fridays) + len(mondays)
+
+
 # -- restarts: late but before the start, or not at all ---------------------------------------------------
 
 

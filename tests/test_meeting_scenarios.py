@@ -311,6 +311,81 @@ def test_a_one_off_is_judged_in_the_meetings_own_time_zone(mbot: RunningBot) -> 
     assert epoch_of(datetime(2027, 3, 1, 16, 0, tzinfo=UTC)) in shown(ahead.json["view"]["blocks"])
 
 
+def test_a_monthly_meeting_meets_on_its_first_days_place_in_the_month(mbot: RunningBot) -> None:
+    view = open_meeting_form(mbot)
+    repeat = element(view, ids.MEETING_REPEAT_BLOCK)
+    assert [opt["value"] for opt in repeat["options"]] == ["weekly", "fortnightly", "monthly", "once"]
+    assert "2nd Tuesday" in shown([opt for opt in repeat["options"] if opt["value"] == "monthly"])
+    assert "last Friday" in block(view["blocks"], ids.MEETING_DATE_BLOCK)["hint"]["text"]
+    assert "monthly one" in block(view["blocks"], ids.MEETING_WEEKDAYS_BLOCK)["hint"]["text"]
+
+    # Tuesday 9 March 2027 is the 2nd Tuesday; the weekday ticked (Monday, today's, as the form shows it) is not used
+    answer = submit(
+        mbot, view, form_values(view, title="Monthly review", repeat="monthly", date="2027-03-09"), view_id="VM1"
+    )
+    assert answer.json["response_action"] == "update", answer.text
+    saved = shown(answer.json["view"]["blocks"])
+    assert "Every month on the 2nd Tuesday at 10:00 (Europe/Berlin)" in saved
+    assert "The weekdays ticked are not used" in saved
+    assert epoch_of(datetime(2027, 3, 9, 9, 0, tzinfo=UTC)) in saved
+    [stored] = meetings(mbot)
+    assert (stored.repeat, stored.start_date, stored.weekdays, stored.at_time) == (
+        "monthly",
+        date(2027, 3, 9),
+        "2",
+        time(10, 0),
+    )
+
+    # Monday 29 March 2027 is a 5th Monday: the last Monday of each month, after Berlin's change to summer time;
+    # no weekday ticked is fine for a monthly meeting, and nothing is said about it
+    answer = submit(
+        mbot,
+        view,
+        form_values(view, title="Month end", repeat="monthly", date="2027-03-29", weekdays=[], time="09:00"),
+        view_id="VM2",
+    )
+    assert answer.json["response_action"] == "update", answer.text
+    saved = shown(answer.json["view"]["blocks"])
+    assert "Every month on the last Monday at 09:00 (Europe/Berlin)" in saved
+    assert "not used" not in saved
+    assert epoch_of(datetime(2027, 3, 29, 7, 0, tzinfo=UTC)) in saved
+    assert meetings(mbot)[-1].weekdays == "1"
+
+    # Sunday 28 March 2027, the 4th Sunday, is when 02:00-03:00 does not exist in Berlin
+    refused = submit(
+        mbot,
+        view,
+        form_values(view, title="Night", repeat="monthly", date="2027-03-28", time="02:30"),
+        view_id="VM3",
+    )
+    assert refused.json["response_action"] == "errors"
+    assert list(refused.json["errors"]) == [ids.MEETING_TIME_BLOCK]
+    assert refused.json["errors"][ids.MEETING_TIME_BLOCK] == (
+        "02:30 does not exist on Sunday 28 March 2027 in Europe/Berlin: clocks jump from 02:00 to 03:00. "
+        "Pick a time outside 02:00–03:00, or start the series on another day of the month."
+    )
+    assert len(meetings(mbot)) == 2
+
+    # the list shows it, and Edit opens the form with "monthly" and its weekday; saving it as it was keeps it
+    listed = mbot.slack.send_command("/meeting", "list").json["blocks"]
+    assert "Every month on the 2nd Tuesday at 10:00 (Europe/Berlin)" in shown([block(listed, f"meeting_{stored.id}")])
+    before = len(mbot.fake.calls_to("views.open"))
+    click(mbot, ids.MEETING_EDIT, str(stored.id))
+    edit = opened_views(mbot, before + 1)[-1]
+    assert element(edit, ids.MEETING_REPEAT_BLOCK)["initial_option"]["value"] == "monthly"
+    assert [opt["value"] for opt in element(edit, ids.MEETING_WEEKDAYS_BLOCK)["initial_options"]] == ["2"]
+    again = submit(mbot, edit, form_values(edit, title="Monthly review (all)"), view_id="VM4")
+    assert again.json["response_action"] == "update", again.text
+    assert "not used" not in shown(again.json["view"]["blocks"])
+    edited = meeting(mbot, stored.id)
+    assert (edited.title, edited.repeat, edited.start_date, edited.weekdays) == (
+        "Monthly review (all)",
+        "monthly",
+        date(2027, 3, 9),
+        "2",
+    )
+
+
 def test_bad_input_is_a_field_error_and_nothing_is_stored(mbot: RunningBot) -> None:
     view = open_meeting_form(mbot)
     cases: list[tuple[dict[str, Any], str, str]] = [

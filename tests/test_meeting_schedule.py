@@ -1,4 +1,4 @@
-"""Meeting schedules, by hand: weekly and fortnightly series, one-off meetings, DST changes, checks."""
+"""Meeting schedules, by hand: weekly, fortnightly and monthly series, one-off meetings, DST changes, checks."""
 
 from __future__ import annotations
 
@@ -10,12 +10,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.meetings.schedule import (
+    LAST,
     Occurrence,
     Repeat,
     Schedule,
     ScheduleProblem,
     check_schedule,
     describe,
+    monthly_day,
+    monthly_name,
+    monthly_position,
     next_occurrence,
     occasion_key,
     occurrences,
@@ -28,6 +32,7 @@ NEW_YORK = ZoneInfo("America/New_York")
 BERLIN = ZoneInfo("Europe/Berlin")
 LORD_HOWE = ZoneInfo("Australia/Lord_Howe")
 KOLKATA = ZoneInfo("Asia/Kolkata")
+SANTIAGO = ZoneInfo("America/Santiago")
 
 MON, TUE, WED, THU, FRI, SAT, SUN = range(1, 8)
 
@@ -42,6 +47,10 @@ def weekly(start: date, days: set[int], at: time, tz: str) -> Schedule:
 
 def fortnightly(start: date, days: set[int], at: time, tz: str) -> Schedule:
     return Schedule(Repeat.FORTNIGHTLY, start, frozenset(days), at, tz)
+
+
+def monthly(start: date, at: time, tz: str, days: set[int] | None = None) -> Schedule:
+    return Schedule(Repeat.MONTHLY, start, frozenset(days or set()), at, tz)
 
 
 def once(day: date, at: time, tz: str) -> Schedule:
@@ -352,6 +361,178 @@ def test_unchecked_skipped_and_repeated_times_follow_fold_zero() -> None:
     assert found == [Occurrence(date(2027, 10, 31), utc(2027, 10, 31, 0, 30))]
 
 
+# -- monthly series --------------------------------------------------------------------------------------
+
+
+def test_the_monthly_position_comes_from_the_day_of_the_month() -> None:
+    # days 1-7 are the 1st weekday of their kind, 8-14 the 2nd, 15-21 the 3rd, 22-28 the 4th, 29-31 the last
+    assert [monthly_position(date(2027, 3, day)) for day in (1, 7, 8, 14, 15, 21, 22, 28, 29, 31)] == [
+        1,
+        1,
+        2,
+        2,
+        3,
+        3,
+        4,
+        4,
+        LAST,
+        LAST,
+    ]
+    assert monthly_name(date(2027, 1, 12)) == "2nd Tuesday"
+    assert monthly_name(date(2027, 1, 29)) == "last Friday"
+    assert monthly_name(date(2027, 2, 26)) == "4th Friday"  # the last Friday of February, but the 4th
+    assert monthly_day(2027, 2, FRI, LAST) == date(2027, 2, 26)
+    assert monthly_day(2028, 2, TUE, LAST) == date(2028, 2, 29)  # a leap day
+    assert monthly_day(2027, 12, FRI, LAST) == date(2027, 12, 31)
+    assert monthly_day(2027, 12, SAT, LAST) == date(2027, 12, 25)
+    assert monthly_day(2027, 5, SAT, 1) == date(2027, 5, 1)
+    assert monthly_day(2027, 5, FRI, 1) == date(2027, 5, 7)
+
+
+def test_a_monthly_series_keeps_its_nth_weekday_in_months_with_five() -> None:
+    # Tuesday 12 January 2027 is the 2nd Tuesday; March and June 2027 have five Tuesdays
+    meeting = monthly(date(2027, 1, 12), time(10, 0), "Europe/Berlin")
+    found = occurrences(meeting, after=utc(2027, 1, 1), until=utc(2027, 7, 1))
+    assert days(found) == [
+        date(2027, 1, 12),
+        date(2027, 2, 9),
+        date(2027, 3, 9),
+        date(2027, 4, 13),
+        date(2027, 5, 11),
+        date(2027, 6, 8),
+    ]
+    # 10:00 in Berlin: 09:00 UTC in winter, 08:00 UTC from 28 March 2027
+    assert [occ.starts_at.hour for occ in found] == [9, 9, 9, 8, 8, 8]
+    # a start on the 4th Friday that is the last of February stays the 4th: 23 April, not 30 April 2027
+    fourth = monthly(date(2027, 2, 26), time(10, 0), "UTC")
+    assert days(occurrences(fourth, after=utc(2027, 2, 1), until=utc(2027, 6, 1))) == [
+        date(2027, 2, 26),
+        date(2027, 3, 26),
+        date(2027, 4, 23),
+        date(2027, 5, 28),
+    ]
+
+
+def test_a_monthly_series_started_on_a_fifth_weekday_meets_on_the_last() -> None:
+    # Friday 29 January 2027 is a 5th Friday: the last Friday of every month, February's 26th included
+    meeting = monthly(date(2027, 1, 29), time(16, 0), "Europe/Berlin")
+    assert describe(meeting) == "Every month on the last Friday at 16:00 (Europe/Berlin)"
+    found = occurrences(meeting, after=utc(2027, 1, 1), until=utc(2027, 6, 1))
+    assert days(found) == [
+        date(2027, 1, 29),
+        date(2027, 2, 26),
+        date(2027, 3, 26),
+        date(2027, 4, 30),
+        date(2027, 5, 28),
+    ]
+    # the last Tuesday of February 2028 is the leap day
+    leap = monthly(date(2027, 11, 30), time(9, 0), "UTC")
+    assert days(occurrences(leap, after=utc(2028, 1, 1), until=utc(2028, 4, 1))) == [
+        date(2028, 1, 25),
+        date(2028, 2, 29),
+        date(2028, 3, 28),
+    ]
+
+
+def test_a_monthly_series_runs_from_december_into_january() -> None:
+    second = monthly(date(2026, 12, 8), time(10, 0), "Europe/Berlin")  # the 2nd Tuesday
+    assert days(occurrences(second, after=utc(2026, 12, 1), until=utc(2027, 2, 28))) == [
+        date(2026, 12, 8),
+        date(2027, 1, 12),
+        date(2027, 2, 9),
+    ]
+    # after the December meeting has started, the next is in January of the next year
+    assert next_occurrence(second, after=utc(2026, 12, 8, 9)) == Occurrence(date(2027, 1, 12), utc(2027, 1, 12, 9))
+    last = monthly(date(2026, 12, 31), time(23, 30), "America/Santiago")  # the last Thursday
+    assert next_occurrence(last, after=utc(2027, 1, 1, 2, 30)) == Occurrence(date(2027, 1, 28), utc(2027, 1, 29, 2, 30))
+    # a window across the turn of the year that starts before the series does
+    assert days(occurrences(last, after=utc(2026, 11, 1), until=utc(2027, 3, 1))) == [
+        date(2026, 12, 31),
+        date(2027, 1, 28),
+        date(2027, 2, 25),
+    ]
+    assert next_occurrence(last, after=utc(2026, 1, 1)) == Occurrence(date(2026, 12, 31), utc(2027, 1, 1, 2, 30))
+
+
+def test_a_monthly_series_keeps_its_local_time_in_santiago() -> None:
+    # Santiago: UTC-3 in summer, UTC-4 from Sunday 4 April 2027 to Sunday 5 September 2027
+    meeting = monthly(date(2027, 1, 3), time(10, 0), "America/Santiago")  # the 1st Sunday
+    found = occurrences(meeting, after=utc(2027, 1, 1), until=utc(2027, 10, 1))
+    assert days(found) == [
+        date(2027, month, day)
+        for month, day in ((1, 3), (2, 7), (3, 7), (4, 4), (5, 2), (6, 6), (7, 4), (8, 1), (9, 5))
+    ]
+    assert [occ.starts_at.hour for occ in found] == [13, 13, 13, 14, 14, 14, 14, 14, 13]
+
+
+def test_check_refuses_a_monthly_time_in_a_berlin_gap_or_overlap() -> None:
+    # the last Sunday of March and of October is when Berlin's clocks change
+    last_sunday = monthly(date(2027, 1, 31), time(2, 30), "Europe/Berlin")
+    with pytest.raises(ScheduleProblem) as problem:
+        check_schedule(last_sunday, now=utc(2027, 1, 10))
+    assert problem.value.field == "time"
+    assert str(problem.value) == (
+        "02:30 does not exist on Sunday 28 March 2027 in Europe/Berlin: clocks jump from 02:00 to 03:00. "
+        "Pick a time outside 02:00–03:00, or start the series on another day of the month."
+    )
+    with pytest.raises(ScheduleProblem, match="02:30 happens twice on Sunday 31 October 2027.*outside 02:00–03:00"):
+        check_schedule(last_sunday, now=utc(2027, 4, 1))
+    # the 4th Sunday: 28 March 2027 is also the 4th, 24 October 2027 is not the last; 26 March 2028 is both
+    fourth_sunday = monthly(date(2027, 4, 25), time(2, 30), "Europe/Berlin")
+    with pytest.raises(ScheduleProblem, match="does not exist on Sunday 26 March 2028"):
+        check_schedule(fourth_sunday, now=utc(2027, 4, 1))
+    # the 2nd Sunday never meets a change; nor does the last Saturday
+    assert check_schedule(monthly(date(2027, 1, 10), time(2, 30), "Europe/Berlin"), now=utc(2027, 1, 1)).at == time(
+        2, 30
+    )
+    check_schedule(monthly(date(2027, 1, 30), time(2, 30), "Europe/Berlin"), now=utc(2027, 1, 1))
+
+
+def test_check_refuses_a_monthly_time_in_a_santiago_gap_or_overlap() -> None:
+    # Santiago's clocks change at midnight: 23:00-24:00 on Saturday 3 April 2027 happens twice, and
+    # 00:00-01:00 on Sunday 5 September 2027 does not exist
+    first_saturday = monthly(date(2027, 1, 2), time(23, 30), "America/Santiago")
+    with pytest.raises(ScheduleProblem) as problem:
+        check_schedule(first_saturday, now=utc(2027, 1, 1))
+    assert problem.value.field == "time"
+    assert str(problem.value) == (
+        "23:30 happens twice on Saturday 3 April 2027 in America/Santiago: clocks go back from 00:00 on "
+        "Sunday 4 April 2027 to 23:00. Pick a time outside 23:00–00:00 on Sunday 4 April 2027, or start the "
+        "series on another day of the month."
+    )
+    first_sunday = monthly(date(2027, 1, 3), time(0, 30), "America/Santiago")
+    with pytest.raises(ScheduleProblem, match="00:30 does not exist on Sunday 5 September 2027"):
+        check_schedule(first_sunday, now=utc(2027, 1, 1))
+    # the 2nd Saturday and Sunday are clear of both
+    check_schedule(monthly(date(2027, 1, 9), time(23, 30), "America/Santiago"), now=utc(2027, 1, 1))
+    check_schedule(monthly(date(2027, 1, 10), time(0, 30), "America/Santiago"), now=utc(2027, 1, 1))
+
+
+def test_an_unchecked_monthly_time_in_a_gap_follows_fold_zero_like_weekly() -> None:
+    meeting = monthly(date(2027, 1, 31), time(2, 30), "Europe/Berlin")  # the last Sunday
+    spring = occurrences(meeting, after=utc(2027, 3, 27), until=utc(2027, 3, 29))
+    assert spring == [Occurrence(date(2027, 3, 28), utc(2027, 3, 28, 1, 30))]  # moved to 03:30 CEST
+    autumn = occurrences(meeting, after=utc(2027, 10, 30), until=utc(2027, 11, 1))
+    assert autumn == [Occurrence(date(2027, 10, 31), utc(2027, 10, 31, 0, 30))]  # the first 02:30
+    weekly_sundays = weekly(date(2027, 1, 3), {SUN}, time(2, 30), "Europe/Berlin")
+    assert spring == occurrences(weekly_sundays, after=utc(2027, 3, 27), until=utc(2027, 3, 29))
+
+
+def test_check_gives_a_monthly_series_its_start_weekday_whatever_was_ticked() -> None:
+    for ticked in (set(), {MON, WED}, {0, 8}):
+        meeting = monthly(date(2027, 3, 9), time(10, 0, 30), "Europe/Berlin", ticked)
+        checked = check_schedule(meeting, now=utc(2027, 1, 1))
+        assert checked == Schedule(Repeat.MONTHLY, date(2027, 3, 9), frozenset({TUE}), time(10, 0), "Europe/Berlin")
+    # the weekdays play no part in when it meets
+    assert occurrences(
+        monthly(date(2027, 3, 9), time(10, 0), "UTC", {MON}), after=utc(2027, 3, 1), until=utc(2027, 5, 1)
+    ) == occurrences(monthly(date(2027, 3, 9), time(10, 0), "UTC"), after=utc(2027, 3, 1), until=utc(2027, 5, 1))
+    far = monthly(date(2030, 1, 16), time(10, 0), "Europe/Berlin")
+    with pytest.raises(ScheduleProblem, match="more than 3 years ahead") as problem:
+        check_schedule(far, now=utc(2027, 1, 15, 12))
+    assert problem.value.field == "date"
+
+
 # -- other checks ------------------------------------------------------------------------------------
 
 
@@ -422,6 +603,15 @@ def test_descriptions() -> None:
     later = weekly(date(2026, 3, 4), {MON}, time(9, 0), "Europe/Berlin")
     assert describe(later, today=date(2026, 3, 1)) == "Every Monday at 09:00 (Europe/Berlin), from 9 March 2026"
     assert describe(later, today=date(2026, 3, 9)) == "Every Monday at 09:00 (Europe/Berlin)"
+    # a monthly series names its weekday and its place in the month, and its start only before it
+    second = monthly(date(2026, 3, 10), time(9, 0), "Europe/Berlin", {MON})
+    assert describe(second) == "Every month on the 2nd Tuesday at 09:00 (Europe/Berlin)"
+    assert describe(second, today=date(2026, 3, 1)) == (
+        "Every month on the 2nd Tuesday at 09:00 (Europe/Berlin), from 10 March 2026"
+    )
+    assert describe(monthly(date(2026, 3, 2), time(9, 0), "UTC")) == "Every month on the 1st Monday at 09:00 (UTC)"
+    assert describe(monthly(date(2026, 3, 19), time(9, 0), "UTC")) == "Every month on the 3rd Thursday at 09:00 (UTC)"
+    assert describe(monthly(date(2026, 3, 30), time(9, 0), "UTC")) == "Every month on the last Monday at 09:00 (UTC)"
 
 
 # -- properties --------------------------------------------------------------------------------------
@@ -441,14 +631,19 @@ ZONES = [
 
 schedules = st.builds(
     Schedule,
-    repeat=st.sampled_from([Repeat.WEEKLY, Repeat.FORTNIGHTLY]),
+    repeat=st.sampled_from([Repeat.WEEKLY, Repeat.FORTNIGHTLY, Repeat.MONTHLY]),
     start=st.dates(min_value=date(2015, 1, 1), max_value=date(2035, 12, 31)),
     weekdays=st.frozensets(st.integers(1, 7), min_size=1),
     at=st.builds(time, st.integers(0, 23), st.sampled_from([0, 15, 30, 45, 59])),
     tz=st.sampled_from(ZONES),
 )
 moments = st.datetimes(min_value=datetime(2016, 1, 1), max_value=datetime(2036, 1, 1), timezones=st.just(UTC))
-window_lengths = st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=60))
+window_lengths = st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=100))
+
+
+def meeting_weekdays(schedule: Schedule) -> frozenset[int]:
+    """The weekdays a schedule meets on: a monthly one ignores those given and meets on its start's."""
+    return frozenset({schedule.start.isoweekday()}) if schedule.repeat is Repeat.MONTHLY else schedule.weekdays
 
 
 def brute_force_days(schedule: Schedule, first: date, last: date) -> list[date]:
@@ -457,8 +652,14 @@ def brute_force_days(schedule: Schedule, first: date, last: date) -> list[date]:
     day = first
     while day <= last:
         weeks = (day - schedule.start).days + schedule.start.isoweekday() - day.isoweekday()
-        in_week_a = schedule.repeat is Repeat.WEEKLY or weeks // 7 % 2 == 0
-        if day >= schedule.start and day.isoweekday() in schedule.weekdays and in_week_a:
+        if schedule.repeat is Repeat.MONTHLY:
+            nth = (schedule.start.day + 6) // 7  # 1..5; the 5th means the last
+            position = (day.day + 6) // 7
+            is_last = (day + timedelta(days=7)).month != day.month
+            in_week_a = position == nth or (nth == 5 and is_last)
+        else:
+            in_week_a = schedule.repeat is Repeat.WEEKLY or weeks // 7 % 2 == 0
+        if day >= schedule.start and day.isoweekday() in meeting_weekdays(schedule) and in_week_a:
             found.append(day)
         day += timedelta(days=1)
     return found
@@ -477,15 +678,20 @@ def test_occurrences_keep_their_local_time_weekday_and_spacing(
         assert after < occ.starts_at <= until
         assert occ.starts_at.tzinfo is UTC
         assert occ.local_date >= schedule.start
-        assert occ.local_date.isoweekday() in schedule.weekdays
+        assert occ.local_date.isoweekday() in meeting_weekdays(schedule)
         assert occasion_key(occ) == occ.local_date.isoformat()
         if wall_time_problem(occ.local_date, schedule.at, tz) is None:
             local = occ.starts_at.astimezone(tz)
             assert (local.date(), local.time()) == (occ.local_date, schedule.at)
-    spacing = 7 if schedule.repeat is Repeat.WEEKLY else 14
-    for weekday in schedule.weekdays:
+    spacings = {Repeat.WEEKLY: {7}, Repeat.FORTNIGHTLY: {14}, Repeat.MONTHLY: {28, 35}}[schedule.repeat]
+    for weekday in meeting_weekdays(schedule):
         same_day = [occ.local_date for occ in found if occ.local_date.isoweekday() == weekday]
-        assert all((b - a).days == spacing for a, b in zip(same_day, same_day[1:], strict=False))
+        assert all((b - a).days in spacings for a, b in zip(same_day, same_day[1:], strict=False))
+        if schedule.repeat is Repeat.MONTHLY:  # one a month, every month
+            assert all(
+                (b.year * 12 + b.month) - (a.year * 12 + a.month) == 1
+                for a, b in zip(same_day, same_day[1:], strict=False)
+            )
     # nothing missed: the same days as walking the window day by day
     local_after, local_until = after.astimezone(tz).date(), until.astimezone(tz).date()
     expected = [

@@ -5,6 +5,13 @@ local dates first and only then turned into UTC, so a 10:00 meeting stays at 10:
 daylight-saving change while its UTC time moves; `occasion_key` names an occurrence by its local
 date, so it does not move either.
 
+A MONTHLY series meets on the same weekday position as its start date, as calendars offer it: the
+Nth weekday of the month, N counted from the start date's day of the month (days 1–7 are the 1st,
+8–14 the 2nd, 15–21 the 3rd, 22–28 the 4th); a start on day 29, 30 or 31 (a 5th weekday) means the
+*last* such weekday of every month. A start on the 4th Friday that happens to be the month's last
+Friday stays "the 4th Friday" (in a month with five Fridays it is not the last). Its weekday is the
+start date's: `Schedule.weekdays` is ignored and normalised to it.
+
 Wall-clock times that a DST change skips or repeats are refused by `check_schedule` (for a series,
 on the days it occurs within a horizon). Should one still be met (a series beyond the horizon, or a
 schedule that was never checked), `occurrences` follows PEP 495's `fold=0`: a skipped time moves
@@ -27,6 +34,10 @@ MAX_YEARS_AHEAD = 3
 _MARGIN = timedelta(days=2)
 # how far past the next matching day `next_occurrence` looks: a fortnight and a little
 _LOOKAHEAD = timedelta(days=16)
+# ... and for a monthly series: two of its meetings are at most five weeks apart
+_MONTHLY_LOOKAHEAD = timedelta(days=37)
+LAST = 5  # `monthly_position` of a meeting on the last such weekday of the month
+_ORDINALS = {1: "1st", 2: "2nd", 3: "3rd", 4: "4th", LAST: "last"}
 
 _WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _MONTH_NAMES = (
@@ -49,6 +60,7 @@ class Repeat(StrEnum):
     ONCE = "once"
     WEEKLY = "weekly"
     FORTNIGHTLY = "fortnightly"  # every other week, counted from the week of `start`
+    MONTHLY = "monthly"  # the Nth (or last) weekday of each month, both taken from `start`
 
 
 @dataclass(frozen=True)
@@ -56,9 +68,10 @@ class Schedule:
     """A meeting's rule.
 
     `start` is the day of a ONCE meeting, or the first day a series may occur; a fortnightly series
-    meets in the weeks whose Monday is an even number of weeks after the Monday of `start`'s week.
-    `weekdays` are ISO numbers (1 = Monday .. 7 = Sunday), ignored for ONCE. `at` is local
-    wall-clock time in `tz`, an IANA zone name.
+    meets in the weeks whose Monday is an even number of weeks after the Monday of `start`'s week; a
+    monthly one on `start`'s weekday position in each month (`monthly_position`).
+    `weekdays` are ISO numbers (1 = Monday .. 7 = Sunday), ignored for ONCE and MONTHLY (both meet on
+    `start`'s weekday). `at` is local wall-clock time in `tz`, an IANA zone name.
     """
 
     repeat: Repeat
@@ -105,7 +118,8 @@ def next_occurrence(schedule: Schedule, *, after: datetime) -> Occurrence | None
     tz = _zone(schedule.tz)
     local_day = after.astimezone(tz).date()
     base = max(local_day, schedule.start)
-    found = (_occurrence(day, schedule.at, tz) for day in _days(schedule, local_day - _MARGIN, base + _LOOKAHEAD))
+    ahead = _MONTHLY_LOOKAHEAD if schedule.repeat is Repeat.MONTHLY else _LOOKAHEAD
+    found = (_occurrence(day, schedule.at, tz) for day in _days(schedule, local_day - _MARGIN, base + ahead))
     return min((occ for occ in found if occ.starts_at > after), key=lambda occ: occ.starts_at, default=None)
 
 
@@ -124,6 +138,21 @@ def local_start(day: date, at: time, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, _clock(at), tzinfo=tz).astimezone(UTC)
 
 
+def monthly_position(start: date) -> int:
+    """Which of its month's weekdays like it `start` is: 1 to 4, or `LAST` for a 5th one (day 29 to 31)."""
+    return (start.day - 1) // 7 + 1
+
+
+def monthly_day(year: int, month: int, weekday: int, position: int) -> date:
+    """The `position`-th (1..4) or last (`LAST`) ISO `weekday` of the month."""
+    if position == LAST:
+        following = date(year + month // 12, month % 12 + 1, 1)
+        last = following - timedelta(days=1)
+        return last - timedelta(days=(last.isoweekday() - weekday) % 7)
+    first = date(year, month, 1)
+    return first + timedelta(days=(weekday - first.isoweekday()) % 7 + 7 * (position - 1))
+
+
 def _occurrence(day: date, at: time, tz: ZoneInfo) -> Occurrence:
     return Occurrence(local_date=day, starts_at=local_start(day, at, tz))
 
@@ -136,6 +165,15 @@ def _days(schedule: Schedule, first: date, last: date) -> Iterator[date]:
     if schedule.repeat is Repeat.ONCE:
         if first <= schedule.start <= last:
             yield schedule.start
+        return
+    if schedule.repeat is Repeat.MONTHLY:
+        weekday, position = schedule.start.isoweekday(), monthly_position(schedule.start)
+        year, month = first.year, first.month
+        while date(year, month, 1) <= last:
+            day = monthly_day(year, month, weekday, position)
+            if first <= day <= last:
+                yield day
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
         return
     weekdays = sorted(day for day in schedule.weekdays if _is_weekday(day))
     if not weekdays:
@@ -219,7 +257,7 @@ def _offset(moment: datetime, tz: ZoneInfo) -> timedelta:
 def check_schedule(schedule: Schedule, *, now: datetime, horizon_days: int = 400) -> Schedule:
     """The schedule, normalised, or ScheduleProblem saying what to change.
 
-    Normalised: `weekdays` a frozenset (for ONCE: start's weekday), `at` without seconds. A series
+    Normalised: `weekdays` a frozenset (for ONCE and MONTHLY: start's weekday), `at` without seconds. A series
     is checked for DST-skipped or repeated times on the days it meets within `horizon_days` from
     today (or from its start, when that is later).
     """
@@ -249,7 +287,12 @@ def check_schedule(schedule: Schedule, *, now: datetime, horizon_days: int = 400
             raise ScheduleProblem("time", f"{change.reason}. Pick a time outside {change.span()}, or another day.")
         return checked
 
-    weekdays = frozenset(schedule.weekdays)
+    if schedule.repeat is Repeat.MONTHLY:
+        weekdays = frozenset({schedule.start.isoweekday()})  # whatever was ticked: the start's weekday
+        other = "or start the series on another day of the month"
+    else:
+        weekdays = frozenset(schedule.weekdays)
+        other = "or meet on other weekdays"
     if not weekdays:
         raise ScheduleProblem("weekdays", "Pick at least one weekday for a repeating meeting.")
     wrong = sorted(str(day) for day in weekdays if not _is_weekday(day))
@@ -268,9 +311,7 @@ def check_schedule(schedule: Schedule, *, now: datetime, horizon_days: int = 400
     for day in _days(checked, first, first + timedelta(days=horizon_days)):
         change = _change_at(day, at, tz)
         if change is not None:
-            raise ScheduleProblem(
-                "time", f"{change.reason}. Pick a time outside {change.span()}, or meet on other weekdays."
-            )
+            raise ScheduleProblem("time", f"{change.reason}. Pick a time outside {change.span()}, {other}.")
     return checked
 
 
@@ -281,11 +322,15 @@ def describe(schedule: Schedule, *, today: date | None = None) -> str:
     """Human text, e.g. "Every Tuesday and Thursday at 10:00 (Europe/Berlin)".
 
     A fortnightly series names its first meeting day ("from 2 March 2026"), which fixes its weeks;
-    a weekly one does so only when `today` is given and the series has not begun by then.
+    a weekly or monthly one ("Every month on the 2nd Tuesday at ...") does so only when `today` is
+    given and the series has not begun by then.
     """
     clock = f"at {_hhmm(schedule.at)} ({schedule.tz})"
     if schedule.repeat is Repeat.ONCE:
         return f"Once, on {_long_date(schedule.start)} {clock}"
+    if schedule.repeat is Repeat.MONTHLY:
+        text = f"Every month on the {monthly_name(schedule.start)} {clock}"
+        return f"{text}, from {_short_date(schedule.start)}" if today is not None and schedule.start > today else text
     weekdays = sorted(day for day in schedule.weekdays if _is_weekday(day))
     if not weekdays:
         return f"Never: no weekday chosen ({_hhmm(schedule.at)}, {schedule.tz})"
@@ -296,6 +341,11 @@ def describe(schedule: Schedule, *, today: date | None = None) -> str:
         return f"{head} {clock}, from {_short_date(first)}"
     text = f"{'Every day' if len(weekdays) == 7 else f'Every {names}'} {clock}"
     return f"{text}, from {_short_date(first)}" if today is not None and first > today else text
+
+
+def monthly_name(start: date) -> str:
+    """The day a monthly series starting on `start` meets on, e.g. "2nd Tuesday" or "last Friday"."""
+    return f"{_ORDINALS[monthly_position(start)]} {_WEEKDAY_NAMES[start.weekday()]}"
 
 
 # -- helpers ------------------------------------------------------------------------------------------

@@ -27,7 +27,12 @@ from bot.services.questions import QUESTION_MAX
 from bot.slack_text import BLOCKS_PER_VIEW_MAX, clip, escape_mrkdwn
 from storage.models import PromptTarget
 
-REPEAT_LABELS = {Repeat.WEEKLY: "Every week", Repeat.FORTNIGHTLY: "Every other week", Repeat.ONCE: "Once"}
+REPEAT_LABELS = {
+    Repeat.WEEKLY: "Every week",
+    Repeat.FORTNIGHTLY: "Every other week",
+    Repeat.MONTHLY: "Every month, same weekday (e.g. the 2nd Tuesday)",
+    Repeat.ONCE: "Once",
+}
 WEEKDAY_LABELS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 TARGET_LABELS = {PromptTarget.OWNER: "To the owner, by DM", PromptTarget.CHANNEL: "In the meeting's channel"}
 
@@ -92,7 +97,8 @@ def meeting_modal(
                 "action_id": ids.MEETING_DATE_INPUT,
                 "initial_date": (card.schedule.start if card else today).isoformat(),
             },
-            hint="Every other week counts from the week of this day.",
+            hint="Every other week counts from the week of this day. Every month meets on this day's weekday "
+            "and place in its month: the 2nd Tuesday, say, or the last Friday when this is day 29, 30 or 31.",
         ),
         input_block(
             ids.MEETING_WEEKDAYS_BLOCK,
@@ -104,7 +110,8 @@ def meeting_modal(
                 "initial_options": [option(WEEKDAY_LABELS[day - 1], str(day)) for day in weekdays],
             },
             optional=True,
-            hint="For a repeating meeting; a one-off meets on its day.",
+            hint="For a weekly or every-other-week meeting. A one-off meets on its day, and a monthly one on its "
+            "first meeting's weekday: the days ticked here are not used for either.",
         ),
         input_block(
             ids.MEETING_TIME_BLOCK,
@@ -157,19 +164,23 @@ def meeting_modal(
     }
 
 
-def meeting_saved_view(card: MeetingCard, summary: str, *, edited: bool) -> View:
+def meeting_saved_view(card: MeetingCard, summary: str, *, edited: bool, note: str | None = None) -> View:
+    """What the form turns into once saved; `note` says what of the form was not used."""
     what = "Saved" if edited else "Registered"
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": f":white_check_mark: {what}. `/meeting list` shows your meetings."},
+        },
+        {"type": "section", "text": {"type": "mrkdwn", "text": summary}},
+    ]
+    if note:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": escape_mrkdwn(note)}]})
     return {
         "type": "modal",
         "title": plain(f"Meeting {what.lower()}"),
         "close": plain("Close"),
-        "blocks": [
-            {
-                "type": "section",
-                "text": {"type": "mrkdwn", "text": f":white_check_mark: {what}. `/meeting list` shows your meetings."},
-            },
-            {"type": "section", "text": {"type": "mrkdwn", "text": summary}},
-        ],
+        "blocks": blocks,
     }
 
 

@@ -193,7 +193,7 @@ def questions_text(cards: Sequence[QuestionCard]) -> str:
 MEETING_HELP = (
     "*Meetings open with the customer.* Before each registered meeting I ask: "
     f"_{OPENING_QUESTION}_, one answer per customer group, and _{TEAM_QUESTION}_\n"
-    "• `/meeting`: registers a meeting (once, weekly or every other week, in its own time zone; the "
+    "• `/meeting`: registers a meeting (once, weekly, every other week or monthly, in its own time zone; the "
     "question comes 10 minutes before unless you choose otherwise, to the owner or in the channel)\n"
     "• `/meeting list`: your meetings, to edit, pause, resume or delete\n"
     "• `/meeting now [title]`: asks the opening question in this channel right away\n"

@@ -11,7 +11,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
-from bot.meetings.schedule import Occurrence, Repeat, Schedule, ScheduleProblem, check_schedule, local_start
+from bot.meetings.schedule import (
+    Occurrence,
+    Repeat,
+    Schedule,
+    ScheduleProblem,
+    check_schedule,
+    local_start,
+    monthly_name,
+)
 from bot.services import questions as question_service
 from bot.services import replays
 from storage.db import create_once
@@ -138,6 +146,16 @@ def check_form(form: MeetingForm, *, now: datetime) -> tuple[str, Schedule]:
         raise MeetingProblem(problem.field, str(problem)) from None
 
 
+def unused_weekdays(form: MeetingForm, schedule: Schedule) -> str | None:
+    """What to tell someone who ticked weekdays a monthly meeting does not use; None when nothing was lost."""
+    if schedule.repeat is not Repeat.MONTHLY or not form.weekdays or form.weekdays == schedule.weekdays:
+        return None
+    return (
+        f"The weekdays ticked are not used: a monthly meeting meets on its first meeting's weekday, "
+        f"the {monthly_name(schedule.start)} of each month. To meet on another day, change the first meeting."
+    )
+
+
 def _apply(meeting: Meeting, form: MeetingForm, title: str, schedule: Schedule) -> None:
     meeting.title = title
     meeting.channel_id = form.channel_id
@@ -188,7 +206,7 @@ def update(deps: Deps, *, team_id: str, meeting_id: int, user_id: str, form: Mee
             and form.start == current.start
             and form.at == current.at
             and form.tz.strip() == current.tz
-            and (form.repeat is Repeat.ONCE or form.weekdays == current.weekdays)
+            and (form.repeat in (Repeat.ONCE, Repeat.MONTHLY) or form.weekdays == current.weekdays)
         )
         title, schedule = (_checked_title(form), current) if unchanged else check_form(form, now=deps.clock())
         _apply(meeting, form, title, schedule)

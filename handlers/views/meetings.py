@@ -88,7 +88,7 @@ def meeting_submitted(
         ack(response_action="errors", errors={ids.MEETING_TZ_BLOCK: str(zone_problem).replace("`", "")})
         return
     try:
-        meeting_service.check_form(form, now=deps.clock())
+        _, schedule = meeting_service.check_form(form, now=deps.clock())
         if form.prompt_to is PromptTarget.CHANNEL and form.channel_id:
             problem = channel_problem(client, form.channel_id)
             if problem:
@@ -105,7 +105,8 @@ def meeting_submitted(
         return
     context[SAVED] = card.id
     summary = meeting_summary(card, deps.clock())
-    ack(response_action="update", view=meeting_saved_view(card, summary, edited=meeting_id is not None))
+    note = meeting_service.unused_weekdays(form, schedule)
+    ack(response_action="update", view=meeting_saved_view(card, summary, edited=meeting_id is not None, note=note))
 
 
 def after_meeting_submitted(body: dict[str, Any], view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
