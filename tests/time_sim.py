@@ -97,6 +97,7 @@ DIGEST_CHANNEL = "CSIMDIGEST"
 ENTRY_CHANNEL = "CSIMPUB"
 REFUSING_CHANNEL = "CSIMARCHIVED"  # archived: Slack refuses posts there, and the author is told by DM
 LEASE = timedelta(minutes=5)
+SNAPSHOT_EVERY = timedelta(days=20)  # well within the 90 days after which finished deliveries are pruned
 
 
 @dataclass(frozen=True)
@@ -181,6 +182,18 @@ def at_local(day: date, clock: time, tz: str) -> datetime:
     return datetime.combine(day, clock, tzinfo=ZoneInfo(tz)).astimezone(UTC)
 
 
+def monthly_day(first: date, year: int, month: int) -> date:
+    """The day in `month` a monthly meeting first held on `first` meets: the same weekday, the same
+    week of the month (1st to 4th), or the last such weekday when `first` was a fifth one (day 29 to 31)."""
+    week = (first.day - 1) // 7 + 1
+    if week == 5:
+        following = date(year + (month == 12), 1 if month == 12 else month + 1, 1)
+        last = following - timedelta(days=1)
+        return last - timedelta(days=(last.isoweekday() - first.isoweekday()) % 7)
+    start = date(year, month, 1)
+    return start + timedelta(days=(first.isoweekday() - start.isoweekday()) % 7 + 7 * (week - 1))
+
+
 def as_utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
@@ -211,6 +224,9 @@ class World:
         self.sorries: dict[int, tuple[datetime, str, datetime | None]] = {}
         self.outages: list[tuple[datetime, datetime]] = []
         self.moving_to: dict[str, list[str]] = {}  # the zones each person moves to in the run
+        # every delivery row seen, read every few simulated weeks: the engine prunes finished ones after 90 days
+        self.seen: dict[int, Delivery] = {}
+        self._starts_by_meeting: dict[int, list[tuple[int, datetime, date, int, str, PromptTarget]]] = {}
         # what Slack took: each post's ts, what it carried and when (simulated) it arrived
         self.posted: dict[str, tuple[dict[str, object], datetime]] = {}
         answer = fake._default
@@ -311,16 +327,20 @@ class World:
             at = start + timedelta(days=rng.uniform(0, self.config.days - 5))
             self._event(at, "lost_post", user)
 
-        # meetings weekly and fortnightly at local times near DST changes (01:30, 02:30 are refused on
-        # the days a change skips them; the form is the judge) and in the working day
-        for user in rng.sample(users, k=max(2, len(users) // 3)):
+        # meetings weekly, fortnightly and monthly (the Nth or the last weekday of the first meeting's) at local
+        # times near DST changes (01:30, 02:30 are refused on the days a change skips them; the form is the
+        # judge) and in the working day
+        for user in rng.sample(users, k=max(3, len(users) // 3)):
             tz = self.people[user].tz
-            repeat = rng.choice([Repeat.WEEKLY, Repeat.WEEKLY, Repeat.FORTNIGHTLY])
+            repeat = rng.choice([Repeat.WEEKLY, Repeat.WEEKLY, Repeat.FORTNIGHTLY, Repeat.MONTHLY])
+            first = first_day + timedelta(days=rng.randrange(31)) if repeat is Repeat.MONTHLY else first_day
             weekdays = frozenset(rng.sample(range(1, 8), k=rng.choice([1, 1, 2])))
+            if repeat is Repeat.MONTHLY:
+                weekdays = frozenset({first.isoweekday()})
             clock = rng.choice([time(0, 30), time(1, 30), time(3, 0), time(9, 5), time(10, 0), time(23, 30)])
             to = rng.choice([PromptTarget.OWNER, PromptTarget.CHANNEL])
             lead = rng.choice([5, 10, 15, 30, 60])
-            self._register_meeting(user, tz, repeat, weekdays, clock, to, lead, first_day)
+            self._register_meeting(user, tz, repeat, weekdays, clock, to, lead, first)
 
         # days without an engine (a catch-up follows each)
         for _ in range(self.config.outages):
@@ -370,13 +390,23 @@ class World:
             return  # a time a DST change skips or repeats on a meeting day: refused, as in the form
         self.meetings.append((card.id, user, tz, clock, weekdays, repeat, day, lead, to))
 
+    def _meeting_starts_of(self, wanted: int) -> list[tuple[int, datetime, date, int, str, PromptTarget]]:
+        if wanted not in self._starts_by_meeting:
+            for found in self._meeting_starts():
+                self._starts_by_meeting.setdefault(found[0], []).append(found)
+        return self._starts_by_meeting.get(wanted, [])
+
     def _meeting_starts(self) -> Iterable[tuple[int, datetime, date, int, str, PromptTarget]]:
         for meeting_id, user, tz, clock, weekdays, repeat, first, lead, to in self.meetings:
             day = first
             first_monday = first - timedelta(days=first.isoweekday() - 1)
             while day <= self.end.date() + timedelta(days=1):
                 weeks = (day - first_monday).days // 7
-                if day.isoweekday() in weekdays and (repeat is Repeat.WEEKLY or weeks % 2 == 0):
+                if repeat is Repeat.MONTHLY:
+                    meets = day == monthly_day(first, day.year, day.month)
+                else:
+                    meets = day.isoweekday() in weekdays and (repeat is Repeat.WEEKLY or weeks % 2 == 0)
+                if meets:
                     yield meeting_id, at_local(day, clock, tz), day, lead, user, to
                 day += timedelta(days=1)
 
@@ -413,9 +443,13 @@ class World:
         moments = sorted(m for m in self.moments if self.config.start <= m < self.end)
         pending = list(events)
         index = 0
+        read_at = self.config.start
         while index < len(moments):
             moment = moments[index]
             index += 1
+            if moment - read_at >= SNAPSHOT_EVERY:
+                self.read_deliveries()
+                read_at = moment
             while pending and pending[0][0] <= moment:
                 at, _, kind, payload = pending.pop(0)
                 self.clock.now = at
@@ -424,6 +458,12 @@ class World:
                 continue
             self.clock.now = moment
             self._tick(moment, moments, index)
+
+    def read_deliveries(self) -> list[Delivery]:
+        """Every delivery now in the database, added to those seen before (pruned ones stay seen)."""
+        with self.deps.session_factory() as session:
+            self.seen.update((row.id, row) for row in session.scalars(select(Delivery)))
+        return [self.seen[key] for key in sorted(self.seen)]
 
     def _tick(self, moment: datetime, moments: list[datetime], index: int) -> None:
         rng = self.rng
@@ -564,8 +604,8 @@ class Checker:
     def __init__(self, world: World) -> None:
         self.world = world
         self.result = world.result
+        self.rows = world.read_deliveries()
         with world.deps.session_factory() as session:
-            self.rows = list(session.scalars(select(Delivery).order_by(Delivery.id)))
             self.items = {item.id: item for item in session.scalars(select(ActionItem))}
             for item in self.items.values():
                 _ = item.involved_ids
@@ -711,7 +751,8 @@ class Checker:
         day_text, _, clock_text = row.occasion.partition("T")
         day = date.fromisoformat(day_text)
         starts = at_local(day, clock, tz)
-        if clock_text != f"{clock:%H:%M}" or day.isoweekday() not in weekdays:
+        starts_on = [d for m, _, d, *_ in self.world._meeting_starts_of(int(row.subject)) if d == day]
+        if clock_text != f"{clock:%H:%M}" or day.isoweekday() not in weekdays or not starts_on:
             self.result.violate("meeting prompt", f"{what}: not an occurrence")
         asked = starts - timedelta(minutes=lead)
         # (a prompt asked before the run began is sent at its first tick)
