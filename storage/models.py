@@ -240,6 +240,9 @@ class ActionItem(Base):
         # the engine: open items whose reminders, or whose owner's weekly check-in, it should look at by now
         Index("ix_action_items_status_nudge_check", "status", "nudge_check_at"),
         Index("ix_action_items_status_checkin_check", "status", "checkin_check_at"),
+        # the quarterly review: the owners of the commitments due (first or now) in a quarter, across workspaces
+        Index("ix_action_items_due_owner", "due_date", "team_id", "owner_id"),
+        Index("ix_action_items_original_due_owner", "original_due_date", "team_id", "owner_id"),
         NEVER_REUSED,
     )
 

@@ -26,7 +26,7 @@ from bot import metrics, slack_errors
 from bot.digest.shared import DIGEST_FRESH_FOR, SharedDigests
 from bot.engine.channel_directory import CHANNEL_FRESH_FOR, refresh_channel
 from bot.engine.directory import Directory, Known, people_needing_refresh, refresh_person
-from bot.engine.memo import TICK_MEMO
+from bot.engine.memo import HELD, TICK_MEMO
 from bot.engine.planners import PLANNERS, Planner
 from bot.engine.senders import SENDERS, AssignedHistory, NotYet, Occasion, Sender, prefetch_cards, read_assigned
 from bot.engine.uploads import UploadQueue
@@ -138,6 +138,7 @@ class NudgeEngine:
         self.retention = retention  # None: nothing is pruned
         self._pruned_at: datetime | None = None
         self._channels_asked_at: datetime | None = None
+        self._held: dict[str, tuple[object, datetime, object]] = {}  # see memo.held_for
         self.make_uploads = make_uploads
         # the part of a week's digest every reader in a workspace and time zone shares, composed once for all
         # the readers due together and reused for a minute (no prefetching at all: each digest composed alone)
@@ -150,9 +151,11 @@ class NudgeEngine:
         now = now or self.clock()
         report = TickReport()
         memo = TICK_MEMO.set({})  # each planner's query runs once this tick (whom it needs, then what is due)
+        held = HELD.set(self._held)  # and what changes slowly, once in a while
         try:
             return self._tick(now, report)
         finally:
+            HELD.reset(held)
             TICK_MEMO.reset(memo)
 
     def _tick(self, now: datetime, report: TickReport) -> TickReport:

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, bindparam, func, select, text, tuple_, union_all, update
+from sqlalchemy import CompoundSelect, Select, Table, bindparam, func, select, text, tuple_, union, union_all, update
 from sqlalchemy.orm import Session
 
 from bot.engine.digest_planner import digest_channels, digest_readers, plan_digests
 from bot.engine.directory import Directory
-from bot.engine.memo import once_a_tick
+from bot.engine.memo import held_for, once_a_tick
 from bot.meetings.schedule import next_occurrence, occasion_key, occurrences, prompt_at
 from bot.services.actions import ASSIGNED
 from bot.services.meetings import MeetingCard
@@ -68,6 +68,7 @@ CHECKIN_STALE_AFTER = timedelta(days=2)
 ROOT_CAUSE_WORKING_DAYS = 2
 ROOT_CAUSE_LOOKBACK = timedelta(days=30)
 REVIEW_WINDOW_DAYS = 14
+REVIEWS_READ_EVERY = timedelta(hours=1)  # whom the reviews are for, read again by an engine in their window
 # a live process posts an entry seconds after it is stored; one whose post is still missing this
 # much later was lost (the process died, Slack was down), and the engine posts it, unless it is stale
 ENTRY_POST_AFTER = timedelta(minutes=10)
@@ -372,30 +373,46 @@ def plan_entry_posts(session: Session, now: datetime, directory: Directory) -> l
 # -- the quarterly review -----------------------------------------------------------------------
 
 
-def _due_in_previous_quarters(session: Session, now: datetime) -> list[tuple[str, str, tuple[int, int]]]:
-    """(team, owner, quarter) of everyone with commitments due in the quarter before today's, for every
-    today on Earth now (UTC-12 to UTC+14): the planner keeps the one of each owner's own zone."""
-    quarters = {previous_quarter(*quarter_of((now + timedelta(hours=hours)).date())) for hours in (-12, 14)}
+def _quarters_just_ended(now: datetime) -> list[tuple[int, int]]:
+    """The quarter before today's, for every today on Earth now (UTC-12 to UTC+14)."""
+    return sorted({previous_quarter(*quarter_of((now + timedelta(hours=hours)).date())) for hours in (-12, 14)})
+
+
+def _due_in_quarters(
+    session: Session, quarters: list[tuple[int, int]], now: datetime
+) -> list[tuple[str, str, tuple[int, int]]]:
+    """(team, owner, quarter) of everyone with commitments first or now due in one of `quarters`: two ranges of
+    the due-date indexes (a quarter's commitments, never the whole table); the planner keeps the quarter of each
+    owner's own zone."""
     found: set[tuple[str, str, tuple[int, int]]] = set()
-    for year, quarter in sorted(quarters):
+    for year, quarter in quarters:
         first, last = quarter_bounds(year, quarter)
-        rows = session.execute(
-            select(ActionItem.team_id, ActionItem.owner_id)
-            .where(
-                (ActionItem.original_due_date.between(first, last)) | (ActionItem.due_date.between(first, last)),
-                ActionItem.created_at < now,
-            )
-            .distinct()
-        ).all()
-        found |= {(team, owner, (year, quarter)) for team, owner in rows}
+        owners = session.execute(owners_due_between(first, last, now))
+        found |= {(team, owner, (year, quarter)) for team, owner in owners}
     return sorted(found)
 
 
+def owners_due_between(first: date, last: date, now: datetime) -> CompoundSelect:
+    """(team, owner) of the commitments first or now due from `first` to `last`, made before `now`."""
+    return union(
+        *(
+            select(ActionItem.team_id, ActionItem.owner_id).where(due.between(first, last), ActionItem.created_at < now)
+            for due in (ActionItem.original_due_date, ActionItem.due_date)
+        )
+    )
+
+
 def _reviews_due(session: Session, now: datetime) -> list[tuple[str, str, tuple[int, int]]]:
-    """`_due_in_previous_quarters`, read once a tick and only while a quarter has just begun somewhere."""
+    """`_due_in_quarters` of the quarters just ended, read only while a quarter has just begun somewhere, and then
+    once every `REVIEWS_READ_EVERY` by each engine, and again when another quarter ends somewhere on Earth: whom a
+    quarter's review is for is settled when it ends (a due date is never set before its setter's today; an item
+    due "today" in a zone a day behind its owner's can add a review that then comes up to that much later)."""
     if not _in_review_window(now):
         return []
-    return once_a_tick("reviews", now, lambda: _due_in_previous_quarters(session, now))
+    quarters = _quarters_just_ended(now)
+    return held_for(
+        "reviews", tuple(quarters), now, REVIEWS_READ_EVERY, lambda: _due_in_quarters(session, quarters, now)
+    )
 
 
 def plan_quarter_reviews(session: Session, now: datetime, directory: Directory) -> list[Planned]:
