@@ -529,7 +529,8 @@ class SocketModeFront:
         wait = 1.0
         while not self._stop.is_set():
             try:
-                self._handler.connect()
+                if not self._connect_unless_stopped():
+                    return  # a signal came while Slack was still being asked: stop without waiting for it
                 # slack_sdk logs and swallows a WebSocket that fails to open: ask whether it is up
                 if self._handler.client.is_connected():
                     log.info("Serving Slack over Socket Mode")
@@ -549,11 +550,37 @@ class SocketModeFront:
             self._stop.wait(wait)
             wait = min(wait * 2, SOCKET_RETRY_MAX)
 
+    def _connect_unless_stopped(self) -> bool:
+        """One connection attempt (slack_sdk's, with its own retries of Slack's 5xx answers and timeouts, which can
+        take tens of seconds) in a thread of its own, so that SIGTERM does not wait for it: False when stopped
+        first (the attempt is left to end with the process); its error is raised here."""
+        done = threading.Event()
+        failed: list[BaseException] = []
+
+        def attempt() -> None:
+            try:
+                self._handler.connect()
+            except BaseException as error:  # handed to the caller, which says what it was
+                failed.append(error)
+            finally:
+                done.set()
+
+        threading.Thread(target=attempt, name="socket-mode-connect", daemon=True).start()
+        while not done.wait(0.1):
+            if self._stop.is_set():
+                return False
+        if failed:
+            raise failed[0]
+        return True
+
     def serve(self) -> None:
         try:
             self._stop.wait()
         finally:
-            self._handler.close()
+            try:
+                self._handler.close()
+            except Exception:
+                log.debug("Closing the Socket Mode connection failed", exc_info=True)
 
 
 def db_upgrade(settings: DatabaseSettings) -> None:

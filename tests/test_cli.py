@@ -38,7 +38,7 @@ from storage.db import make_engine, make_session_factory
 from storage.models import Area, Entry, EntryKind
 from tests.conftest import create_pg_database, drop_pg_database, make_settings
 from tests.engine_harness import SimClock
-from tests.fake_slack import FakeSlack
+from tests.fake_slack import FakeSlack, Reply
 from tests.slack_requests import CHANNEL, TEAM, USER, Answer, SlackSender
 from tests.waiting import eventually
 
@@ -663,12 +663,25 @@ def test_socket_mode_keeps_trying_while_slack_cannot_be_reached_and_stops_on_sig
         assert {call.token for call in fake_slack.calls_to("apps.connections.open")} == {"xapp-cli-test-token"}
 
         bot.process.send_signal(signal.SIGTERM)
-        # a bound for a hung process, not a timing claim: a connection attempt under way (with its own retries)
-        # is finished first, which on a machine running the suite in four processes took over 15 s once
-        code = bot.process.wait(timeout=60)
+        code = bot.process.wait(timeout=30)  # a bound for a hung process, not a timing claim
         output = bot.output()
     assert code == 0, output
     assert "Traceback" not in output, output
+
+
+def test_sigterm_does_not_wait_for_a_socket_mode_connection_slack_is_slow_to_answer(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    # Slack takes five minutes to answer apps.connections.open (slack_sdk's own timeout and retries would make
+    # it longer still): a deploy's SIGTERM must not wait for that
+    fake_slack.script("apps.connections.open", *[Reply(body={"ok": False, "error": "fatal_error"}, delay=300)] * 3)
+    with socket_mode_bot(tmp_path, fake_slack) as bot:
+        eventually(lambda: bool(fake_slack.calls_to("apps.connections.open")), timeout=30)
+        bot.process.send_signal(signal.SIGTERM)
+        code = bot.process.wait(timeout=60)  # far less than the five minutes the attempt would take
+        output = bot.output()
+    assert code == 0, output
+    assert "Stopping on signal" in output and "Traceback" not in output, output
 
 
 def test_socket_mode_with_a_rejected_app_token_says_so(tmp_path: Path, fake_slack: FakeSlack) -> None:
