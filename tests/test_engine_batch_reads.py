@@ -9,9 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from time import monotonic
-from typing import Any
 
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, select
 
 from bot.deps import Deps
 from bot.engine.engine import NudgeEngine
@@ -20,6 +19,7 @@ from bot.slack_client import make_web_client
 from storage.models import ActionStatus, Delivery
 from tests.engine_harness import simulation, utc
 from tests.fake_slack import FakeSlack, Reply
+from tests.sql_log import each_statement
 
 TEAM = "T111"
 MANAGER = "UMANAGER"
@@ -47,14 +47,11 @@ def statements_by_thread(engine: Engine) -> Iterator[Counter[str]]:
     """Counts the SQL statements executed, by the name prefix of the thread that ran them."""
     counts: Counter[str] = Counter()
 
-    def count(*_: Any) -> None:
+    def count(_statement: str) -> None:
         counts[threading.current_thread().name.split("_", 1)[0]] += 1
 
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with each_statement(engine, count):
         yield counts
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def test_a_batch_is_read_with_its_claim_and_each_send_only_records_itself(

@@ -6,10 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
-from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from bot.deps import Deps
@@ -17,6 +16,7 @@ from bot.engine import planners
 from storage.models import DeliveryStatus
 from tests.engine_harness import simulation, utc
 from tests.fake_slack import FakeSlack
+from tests.sql_log import each_statement
 from tests.test_engine_schedule import add_item, rows
 
 # the planner's query (the review message's Success Index reads the items too, in a statement of its own)
@@ -28,16 +28,10 @@ REVIEW_QUERY = (
 @contextmanager
 def review_reads(engine: Engine) -> Iterator[list[str]]:
     seen: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if statement.startswith(REVIEW_QUERY):
-            seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with each_statement(
+        engine, lambda statement: seen.append(statement) if statement.startswith(REVIEW_QUERY) else None
+    ):
         yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def test_an_engine_reads_whom_reviews_are_for_hourly_and_still_sends_each_on_time(
