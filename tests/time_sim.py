@@ -691,6 +691,10 @@ class Checker:
             # at the first tick of working time from its moment, unless a killed engine held it
             # a refused post's notice is planned while its tick sends, so its first chance is the next tick
             since = due_at + timedelta(seconds=1) if row.kind == planners.ENTRY_NOT_POSTED else due_at
+            # someone who moved: a moment of the new zone may have passed before the bot heard of the move
+            # (09:00 in Tokyo, heard of at 03:26 UTC); its first chance is then the first tick after
+            heard = [at for at, _ in person.moves if due_at < at <= sent_at] if person is not None else []
+            since = max([since, *heard])
             first = self.first_tick_at_or_after(since, lambda t: self.working(row.team_id, tz, t, person))
             # (or the same moment, when a second engine ticked then after the first had planned it)
             same_tick = row.kind == planners.ENTRY_NOT_POSTED and sent_at == due_at
