@@ -14,8 +14,9 @@ from typing import IO, Any, Protocol
 
 from bot.services.actions import Zones, item_horizon, owner_zone
 from storage.db import SessionFactory
-from storage.models import ActionEvent, Entry, EntryKind
+from storage.models import ActionEvent, Entry, EntryKind, LeadReview
 from storage.repositories import admins as admins_repo
+from storage.repositories import leads as leads_repo
 from storage.repositories.entries import iter_entries
 from storage.repositories.exports import (
     ActionWithHistory,
@@ -396,6 +397,22 @@ def person_data(session_factory: SessionFactory, *, team_id: str, user_id: str) 
             {"setting": change.setting, "old": change.old_value, "new": change.new_value, "at": _iso(change.at)}
             for change in admins_repo.changes_by(session, team_id=team_id, user_id=user_id)
         ]
+        links = [leads_repo.link_of_report(session, team_id=team_id, report_id=user_id)]
+        links += leads_repo.links_of_lead(session, team_id=team_id, lead_id=user_id)
+        lead_links: list[Record] = [
+            {
+                "report": link.report_id,
+                "lead": link.lead_id,
+                "status": link.status,
+                "requested_at": _iso(link.requested_at),
+                "answered_at": _iso_or_none(link.answered_at),
+            }
+            for link in links
+            if link is not None
+        ]
+        reviews = [
+            lead_review_row(review) for review in leads_repo.reviews_of(session, team_id=team_id, user_id=user_id)
+        ]
     return {
         "entries": entries,
         "actions": actions,
@@ -403,4 +420,24 @@ def person_data(session_factory: SessionFactory, *, team_id: str, user_id: str) 
         "root_causes_written": root_causes,
         "action_notes_written": notes,
         "settings_changes_made": settings_changes,
+        "lead_links": lead_links,
+        "lead_reviews": reviews,
+    }
+
+
+def lead_review_row(review: LeadReview) -> Record:
+    """A quarterly review with one's lead: who, which quarter, each one's note, when it was marked reviewed."""
+    return {
+        "id": review.id,
+        "team_id": review.team_id,
+        "lead": review.lead_id,
+        "report": review.report_id,
+        "quarter": f"{review.year}-Q{review.quarter}",
+        "created_at": _iso(review.created_at),
+        "lead_note": review.lead_note,
+        "lead_note_at": _iso_or_none(review.lead_note_at),
+        "report_note": review.report_note,
+        "report_note_at": _iso_or_none(review.report_note_at),
+        "reviewed_at": _iso_or_none(review.reviewed_at),
+        "reviewed_by": review.reviewed_by,
     }

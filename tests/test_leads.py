@@ -332,3 +332,52 @@ def test_what_mindset_lead_says() -> None:
     text = lead_render.overview_text(both)
     assert "Your lead is <@U0LEAD>" in text and "<@UA>, <@UB> (waiting for your answer)" in text
     assert "removes your lead" in lead_render.overview_text(nobody)
+
+
+# -- forget me: the links and reviews go, as lead and as report; the copy holds them ---------------------
+
+THIRD = "U0THIRD"
+
+
+def linked(bot: RunningBot, report: str, lead: str) -> None:
+    named = leads.name_lead(bot.deps, team_id=TEAM, report_id=report, lead_id=lead)
+    leads.answer(bot.deps, team_id=TEAM, link_id=named.link_id, user_id=lead, accept=True, key=None)
+
+
+def noted_review(bot: RunningBot, lead: str, report: str, note: str) -> None:
+    with bot.deps.session_factory() as session:
+        review = leads_repo.review_for(
+            session, team_id=TEAM, lead_id=lead, report_id=report, year=2026, quarter=4, now=bot.deps.clock()
+        )
+        review.lead_note, review.report_note = f"{note} (lead)", f"{note} (report)"
+        session.commit()
+
+
+def test_forget_me_deletes_my_links_and_reviews_as_lead_and_as_report(bot: RunningBot) -> None:
+    linked(bot, USER, LEAD)  # my lead
+    linked(bot, OTHER, USER)  # I am OTHER's lead
+    linked(bot, THIRD, LEAD)  # nothing of mine
+    noted_review(bot, LEAD, USER, "Mine as report")
+    noted_review(bot, USER, OTHER, "Mine as lead")
+    noted_review(bot, LEAD, THIRD, "Not mine")
+
+    click(bot, ids.FORGET_COPY, "copy", user=USER)
+    [upload] = eventually(lambda: [call for call in bot.fake.calls if call.method.startswith("upload:")])
+    data = json.loads(upload.params["content"].decode("utf-8"))
+    assert sorted((row["report"], row["lead"], row["status"]) for row in data["lead_links"]) == [
+        (OTHER, USER, "active"),
+        (USER, LEAD, "active"),
+    ]
+    assert sorted(
+        (row["lead"], row["report"], row["lead_note"], row["report_note"]) for row in data["lead_reviews"]
+    ) == [
+        (LEAD, USER, "Mine as report (lead)", "Mine as report (report)"),
+        (USER, OTHER, "Mine as lead (lead)", "Mine as lead (report)"),
+    ]
+    assert "Not mine" not in upload.params["content"].decode("utf-8")
+
+    click(bot, ids.FORGET_CONFIRM, "forget", user=USER)
+    eventually(lambda: links(bot) == [(THIRD, LEAD, LeadStatus.ACTIVE.value)])
+    with bot.deps.session_factory() as session:
+        left = [(r.lead_id, r.report_id, r.lead_note) for r in session.scalars(select(LeadReview))]
+    assert left == [(LEAD, THIRD, "Not mine (lead)")]

@@ -6,7 +6,6 @@ link stands: every read and change of a review checks who asks (`_role`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -18,7 +17,7 @@ from bot.deps import Deps
 from bot.services import success_index
 from bot.services.replays import claim
 from bot.services.success_index import IndexLine
-from storage.models import ActionItem, LeadLink, LeadReview, LeadStatus
+from storage.models import ActionItem, LeadReview, LeadStatus
 from storage.repositories import leads as leads_repo
 
 NOTE_MAX = 2000
@@ -257,47 +256,3 @@ def mark_reviewed(
         card = review_card(session, review)
         session.commit()
         return card, role, changed
-
-
-# -- a person's data ---------------------------------------------------------------------------------
-
-
-def data_of(session: Session, *, team_id: str, user_id: str) -> dict[str, list[dict[str, object]]]:
-    """Their links (as report and as lead) and their reviews with each one's notes, for "my data"."""
-    links: Sequence[LeadLink] = [
-        link
-        for link in (
-            leads_repo.link_of_report(session, team_id=team_id, report_id=user_id),
-            *leads_repo.links_of_lead(session, team_id=team_id, lead_id=user_id),
-        )
-        if link is not None
-    ]
-    return {
-        "lead_links": [
-            {
-                "report": link.report_id,
-                "lead": link.lead_id,
-                "status": link.status,
-                "requested_at": link.requested_at.isoformat(),
-                "answered_at": link.answered_at.isoformat() if link.answered_at else None,
-            }
-            for link in links
-        ],
-        "lead_reviews": [
-            review_row(review) for review in leads_repo.reviews_of(session, team_id=team_id, user_id=user_id)
-        ],
-    }
-
-
-def review_row(review: LeadReview) -> dict[str, object]:
-    return {
-        "id": review.id,
-        "lead": review.lead_id,
-        "report": review.report_id,
-        "quarter": f"{review.year}-Q{review.quarter}",
-        "created_at": review.created_at.isoformat(),
-        "lead_note": review.lead_note,
-        "report_note": review.report_note,
-        "reviewed_at": review.reviewed_at.isoformat() if review.reviewed_at else None,
-        "reviewed_by": review.reviewed_by,
-    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -114,18 +114,3 @@ def reviews_of(session: Session, *, team_id: str, user_id: str) -> Sequence[Lead
         .where(LeadReview.team_id == team_id, or_(LeadReview.lead_id == user_id, LeadReview.report_id == user_id))
         .order_by(LeadReview.id)
     ).all()
-
-
-def erase_person(session: Session, *, team_id: str, user_id: str) -> tuple[int, int]:
-    """Delete a person's links and reviews, as lead or as report: (links, reviews) deleted."""
-    links = session.execute(
-        delete(LeadLink).where(
-            LeadLink.team_id == team_id, or_(LeadLink.lead_id == user_id, LeadLink.report_id == user_id)
-        )
-    )
-    reviews = session.execute(
-        delete(LeadReview).where(
-            LeadReview.team_id == team_id, or_(LeadReview.lead_id == user_id, LeadReview.report_id == user_id)
-        )
-    )
-    return int(getattr(links, "rowcount", 0) or 0), int(getattr(reviews, "rowcount", 0) or 0)
