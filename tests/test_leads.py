@@ -12,11 +12,13 @@ from sqlalchemy import select
 
 from bot import ids
 from bot.render import leads as lead_render
+from bot.render.privacy import forget_blocks
 from bot.services import actions, leads
 from bot.services.success_index import IndexLine
 from bot.worktime import quarter_of
 from storage.models import LeadLink, LeadReview, LeadStatus
 from storage.repositories import leads as leads_repo
+from storage.repositories.erasure import PersonRows
 from tests.conftest import RunningBot
 from tests.fake_slack import Call
 from tests.slack_requests import TEAM, USER
@@ -360,6 +362,7 @@ def test_forget_me_deletes_my_links_and_reviews_as_lead_and_as_report(bot: Runni
     noted_review(bot, LEAD, USER, "Mine as report")
     noted_review(bot, USER, OTHER, "Mine as lead")
     noted_review(bot, LEAD, THIRD, "Not mine")
+    assert "your 2 quarterly reviews with your lead or your reports" in str(mindset(bot, "forget me")["blocks"])
 
     click(bot, ids.FORGET_COPY, "copy", user=USER)
     [upload] = eventually(lambda: [call for call in bot.fake.calls if call.method.startswith("upload:")])
@@ -381,3 +384,10 @@ def test_forget_me_deletes_my_links_and_reviews_as_lead_and_as_report(bot: Runni
     with bot.deps.session_factory() as session:
         left = [(r.lead_id, r.report_id, r.lead_note) for r in session.scalars(select(LeadReview))]
     assert left == [(LEAD, THIRD, "Not mine (lead)")]
+
+
+def test_forget_me_says_the_reviews_go() -> None:
+    rows = PersonRows(entries=0, answers=0, items_deleted=0, handed_back=(), involved_in=0, lead_reviews=2)
+    assert "your 2 quarterly reviews with your lead or your reports (both notes) and your lead links" in str(
+        forget_blocks(rows)
+    )

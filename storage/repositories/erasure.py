@@ -135,6 +135,7 @@ class PersonRows:
     items_deleted: int  # items they own that no one else created or is involved in
     handed_back: tuple[HandBack, ...]
     involved_in: int  # others' items they are involved in (they leave them)
+    lead_reviews: int = 0  # quarterly reviews with their lead or their reports (both notes go)
 
     @property
     def action_items(self) -> int:
@@ -187,6 +188,11 @@ def person_rows(session: Session, *, team_id: str, user_id: str) -> PersonRows:
         items_deleted=len(owned) - len(handed),
         handed_back=handed,
         involved_in=count(ActionPerson, ActionPerson.user_id == user_id, ActionPerson.action_id.in_(team_items)),
+        lead_reviews=count(
+            LeadReview,
+            LeadReview.team_id == team_id,
+            or_(LeadReview.lead_id == user_id, LeadReview.report_id == user_id),
+        ),
     )
 
 
