@@ -132,6 +132,15 @@ def test_removing_and_replacing_a_lead(bot: RunningBot) -> None:
     assert links(bot) == []
 
 
+def test_a_lead_named_by_their_user_name_is_found(bot: RunningBot) -> None:
+    bot.fake.add_user(LEAD)  # its name is "u0lead"
+    mindset(bot, "lead @u0lead")
+    assert "I asked <@U0LEAD> to be your lead" in later_answer(bot)
+    assert links(bot) == [(USER, LEAD, LeadStatus.PENDING.value)]
+    mindset(bot, "lead @nobody-here")
+    assert "I could not find @nobody-here" in later_answer(bot, 2)
+
+
 def test_a_lead_must_be_a_person_and_not_oneself(bot: RunningBot) -> None:
     bot.fake.add_user("U0BOTTY", is_bot=True)
     bot.fake.add_user("U0GONE", deleted=True)
