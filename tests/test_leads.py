@@ -317,7 +317,7 @@ def test_the_review_as_each_of_them_sees_it() -> None:
 
     done = card(reviewed_at=datetime(2027, 1, 5, 10, tzinfo=UTC), reviewed_by=LEAD)
     blocks = lead_render.review_blocks(done, role=leads.Role.LEAD)
-    assert "Marked reviewed by <@U0LEAD>" in str(blocks)
+    assert "Marked reviewed by <@U0LEAD> on <!date^1799143200^{date_long_pretty}|2027-01-05 10:00 UTC>" in str(blocks)
     assert set(buttons(blocks)) == {ids.LEAD_REVIEW_NOTE}
 
     assert "<@U0LEAD> has your quarterly review" in str(lead_render.report_review(card()).blocks)

@@ -9,6 +9,7 @@ from bot import ids
 from bot.engine.messages import Message
 from bot.render.actions import day_label
 from bot.render.blocks import Block, button, context, input_block, metadata_json, plain, section
+from bot.render.meetings import slack_time
 from bot.render.modals import View
 from bot.services.leads import NOTE_MAX, LeadOverview, Named, ReviewCard, Role
 from bot.slack_text import clip, escape_mrkdwn
@@ -115,7 +116,8 @@ def review_blocks(card: ReviewCard, *, role: Role, intro: str | None = None) -> 
     if card.reviewed_at is not None:
         blocks.append(
             context(
-                f":white_check_mark: Marked reviewed by <@{card.reviewed_by}> on {day_label(card.reviewed_at.date())}."
+                f":white_check_mark: Marked reviewed by <@{card.reviewed_by}> on "
+                f"{slack_time(card.reviewed_at, '{date_long_pretty}')}."
             )
         )
     note_label = "Change my note" if (card.lead_note if role is Role.LEAD else card.report_note) else "Add a note"
