@@ -123,21 +123,23 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     export = sub.add_parser(
-        "export", help="write entries, action items or meeting answers to standard output (every workspace)"
+        "export",
+        help="write entries, action items, meeting answers or reviews with leads to standard output (every workspace)",
     )
     export.add_argument(
         "--kind",
         choices=KINDS,
         default=ENTRIES,
         help="entries (prouds and sorries, the default), proud, sorry, action (with their history), meeting "
-        "(answers), or all (JSON only)",
+        "(answers), lead (quarterly reviews with one's lead, with both notes), or all (JSON only)",
     )
     export.add_argument("--format", choices=("csv", "json"), default="csv")
     export.add_argument(
         "--since",
         type=_date,
         metavar="YYYY-MM-DD",
-        help="only records from this day (UTC) on: entries and action items by creation, answers by when given",
+        help="only records from this day (UTC) on: entries and action items by creation, answers by when given, "
+        "reviews with leads by when they came",
     )
     export.add_argument("--team", metavar="TEAM_ID", help="only this workspace's records (default: every workspace)")
     return parser

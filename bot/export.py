@@ -1,7 +1,8 @@
-"""Writing records out as CSV or JSON (`mindset-bot export`): entries, action items, meeting answers.
+"""Writing records out as CSV or JSON (`mindset-bot export`): entries, action items, meeting answers, and the
+quarterly reviews with one's lead.
 
 Everything streams: rows come from the database in batches and are written as they come, so a large
-export does not sit in memory. CSV holds one kind of record; JSON can hold all three.
+export does not sit in memory. CSV holds one kind of record; JSON can hold all of them.
 """
 
 from __future__ import annotations
@@ -14,14 +15,16 @@ from typing import IO, Any, Protocol
 
 from bot.services.actions import Zones, item_horizon, owner_zone
 from storage.db import SessionFactory
-from storage.models import ActionEvent, Entry, EntryKind
+from storage.models import ActionEvent, Entry, EntryKind, LeadReview
 from storage.repositories import admins as admins_repo
+from storage.repositories import leads as leads_repo
 from storage.repositories.entries import iter_entries
 from storage.repositories.exports import (
     ActionWithHistory,
     AnswerRow,
     count_records,
     iter_actions,
+    iter_lead_reviews,
     iter_meeting_answers,
     notes_by,
     root_causes_by,
@@ -30,10 +33,11 @@ from storage.repositories.exports import (
 ENTRIES = "entries"
 ACTION = "action"
 MEETING = "meeting"
+LEAD = "lead"
 ALL = "all"
-KINDS = (ENTRIES, EntryKind.PROUD.value, EntryKind.SORRY.value, ACTION, MEETING, ALL)
+KINDS = (ENTRIES, EntryKind.PROUD.value, EntryKind.SORRY.value, ACTION, MEETING, LEAD, ALL)
 
-CSV_NEEDS_ONE_KIND = "CSV holds one kind of record: use --kind entries, action or meeting, or --format json"
+CSV_NEEDS_ONE_KIND = "CSV holds one kind of record: use --kind entries, action, meeting or lead, or --format json"
 
 COLUMNS = (
     "id",
@@ -84,6 +88,23 @@ MEETING_COLUMNS = (
     "text",
     "answered_by",
 )
+
+LEAD_COLUMNS = (
+    "id",
+    "created_at",
+    "team",
+    "lead",
+    "report",
+    "quarter",
+    "lead_note",
+    "lead_note_at",
+    "report_note",
+    "report_note_at",
+    "reviewed_at",
+    "reviewed_by",
+)
+# the section of the JSON export (and of the progress) each kind of record is written in
+SECTION_OF = {ACTION: "actions", MEETING: "meeting_answers", LEAD: "lead_reviews"}
 
 # in CSV, these lists become one cell of names separated by "; "; `history` becomes a JSON array
 LIST_SEPARATOR = "; "
@@ -212,20 +233,32 @@ def meeting_rows(
             yield meeting_row(answer)
 
 
+def lead_rows(
+    session_factory: SessionFactory, *, since: date | None = None, team: str | None = None
+) -> Iterator[Record]:
+    with session_factory() as session:
+        for review in iter_lead_reviews(session, since=_start(since), team_id=team):
+            yield lead_review_row(review)
+
+
 def rows(
     session_factory: SessionFactory, *, kind: str, since: date | None, team: str | None = None
 ) -> Iterator[Record]:
-    """The records of one kind (`entries`, `proud`, `sorry`, `action` or `meeting`), oldest first."""
+    """The records of one kind (`entries`, `proud`, `sorry`, `action`, `meeting` or `lead`), oldest first."""
+    if kind == LEAD:
+        return lead_rows(session_factory, since=since, team=team)
     if kind == ACTION:
         return action_rows(session_factory, since=since, team=team)
     if kind == MEETING:
         return meeting_rows(session_factory, since=since, team=team)
     if kind == ALL:
-        raise ExportProblem("`all` is three kinds of record: use write_all_json")
+        raise ExportProblem("`all` is several kinds of record: use write_all_json")
     return entry_rows(session_factory, kind=kind, since=since, team=team)
 
 
 def columns_for(kind: str) -> Sequence[str]:
+    if kind == LEAD:
+        return LEAD_COLUMNS
     if kind == ACTION:
         return ACTION_COLUMNS
     if kind == MEETING:
@@ -288,7 +321,7 @@ def write_json(out: IO[str], records: Iterator[Record]) -> int:
     return count
 
 
-ALL_SECTIONS = ("entries", "actions", "meeting_answers")
+ALL_SECTIONS = ("entries", "actions", "meeting_answers", "lead_reviews")
 
 
 def write_all_json(
@@ -299,11 +332,13 @@ def write_all_json(
     team: str | None = None,
     progress: Callable[[str, int], Counting] | None = None,
 ) -> dict[str, int]:
-    """{"entries": [...], "actions": [...], "meeting_answers": [...]}, each list streamed in turn."""
+    """{"entries": [...], "actions": [...], "meeting_answers": [...], "lead_reviews": [...]}, each list streamed
+    in turn."""
     sections: dict[str, Callable[[], Iterator[Record]]] = {
         "entries": lambda: entry_rows(session_factory, kind=ENTRIES, since=since, team=team),
         "actions": lambda: action_rows(session_factory, since=since, team=team),
         "meeting_answers": lambda: meeting_rows(session_factory, since=since, team=team),
+        "lead_reviews": lambda: lead_rows(session_factory, since=since, team=team),
     }
     expected = totals(session_factory, kind=ALL, since=since, team=team) if progress is not None else {}
     counts: dict[str, int] = {}
@@ -337,7 +372,7 @@ def totals(
     session_factory: SessionFactory, *, kind: str, since: date | None, team: str | None = None
 ) -> dict[str, int]:
     """How many records of each section the export of `kind` will write (for its progress)."""
-    sections = ALL_SECTIONS if kind == ALL else ({ACTION: "actions", MEETING: "meeting_answers"}.get(kind, "entries"),)
+    sections = ALL_SECTIONS if kind == ALL else (SECTION_OF.get(kind, "entries"),)
     with session_factory() as session:
         return {
             section: count_records(session, section=section, since=_start(since), team_id=team, kinds=kinds_for(kind))
@@ -364,7 +399,7 @@ def export(
             return write_all_json(out, session_factory, since=since, team=team)
         return write_all_json(out, session_factory, since=since, team=team, progress=progress)
     records = rows(session_factory, kind=kind, since=since, team=team)
-    section = {ACTION: "actions", MEETING: "meeting_answers"}.get(kind, "entries")
+    section = SECTION_OF.get(kind, "entries")
     if progress is not None:
         total = totals(session_factory, kind=kind, since=since, team=team)[section]
         records = _counted(records, progress(section, total))
@@ -396,6 +431,22 @@ def person_data(session_factory: SessionFactory, *, team_id: str, user_id: str) 
             {"setting": change.setting, "old": change.old_value, "new": change.new_value, "at": _iso(change.at)}
             for change in admins_repo.changes_by(session, team_id=team_id, user_id=user_id)
         ]
+        links = [leads_repo.link_of_report(session, team_id=team_id, report_id=user_id)]
+        links += leads_repo.links_of_lead(session, team_id=team_id, lead_id=user_id)
+        lead_links: list[Record] = [
+            {
+                "report": link.report_id,
+                "lead": link.lead_id,
+                "status": link.status,
+                "requested_at": _iso(link.requested_at),
+                "answered_at": _iso_or_none(link.answered_at),
+            }
+            for link in links
+            if link is not None
+        ]
+        reviews = [
+            lead_review_row(review) for review in leads_repo.reviews_of(session, team_id=team_id, user_id=user_id)
+        ]
     return {
         "entries": entries,
         "actions": actions,
@@ -403,4 +454,24 @@ def person_data(session_factory: SessionFactory, *, team_id: str, user_id: str) 
         "root_causes_written": root_causes,
         "action_notes_written": notes,
         "settings_changes_made": settings_changes,
+        "lead_links": lead_links,
+        "lead_reviews": reviews,
+    }
+
+
+def lead_review_row(review: LeadReview) -> Record:
+    """A quarterly review with one's lead: who, which quarter, each one's note, when it was marked reviewed."""
+    return {
+        "id": review.id,
+        "created_at": _iso(review.created_at),
+        "team": review.team_id,
+        "lead": review.lead_id,
+        "report": review.report_id,
+        "quarter": f"{review.year}-Q{review.quarter}",
+        "lead_note": review.lead_note,
+        "lead_note_at": _iso_or_none(review.lead_note_at),
+        "report_note": review.report_note,
+        "report_note_at": _iso_or_none(review.report_note_at),
+        "reviewed_at": _iso_or_none(review.reviewed_at),
+        "reviewed_by": review.reviewed_by,
     }

@@ -178,6 +178,16 @@ FORGET_CONFIRM = "forget_confirm"  # ...: delete my data
 ENTRY_MENU = "entry_menu"  # the ⋯ menu on an entry's post (value of its option: "delete:<entry id>")
 ENTRY_MENU_DELETE = "delete"
 
+# --- Reviews with one's lead ------------------------------------------------------------------
+
+LEAD_ACCEPT = "lead_accept"  # in the named lead's DM (value: the link id)
+LEAD_DECLINE = "lead_decline"
+LEAD_REVIEW_NOTE = "lead_review_note"  # on a quarterly review with one's lead (value: the review id)
+LEAD_REVIEW_DONE = "lead_review_done"
+LEAD_NOTE_MODAL = "lead_note_modal"
+LEAD_NOTE_BLOCK = "lead_note"
+LEAD_NOTE_INPUT = "note"
+
 # --- Workflow Builder steps (custom steps: top-level `functions` in app.manifest.yml, Bolt's app.function) ---
 
 STEP_LOG_PROUD = "log_proud"
@@ -246,6 +256,10 @@ ACTION_IDS: tuple[str, ...] = (
     FORGET_COPY,
     FORGET_CONFIRM,
     ENTRY_MENU,
+    LEAD_ACCEPT,
+    LEAD_DECLINE,
+    LEAD_REVIEW_NOTE,
+    LEAD_REVIEW_DONE,
 )
 MODALS: tuple[str, ...] = (
     ENTRY_MODAL,
@@ -260,4 +274,5 @@ MODALS: tuple[str, ...] = (
     MEETING_MODAL,
     MEETING_ANSWER_MODAL,
     QUESTION_ADD_MODAL,
+    LEAD_NOTE_MODAL,
 )

@@ -79,6 +79,8 @@ PLANNERS = (
     "checkins",
     "root_cause",
     "quarter_reviews",
+    "lead_reviews",
+    "lead_nudges",
     "meeting_prompts",
     "entry_posts",
     "digests",

@@ -661,3 +661,55 @@ slack_oauth_states = Table(
     Column("state", String(200), nullable=False),
     Column("expire_at", DateTime, nullable=False),
 )
+
+
+# -- reviews with one's lead ------------------------------------------------------------------------
+
+
+class LeadStatus(StrEnum):
+    PENDING = "pending"  # named by the report, not answered by the lead yet
+    ACTIVE = "active"  # accepted by the lead
+
+
+class LeadLink(Base):
+    """A person (`report_id`) and the lead they named: active once the lead accepted. One lead per person."""
+
+    __tablename__ = "lead_links"
+    __table_args__ = (
+        UniqueConstraint("team_id", "report_id", name="uq_lead_links_team_report"),
+        Index("ix_lead_links_team_lead", "team_id", "lead_id"),
+        NEVER_REUSED,
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM_ID)
+    report_id: Mapped[str] = mapped_column(USER_ID)
+    lead_id: Mapped[str] = mapped_column(USER_ID)
+    status: Mapped[str] = mapped_column(String(16), default=LeadStatus.PENDING.value)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class LeadReview(Base):
+    """A quarter's review of a report's commitments with their lead: each one's note, and whether it was done."""
+
+    __tablename__ = "lead_reviews"
+    __table_args__ = (
+        UniqueConstraint("team_id", "lead_id", "report_id", "year", "quarter", name="uq_lead_reviews_key"),
+        Index("ix_lead_reviews_team_report", "team_id", "report_id"),
+        NEVER_REUSED,
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM_ID)
+    lead_id: Mapped[str] = mapped_column(USER_ID)
+    report_id: Mapped[str] = mapped_column(USER_ID)
+    year: Mapped[int] = mapped_column()
+    quarter: Mapped[int] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    lead_note: Mapped[str | None] = mapped_column(Text, default=None)
+    lead_note_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    report_note: Mapped[str | None] = mapped_column(Text, default=None)
+    report_note_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    reviewed_by: Mapped[str | None] = mapped_column(USER_ID, default=None)

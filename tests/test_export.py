@@ -22,7 +22,7 @@ from sqlalchemy import Engine, event
 
 from bot import cli
 from bot.deps import Deps
-from bot.export import ACTION_COLUMNS, MEETING_COLUMNS, write_csv
+from bot.export import ACTION_COLUMNS, LEAD_COLUMNS, MEETING_COLUMNS, write_csv
 from bot.meetings.schedule import Repeat
 from bot.services import actions as action_service
 from bot.services import entries as entry_service
@@ -30,6 +30,7 @@ from bot.services import groups as group_service
 from bot.services import meetings as meeting_service
 from storage.db import make_session_factory
 from storage.models import ActionSource, ActionStatus, Area, EntryKind, PromptTarget
+from storage.repositories import leads as leads_repo
 from storage.repositories import meetings as meetings_repo
 from storage.repositories.exports import iter_actions, iter_meeting_answers
 from tests.conftest import make_settings
@@ -508,7 +509,7 @@ def test_kind_all_json_is_one_object_with_the_three_lists(world: World, export: 
     out = export("--kind", "all", "--format", "json")
 
     combined = json.loads(out)
-    assert list(combined) == ["entries", "actions", "meeting_answers"]
+    assert list(combined) == ["entries", "actions", "meeting_answers", "lead_reviews"]
     assert combined["entries"] == json.loads(export("--kind", "entries", "--format", "json"))
     assert combined["actions"] == json.loads(export("--kind", "action", "--format", "json"))
     assert combined["meeting_answers"] == json.loads(export("--kind", "meeting", "--format", "json"))
@@ -517,7 +518,7 @@ def test_kind_all_json_is_one_object_with_the_three_lists(world: World, export: 
     assert combined["actions"][0]["history"] == A_HISTORY
 
     empty = json.loads(export("--kind", "all", "--format", "json", "--since", "2026-04-01"))
-    assert empty == {"entries": [], "actions": [], "meeting_answers": []}
+    assert empty == {"entries": [], "actions": [], "meeting_answers": [], "lead_reviews": []}
 
 
 def test_entries_is_the_default_kind(world: World, export: Any) -> None:
@@ -541,6 +542,7 @@ def test_the_export_covers_every_workspace_unless_team_is_given(world: World, ex
         [world.other_proud],
         [world.item_d],
         [world.other_answer],
+        [],
     ]
     # a workspace the database does not know is said, not exported as nothing (issue 17)
     assert cli.main(["export", "--kind", "action", "--team", "T-NOBODY"]) == cli.EXIT_UNKNOWN_WORKSPACE
@@ -558,7 +560,7 @@ def test_all_as_csv_is_refused_in_one_line_before_opening_anything(
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.splitlines() == [
-        "mindset-bot: CSV holds one kind of record: use --kind entries, action or meeting, or --format json"
+        "mindset-bot: CSV holds one kind of record: use --kind entries, action, meeting or lead, or --format json"
     ]
     assert list(in_tmp_dir.iterdir()) == []  # no database file was made or looked for
 
@@ -570,7 +572,7 @@ def test_all_as_csv_from_the_console_script_exits_2_without_a_traceback(world: W
     assert result.returncode == 2, result.stderr
     no_traceback(result)
     assert error_lines(result) == [
-        "mindset-bot: CSV holds one kind of record: use --kind entries, action or meeting, or --format json"
+        "mindset-bot: CSV holds one kind of record: use --kind entries, action, meeting or lead, or --format json"
     ]
     assert result.stdout == ""
 
@@ -686,3 +688,29 @@ def test_csv_cells_a_spreadsheet_would_run_as_formulas_start_with_a_quote_and_js
     [action] = csv_records(run("--kind", "action"), ACTION_HEADER)
     assert (action["title"], action["desired_outcome"]) == ("'=cmd|' /C calc'!A0", "'@evil")
     assert [r["text"] for r in json.loads(run("--format", "json"))] == [*HOSTILE, "A plain = sign inside"]
+
+
+# -- quarterly reviews with one's lead (--kind lead) ---------------------------------------------------
+
+
+def test_kind_lead_writes_the_reviews_with_both_notes(world: World, export: Any, engine: Engine) -> None:
+    session_factory = make_session_factory(engine)
+    with session_factory() as session:
+        for team, report, note in ((TEAM, "U0REPORT", "=1+1 good quarter"), (OTHER_TEAM, "U0ELSE", None)):
+            review = leads_repo.review_for(
+                session, team_id=team, lead_id="U0LEAD", report_id=report, year=2026, quarter=1, now=at(2, 9)
+            )
+            review.lead_note, review.reviewed_at, review.reviewed_by = note, at(3, 10) if note else None, "U0LEAD"
+        session.commit()
+    records = csv_records(export("--kind", "lead"), list(LEAD_COLUMNS))
+    assert [(r["team"], r["lead"], r["report"], r["quarter"]) for r in records] == [
+        (TEAM, "U0LEAD", "U0REPORT", "2026-Q1"),
+        (OTHER_TEAM, "U0LEAD", "U0ELSE", "2026-Q1"),
+    ]
+    assert records[0]["lead_note"] == "'=1+1 good quarter"  # no formula reaches a spreadsheet
+    assert records[0]["reviewed_at"] == "2026-03-03T10:00:00Z"
+    assert json.loads(export("--kind", "lead", "--format", "json", "--team", OTHER_TEAM))[0]["report"] == "U0ELSE"
+    assert json.loads(export("--kind", "all", "--format", "json"))["lead_reviews"] == json.loads(
+        export("--kind", "lead", "--format", "json")
+    )
+    assert ids(export("--kind", "lead", "--since", "2026-03-03")) == []

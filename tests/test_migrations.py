@@ -183,7 +183,16 @@ def test_a_database_url_with_a_percent_sign_migrates(tmp_path: Path) -> None:
 
 # -- SQLite never hands out a deleted row's id again (issue 17) -------------------------------------
 
-BUTTON_TABLES = ("entries", "customer_groups", "action_items", "meetings", "meeting_questions", "meeting_prompts")
+BUTTON_TABLES = (
+    "entries",
+    "customer_groups",
+    "action_items",
+    "meetings",
+    "meeting_questions",
+    "meeting_prompts",
+    "lead_links",
+    "lead_reviews",
+)
 
 
 def test_sqlite_tables_whose_ids_buttons_carry_never_reuse_an_id(tmp_path: Path) -> None:

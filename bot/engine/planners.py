@@ -44,6 +44,9 @@ from storage.models import (
     Delivery,
     DeliveryStatus,
     Entry,
+    LeadLink,
+    LeadReview,
+    LeadStatus,
     Meeting,
     PromptTarget,
 )
@@ -62,6 +65,10 @@ ROOT_CAUSE = "root_cause_nudge"
 REVIEW = "quarter_review"
 ENTRY_POST = "entry_post"
 ENTRY_NOT_POSTED = "entry_not_posted"
+LEAD_REVIEW = "lead_review"  # to the lead: a report's review (subject: the report)
+LEAD_REVIEW_REPORT = "lead_review_report"  # to the report: their lead has it (subject: the lead)
+LEAD_NUDGE = "lead_review_nudge"  # to the lead, weekly while not marked reviewed (subject: the review id)
+LEAD_NUDGES = 3
 
 REMINDER_DAYS_AHEAD = (7, 1)
 CHECKIN_STALE_AFTER = timedelta(days=2)
@@ -458,6 +465,105 @@ def _plan_reviews_in_window(session: Session, now: datetime, directory: Director
     return plan_quarter_reviews(session, now, directory) if _in_review_window(now) else []
 
 
+# -- the quarterly review with one's lead ----------------------------------------------------------
+
+
+def _lead_reviews_due(session: Session, now: datetime) -> list[tuple[str, str, str, tuple[int, int]]]:
+    """(team, lead, report, quarter) of the quarterly reviews whose report had commitments due in a quarter just
+    ended and has an accepted lead: the owners `_reviews_due` found (read no more often than for their own review),
+    and the accepted links (a small table), once a tick in the review window."""
+    rows = _reviews_due(session, now)
+    if not rows:
+        return []
+    links = once_a_tick(
+        "lead_links",
+        now,
+        lambda: {
+            (team, report): lead
+            for team, report, lead in session.execute(
+                select(LeadLink.team_id, LeadLink.report_id, LeadLink.lead_id).where(
+                    LeadLink.status == LeadStatus.ACTIVE.value
+                )
+            ).all()
+        },
+    )
+    return [(team, links[(team, owner)], owner, quarter) for team, owner, quarter in rows if (team, owner) in links]
+
+
+def plan_lead_reviews(session: Session, now: datetime, directory: Directory) -> list[Planned]:
+    """At the start of each quarter in the lead's own zone (their first working morning of it, as the review of
+    one's own index), one message to the lead per report with commitments due in the quarter before, and a short
+    one to the report (sent in the report's own working time)."""
+    planned: list[Planned] = []
+    rows = _lead_reviews_due(session, now)
+    directory.read_ahead({(team, lead) for team, lead, _, _ in rows})
+    for team_id, lead_id, report_id, reviewed in rows:
+        person = directory.person(team_id, lead_id)
+        if person is None or not person.active:
+            continue
+        today = local_date(now, person.tz)
+        year, quarter = quarter_of(today)
+        if previous_quarter(year, quarter) != reviewed:
+            continue
+        first, _ = quarter_bounds(year, quarter)
+        if (today - first).days >= REVIEW_WINDOW_DAYS:
+            continue
+        at = morning_of(first, person.tz, directory.calendar(team_id), paused_until=person.paused_until)
+        if at <= now and (local_date(at, person.tz) - first).days < REVIEW_WINDOW_DAYS:
+            occasion = f"{reviewed[0]}-Q{reviewed[1]}"
+            planned.append(Planned(team_id, LEAD_REVIEW, report_id, lead_id, occasion, at))
+            planned.append(Planned(team_id, LEAD_REVIEW_REPORT, lead_id, report_id, occasion, at))
+    return planned
+
+
+def _lead_review_people(session: Session, now: datetime) -> Iterable[tuple[str, str]]:
+    rows = _lead_reviews_due(session, now)
+    return sorted({(team, lead) for team, lead, _, _ in rows} | {(team, report) for team, _, report, _ in rows})
+
+
+def _plan_lead_reviews_in_window(session: Session, now: datetime, directory: Directory) -> list[Planned]:
+    return plan_lead_reviews(session, now, directory) if _in_review_window(now) else []
+
+
+def _unreviewed(session: Session, now: datetime) -> list[Any]:
+    """(id, team_id, lead_id, created_at) of the lead reviews not marked reviewed, young enough to be nudged."""
+    since = now - timedelta(days=7 * (LEAD_NUDGES + 1))
+    query = (
+        select(LeadReview.id, LeadReview.team_id, LeadReview.lead_id, LeadReview.created_at)
+        .where(LeadReview.reviewed_at.is_(None), LeadReview.created_at >= since)
+        .order_by(LeadReview.id)
+    )
+    return once_a_tick("unreviewed", now, lambda: list(session.execute(query).all()))
+
+
+def plan_lead_nudges(session: Session, now: datetime, directory: Directory) -> list[Planned]:
+    """A review not marked reviewed is nudged to the lead a week after it came, at their first working morning of
+    that day, then weekly: three times, then no more. Only the latest nudge whose moment has come is planned, and
+    not once the next one's week has begun (a bot that was down sends no backlog)."""
+    planned: list[Planned] = []
+    rows = _unreviewed(session, now)
+    directory.read_ahead({(row.team_id, row.lead_id) for row in rows})
+    for row in rows:
+        person = directory.person(row.team_id, row.lead_id)
+        if person is None or not person.active:
+            continue
+        calendar = directory.calendar(row.team_id)
+        came = local_date(_as_utc(row.created_at), person.tz)
+        best: tuple[int, datetime] | None = None
+        for number in range(1, LEAD_NUDGES + 1):
+            at = morning_of(came + timedelta(days=7 * number), person.tz, calendar, paused_until=person.paused_until)
+            if at <= now:
+                best = (number, at)
+        if best is not None and now - best[1] < timedelta(days=7):
+            number, at = best
+            planned.append(Planned(row.team_id, LEAD_NUDGE, str(row.id), row.lead_id, f"nudge-{number}", at))
+    return planned
+
+
+def _lead_nudge_people(session: Session, now: datetime) -> Iterable[tuple[str, str]]:
+    return sorted({(row.team_id, row.lead_id) for row in _unreviewed(session, now)})
+
+
 # -- meeting prompts -----------------------------------------------------------------------------
 
 
@@ -559,6 +665,8 @@ PLANNERS: tuple[Planner, ...] = (
     Planner("checkins", _checkin_people, plan_checkins),
     Planner("root_cause", _sorry_authors, plan_root_cause_nudges),
     Planner("quarter_reviews", _review_people, _plan_reviews_in_window),
+    Planner("lead_reviews", _lead_review_people, _plan_lead_reviews_in_window),
+    Planner("lead_nudges", _lead_nudge_people, plan_lead_nudges),
     Planner("meeting_prompts", _dm_meeting_owners, plan_meeting_prompts),
     Planner("entry_posts", lambda _session, _now: (), plan_entry_posts),
     Planner("digests", digest_readers, plan_digests, digest_channels),

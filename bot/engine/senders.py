@@ -26,9 +26,11 @@ from bot.engine.digest_planner import DIGEST
 from bot.engine.directory import Directory
 from bot.engine.messages import Message, Upload
 from bot.meetings.schedule import occurrences, prompt_at
+from bot.render import leads as lead_render
 from bot.render import nudges
 from bot.render.digest import digest_blocks, digest_fallback
 from bot.render.meetings import prompt_blocks, prompt_text
+from bot.services import leads
 from bot.services.actions import ASSIGNED, ActionCard, read_owner_zones
 from bot.services.entries import EntryCard, card_with_actions
 from bot.services.meetings import MeetingCard, occurrence_on, prompt_for_occurrence, record_sent
@@ -40,6 +42,7 @@ from storage.repositories import actions as actions_repo
 from storage.repositories import ambassadors as ambassadors_repo
 from storage.repositories import deliveries as deliveries_repo
 from storage.repositories import entries as entries_repo
+from storage.repositories import leads as leads_repo
 from storage.repositories import meetings as meetings_repo
 from storage.repositories import people as people_repo
 from storage.repositories import workspaces as workspaces_repo
@@ -194,6 +197,47 @@ def send_quarter_review(occasion: Occasion) -> Message | None:
         [ActionCard.of(item, zones) for item in still_open],
         occasion.today,
     )
+
+
+def _lead_review_card(occasion: Occasion, *, lead_id: str, report_id: str) -> leads.ReviewCard | None:
+    """The quarter's review of `report_id` with `lead_id` (created now if it is not there yet), while that link
+    stands and the report had commitments due in the quarter."""
+    session, team_id = occasion.session, occasion.delivery.team_id
+    year, quarter = (int(part) for part in occasion.delivery.occasion.split("-Q"))
+    if leads.active_lead(session, team_id=team_id, report_id=report_id) != lead_id:
+        return None  # the report removed their lead, or named another
+    if not leads.has_commitments(session, team_id=team_id, report_id=report_id, year=year, quarter=quarter):
+        return None
+    review = leads_repo.review_for(
+        session, team_id=team_id, lead_id=lead_id, report_id=report_id, year=year, quarter=quarter, now=occasion.now
+    )
+    return leads.review_card(session, review)
+
+
+def send_lead_review(occasion: Occasion) -> Message | None:
+    """To the lead: the report's commitments of the quarter just ended, what was kept, their Success Index."""
+    delivery = occasion.delivery
+    card = _lead_review_card(occasion, lead_id=delivery.recipient, report_id=delivery.subject)
+    return None if card is None else lead_render.lead_review(card)
+
+
+def send_lead_review_report(occasion: Occasion) -> Message | None:
+    """To the report: their lead has the review (with the same buttons)."""
+    delivery = occasion.delivery
+    card = _lead_review_card(occasion, lead_id=delivery.subject, report_id=delivery.recipient)
+    return None if card is None else lead_render.report_review(card)
+
+
+def send_lead_nudge(occasion: Occasion) -> Message | None:
+    """To the lead, while the review is not marked reviewed and they are still the report's lead."""
+    delivery, session = occasion.delivery, occasion.session
+    review = leads_repo.get_review(session, team_id=delivery.team_id, review_id=int(delivery.subject))
+    if review is None or review.reviewed_at is not None or review.lead_id != delivery.recipient:
+        return None
+    if leads.active_lead(session, team_id=review.team_id, report_id=review.report_id) != review.lead_id:
+        return None
+    number = int(delivery.occasion.removeprefix("nudge-"))
+    return lead_render.review_nudge(leads.review_card(session, review), number)
 
 
 def send_assigned(occasion: Occasion) -> Message | None:
@@ -414,6 +458,9 @@ IN_WORKING_TIME = frozenset(
         planners.CHECKIN,
         planners.ROOT_CAUSE,
         planners.REVIEW,
+        planners.LEAD_REVIEW,
+        planners.LEAD_REVIEW_REPORT,
+        planners.LEAD_NUDGE,
         ASSIGNED,
         DIGEST,
         planners.ENTRY_NOT_POSTED,
@@ -454,6 +501,9 @@ _SENDERS: dict[str, Sender] = {
     planners.CHECKIN: send_checkin,
     planners.ROOT_CAUSE: send_root_cause_nudge,
     planners.REVIEW: send_quarter_review,
+    planners.LEAD_REVIEW: send_lead_review,
+    planners.LEAD_REVIEW_REPORT: send_lead_review_report,
+    planners.LEAD_NUDGE: send_lead_nudge,
     ASSIGNED: send_assigned,
     HANDED_BACK: send_handed_back,
     planners.MEETING_PROMPT: send_meeting_prompt,

@@ -39,6 +39,7 @@ def command_examples(today: date) -> tuple[tuple[str, str], ...]:
             "/mindset groups",
             "lists the workspace's customer groups with the tag to type for each, to add, rename or archive them",
         ),
+        ("/mindset lead [@person|none]", "names your lead, who reviews your commitments with you each quarter"),
         ("/mindset index", "your Success Index (commitments kept of due): this quarter so far and the 3 before"),
         ("/mindset pause until <YYYY-MM-DD>", f"/mindset pause until {pause} holds your nudges through that day"),
         ("/mindset resume", "ends your pause: nudges start again"),

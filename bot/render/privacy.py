@@ -33,6 +33,11 @@ def _deleted(rows: PersonRows) -> str:
             f"the {_count(rows.items_deleted, 'action item', 'action items')} you own that no one else created "
             "or is involved in"
         )
+    if rows.lead_reviews:
+        parts.append(
+            f"your {_count(rows.lead_reviews, 'quarterly review', 'quarterly reviews')} with your lead or your "
+            "reports (both notes) and your lead links"
+        )
     if not parts:
         return "*Forget me* finds no prouds, sorries, meeting answers or action items of yours to delete."
     return f"*Forget me* deletes, for good: {_listed(parts)}."

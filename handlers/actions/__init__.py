@@ -8,7 +8,7 @@ from bot import ids
 from bot.deps import Deps, bind
 from bot.errors import in_background
 from handlers.acks import ack_only
-from handlers.actions import action_items, entry, groups, meetings, privacy, root_cause
+from handlers.actions import action_items, entry, groups, leads, meetings, privacy, root_cause
 
 
 def register(app: App, deps: Deps) -> None:
@@ -78,3 +78,7 @@ def register(app: App, deps: Deps) -> None:
     app.action(ids.ENTRY_MENU)(
         ack=bind(privacy.entry_menu_chosen, deps), lazy=[bind(in_background(privacy.after_entry_menu), deps)]
     )
+    for button in (ids.LEAD_ACCEPT, ids.LEAD_DECLINE):
+        app.action(button)(ack=bind(ack_only, deps), lazy=[bind(in_background(leads.after_answer), deps)])
+    app.action(ids.LEAD_REVIEW_NOTE)(ack=bind(ack_only, deps), lazy=[bind(in_background(leads.open_note_form), deps)])
+    app.action(ids.LEAD_REVIEW_DONE)(ack=bind(ack_only, deps), lazy=[bind(in_background(leads.after_done), deps)])

@@ -23,6 +23,7 @@ from bot.services import questions as question_service
 from bot.services.people import SettingsProblem
 from handlers.commands import mindset_admin as admin_commands
 from handlers.commands import mindset_digest as digest_commands
+from handlers.commands import mindset_lead as lead_commands
 from handlers.roles import guard
 
 
@@ -189,4 +190,5 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "ambassador": digest_commands.ambassador,
     "ambassadors": digest_commands.ambassadors,
     "digest": digest_commands.digest,
+    "lead": lead_commands.lead,
 }

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy import Table, delete, func, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from storage.models import (
@@ -21,6 +21,8 @@ from storage.models import (
     DeliveryStatus,
     Entry,
     Holiday,
+    LeadLink,
+    LeadReview,
     Meeting,
     MeetingAnswer,
     MeetingPrompt,
@@ -46,6 +48,8 @@ _TEAM_MODELS = (
     MeetingQuestion,
     Entry,  # its group tags go with it
     Ambassador,  # its groups go with it
+    LeadReview,
+    LeadLink,
     CustomerGroup,
     Delivery,
     ProcessedEvent,
@@ -131,6 +135,7 @@ class PersonRows:
     items_deleted: int  # items they own that no one else created or is involved in
     handed_back: tuple[HandBack, ...]
     involved_in: int  # others' items they are involved in (they leave them)
+    lead_reviews: int = 0  # quarterly reviews with their lead or their reports (both notes go)
 
     @property
     def action_items(self) -> int:
@@ -183,6 +188,11 @@ def person_rows(session: Session, *, team_id: str, user_id: str) -> PersonRows:
         items_deleted=len(owned) - len(handed),
         handed_back=handed,
         involved_in=count(ActionPerson, ActionPerson.user_id == user_id, ActionPerson.action_id.in_(team_items)),
+        lead_reviews=count(
+            LeadReview,
+            LeadReview.team_id == team_id,
+            or_(LeadReview.lead_id == user_id, LeadReview.report_id == user_id),
+        ),
     )
 
 
@@ -218,7 +228,8 @@ def forget_person(session: Session, *, team_id: str, user_id: str, now: datetime
 
     Gone: their prouds and sorries, their meeting answers, the action items they own that no one else
     created or is involved in, the meetings they own (deleted, so no more questions are sent them),
-    their place among the people involved in others' items, their ambassadorship, what the bot kept of
+    their place among the people involved in others' items, their ambassadorship, their links with their lead
+    and with those who named them lead and their quarterly reviews with them (notes included), what the bot kept of
     them (time zone, pause, role) and the messages planned for them. An item they own that someone else
     created goes back to its creator; one they created with others involved, to the first of those (the
     caller tells them). In shared records (a root cause they added to someone's sorry, a change or
@@ -284,6 +295,12 @@ def forget_person(session: Session, *, team_id: str, user_id: str, now: datetime
     for column in (RootCauseRevision.written_by, RootCauseRevision.replaced_by):
         session.execute(update(RootCauseRevision).where(of_team, column == user_id).values({column: None}))
     session.execute(delete(Ambassador).where(Ambassador.team_id == team_id, Ambassador.user_id == user_id))
+    # their lead, the people who named them lead, and their quarterly reviews with both (each one's notes)
+    for model, columns in (
+        (LeadLink, (LeadLink.lead_id, LeadLink.report_id)),
+        (LeadReview, (LeadReview.lead_id, LeadReview.report_id)),
+    ):
+        session.execute(delete(model).where(model.team_id == team_id, or_(*(column == user_id for column in columns))))
     session.execute(delete(Person).where(Person.team_id == team_id, Person.user_id == user_id))
     session.execute(
         update(Delivery)

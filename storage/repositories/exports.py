@@ -14,6 +14,7 @@ from storage.models import (
     ActionItem,
     CustomerGroup,
     Entry,
+    LeadReview,
     MeetingAnswer,
     MeetingPrompt,
     RootCauseRevision,
@@ -23,11 +24,13 @@ from storage.models import (
 def count_records(
     session: Session, *, section: str, since: datetime | None, team_id: str | None, kinds: Sequence[str] = ()
 ) -> int:
-    """How many records an export of `section` (entries, actions or meeting_answers) will write (progress)."""
+    """How many records an export of `section` (entries, actions, meeting_answers or lead_reviews) will write
+    (progress)."""
     model, moment, team = {
         "entries": (Entry, Entry.created_at, Entry.team_id),
         "actions": (ActionItem, ActionItem.created_at, ActionItem.team_id),
         "meeting_answers": (MeetingAnswer, MeetingAnswer.answered_at, MeetingAnswer.team_id),
+        "lead_reviews": (LeadReview, LeadReview.created_at, LeadReview.team_id),
     }[section]
     query = select(func.count()).select_from(model)
     if section == "entries":
@@ -79,6 +82,20 @@ def iter_actions(
             history[event.action_id].append(event)
         for item in batch:
             yield ActionWithHistory(item, history[item.id])
+
+
+def iter_lead_reviews(
+    session: Session, *, since: datetime | None = None, team_id: str | None = None, batch_size: int = 1000
+) -> Iterator[LeadReview]:
+    """Quarterly reviews with one's lead, in the order they came, streamed `batch_size` at a time."""
+    query = select(LeadReview)
+    if since is not None:
+        query = query.where(LeadReview.created_at >= since)
+    if team_id is not None:
+        query = query.where(LeadReview.team_id == team_id)
+    yield from session.scalars(
+        query.order_by(LeadReview.created_at, LeadReview.id).execution_options(yield_per=batch_size)
+    )
 
 
 @dataclass(frozen=True)
