@@ -44,6 +44,7 @@ UNPOSTED = text("message_ts IS NULL AND post_error IS NULL")
 # the sorries the engine may nudge about a root cause, and the meetings it may prompt: partial indexes'
 # conditions, written out so that SQLite matches them to the queries that repeat them
 SORRY_WITHOUT_CAUSE = text("kind = 'sorry' AND root_cause IS NULL")
+UNREVIEWED = text("reviewed_at IS NULL")
 MEETING_ACTIVE = text("deleted_at IS NULL AND NOT paused")
 AMBASSADOR_ACTIVE = text("left_at IS NULL")
 
@@ -697,6 +698,8 @@ class LeadReview(Base):
     __table_args__ = (
         UniqueConstraint("team_id", "lead_id", "report_id", "year", "quarter", name="uq_lead_reviews_key"),
         Index("ix_lead_reviews_team_report", "team_id", "report_id"),
+        # the engine's weekly nudges: the reviews not marked reviewed, by when they came
+        Index("ix_lead_reviews_unreviewed", "created_at", sqlite_where=UNREVIEWED, postgresql_where=UNREVIEWED),
         NEVER_REUSED,
     )
 

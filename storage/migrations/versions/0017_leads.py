@@ -53,9 +53,17 @@ def upgrade() -> None:
         sqlite_autoincrement=True,  # the ids are in buttons (Add a note, Mark reviewed)
     )
     op.create_index("ix_lead_reviews_team_report", "lead_reviews", ["team_id", "report_id"])
+    op.create_index(
+        "ix_lead_reviews_unreviewed",
+        "lead_reviews",
+        ["created_at"],
+        sqlite_where=sa.text("reviewed_at IS NULL"),
+        postgresql_where=sa.text("reviewed_at IS NULL"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_lead_reviews_unreviewed", table_name="lead_reviews")
     op.drop_index("ix_lead_reviews_team_report", table_name="lead_reviews")
     op.drop_table("lead_reviews")
     op.drop_index("ix_lead_links_team_lead", table_name="lead_links")
