@@ -16,7 +16,7 @@ with a simulated clock, and checks every message that reached Slack against the 
 - a digest covers the week its heading names (the week before on Monday, the week so far otherwise);
 - one horizon per item on its card, in the export and in the Success Index, from the owner's local date.
 
-One seed is one run: people, zones, moves between zones, working calendars, items, meetings, pauses, engine
+One seed is one run: people, zones, moves between zones, leads, working calendars, items, meetings, pauses, engine
 restarts, kills and days without an engine all come from `random.Random(seed)`, and the clock only moves by
 the simulation. Each message kind is counted; a broken rule is a `Violation` naming the seed.
 """
@@ -40,7 +40,7 @@ from bot.engine import planners
 from bot.engine.digest_planner import DIGEST
 from bot.engine.engine import NudgeEngine
 from bot.meetings.schedule import Repeat
-from bot.services import actions, ambassadors, entries, meetings, people, success_index
+from bot.services import actions, ambassadors, entries, leads, meetings, people, success_index
 from bot.slack_client import make_web_client
 from storage.models import ActionItem, ActionStatus, Delivery, DeliveryStatus, EntryKind, PromptTarget
 from tests.engine_harness import SimClock
@@ -302,6 +302,18 @@ class World:
         for user in rng.sample(users, k=max(1, len(users) // 8)):
             at = start + timedelta(days=rng.uniform(3, self.config.days - 20), minutes=rng.randrange(60 * 24))
             self._event(at, "pause", (user, rng.randint(5, 14)))
+
+        # a third of the people review their quarter with a lead of their workspace, who accepted
+        self.leads: dict[str, str] = {}  # report -> lead
+        for user in rng.sample(users, k=max(1, len(users) // 3)):
+            colleagues = [
+                other for other in users if other != user and self.people[other].team == self.people[user].team
+            ]
+            if colleagues:
+                lead = rng.choice(colleagues)
+                named = leads.name_lead(self.deps, team_id=team, report_id=user, lead_id=lead)
+                leads.answer(self.deps, team_id=team, link_id=named.link_id, user_id=lead, accept=True, key=None)
+                self.leads[user] = lead
 
         # a few people move to another zone once or twice (Slack tells the bot with user_change)
         for user in rng.sample(users, k=max(1, len(users) // 10)):
@@ -593,6 +605,9 @@ WORKING_TIME_KINDS = frozenset(
         planners.CHECKIN,
         planners.ROOT_CAUSE,
         planners.REVIEW,
+        planners.LEAD_REVIEW,
+        planners.LEAD_REVIEW_REPORT,
+        planners.LEAD_NUDGE,
         actions.ASSIGNED,
         DIGEST,
         planners.ENTRY_NOT_POSTED,
@@ -961,6 +976,13 @@ class Checker:
                     if due_in and not world.down(at):
                         key = (planners.REVIEW, user, user, f"{prev[0]}-Q{prev[1]}")
                         expect(planners.REVIEW, key, at, person.team, person.tz, person)
+                    lead = world.people.get(world.leads.get(user, ""))
+                    if due_in and lead is not None and not lead.unsteady:
+                        # and to their lead, at the start of the lead's first working day of the quarter
+                        lead_at = self.start_of_work_on_or_after(lead.team, lead.tz, day, None)
+                        if not world.down(lead_at) and all(as_utc(item.created_at) < lead_at for item in due_in):
+                            key = (planners.LEAD_REVIEW, user, lead.user, f"{prev[0]}-Q{prev[1]}")
+                            expect(planners.LEAD_REVIEW, key, lead_at, lead.team, lead.tz, lead)
                 day += timedelta(days=1)
 
     def expect_digests(self, expect: object, team: str, tz: str, recipient: str, person: Person | None) -> None:
