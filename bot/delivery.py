@@ -74,7 +74,14 @@ def post_entry(
         deps, team_id=team_id, entry_id=entry_id, message_ts=str(result["ts"]), permalink=permalink
     )
     # the first entry in a channel: learn whether it is public, so that the digest can quote it at once
-    learn_channels(deps.session_factory, client, team_id=team_id, channel_ids=[card.channel_id], now=deps.clock())
+    learn_channels(
+        deps.session_factory,
+        client,
+        team_id=team_id,
+        channel_ids=[card.channel_id],
+        now=deps.clock(),
+        known=deps.known_channels,
+    )
 
 
 def _post_later(card: entry_service.EntryCard, tell: Tell, why: str) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from bot.engine.channel_directory import KnownChannels
 from bot.settings import Settings
 from storage.db import SessionFactory
 
@@ -28,6 +29,8 @@ class Deps:
     session_factory: SessionFactory
     clock: Callable[[], datetime] = field(default=utc_now)
     installations: Installations | None = None
+    # channels this process knows already: posting an entry does not look its channel up each time
+    known_channels: KnownChannels = field(default_factory=KnownChannels, compare=False, repr=False)
 
 
 def bind(func: Callable[..., Any], deps: Deps) -> Callable[..., Any]:

@@ -173,20 +173,20 @@ def log_entry(deps: Deps, new: NewEntry) -> Logged:
 def _groups_of(session: Session, new: NewEntry, text: str) -> tuple[list[tuple[int, str]], tuple[str, ...]]:
     """(id, name) of the workspace's active groups the entry is tagged with, by name: those chosen, and
     those named by `#tags` when the text may carry them (see bot/tags.py); and the tags that name no group
-    (those with a letter: `#1` is a number, not a tag). No query when there are neither."""
-    chosen = sorted(set(new.group_ids))
+    (those with a letter: `#1` is a number, not a tag). No query when there are neither; with tags, one
+    (the workspace's active groups' ids and names, in the order the entry's groups are read in later)."""
+    chosen = set(new.group_ids)
     tags = tags_in(text) if new.tags_from_text else []
     if not tags:
-        return groups_repo.tagged(session, team_id=new.team_id, group_ids=chosen), ()
+        return groups_repo.tagged(session, team_id=new.team_id, group_ids=sorted(chosen)), ()
     wanted = {tag_key(tag) for tag in tags}
     named: set[str] = set()
-    for group in groups_repo.list_groups(session, team_id=new.team_id):
-        keys = group_keys(group.name, group.id) & wanted
-        if keys:
-            named |= keys
-            chosen.append(group.id)
-    # read again by id, so that the order is the database's, as when the entry is read later
-    found = groups_repo.tagged(session, team_id=new.team_id, group_ids=sorted(set(chosen)))
+    found: list[tuple[int, str]] = []
+    for group_id, name in groups_repo.active_names(session, team_id=new.team_id):
+        keys = group_keys(name, group_id) & wanted
+        named |= keys
+        if keys or group_id in chosen:
+            found.append((group_id, name))
     unknown = tuple(tag for tag in tags if tag_key(tag) not in named and any(char.isalpha() for char in tag))
     return found, unknown
 
