@@ -11,14 +11,9 @@ from handlers.commands import action, entries, meeting, mindset, mindset_digest
 
 
 def register(app: App, deps: Deps) -> None:
-    app.command(ids.PROUD)(
-        ack=bind(entries.proud_command, deps),
-        lazy=[bind(in_background(entries.after_entry_command), deps)],
-    )
-    app.command(ids.SORRY)(
-        ack=bind(entries.sorry_command, deps),
-        lazy=[bind(in_background(entries.after_entry_command), deps)],
-    )
+    # no lazy listener: their work after the answer runs on the app's background pool (bot/background.py)
+    app.command(ids.PROUD)(bind(entries.proud_command, deps))
+    app.command(ids.SORRY)(bind(entries.sorry_command, deps))
     app.command(ids.MINDSET)(
         ack=bind(mindset.mindset_command, deps),
         lazy=[bind(in_background(mindset_digest.after_mindset_command), deps)],

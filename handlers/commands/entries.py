@@ -1,7 +1,14 @@
-"""`/proud` and `/sorry`: log with text straight away, or open the form when there is none."""
+"""`/proud` and `/sorry`: log with text straight away, or open the form when there is none.
+
+What follows the answer (posting the entry, or opening the form) runs on the app's background threads
+(bot/background.py), not in a Bolt lazy listener: no copy of the request, no second dispatch."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
@@ -9,6 +16,7 @@ from slack_sdk import WebClient
 
 from bot import delivery
 from bot.deps import Deps
+from bot.errors import finish_in_background
 from bot.render.entries import entry_usage, saved_blocks, saved_text
 from bot.render.modals import entry_modal
 from bot.render.replies import too_long_reply
@@ -17,18 +25,41 @@ from bot.services import groups as group_service
 from handlers.commands.mindset import SUBCOMMANDS as MINDSET_SUBCOMMANDS
 from storage.models import EntryKind
 
-# context keys the ack function leaves for its lazy follow-up
-ENTRY_ID = "mindset_entry_id"
-OPEN_MODAL = "mindset_open_modal"
-ENTRY_CARD = "mindset_entry_card"
+log = logging.getLogger("mindset.entries")
 
 
-def proud_command(ack: Ack, command: dict[str, Any], context: BoltContext, deps: Deps) -> None:
-    _log_from_command(EntryKind.PROUD, ack, command, context, deps)
+def proud_command(
+    ack: Ack,
+    command: dict[str, Any],
+    body: dict[str, Any],
+    context: BoltContext,
+    client: WebClient,
+    respond: Respond,
+    deps: Deps,
+) -> None:
+    _log_from_command(EntryKind.PROUD, ack, command, Request(body, context, client, respond), deps)
 
 
-def sorry_command(ack: Ack, command: dict[str, Any], context: BoltContext, deps: Deps) -> None:
-    _log_from_command(EntryKind.SORRY, ack, command, context, deps)
+def sorry_command(
+    ack: Ack,
+    command: dict[str, Any],
+    body: dict[str, Any],
+    context: BoltContext,
+    client: WebClient,
+    respond: Respond,
+    deps: Deps,
+) -> None:
+    _log_from_command(EntryKind.SORRY, ack, command, Request(body, context, client, respond), deps)
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the work after the answer needs of the request (no copy of it: Bolt's lazy listeners copy it all)."""
+
+    body: dict[str, Any]
+    context: BoltContext
+    client: WebClient
+    respond: Respond
 
 
 # words the other commands take as a subcommand (`/action list`, `/meeting now`, `/mindset groups` …): typed
@@ -53,11 +84,11 @@ def subcommand_word(text: str) -> str | None:
     return first if first in SUBCOMMAND_WORDS else None
 
 
-def _log_from_command(kind: EntryKind, ack: Ack, command: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+def _log_from_command(kind: EntryKind, ack: Ack, command: dict[str, Any], request: Request, deps: Deps) -> None:
     text = command.get("text") or ""
     if not text.strip():
-        context[OPEN_MODAL] = kind.value
         ack()
+        _after_answer(deps, request, partial(_open_form, deps, request.client, command, kind), post=False)
         return
     quoted = unquoted(text)
     if quoted is not None:
@@ -83,36 +114,47 @@ def _log_from_command(kind: EntryKind, ack: Ack, command: dict[str, Any], contex
     except entry_service.TextTooLong as too_long:
         ack(text=too_long_reply(text, too_long.length), response_type="ephemeral")
         return
-    if logged.created:
-        context[ENTRY_ID] = logged.card.id
-        context[ENTRY_CARD] = logged.card  # just stored: nothing links to it yet, no need to read it again
     ack(
         text=saved_text(logged.card, logged.unknown_tags),
         blocks=saved_blocks(logged.card, logged.unknown_tags),
         response_type="ephemeral",
     )
-
-
-def after_entry_command(
-    command: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond, deps: Deps
-) -> None:
-    """Slow work after the answer: open the form, or post the entry in the channel."""
-    kind = context.get(OPEN_MODAL)
-    if kind:
-        groups = group_service.list_options(deps, team_id=command["team_id"])
-        client.views_open(
-            trigger_id=command["trigger_id"],
-            view=entry_modal(
-                kind=EntryKind(kind),
-                groups=groups,
-                metadata={},
-                initial_channel=command.get("channel_id"),
-            ),
+    if logged.created:  # just stored: nothing links to it yet, so its card is posted as it is, not read again
+        post = partial(
+            delivery.post_entry,
+            deps,
+            request.client,
+            team_id=command["team_id"],
+            entry_id=logged.card.id,
+            tell=request.respond,
+            card=logged.card,
         )
+        _after_answer(deps, request, post, post=True)
+
+
+def _after_answer(deps: Deps, request: Request, work: Callable[[], None], *, post: bool) -> None:
+    """`work` on the app's background threads, its failures through the one error path (bot/errors.py).
+    When they are all busy with `MOST_WAITING` jobs, a post is left to the engine (it posts every entry
+    still unposted after ten minutes) and a form is opened at once, before the answer."""
+    job = partial(finish_in_background, work, body=request.body, context=request.context, respond=request.respond)
+    assert deps.background is not None, "the app factory gives listeners a background pool"
+    if deps.background.submit(job):
         return
-    entry_id = context.get(ENTRY_ID)
-    if entry_id is None:
-        return
-    delivery.post_entry(
-        deps, client, team_id=command["team_id"], entry_id=entry_id, tell=respond, card=context.get(ENTRY_CARD)
+    if post:
+        log.warning("Background threads busy: the entry is left to the engine to post")
+    else:
+        job()
+
+
+def _open_form(deps: Deps, client: WebClient, command: dict[str, Any], kind: EntryKind) -> None:
+    """No text: the form to write the entry in."""
+    groups = group_service.list_options(deps, team_id=command["team_id"])
+    client.views_open(
+        trigger_id=command["trigger_id"],
+        view=entry_modal(
+            kind=kind,
+            groups=groups,
+            metadata={},
+            initial_channel=command.get("channel_id"),
+        ),
     )
