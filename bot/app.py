@@ -17,7 +17,7 @@ from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 
 from bot import metrics
-from bot.background import Background
+from bot.background import POSTING_THREADS, Background
 from bot.boundary import verified
 from bot.deps import Deps
 from bot.errors import answered_without_waiting, handle_listener_error, report_abandoned_failure
@@ -62,6 +62,7 @@ def build_app(
     client: WebClient | None = None,
     oauth_settings: OAuthSettings | None = None,
     background_workers: int = 8,
+    posting_threads: int = POSTING_THREADS,
 ) -> ObservedApp:
     """A ready Bolt app. Nothing here touches the network or the environment.
 
@@ -70,12 +71,12 @@ def build_app(
 
     `process_before_response=True` answers Slack as soon as each listener's quick part returns;
     everything slow (Web API calls) runs afterwards in lazy listeners on `background_workers`
-    threads, or (`/proud` and `/sorry`, the busiest) on the app's own `background` pool of as many
-    threads (bot/background.py), which `app.background.close()` drains. Bolt's default mode instead
-    polls for the answer in 10 ms steps.
+    threads, or (posting the entries of `/proud` and `/sorry`, the busiest) on the app's own `background`
+    pool of `posting_threads` (bot/background.py), which `app.background.close()` drains. Bolt's default
+    mode instead polls for the answer in 10 ms steps.
     """
     settings = deps.settings
-    background = Background(threads=background_workers)
+    background = Background(threads=posting_threads)
     deps = replace(deps, background=background)
     app = ObservedApp(
         client=client or make_web_client(settings),

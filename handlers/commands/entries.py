@@ -1,7 +1,8 @@
 """`/proud` and `/sorry`: log with text straight away, or open the form when there is none.
 
-What follows the answer (posting the entry, or opening the form) runs on the app's background threads
-(bot/background.py), not in a Bolt lazy listener: no copy of the request, no second dispatch."""
+Posting an entry after the answer runs on the app's background threads (bot/background.py), not in a
+Bolt lazy listener: no copy of the request, no second dispatch. The form (no text) is a listener of its
+own (matched first), with a lazy listener to open it, as every other form."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot import delivery
+from bot import delivery, ids
 from bot.deps import Deps
 from bot.errors import finish_in_background
 from bot.render.entries import entry_usage, saved_blocks, saved_text
@@ -86,10 +87,6 @@ def subcommand_word(text: str) -> str | None:
 
 def _log_from_command(kind: EntryKind, ack: Ack, command: dict[str, Any], request: Request, deps: Deps) -> None:
     text = command.get("text") or ""
-    if not text.strip():
-        ack()
-        _after_answer(deps, request, partial(_open_form, deps, request.client, command, kind), post=False)
-        return
     quoted = unquoted(text)
     if quoted is not None:
         text = quoted
@@ -129,30 +126,39 @@ def _log_from_command(kind: EntryKind, ack: Ack, command: dict[str, Any], reques
             tell=request.respond,
             card=logged.card,
         )
-        _after_answer(deps, request, post, post=True)
+        _after_answer(deps, request, post)
 
 
-def _after_answer(deps: Deps, request: Request, work: Callable[[], None], *, post: bool) -> None:
-    """`work` on the app's background threads, its failures through the one error path (bot/errors.py).
-    When they are all busy with `MOST_WAITING` jobs, a post is left to the engine (it posts every entry
-    still unposted after ten minutes) and a form is opened at once, before the answer."""
+def _after_answer(deps: Deps, request: Request, work: Callable[[], None]) -> None:
+    """`work` (the post) on the app's background threads, its failures through the one error path
+    (bot/errors.py). When `MOST_WAITING` posts wait already, this one is left to the engine (it posts every
+    entry still unposted after ten minutes)."""
     job = partial(finish_in_background, work, body=request.body, context=request.context, respond=request.respond)
     assert deps.background is not None, "the app factory gives listeners a background pool"
-    if deps.background.submit(job):
-        return
-    if post:
+    if not deps.background.submit(job):
         log.warning("Background threads busy: the entry is left to the engine to post")
-    else:
-        job()
 
 
-def _open_form(deps: Deps, client: WebClient, command: dict[str, Any], kind: EntryKind) -> None:
-    """No text: the form to write the entry in."""
+def with_text(command: dict[str, Any]) -> bool:
+    """Bolt matcher: the command came with text (an entry, or a word to explain); else the form opens."""
+    return bool((command.get("text") or "").strip())
+
+
+def without_text(command: dict[str, Any]) -> bool:
+    return not with_text(command)
+
+
+def open_form_command(ack: Ack) -> None:
+    """No text: the form to write the entry in opens after the answer (`after_form_command`)."""
+    ack()
+
+
+def after_form_command(command: dict[str, Any], client: WebClient, deps: Deps) -> None:
     groups = group_service.list_options(deps, team_id=command["team_id"])
     client.views_open(
         trigger_id=command["trigger_id"],
         view=entry_modal(
-            kind=kind,
+            kind=EntryKind.PROUD if command.get("command") == ids.PROUD else EntryKind.SORRY,
             groups=groups,
             metadata={},
             initial_channel=command.get("channel_id"),

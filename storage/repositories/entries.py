@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, select, update
@@ -51,7 +51,7 @@ def insert_entry_once(session: Session, row: NewEntryRow, *, group_ids: Sequence
     One statement instead of a look-up then an insert: two requests with the same key (a command
     Slack delivered twice, to two processes) cannot both insert, and neither fails."""
     dialect = session.get_bind().dialect.name
-    entry_id = session.execute(_INSERT_ONCE[dialect], asdict(row)).scalar()
+    entry_id = session.execute(_INSERT_ONCE[dialect], row.__dict__.copy()).scalar()  # asdict: 10 times as slow
     if entry_id is not None and group_ids:
         session.execute(_LINK_GROUPS, [{"entry_id": entry_id, "group_id": group_id} for group_id in group_ids])
     return entry_id
