@@ -196,6 +196,14 @@ def finish_in_background(work: Callable[[], None], *, body: dict[str, Any], cont
             report_background_error(error, body, respond)
 
 
+def report_after_answer(error: Exception, *, body: dict[str, Any], respond: Any) -> None:
+    """A request's work after its answer failed outside `finish_in_background` (a batch written for many
+    requests, bot/background.py): logged in the request's context, counted and told, as there."""
+    with request_context(body):
+        metrics.BACKGROUND_FAILURES.labels(metrics.request_label(body)).inc()
+        report_background_error(error, body, respond)
+
+
 BACKGROUND_EXTRAS = ("body", "respond", "context")
 
 

@@ -226,6 +226,13 @@ def record_post(
         session.commit()
 
 
+def record_posts(deps: Deps, posts: Sequence[tuple[str, int, str]]) -> None:
+    """Record the posts of many entries, (team, entry id, message ts) each, in one transaction."""
+    with deps.session_factory() as session:
+        entries_repo.record_posts(session, posts)
+        session.commit()
+
+
 def add_root_cause(
     deps: Deps, *, team_id: str, entry_id: int, root_cause: str, by: str, key: str | None = None
 ) -> EntryCard | None:

@@ -7,7 +7,6 @@ own (matched first), with a lazy listener to open it, as every other form."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -17,7 +16,7 @@ from slack_sdk import WebClient
 
 from bot import delivery, ids
 from bot.deps import Deps
-from bot.errors import finish_in_background
+from bot.errors import finish_in_background, report_after_answer
 from bot.render.entries import entry_usage, saved_blocks, saved_text
 from bot.render.modals import entry_modal
 from bot.render.replies import too_long_reply
@@ -117,26 +116,61 @@ def _log_from_command(kind: EntryKind, ack: Ack, command: dict[str, Any], reques
         response_type="ephemeral",
     )
     if logged.created:  # just stored: nothing links to it yet, so its card is posted as it is, not read again
-        post = partial(
-            delivery.post_entry,
-            deps,
-            request.client,
-            team_id=command["team_id"],
-            entry_id=logged.card.id,
-            tell=request.respond,
-            card=logged.card,
-        )
-        _after_answer(deps, request, post)
+        _post_after_answer(deps, request, logged.card)
 
 
-def _after_answer(deps: Deps, request: Request, work: Callable[[], None]) -> None:
-    """`work` (the post) on the app's background threads, its failures through the one error path
-    (bot/errors.py). When `MOST_WAITING` posts wait already, this one is left to the engine (it posts every
-    entry still unposted after ten minutes)."""
+@dataclass(frozen=True)
+class Posted:
+    """A post to record: the entry's workspace, id and message, and whom to tell if recording fails."""
+
+    team_id: str
+    entry_id: int
+    channel_id: str
+    message_ts: str
+    request: Request
+
+
+def _post_after_answer(deps: Deps, request: Request, card: entry_service.EntryCard) -> None:
+    """Post the entry on the app's background threads, its failures through the one error path (bot/errors.py);
+    its message is recorded with those of other entries posted meanwhile (one transaction). When
+    `MOST_WAITING` posts wait already, this one is left to the engine (it posts every entry still unposted
+    after ten minutes)."""
+    background = deps.background
+    assert background is not None, "the app factory gives listeners a background pool"
+    posted = background.batches("entry-posts", partial(_record_posts, deps))
+
+    def record(message_ts: str) -> None:
+        posted.put(Posted(card.team_id, card.id, card.channel_id, message_ts, request))
+
+    work = partial(
+        delivery.post_entry,
+        deps,
+        request.client,
+        team_id=card.team_id,
+        entry_id=card.id,
+        tell=request.respond,
+        card=card,
+        record=record,
+    )
     job = partial(finish_in_background, work, body=request.body, context=request.context, respond=request.respond)
-    assert deps.background is not None, "the app factory gives listeners a background pool"
-    if not deps.background.submit(job):
+    if not background.submit(job):
         log.warning("Background threads busy: the entry is left to the engine to post")
+
+
+def _record_posts(deps: Deps, batch: list[Posted]) -> None:
+    """Record the posts in one transaction, then learn their channels (each known channel costs nothing);
+    a failure is told to each author whom it concerns, as a failed post would be."""
+    try:
+        entry_service.record_posts(deps, [(post.team_id, post.entry_id, post.message_ts) for post in batch])
+    except Exception as error:
+        for post in batch:
+            report_after_answer(error, body=post.request.body, respond=post.request.respond)
+        return
+    for post in {(post.team_id, post.channel_id): post for post in batch}.values():
+        try:
+            delivery.learn_channel(deps, post.request.client, team_id=post.team_id, channel_id=post.channel_id)
+        except Exception as error:
+            report_after_answer(error, body=post.request.body, respond=post.request.respond)
 
 
 def with_text(command: dict[str, Any]) -> bool:

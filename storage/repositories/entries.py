@@ -133,6 +133,15 @@ def record_post(
         session.execute(_RECORD_POST_WITH_LINK, {**values, "permalink": permalink})
 
 
+def record_posts(session: Session, posts: Sequence[tuple[str, int, str]]) -> None:
+    """Where the bot posted these entries, (team, entry id, message ts) each: one UPDATE executed for all."""
+    if posts:
+        session.execute(
+            _RECORD_POST,
+            [{"team": team, "entry": entry, "message_ts": ts, "post_error": None} for team, entry, ts in posts],
+        )
+
+
 def unposted(
     session: Session, *, created_from: datetime, created_until: datetime
 ) -> list[tuple[int, str, str, datetime]]:
