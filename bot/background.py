@@ -23,8 +23,8 @@ log = logging.getLogger("mindset.background")
 Item = TypeVar("Item")
 
 # Posting threads: few, so that they take the GIL from the threads answering Slack as little as may be
-# (benchmark 1: 8 threads answered 25-30 % fewer `/proud` a second than 2, at the same CPU per request).
-# Each post waits on Slack most of its time (100-300 ms), so 4 post some 15-40 entries a second.
+# (benchmark 1: with 8 the bot answered 7-46 % fewer `/proud` a second than with 2, at the same CPU per
+# request). Each post waits on Slack most of its time (100-250 ms), so 4 post some 15-40 entries a second.
 POSTING_THREADS = 4
 MOST_WAITING = 1000
 
