@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
@@ -16,6 +17,7 @@ from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 
 from bot import metrics
+from bot.background import POSTING_THREADS, Background
 from bot.boundary import verified
 from bot.deps import Deps
 from bot.errors import answered_without_waiting, handle_listener_error, report_abandoned_failure
@@ -60,7 +62,8 @@ def build_app(
     client: WebClient | None = None,
     oauth_settings: OAuthSettings | None = None,
     background_workers: int = 8,
-) -> App:
+    posting_threads: int = POSTING_THREADS,
+) -> ObservedApp:
     """A ready Bolt app. Nothing here touches the network or the environment.
 
     With `oauth_settings` (many workspaces), Bolt serves the install page and the OAuth redirect and
@@ -68,9 +71,13 @@ def build_app(
 
     `process_before_response=True` answers Slack as soon as each listener's quick part returns;
     everything slow (Web API calls) runs afterwards in lazy listeners on `background_workers`
-    threads. Bolt's default mode instead polls for the answer in 10 ms steps.
+    threads, or (posting the entries of `/proud` and `/sorry`, the busiest) on the app's own `background`
+    pool of `posting_threads` (bot/background.py), which `app.background.close()` drains. Bolt's default
+    mode instead polls for the answer in 10 ms steps.
     """
     settings = deps.settings
+    background = Background(threads=posting_threads)
+    deps = replace(deps, background=background)
     app = ObservedApp(
         client=client or make_web_client(settings),
         signing_secret=settings.slack_signing_secret.get_secret_value(),
@@ -80,6 +87,7 @@ def build_app(
         listener_executor=ThreadPoolExecutor(max_workers=background_workers, thread_name_prefix="slack-bg"),
         logger=_bolt_logger(),
     )
+    app.background = background
     _cache_authorizations(app)
     app.error(_marking_failures(handle_listener_error))
     app.middleware(count_api_calls)
@@ -118,6 +126,8 @@ class ObservedApp(App):
     `dispatch` returns at the answer (the ack); the lazy listeners go on in other threads and set
     their log context in `in_background`.
     """
+
+    background: Background
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
         if req.lazy_only:  # a lazy listener dispatched again (not with the thread runner): counted already

@@ -29,6 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot import slack_errors
 from bot.app import build_app
+from bot.background import Background
 from bot.deps import Deps, utc_now
 from bot.digest.period import Week
 from bot.doctor import doctor
@@ -356,6 +357,7 @@ def _run(settings: Settings, *, with_scheduler: bool) -> None:
     scheduler = None
     metrics_server = None
     engine: Engine | None = None
+    background: Background | None = None
     try:
         metrics_server = _serve_metrics(settings)
         engine = _open_database(
@@ -366,6 +368,7 @@ def _run(settings: Settings, *, with_scheduler: bool) -> None:
         )
         wiring = _wire(settings, engine, team_id)
         app = build_app(wiring.deps, oauth_settings=wiring.oauth_settings)
+        background = app.background
         stop = _stop_on_signals()
         if sock is None:
             front: Front = SocketModeFront(app, settings, stop)
@@ -384,6 +387,8 @@ def _run(settings: Settings, *, with_scheduler: bool) -> None:
             metrics_server.stop()
         if sock is not None:
             sock.close()
+        if background is not None:
+            background.close()  # the posts of entries already answered for go out (or fail) before the end
         if engine is not None:
             engine.dispose()
 

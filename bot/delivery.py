@@ -35,8 +35,13 @@ def post_entry(
     entry_id: int,
     tell: Tell,
     card: entry_service.EntryCard | None = None,
+    record: Callable[[str], None] | None = None,
 ) -> None:
-    """Post a stored entry in its channel; when the channel refuses, tell its author how to fix it."""
+    """Post a stored entry in its channel; when the channel refuses, tell its author how to fix it.
+
+    `record`: how to record the post's message ts (a batch of many posts, bot/background.py), instead of
+    at once; only for an entry with no message to link to (no permalink to record with it). Its channel is
+    then for the recorder to learn (`learn_channel`), once the post is recorded, as here."""
     if card is None:
         card = entry_service.get_card(deps, team_id=team_id, entry_id=entry_id)
     if card is None or card.message_ts is not None:
@@ -70,11 +75,25 @@ def post_entry(
     except slack_errors.UNREACHABLE as error:
         _post_later(card, tell, f"no answer from Slack ({type(error).__name__})")
         return
+    if record is not None and permalink is None:
+        record(str(result["ts"]))  # and, once recorded, learn the channel (`learn_channel`)
+        return
     entry_service.record_post(
         deps, team_id=team_id, entry_id=entry_id, message_ts=str(result["ts"]), permalink=permalink
     )
-    # the first entry in a channel: learn whether it is public, so that the digest can quote it at once
-    learn_channels(deps.session_factory, client, team_id=team_id, channel_ids=[card.channel_id], now=deps.clock())
+    learn_channel(deps, client, team_id=team_id, channel_id=card.channel_id)
+
+
+def learn_channel(deps: Deps, client: WebClient, *, team_id: str, channel_id: str) -> None:
+    """After the first post in a channel: learn whether it is public, so that the digest can quote it at once."""
+    learn_channels(
+        deps.session_factory,
+        client,
+        team_id=team_id,
+        channel_ids=[channel_id],
+        now=deps.clock(),
+        known=deps.known_channels,
+    )
 
 
 def _post_later(card: entry_service.EntryCard, tell: Tell, why: str) -> None:

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from bot.background import Background
+from bot.engine.channel_directory import KnownChannels
 from bot.settings import Settings
 from storage.db import SessionFactory
 
@@ -28,6 +30,10 @@ class Deps:
     session_factory: SessionFactory
     clock: Callable[[], datetime] = field(default=utc_now)
     installations: Installations | None = None
+    # channels this process knows already: posting an entry does not look its channel up each time
+    known_channels: KnownChannels = field(default_factory=KnownChannels, compare=False, repr=False)
+    # the app's threads for the work after an answer (bot/background.py), set by the app factory
+    background: Background | None = field(default=None, compare=False, repr=False)
 
 
 def bind(func: Callable[..., Any], deps: Deps) -> Callable[..., Any]:

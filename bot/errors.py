@@ -178,6 +178,32 @@ def report_background_error(error: Exception, body: dict[str, Any], respond: Any
         log.warning("Could not tell the person about the failure", exc_info=True)
 
 
+def finish_in_background(work: Callable[[], None], *, body: dict[str, Any], context: Any, respond: Any) -> None:
+    """Run a request's work after its answer, on another thread (a lazy listener, or bot/background.py):
+    in the request's log context, not at all when the request was answered without the database, and
+    with its failure logged (traceback), counted and told to the person through `respond`."""
+    # another thread, where the request's log context is not: set it again
+    if isinstance(body, dict) and context is not None:
+        as_authorized_team(body, context.team_id)  # as the listener before it saw it (handlers/middleware.py)
+    with request_context(body):
+        if answered_without_waiting(context):
+            log.info("Not finishing %s: it was answered without the database", _describe(body))
+            return
+        try:
+            work()
+        except Exception as error:
+            metrics.BACKGROUND_FAILURES.labels(metrics.request_label(body)).inc()
+            report_background_error(error, body, respond)
+
+
+def report_after_answer(error: Exception, *, body: dict[str, Any], respond: Any) -> None:
+    """A request's work after its answer failed outside `finish_in_background` (a batch written for many
+    requests, bot/background.py): logged in the request's context, counted and told, as there."""
+    with request_context(body):
+        metrics.BACKGROUND_FAILURES.labels(metrics.request_label(body)).inc()
+        report_background_error(error, body, respond)
+
+
 BACKGROUND_EXTRAS = ("body", "respond", "context")
 
 
@@ -202,20 +228,12 @@ def in_background(func: Callable[..., Any]) -> Callable[..., Any]:
     positional = extras + positional
 
     def wrapper(**kwargs: Any) -> None:
-        # a lazy listener runs in another thread, where the request's log context is not: set it again
-        body = kwargs.get("body") or {}
-        context = kwargs.get("context")
-        if isinstance(body, dict) and context is not None:
-            as_authorized_team(body, context.team_id)  # as the listener before it saw it (handlers/middleware.py)
-        with request_context(body):
-            if answered_without_waiting(kwargs.get("context")):
-                log.info("Not finishing %s: it was answered without the database", _describe(body))
-                return
-            try:
-                func(**{name: value for name, value in kwargs.items() if name in own})
-            except Exception as error:
-                metrics.BACKGROUND_FAILURES.labels(metrics.request_label(body)).inc()
-                report_background_error(error, body, kwargs.get("respond"))
+        finish_in_background(
+            lambda: func(**{name: value for name, value in kwargs.items() if name in own}),
+            body=kwargs.get("body") or {},
+            context=kwargs.get("context"),
+            respond=kwargs.get("respond"),
+        )
 
     wrapper.__signature__ = signature.replace(parameters=positional + keyword_only)  # type: ignore[attr-defined]
     wrapper.__name__ = func.__name__

@@ -48,6 +48,24 @@ def test_hashtags_tag_the_workspaces_active_groups_whatever_their_case(deps: Dep
     assert stored == logged.card  # what the person was shown is what a later read gives
 
 
+def test_a_tagged_entry_delivered_again_is_stored_once_with_its_groups(deps: Deps) -> None:
+    """The insert and the groups' look-up are one statement on PostgreSQL: a replay finds no row to insert and
+    shows the stored entry, its groups and chosen ones included; a workspace without groups tags nothing."""
+    assert _log(deps, "Shipped it #small-clinics #12", key="k0").card.group_ids == ()
+    clinics = group_service.add_group(deps, team_id=TEAM, name="Small clinics", by=USER)
+    twelve = group_service.add_group(deps, team_id=TEAM, name="12", by=USER)
+    shops = group_service.add_group(deps, team_id=TEAM, name="E-commerce", by=USER)
+
+    first = _log(deps, "Called back #small-clinics #12", key="k1", group_ids=(shops.id,))
+    again = _log(deps, "Called back #small-clinics #12", key="k1", group_ids=(shops.id,))
+
+    assert first.created and not again.created
+    assert first.card.group_ids == (twelve.id, shops.id, clinics.id)  # by name
+    assert again.card.id == first.card.id
+    assert set(again.card.group_ids) == {twelve.id, shops.id, clinics.id}
+    assert entry_service.get_card(deps, team_id=TEAM, entry_id=first.card.id) == first.card
+
+
 def test_chosen_groups_of_another_workspace_or_archived_are_ignored(deps: Deps) -> None:
     clinics = group_service.add_group(deps, team_id=TEAM, name="Small clinics", by=USER)
     old = group_service.add_group(deps, team_id=TEAM, name="Old group", by=USER)

@@ -281,7 +281,7 @@ class NudgeEngine:
         *,
         wanted: Callable[[Session], set[tuple[str, str]]],
         stale: Callable[[Session, set[tuple[str, str]]], list[tuple[str, str]]],
-        refresh: Callable[[Session, WebClient, str, str, datetime], None],
+        refresh: Callable[[Session, WebClient, str, str, datetime], object],
         what: str,
     ) -> int:
         """Ask Slack about what the planners need and is not known (or is old), a bounded number per tick."""

@@ -128,26 +128,39 @@ def check_text(text: str) -> str:
 def log_entry(deps: Deps, new: NewEntry) -> Logged:
     """Store an entry once per idempotency key and return what to show.
 
-    A new entry's card is made from what was stored, without reading it back: nothing links to it yet."""
+    A new entry's card is made from what was stored, without reading it back: nothing links to it yet. With
+    `#tags` on PostgreSQL, the insert also reads the workspace's groups (one round trip for both)."""
     text = check_text(new.text)
+    row = entries_repo.NewEntryRow(
+        team_id=new.team_id,
+        kind=new.kind.value,
+        author_id=new.author_id,
+        channel_id=new.channel_id,
+        text=text,
+        created_at=deps.clock(),
+        idempotency_key=new.idempotency_key,
+        area=new.area.value if new.area else None,
+        source_channel_id=new.source_channel_id,
+        source_ts=new.source_ts,
+    )
+    tags = tags_in(text) if new.tags_from_text else []
     with deps.session_factory() as session:
-        groups, unknown = _groups_of(session, new, text)
-        entry_id = entries_repo.insert_entry_once(
-            session,
-            entries_repo.NewEntryRow(
-                team_id=new.team_id,
-                kind=new.kind.value,
-                author_id=new.author_id,
-                channel_id=new.channel_id,
-                text=text,
-                created_at=deps.clock(),
-                idempotency_key=new.idempotency_key,
-                area=new.area.value if new.area else None,
-                source_channel_id=new.source_channel_id,
-                source_ts=new.source_ts,
-            ),
-            group_ids=[group_id for group_id, _ in groups],
-        )
+        together = entries_repo.insert_once_reading_groups(session, row) if tags else None
+        if together is not None:
+            entry_id, active = together
+            groups, unknown = _tagged(active, new.group_ids, tags)
+            if entry_id is not None:
+                entries_repo.link_groups(session, entry_id=entry_id, group_ids=[group_id for group_id, _ in groups])
+        else:
+            if tags:
+                active = groups_repo.active_names(session, team_id=new.team_id)
+                groups, unknown = _tagged(active, new.group_ids, tags)
+            else:
+                groups, unknown = (
+                    groups_repo.tagged(session, team_id=new.team_id, group_ids=sorted(set(new.group_ids))),
+                    (),
+                )
+            entry_id = entries_repo.insert_entry_once(session, row, group_ids=[group_id for group_id, _ in groups])
         if entry_id is None:  # the same request, delivered again: it was stored the first time
             stored = entries_repo.find_by_idempotency_key(session, team_id=new.team_id, key=new.idempotency_key)
             if stored is None:  # only if it was deleted since, in the blink between the two statements
@@ -170,23 +183,21 @@ def log_entry(deps: Deps, new: NewEntry) -> Logged:
     return Logged(card, created=True, unknown_tags=unknown)
 
 
-def _groups_of(session: Session, new: NewEntry, text: str) -> tuple[list[tuple[int, str]], tuple[str, ...]]:
-    """(id, name) of the workspace's active groups the entry is tagged with, by name: those chosen, and
-    those named by `#tags` when the text may carry them (see bot/tags.py); and the tags that name no group
-    (those with a letter: `#1` is a number, not a tag). No query when there are neither."""
-    chosen = sorted(set(new.group_ids))
-    tags = tags_in(text) if new.tags_from_text else []
-    if not tags:
-        return groups_repo.tagged(session, team_id=new.team_id, group_ids=chosen), ()
+def _tagged(
+    active: Sequence[tuple[int, str]], chosen_ids: Sequence[int], tags: Sequence[str]
+) -> tuple[list[tuple[int, str]], tuple[str, ...]]:
+    """Of the workspace's active groups (id, name; in the order the entry's groups are read in later), those
+    chosen and those named by `tags` (see bot/tags.py); and the tags that name no group (those with a letter:
+    `#1` is a number, not a tag)."""
+    chosen = set(chosen_ids)
     wanted = {tag_key(tag) for tag in tags}
     named: set[str] = set()
-    for group in groups_repo.list_groups(session, team_id=new.team_id):
-        keys = group_keys(group.name, group.id) & wanted
-        if keys:
-            named |= keys
-            chosen.append(group.id)
-    # read again by id, so that the order is the database's, as when the entry is read later
-    found = groups_repo.tagged(session, team_id=new.team_id, group_ids=sorted(set(chosen)))
+    found: list[tuple[int, str]] = []
+    for group_id, name in active:
+        keys = group_keys(name, group_id) & wanted
+        named |= keys
+        if keys or group_id in chosen:
+            found.append((group_id, name))
     unknown = tuple(tag for tag in tags if tag_key(tag) not in named and any(char.isalpha() for char in tag))
     return found, unknown
 
@@ -223,6 +234,13 @@ def record_post(
         entries_repo.record_post(
             session, team_id=team_id, entry_id=entry_id, message_ts=message_ts, error=error, permalink=permalink
         )
+        session.commit()
+
+
+def record_posts(deps: Deps, posts: Sequence[tuple[str, int, str]]) -> None:
+    """Record the posts of many entries, (team, entry id, message ts) each, in one transaction."""
+    with deps.session_factory() as session:
+        entries_repo.record_posts(session, posts)
         session.commit()
 
 

@@ -11,14 +11,14 @@ from handlers.commands import action, entries, meeting, mindset, mindset_digest
 
 
 def register(app: App, deps: Deps) -> None:
-    app.command(ids.PROUD)(
-        ack=bind(entries.proud_command, deps),
-        lazy=[bind(in_background(entries.after_entry_command), deps)],
-    )
-    app.command(ids.SORRY)(
-        ack=bind(entries.sorry_command, deps),
-        lazy=[bind(in_background(entries.after_entry_command), deps)],
-    )
+    # with text: no lazy listener, the post runs on the app's background pool (bot/background.py); without
+    # text, the form opens in a lazy listener
+    app.command(ids.PROUD, matchers=[entries.with_text])(bind(entries.proud_command, deps))
+    app.command(ids.SORRY, matchers=[entries.with_text])(bind(entries.sorry_command, deps))
+    for command in (ids.PROUD, ids.SORRY):
+        app.command(command, matchers=[entries.without_text])(
+            ack=entries.open_form_command, lazy=[bind(in_background(entries.after_form_command), deps)]
+        )
     app.command(ids.MINDSET)(
         ack=bind(mindset.mindset_command, deps),
         lazy=[bind(in_background(mindset_digest.after_mindset_command), deps)],

@@ -63,6 +63,22 @@ _TAGGED = (
 )
 
 
+_GROUPS = CustomerGroup.metadata.tables[CustomerGroup.__tablename__]
+# on the table, not the mapped class: executed on the session's connection, it skips the ORM's statement handling
+_ACTIVE_NAMES = (
+    select(_GROUPS.c.id, _GROUPS.c.name)
+    .where(_GROUPS.c.team_id == bindparam("team_id"), _GROUPS.c.archived_at.is_(None))
+    .order_by(_GROUPS.c.name)
+)
+
+
+def active_names(session: Session, *, team_id: str) -> list[tuple[int, str]]:
+    """(id, name) of the workspace's active groups, by name as `tagged` orders them: rows, not objects (the
+    `#tag` lookup of every `/proud` with a `#`), in the session's transaction."""
+    rows = session.connection().execute(_ACTIVE_NAMES, {"team_id": team_id})
+    return [(group_id, name) for group_id, name in rows]
+
+
 def tagged(
     session: Session, *, team_id: str, group_ids: Sequence[int] = (), slugs: Sequence[str] = ()
 ) -> list[tuple[int, str]]:
