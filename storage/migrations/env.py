@@ -42,6 +42,11 @@ def run_migrations_online() -> None:
                     with connection.begin():
                         if postgres:
                             connection.execute(text("SET LOCAL statement_timeout = 0"))
+                        if sqlite:
+                            # Python's sqlite3 opens a transaction only before a row is changed, so a migration
+                            # that begins with DDL (a dropped index) would be kept when a later one fails: begin
+                            # here, and a failed run leaves the database as it was, at its version
+                            connection.exec_driver_sql("BEGIN")
                         context.configure(
                             connection=connection,
                             target_metadata=target_metadata,
