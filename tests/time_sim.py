@@ -306,9 +306,8 @@ class World:
         # a third of the people review their quarter with a lead of their workspace, who accepted
         self.leads: dict[str, str] = {}  # report -> lead
         for user in rng.sample(users, k=max(1, len(users) // 3)):
-            colleagues = [
-                other for other in users if other != user and self.people[other].team == self.people[user].team
-            ]
+            team = self.people[user].team
+            colleagues = [other for other in users if other != user and self.people[other].team == team]
             if colleagues:
                 lead = rng.choice(colleagues)
                 named = leads.name_lead(self.deps, team_id=team, report_id=user, lead_id=lead)
