@@ -7,13 +7,16 @@ import json
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
+import pytest
 from sqlalchemy import select
 
 from bot import ids
 from bot.render import leads as lead_render
 from bot.render.privacy import forget_blocks
 from bot.services import actions, leads
+from bot.services.replays import Replayed
 from bot.services.success_index import IndexLine
 from bot.worktime import quarter_of
 from storage.models import LeadLink, LeadReview, LeadStatus
@@ -400,3 +403,30 @@ def test_forget_me_says_the_reviews_go() -> None:
     assert "your 2 quarterly reviews with your lead or your reports (both notes) and your lead links" in str(
         forget_blocks(rows)
     )
+
+
+def test_a_replayed_command_changes_nothing_the_second_time(bot: RunningBot) -> None:
+    """Anyone who captured a signed `/mindset lead` may send it again within five minutes: the same trigger has
+    one effect, so a replayed `none` does not remove a lead named since, nor a replayed naming bring back one
+    removed since."""
+    bot.fake.add_user(LEAD)
+    mindset(bot, f"lead <@{LEAD}>")
+    later_answer(bot)
+    removing = urlencode(bot.slack.command_body("/mindset", "lead none"))
+    assert "no longer your lead" in bot.slack.post_form(removing).json["text"]
+    assert links(bot) == []
+    mindset(bot, f"lead <@{LEAD}>")
+    later_answer(bot, 2)
+
+    replayed = bot.slack.post_form(removing)  # the very same signed request again
+
+    assert replayed.status == 200 and not replayed.text  # acknowledged, nothing said, nothing changed
+    assert links(bot) == [(USER, LEAD, LeadStatus.PENDING.value)]
+    # naming: the service keeps the command's key with the change
+    team = TEAM
+    leads.remove_lead(bot.deps, team_id=team, report_id=USER, key="command:T-remove")
+    leads.name_lead(bot.deps, team_id=team, report_id=USER, lead_id=LEAD, key="command:T-name")
+    leads.remove_lead(bot.deps, team_id=team, report_id=USER, key="command:T-remove-again")
+    with pytest.raises(Replayed):
+        leads.name_lead(bot.deps, team_id=team, report_id=USER, lead_id=LEAD, key="command:T-name")
+    assert links(bot) == []

@@ -100,14 +100,16 @@ def overview(deps: Deps, *, team_id: str, user_id: str) -> LeadOverview:
         )
 
 
-def name_lead(deps: Deps, *, team_id: str, report_id: str, lead_id: str) -> Named:
-    """Name `lead_id` the person's lead, waiting for their answer; naming the same lead again changes nothing."""
+def name_lead(deps: Deps, *, team_id: str, report_id: str, lead_id: str, key: str | None = None) -> Named:
+    """Name `lead_id` the person's lead, waiting for their answer; naming the same lead again changes nothing.
+    `Replayed` (bot/services/replays.py) when the command with `key` was handled before."""
     if lead_id == report_id:
         raise LeadProblem("You cannot be your own lead: name the person you review your commitments with.")
     with deps.session_factory() as session:
         link = leads_repo.link_of_report(session, team_id=team_id, report_id=report_id)
         if link is not None and link.lead_id == lead_id:
             return Named(link.id, lead_id, new=False, active=link.status == LeadStatus.ACTIVE.value, replaced_id=None)
+        claim(session, team_id=team_id, key=key, now=deps.clock())
         replaced = link.lead_id if link is not None else None
         link = leads_repo.name_lead(session, team_id=team_id, report_id=report_id, lead_id=lead_id, now=deps.clock())
         named = Named(link.id, lead_id, new=True, active=False, replaced_id=replaced)
@@ -115,12 +117,14 @@ def name_lead(deps: Deps, *, team_id: str, report_id: str, lead_id: str) -> Name
         return named
 
 
-def remove_lead(deps: Deps, *, team_id: str, report_id: str) -> str | None:
-    """End the person's link to their lead (accepted or not); the lead it was, or None when there was none."""
+def remove_lead(deps: Deps, *, team_id: str, report_id: str, key: str | None = None) -> str | None:
+    """End the person's link to their lead (accepted or not); the lead it was, or None when there was none.
+    `Replayed` when the command with `key` was handled before."""
     with deps.session_factory() as session:
         link = leads_repo.link_of_report(session, team_id=team_id, report_id=report_id)
         if link is None:
             return None
+        claim(session, team_id=team_id, key=key, now=deps.clock())
         lead_id = link.lead_id
         leads_repo.remove_link(session, link=link)
         session.commit()

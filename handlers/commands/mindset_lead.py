@@ -13,10 +13,17 @@ from bot.render import leads as render
 from bot.services import leads as lead_service
 from bot.services.owners import not_a_person
 from bot.services.people import SettingsProblem, escape_text
+from bot.services.replays import Replayed
 from handlers.commands.mindset_admin import USER_ID, USER_MENTION, USER_NAME, _user_by_name
 
 LEAD_PENDING = "mindset_lead_pending"  # (user id or None, name or None): finished after the answer
 ROLE = "be a lead"
+
+
+def command_key(command: dict[str, Any]) -> str | None:
+    """What Slack makes unique in a slash command: its trigger (None when a request has none)."""
+    trigger = command.get("trigger_id")
+    return f"command:{trigger}" if trigger else None
 
 
 def lead(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps, context: BoltContext) -> None:
@@ -29,7 +36,11 @@ def lead(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps, context
         raise SettingsProblem(render.LEAD_USAGE)
     word = args[0]
     if word.lower() in ("none", "remove", "off"):
-        removed = lead_service.remove_lead(deps, team_id=team_id, report_id=user_id)
+        try:
+            removed = lead_service.remove_lead(deps, team_id=team_id, report_id=user_id, key=command_key(command))
+        except Replayed:
+            ack()  # this very command was handled before (a replay): its answer was given then
+            return
         ack(text=render.removed_text(removed), response_type="ephemeral")
         return
     mention = USER_MENTION.match(word)
@@ -74,10 +85,14 @@ def after_lead(command: dict[str, Any], context: BoltContext, client: WebClient,
         respond(text=problem, response_type="ephemeral")
         return
     try:
-        named = lead_service.name_lead(deps, team_id=team_id, report_id=user_id, lead_id=target)
+        named = lead_service.name_lead(
+            deps, team_id=team_id, report_id=user_id, lead_id=target, key=command_key(command)
+        )
     except lead_service.LeadProblem as refused:
         respond(text=str(refused), response_type="ephemeral")
         return
+    except Replayed:
+        return  # this very command was handled before (a replay): its answer was given then
     if named.new:
         text, blocks = render.request_message(user_id, named.link_id)
         try:
