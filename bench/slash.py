@@ -449,7 +449,8 @@ def _section(
             f"{options.requests:,} signed `/proud <text>` requests (distinct trigger_id and text) per run, at "
             f"concurrency {', '.join(str(c) for c in options.concurrency)}; {options.repeats} repeats, interleaved "
             f"(the server order rotates each repeat); medians of the repeats. Each server got {options.warmup} "
-            f"warm-up requests first. Waitress with {HTTP_THREADS} threads for every server. Took {elapsed / 60:.1f} "
+            f"warm-up requests first. Every server is the bot's own HTTP front (bot/server.py: uvicorn, "
+            f"{HTTP_THREADS} worker threads). Took {elapsed / 60:.1f} "
             "min. *Floor* is the bare Bolt app with process_before_response=True whose `/proud` only acknowledges.",
             "### Targets",
             table(["target", "result", "measured"], target_rows),
