@@ -429,21 +429,31 @@ def plan_quarter_reviews(session: Session, now: datetime, directory: Directory) 
     rows = _reviews_due(session, now)
     directory.read_ahead({(team, owner) for team, owner, _ in rows})
     for team_id, owner_id, reviewed in rows:
-        person = directory.person(team_id, owner_id)
-        if person is None or not person.active:
-            continue
-        today = local_date(now, person.tz)
-        year, quarter = quarter_of(today)
-        if previous_quarter(year, quarter) != reviewed:
-            continue  # a quarter that ended elsewhere on Earth, not yet (or long ago) in the owner's zone
-        first, _ = quarter_bounds(year, quarter)
-        if (today - first).days >= REVIEW_WINDOW_DAYS:
-            continue
-        at = morning_of(first, person.tz, directory.calendar(team_id), paused_until=person.paused_until)
-        if at <= now and (local_date(at, person.tz) - first).days < REVIEW_WINDOW_DAYS:
-            occasion = f"{reviewed[0]}-Q{reviewed[1]}"
-            planned.append(Planned(team_id, REVIEW, owner_id, owner_id, occasion, at))
+        at = _review_moment(directory, team_id, owner_id, reviewed, now)
+        if at is not None:
+            planned.append(Planned(team_id, REVIEW, owner_id, owner_id, f"{reviewed[0]}-Q{reviewed[1]}", at))
     return planned
+
+
+def _review_moment(
+    directory: Directory, team_id: str, user_id: str, reviewed: tuple[int, int], now: datetime
+) -> datetime | None:
+    """When the review of quarter `reviewed` is due to `user_id`: the start of their first working day of the
+    next quarter in their own zone, if that has come (and is within the review window); else None."""
+    person = directory.person(team_id, user_id)
+    if person is None or not person.active:
+        return None
+    today = local_date(now, person.tz)
+    year, quarter = quarter_of(today)
+    if previous_quarter(year, quarter) != reviewed:
+        return None  # a quarter that ended elsewhere on Earth, not yet (or long ago) in their zone
+    first, _ = quarter_bounds(year, quarter)
+    if (today - first).days >= REVIEW_WINDOW_DAYS:
+        return None
+    at = morning_of(first, person.tz, directory.calendar(team_id), paused_until=person.paused_until)
+    if at <= now and (local_date(at, person.tz) - first).days < REVIEW_WINDOW_DAYS:
+        return at
+    return None
 
 
 def _in_review_window(now: datetime) -> bool:
@@ -498,18 +508,8 @@ def plan_lead_reviews(session: Session, now: datetime, directory: Directory) -> 
     rows = _lead_reviews_due(session, now)
     directory.read_ahead({(team, lead) for team, lead, _, _ in rows})
     for team_id, lead_id, report_id, reviewed in rows:
-        person = directory.person(team_id, lead_id)
-        if person is None or not person.active:
-            continue
-        today = local_date(now, person.tz)
-        year, quarter = quarter_of(today)
-        if previous_quarter(year, quarter) != reviewed:
-            continue
-        first, _ = quarter_bounds(year, quarter)
-        if (today - first).days >= REVIEW_WINDOW_DAYS:
-            continue
-        at = morning_of(first, person.tz, directory.calendar(team_id), paused_until=person.paused_until)
-        if at <= now and (local_date(at, person.tz) - first).days < REVIEW_WINDOW_DAYS:
+        at = _review_moment(directory, team_id, lead_id, reviewed, now)  # in the lead's zone
+        if at is not None:
             occasion = f"{reviewed[0]}-Q{reviewed[1]}"
             planned.append(Planned(team_id, LEAD_REVIEW, report_id, lead_id, occasion, at))
             planned.append(Planned(team_id, LEAD_REVIEW_REPORT, lead_id, report_id, occasion, at))
