@@ -28,6 +28,19 @@ USER_NAME = re.compile(r"^@?([a-z0-9][a-z0-9._-]{0,79})$")
 USERS_LIST_PAGES = 20
 
 
+def person_named(word: str, usage: str) -> tuple[str | None, str | None]:
+    """(user id, None) for a mention or an id, (None, username) for a name to look up; SettingsProblem else."""
+    mention = USER_MENTION.match(word)
+    target = mention[1] if mention is not None else (word if USER_ID.match(word) else None)
+    if target is not None:
+        return target, None
+    name = USER_NAME.match(word.lower())
+    if name is None:
+        shown = escape_text(word[:40].replace("`", "'"))
+        raise SettingsProblem(f"`{shown}` is not a person. {usage}")
+    return None, name[1]
+
+
 def settings(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps, context: BoltContext) -> None:
     if args:
         raise SettingsProblem(
@@ -53,15 +66,9 @@ def admins(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps, conte
         )
     except admin_service.NotAllowed as refused:
         raise SettingsProblem(str(refused)) from None
-    word = args[1]
-    mention = USER_MENTION.match(word)
-    target = mention[1] if mention is not None else (word if USER_ID.match(word) else None)
+    target, name = person_named(args[1], ADMINS_USAGE)
     if target is None:
-        name = USER_NAME.match(word.lower())
-        if name is None:
-            shown = escape_text(word[:40].replace("`", "'"))
-            raise SettingsProblem(f"`{shown}` is not a person. {ADMINS_USAGE}")
-        context[ADMIN_PENDING] = (verb, None, name[1])  # looked up by name after the answer
+        context[ADMIN_PENDING] = (verb, None, name)  # looked up by name after the answer
         ack()
         return
     if verb == "remove":

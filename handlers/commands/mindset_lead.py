@@ -14,7 +14,7 @@ from bot.services import leads as lead_service
 from bot.services.owners import not_a_person
 from bot.services.people import SettingsProblem, escape_text
 from bot.services.replays import Replayed
-from handlers.commands.mindset_admin import USER_ID, USER_MENTION, USER_NAME, _user_by_name
+from handlers.commands.mindset_admin import _user_by_name, person_named
 
 LEAD_PENDING = "mindset_lead_pending"  # (user id or None, name or None): finished after the answer
 ROLE = "be a lead"
@@ -43,14 +43,9 @@ def lead(ack: Ack, command: dict[str, Any], args: list[str], deps: Deps, context
             return
         ack(text=render.removed_text(removed), response_type="ephemeral")
         return
-    mention = USER_MENTION.match(word)
-    target = mention[1] if mention is not None else (word if USER_ID.match(word) else None)
+    target, name = person_named(word, render.LEAD_USAGE)
     if target is None:
-        name = USER_NAME.match(word.lower())
-        if name is None:
-            shown = escape_text(word[:40].replace("`", "'"))
-            raise SettingsProblem(f"`{shown}` is not a person. {render.LEAD_USAGE}")
-        context[LEAD_PENDING] = (None, name[1])  # looked up by name after the answer
+        context[LEAD_PENDING] = (None, name)  # looked up by name after the answer
     elif target == user_id:
         raise SettingsProblem("You cannot be your own lead: name the person you review your commitments with.")
     else:
