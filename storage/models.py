@@ -186,6 +186,20 @@ class ProcessedEvent(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
+class TimeChange(Base):
+    """A person's time changed (their zone, a pause, leaving or coming back) or, without a user, a workspace's
+    (working days, hours, holidays): written with the change, read by the engines, which keep when each
+    quarterly review falls due and look again at those of whom changed (bot/engine/reviews.py). Read by id;
+    the newest `retention.TIME_CHANGES_KEPT` are kept."""
+
+    __tablename__ = "time_changes"
+    __table_args__ = (NEVER_REUSED,)  # an engine reads the ids above the last it saw: none is handed out twice
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM_ID)
+    user_id: Mapped[str | None] = mapped_column(USER_ID, default=None)
+
+
 class ActionStatus(StrEnum):
     OPEN = "open"
     ON_TRACK = "on_track"

@@ -32,6 +32,7 @@ from storage.models import (
     ProcessedEvent,
     RootCauseRevision,
     SettingsChange,
+    TimeChange,
     Workspace,
     slack_bots,
     slack_installations,
@@ -53,6 +54,7 @@ _TEAM_MODELS = (
     CustomerGroup,
     Delivery,
     ProcessedEvent,
+    TimeChange,
     Person,
     MindsetAdmin,
     SettingsChange,
@@ -302,6 +304,7 @@ def forget_person(session: Session, *, team_id: str, user_id: str, now: datetime
     ):
         session.execute(delete(model).where(model.team_id == team_id, or_(*(column == user_id for column in columns))))
     session.execute(delete(Person).where(Person.team_id == team_id, Person.user_id == user_id))
+    session.execute(delete(TimeChange).where(TimeChange.team_id == team_id, TimeChange.user_id == user_id))
     session.execute(
         update(Delivery)
         .where(
