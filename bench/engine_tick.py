@@ -36,9 +36,11 @@ from sqlalchemy import Engine, event, func, insert, select, text
 
 from bench.common import Options, Section, Target, facts_block, fmt_ms, machine_facts, table
 from bench.procs import FakeSlackProc, PostgresDatabase
+from bot.engine import reviews
 from bot.engine.engine import NudgeEngine
 from bot.settings import Settings, load_settings
 from bot.slack_client import make_web_client
+from bot.worktime import quarter_bounds
 from storage import migrate
 from storage.db import make_engine, make_session_factory
 from storage.models import ActionItem, Delivery
@@ -101,6 +103,8 @@ class Measured:
     hour_statements: int = 0
     hour_planned: int = 0
     hour_explains: list[tuple[str, str]] = field(default_factory=list)
+    review_read: list[float] = field(default_factory=list)  # the hourly read of the quarter's reviews, alone
+    review_rows: int = 0  # the quarter's commitments' owners it goes through
 
 
 # -- the data --------------------------------------------------------------------------------------
@@ -416,6 +420,17 @@ def measure(url: str, size: Size, fake: FakeSlackProc, *, explain: bool, hour_ti
         if explain:
             result.hour_explains = _explain(engine, seen)
         print(f"   hour tick: {result.hour_tick * 1000:.1f} ms, {len(seen)} statements, planned {report.planned}")
+        # the read the hour's tick made, alone (warm): whom the reviews are for, the planned ones left out
+        quarters = reviews.quarters_just_ended(clock[0])
+        with make_session_factory(engine)() as session:
+            for _ in range(5):
+                started = time.perf_counter()
+                reviews.own_reviews(session, quarters, clock[0])
+                result.review_read.append(time.perf_counter() - started)
+            first, last = quarter_bounds(*quarters[-1])
+            result.review_rows = len(session.execute(reviews.owners_due_between(first, last, clock[0])).all())
+        reads = [round(r * 1000, 1) for r in result.review_read]
+        print(f"   the reviews' read: {reads} ms, {result.review_rows} owners")
     engine.dispose()
     return result
 
@@ -540,7 +555,13 @@ def _with_hour_tick(section: Section, full: Measured, tenth: Measured) -> Sectio
     """The section of a run in a review window: the hourly tick that reads the quarter's commitments, and its plans."""
     ratio = full.hour_tick / tenth.hour_tick if tenth.hour_tick else float("inf")
     rows = [
-        [label, f"{fmt_ms(m.hour_tick)} ms", str(m.hour_statements), f"{m.hour_planned:,}"]
+        [
+            label,
+            f"{fmt_ms(m.hour_tick)} ms",
+            str(m.hour_statements),
+            f"{m.hour_planned:,}",
+            f"{fmt_ms(statistics.median(m.review_read))} ms ({m.review_rows:,} owners)",
+        ]
         for label, m in (("full", full), ("a tenth", tenth))
     ]
     lines = [
@@ -549,7 +570,10 @@ def _with_hour_tick(section: Section, full: Measured, tenth: Measured) -> Sectio
         "The tick an hour after the first (the engine reads the quarter's commitments again): "
         f"full ÷ a tenth {ratio:.2f}×",
         "",
-        table(["size", "the hour's tick", "statements", "planned"], rows),
+        table(
+            ["size", "the hour's tick", "statements", "planned", "of it, the reviews' read alone (median of 5)"],
+            rows,
+        ),
         "",
         "<details><summary>EXPLAIN (ANALYZE, BUFFERS) of every query of the hour's tick, full size</summary>",
         "",
@@ -557,14 +581,9 @@ def _with_hour_tick(section: Section, full: Measured, tenth: Measured) -> Sectio
     for statement, plan in full.hour_explains:
         lines += ["```sql", " ".join(statement.split())[:600], "```", "```text", plan, "```", ""]
     lines += ["</details>"]
-    targets = [
-        *section.targets,
-        Target(
-            "the hour's tick (reads the quarter's commitments) under 100 ms",
-            full.hour_tick < 0.1,
-            f"{fmt_ms(full.hour_tick)} ms",
-        ),
-    ]
+    # the busy tick's target is benchmark 5's own run (a Friday noon): at 10:30 UTC here the owners in New York, Los
+    # Angeles and Tokyo are outside their working hours, and their nudges wait for their mornings
+    targets = [target for target in section.targets if "due nudges" not in target.what]
     return Section("\n".join(lines), targets)
 
 
