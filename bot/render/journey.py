@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot import ids
+from bot.digest.chart import WeekPoint, stages_png
 from bot.digest.journey import JourneyWeek, StageCount
 from bot.journey import EDIT_TEXT_MAX, STAGES_MAX, STAGES_MIN, StageMatch
 from bot.render.blocks import Block, context, input_block, metadata_json, option, plain, section
@@ -110,12 +111,13 @@ def journey_modal(edit: JourneyEdit, *, metadata: dict[str, Any]) -> dict[str, A
     }
 
 
-def journey_saved(journeys: Journeys, edit: JourneyEdit) -> str:
-    if edit.group_name is None:
-        return f"Saved. The customer journey: {journey_line(journeys.stages)}."
-    stages = journeys.of_group(edit.group_id)
-    own = "its own" if edit.group_id in journeys.by_group else "the workspace's"
-    return f"Saved. *{escape_mrkdwn(edit.group_name)}* has {own} journey: {journey_line(stages)}."
+def journey_saved(journeys: Journeys, *, group_id: int | None, group_name: str | None) -> str:
+    if group_id is None or group_name is None:
+        default = "" if journeys.own else " (the default)"
+        return f"Saved. The customer journey{default}: {journey_line(journeys.stages)}."
+    stages = journeys.of_group(group_id)
+    own = "its own" if group_id in journeys.by_group else "the workspace's"
+    return f"Saved. *{escape_mrkdwn(group_name)}* has {own} journey: {journey_line(stages)}."
 
 
 # -- the breakdown map -----------------------------------------------------------------------------
@@ -231,6 +233,22 @@ def map_text(found: BreakdownMap) -> str:
 
 def chart_title(found: BreakdownMap) -> str:
     return f"Sorries by journey stage, last {found.weeks} weeks"
+
+
+CHART_LABEL_MAX = 14
+
+
+def map_chart(found: BreakdownMap) -> bytes | None:
+    """The map as a picture (the digest's chart machinery): a bar per stage, in the journey's order, amber where
+    sorries meet no open action item; None when no sorry carries a stage (nothing to look at)."""
+    rows = [row for row in found.stages if row.in_journey or row.sorries]
+    if not any(row.sorries for row in rows):
+        return None
+    points = [
+        WeekPoint(clip(row.stage, CHART_LABEL_MAX), row.sorries, bool(row.sorries and not row.open_actions))
+        for row in rows
+    ]
+    return stages_png(points, title=chart_title(found))
 
 
 # -- the digest ------------------------------------------------------------------------------------

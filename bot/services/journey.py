@@ -141,6 +141,11 @@ def _group_name(session: Session, team_id: str, group_id: int) -> str:
     return group.name if group is not None else f"group {group_id}"
 
 
+def group_name(deps: Deps, *, team_id: str, group_id: int) -> str:
+    with deps.session_factory() as session:
+        return _group_name(session, team_id, group_id)
+
+
 # -- the breakdown map ---------------------------------------------------------------------------
 
 
