@@ -52,16 +52,16 @@ def stage_mark_note(match: StageMatch | None, stages: Sequence[str]) -> str | No
         return None
     parts: list[str] = []
     if match.unknown:
-        words = ", ".join(f"`>{escape_mrkdwn(word[:40])}`" for word in match.unknown[:5])
+        words = ", ".join(f"`&gt;{escape_mrkdwn(word[:40])}`" for word in match.unknown[:5])
         parts.append(f"{words} names no stage of the customer journey, so it stays as text.")
     for word, found in match.ambiguous[:3]:
         which = " or ".join(escape_mrkdwn(stage) for stage in found[:5])
-        parts.append(f"`>{escape_mrkdwn(word[:40])}` could be {which}: write more of the name.")
+        parts.append(f"`&gt;{escape_mrkdwn(word[:40])}` could be {which}: write more of the name.")
     if match.ignored:
         parts.append(f"An entry has one stage: it is {escape_mrkdwn(match.stage or '')}, the first one named.")
     if match.stage is None:
         parts.append("The entry has no stage.")
-    parts.append(f"The stages: {journey_line(stages[:STAGE_OPTIONS_MAX])} (write `>` and the start of one).")
+    parts.append(f"The stages: {journey_line(stages[:STAGE_OPTIONS_MAX])} (write `&gt;` and the start of one).")
     return " ".join(parts)
 
 
@@ -130,9 +130,8 @@ def _sorries(count: int) -> str:
 
 
 def _bar(value: int, top: int) -> str:
-    if value <= 0 or top <= 0:
-        return ""
-    return "█" * max(1, round(value / top * BAR_WIDTH))
+    filled = 0 if value <= 0 or top <= 0 else max(1, round(value / top * BAR_WIDTH))
+    return "█" * filled + "░" * (BAR_WIDTH - filled)
 
 
 def _stage_lines(rows: Sequence[StageCount]) -> list[str]:
@@ -145,7 +144,7 @@ def _stage_lines(rows: Sequence[StageCount]) -> list[str]:
         sorries = f"{row.sorries} sorr{'y' if row.sorries == 1 else 'ies'}"
         items = f" · {row.open_actions} open action{'' if row.open_actions == 1 else 's'}" if row.open_actions else ""
         warn = " :warning: no open action" if row.sorries and not row.open_actions else ""
-        lines.append(f"`{_bar(row.sorries, top):<{BAR_WIDTH}}` *{name}*: {sorries}{items}{warn}")
+        lines.append(f"`{_bar(row.sorries, top)}` *{name}*: {sorries}{items}{warn}")
     return lines
 
 
@@ -175,13 +174,14 @@ def map_blocks(found: BreakdownMap, *, picture: bool = False) -> list[Block]:
     if not found.sorries:
         blocks.append(
             section(
-                f"No sorries in {weeks}. When a customer is let down, `/sorry` it with `>stage` (for example "
-                "`/sorry The invoice came twice >buy`) and the map shows where the journey breaks."
+                f"No sorries in {weeks}. When a customer is let down, `/sorry` it with `&gt;stage` (for example "
+                "`/sorry The invoice came twice &gt;buy`) and the map shows where the journey breaks."
             )
         )
         return blocks
     unstaged = (
-        f" {found.without_stage} of them carry no stage: add `>stage` to a `/sorry` or pick one in its form."
+        f" {found.without_stage} of them {'carries' if found.without_stage == 1 else 'carry'} no stage: add "
+        "`&gt;stage` to a `/sorry` or pick one in its form."
         if found.without_stage
         else ""
     )
