@@ -552,8 +552,9 @@ def purge(url: str, cwd: Path, *args: str, stdin: str = "") -> subprocess.Comple
 # what T111 holds, table by table, as the purge lists it (link-table rows go with their owners)
 T111_COUNTS = (
     "1 meeting_answers, 1 action_items, 1 meeting_prompts, 1 meetings, 1 meeting_questions, 2 entries, "
-    "1 ambassadors, 1 lead_reviews, 1 lead_links, 1 journey_stages, 1 customer_groups, 1 deliveries, 1 processed_events, 1 people, "
-    "1 mindset_admins, 1 settings_changes, 1 holidays, 1 channels, 1 workspaces, 1 slack_installations, 1 slack_bots"
+    "1 ambassadors, 1 lead_reviews, 1 lead_links, 1 journey_stages, 1 customer_groups, 1 deliveries, "
+    "1 processed_events, 1 people, 1 mindset_admins, 1 settings_changes, 1 holidays, 1 channels, 1 workspaces, "
+    "1 slack_installations, 1 slack_bots"
 )
 
 

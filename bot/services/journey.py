@@ -28,8 +28,6 @@ TOP_STAGES = 3  # the stages whose open items and recent sorries the map lists
 ITEMS_LISTED = 3
 QUOTES_LISTED = 2
 
-JOURNEY_CHANGED = "journey"  # the record of settings changes (bot/services/admins.py)
-
 
 @dataclass(frozen=True)
 class Journeys:
@@ -129,7 +127,7 @@ def set_journey(
         if old != new or (group_id is not None and (group_id in before.by_group) != (group_id in after.by_group)):
             label = "" if group_id is None else f"{_group_name(session, team_id, group_id)}: "
             admins.record(
-                session, team_id=team_id, by=by, setting=JOURNEY_CHANGED, old=label + " → ".join(old),
+                session, team_id=team_id, by=by, setting=admins.JOURNEY, old=label + " → ".join(old),
                 new=label + " → ".join(new), now=now,
             )  # fmt: skip
         session.commit()
