@@ -198,7 +198,7 @@ def entry_usage(kind: EntryKind, word: str) -> str:
     return (
         f"`{command}` does not take `{shown}`: nothing was saved or posted.\n"
         f"• `{command} &lt;{what}&gt;` logs it and posts it in this channel; write `#group-name` to tag a customer "
-        "group.\n"
+        "group, `&gt;stage` for its stage of the customer journey (`&gt;get-help`).\n"
         f"• `{command}` alone opens a form with customer groups, an area and the channel to share in.\n"
         f"To log an entry that starts with “{shown}”, put the whole text in quotes: "
         f'`{command} "{example}"`.\n'
