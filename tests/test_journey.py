@@ -9,6 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
@@ -413,3 +415,12 @@ def test_the_map_picture_is_a_png_of_the_journeys_stages(deps: Deps) -> None:
     chart = map_chart(journey_service.breakdown(deps, team_id=TEAM, user_id=USER))
     assert chart is not None and png_size(chart) == (720, 300)
     assert map_chart(journey_service.breakdown(deps, team_id="T0EMPTY", user_id=USER)) is None
+
+
+@given(st.text(alphabet=st.sampled_from("ab >-&gt;_1éG \n#"), max_size=60))
+def test_any_text_names_at_most_one_stage_of_the_journey_and_keeps_every_other_word(text: str) -> None:
+    found = stage_in(text, DEFAULT_STAGES)
+    assert found.stage is None or found.stage in DEFAULT_STAGES
+    words = stage_words(text)
+    assert set(found.unknown) | {word for word, _ in found.ambiguous} <= set(words)
+    assert all(">" not in word and word.strip("-_") == word for word in words)

@@ -224,7 +224,7 @@ def map_text(found: BreakdownMap) -> str:
     """The map as plain text (notifications, clients without blocks)."""
     if not found.sorries:
         return f"Where the customer journey breaks: no sorries in the last {found.weeks} weeks."
-    parts = [f"{row.stage} {row.sorries}" for row in found.stages if row.sorries]
+    parts = [f"{escape_mrkdwn(row.stage)} {row.sorries}" for row in found.stages if row.sorries]
     return clip(
         f"Where the customer journey breaks, last {found.weeks} weeks: {found.sorries} sorries. " + ", ".join(parts),
         SECTION_TEXT_MAX,
