@@ -19,7 +19,7 @@ from bot.deps import Deps
 from bot.digest.chart import png_size
 from bot.digest.compose import compose_common
 from bot.digest.period import Week
-from bot.export import action_row, entry_row
+from bot.export import action_row, entry_row, person_data
 from bot.journey import (
     DEFAULT_STAGES,
     STAGES_MAX,
@@ -275,6 +275,9 @@ def test_the_export_has_each_entrys_and_items_stage_and_a_purge_takes_the_journe
         assert [entry_row(entry)["stage"] for entry in entries][:3] == ["Buy", "Get help", "Get help"]
         rows = [action_row(found)["stage"] for found in iter_actions(session, team_id=TEAM)]
         assert sorted(str(stage) for stage in rows) == ["Buy", "Get help", "Get help", "None"]
+        copy = person_data(deps.session_factory, team_id=TEAM, user_id=USER)  # "my data"
+        assert [entry["stage"] for entry in copy["entries"]][:3] == ["Buy", "Get help", "Get help"]
+        assert sorted(str(item["stage"]) for item in copy["actions"]) == ["Buy", "Get help", "Get help", "None"]
         counts = purge_team(session, team_id=TEAM)
         session.commit()
         assert counts["journey_stages"] == 2
@@ -335,6 +338,12 @@ def test_only_admins_edit_the_journey_in_a_form(bot: RunningBot) -> None:
     )
     told = bot.fake.wait_for("response_url:mindset", 2)[-1].params["text"]
     assert told == "Saved. *Small clinics* has its own journey: Referral → Use."
+
+    # everyone reads the journey and its changes in the settings
+    settings = json.dumps(mindset(bot, "settings", user=MEMBER)["blocks"], ensure_ascii=False)
+    assert "Customer journey: Find us → Buy → Use → Get help; 1 customer group has its own" in settings
+    assert "customer journey: “Discover → Buy → Onboard → Use → Get help → Renew” → “Find us → Buy" in settings
+    assert "“Small clinics: Find us → Buy → Use → Get help” → “Small clinics: Referral → Use”" in settings
 
 
 def test_sorry_with_a_stage_the_form_stage_and_the_map_command(bot: RunningBot) -> None:
