@@ -190,6 +190,23 @@ class BreakdownMap:
 NO_GROUP = "No customer group"
 
 
+@dataclass
+class _Tally:
+    """Sorries and open items by stage key, of everyone, one group, or those with no group."""
+
+    sorries: Counter[str] = field(default_factory=Counter)
+    actions: Counter[str] = field(default_factory=Counter)
+    total: int = 0
+    unstaged: int = 0
+
+    def add_sorry(self, stage: str | None) -> None:
+        self.total += 1
+        if stage:
+            self.sorries[tag_key(stage)] += 1
+        else:
+            self.unstaged += 1
+
+
 def _counts(
     journey: Sequence[str], sorries: Counter[str], actions: Counter[str], names: dict[str, str]
 ) -> tuple[StageCount, ...]:
@@ -201,6 +218,11 @@ def _counts(
     others = sorted({*sorries, *actions} - set(keys), key=lambda key: (-sorries.get(key, 0), key))
     rows += [StageCount(names[key], sorries.get(key, 0), actions.get(key, 0), False) for key in others]
     return tuple(rows)
+
+
+def _keys(group_ids: Sequence[int], active: dict[int, str]) -> list[int | None]:
+    """The tallies a row counts in besides everyone's: its active groups', or (None) that of no group."""
+    return [group_id for group_id in group_ids if group_id in active] or [None]
 
 
 def breakdown(deps: Deps, *, team_id: str, user_id: str, weeks: int = WEEKS_DEFAULT) -> BreakdownMap:
@@ -222,38 +244,29 @@ def breakdown(deps: Deps, *, team_id: str, user_id: str, weeks: int = WEEKS_DEFA
         if stage:
             names.setdefault(tag_key(stage), stage)
 
-    def tally(group: int | None, *, everyone: bool = False) -> tuple[Counter[str], Counter[str], int, int]:
-        found_sorries: Counter[str] = Counter()
-        found_actions: Counter[str] = Counter()
-        total = unstaged = 0
-        for sorry in sorries:
-            mine = [g for g in sorry.group_ids if g in group_names]
-            if everyone or (group in mine if group is not None else not mine):
-                total += 1
-                if sorry.stage:
-                    found_sorries[tag_key(sorry.stage)] += 1
-                else:
-                    unstaged += 1
-        for item in actions:
-            mine = [g for g in item.group_ids if g in group_names]
-            if everyone or (group in mine if group is not None else not mine):
-                found_actions[tag_key(item.stage)] += 1
-        return found_sorries, found_actions, total, unstaged
-
-    all_sorries, all_actions, total, unstaged = tally(None, everyone=True)
-    overall = _counts(journeys.stages, all_sorries, all_actions, names)
+    # one pass over the rows: everyone's tally (key "all"), each active group's, and that of those with no group
+    tallies: dict[object, _Tally] = {}
+    everyone = "all"
+    for sorry in sorries:
+        for key in (everyone, *_keys(sorry.group_ids, group_names)):
+            tallies.setdefault(key, _Tally()).add_sorry(sorry.stage)
+    for item in actions:
+        for key in (everyone, *_keys(item.group_ids, group_names)):
+            tallies.setdefault(key, _Tally()).actions[tag_key(item.stage)] += 1
+    whole = tallies.get(everyone, _Tally())
+    total, unstaged = whole.total, whole.unstaged
+    overall = _counts(journeys.stages, whole.sorries, whole.actions, names)
     groups: list[GroupBreakdown] = []
     for group_id, name in group_names.items():
-        found_sorries, found_actions, count, none = tally(group_id)
-        if count:
-            rows = _counts(journeys.of_group(group_id), found_sorries, found_actions, names)
-            groups.append(GroupBreakdown(name, rows, count, none, group_id in journeys.by_group))
+        found = tallies.get(group_id)
+        if found is not None and found.total:
+            rows = _counts(journeys.of_group(group_id), found.sorries, found.actions, names)
+            groups.append(GroupBreakdown(name, rows, found.total, found.unstaged, group_id in journeys.by_group))
     groups.sort(key=lambda g: (-g.sorries, g.name.casefold()))
-    found_sorries, found_actions, count, none = tally(None)
-    if count and groups:
-        groups.append(
-            GroupBreakdown(NO_GROUP, _counts(journeys.stages, found_sorries, found_actions, names), count, none)
-        )
+    none = tallies.get(None)
+    if none is not None and none.total and groups:
+        rows = _counts(journeys.stages, none.sorries, none.actions, names)
+        groups.append(GroupBreakdown(NO_GROUP, rows, none.total, none.unstaged))
 
     top = tuple(row.stage for row in sorted(overall, key=lambda r: -r.sorries) if row.sorries > 0)[:TOP_STAGES]
     top_keys = {tag_key(stage): stage for stage in top}
