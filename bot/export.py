@@ -49,6 +49,7 @@ COLUMNS = (
     "text",
     "customer_groups",
     "area",
+    "stage",
     "root_cause",
 )
 ENTRY_COLUMNS = COLUMNS
@@ -70,6 +71,7 @@ ACTION_COLUMNS = (
     "drop_reason",
     "customer_groups",
     "area",
+    "stage",
     "source",
     "source_entry",
     "source_answer",
@@ -143,6 +145,7 @@ def entry_row(entry: Entry) -> Record:
         "text": entry.text,
         "customer_groups": [group.name for group in entry.groups],
         "area": entry.area or "",
+        "stage": entry.stage or "",
         "root_cause": entry.root_cause or "",
     }
 
@@ -177,6 +180,7 @@ def action_row(found: ActionWithHistory, zones: Zones | None = None) -> Record:
         "drop_reason": item.drop_reason,
         "customer_groups": [group.name for group in item.groups],
         "area": item.area,
+        "stage": item.stage,
         "source": item.source,
         "source_entry": item.source_entry_id,
         "source_answer": item.source_answer_id,

@@ -65,6 +65,8 @@ ENTRY_AREA_BLOCK = "entry_area"
 ENTRY_AREA_INPUT = "area"
 ENTRY_CHANNEL_BLOCK = "entry_channel"
 ENTRY_CHANNEL_INPUT = "channel"
+ENTRY_STAGE_BLOCK = "entry_stage"
+ENTRY_STAGE_INPUT = "stage"
 
 # Root cause modal
 ROOT_CAUSE_BLOCK = "root_cause"
@@ -116,6 +118,8 @@ ACTION_GROUPS_BLOCK = "action_groups"
 ACTION_GROUPS_INPUT = "groups"
 ACTION_AREA_BLOCK = "action_area"
 ACTION_AREA_INPUT = "area"
+ACTION_STAGE_BLOCK = "action_stage"
+ACTION_STAGE_INPUT = "stage"
 ACTION_NOTE_BLOCK = "action_note_text"
 ACTION_NOTE_INPUT = "note"
 ACTION_REASON_BLOCK = "action_reason"
@@ -187,6 +191,12 @@ LEAD_REVIEW_DONE = "lead_review_done"
 LEAD_NOTE_MODAL = "lead_note_modal"
 LEAD_NOTE_BLOCK = "lead_note"
 LEAD_NOTE_INPUT = "note"
+
+# --- The customer journey ---------------------------------------------------------------------
+
+JOURNEY_MODAL = "journey_modal"  # `/mindset journey edit [#group]` (private metadata: the group id, if any)
+JOURNEY_STAGES_BLOCK = "journey_stages"
+JOURNEY_STAGES_INPUT = "stages"
 
 # --- Workflow Builder steps (custom steps: top-level `functions` in app.manifest.yml, Bolt's app.function) ---
 
@@ -275,4 +285,5 @@ MODALS: tuple[str, ...] = (
     MEETING_ANSWER_MODAL,
     QUESTION_ADD_MODAL,
     LEAD_NOTE_MODAL,
+    JOURNEY_MODAL,
 )

@@ -49,6 +49,10 @@ MEETING_ACTIVE = text("deleted_at IS NULL AND NOT paused")
 AMBASSADOR_ACTIVE = text("left_at IS NULL")
 
 
+# the longest name of a stage of the customer journey (JourneyStage)
+STAGE_NAME_MAX = 40
+
+
 # SQLite: ids of deleted rows are never handed out again (AUTOINCREMENT), for the tables whose ids buttons carry:
 # a stale button must not act on a newer row (migration 0015). PostgreSQL's sequences never reuse an id.
 NEVER_REUSED: dict[str, Any] = {"sqlite_autoincrement": True}
@@ -136,6 +140,8 @@ class Entry(Base):
     channel_id: Mapped[str] = mapped_column(CHANNEL_ID)
     text: Mapped[str] = mapped_column(Text)
     area: Mapped[str | None] = mapped_column(String(32), default=None)
+    # the stage of the customer journey it concerns, by name as it was when chosen (see JourneyStage)
+    stage: Mapped[str | None] = mapped_column(String(STAGE_NAME_MAX), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # what made this entry (a slash command's trigger, a modal's view id): a repeat stores nothing new
     idempotency_key: Mapped[str] = mapped_column(String(128))
@@ -275,6 +281,8 @@ class ActionItem(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     drop_reason: Mapped[str | None] = mapped_column(Text, default=None)
     area: Mapped[str | None] = mapped_column(String(32), default=None)
+    # the stage of the customer journey it works on, by name as it was when chosen (see JourneyStage)
+    stage: Mapped[str | None] = mapped_column(String(STAGE_NAME_MAX), default=None)
     source: Mapped[str] = mapped_column(String(16), default=ActionSource.MANUAL.value)
     source_entry_id: Mapped[int | None] = mapped_column(
         ForeignKey("entries.id", ondelete="SET NULL"), default=None, index=True
@@ -730,3 +738,21 @@ class LeadReview(Base):
     report_note_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     reviewed_by: Mapped[str | None] = mapped_column(USER_ID, default=None)
+
+
+class JourneyStage(Base):
+    """One stage of a workspace's customer journey, in order (`position` from 0): the workspace's own journey
+    (`group_id` None) or a customer group's, where it differs. A workspace with no rows of its own has the
+    default journey (bot/journey.py); entries and action items keep a stage's name, not its id, so that an
+    edited journey leaves them as they were."""
+
+    __tablename__ = "journey_stages"
+    __table_args__ = (Index("ix_journey_stages_team_group", "team_id", "group_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM_ID)
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customer_groups.id", ondelete="CASCADE"), default=None, index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(STAGE_NAME_MAX))

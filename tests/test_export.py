@@ -54,6 +54,7 @@ ENTRY_HEADER = [
     "text",
     "customer_groups",
     "area",
+    "stage",
     "root_cause",
 ]
 ACTION_HEADER = [
@@ -73,6 +74,7 @@ ACTION_HEADER = [
     "drop_reason",
     "customer_groups",
     "area",
+    "stage",
     "source",
     "source_entry",
     "source_answer",
@@ -346,6 +348,7 @@ def test_action_csv_has_the_documented_columns_and_each_items_values(world: Worl
         "drop_reason": "",
         "customer_groups": "Research labs; Small clinics",
         "area": "operations",
+        "stage": "",
         "source": "sorry",
         "source_entry": str(world.sorry),
         "source_answer": "",

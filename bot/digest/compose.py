@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.digest.chart import WeekPoint
+from bot.digest.journey import JourneyWeek, journey_week
 from bot.digest.period import Week
 from bot.digest.themes import Theme, choose, rank, ranked, terms_of
 from bot.services import success_index
@@ -120,6 +121,8 @@ class Digest:
     # channels the bot knows nothing of): counted, said, never quoted
     prouds_unquoted: int = 0
     open_sorries_unquoted: int = 0
+    # where the journey breaks: the week's sorries by stage, with the open items against each (counts only)
+    journey: JourneyWeek = field(default_factory=JourneyWeek)
 
     @property
     def participation_average(self) -> float:
@@ -309,6 +312,7 @@ class WeekCommon:
     success: tuple[IndexLine, ...]
     quarter: str
     meetings: MeetingsWeek
+    journey: JourneyWeek = field(default_factory=JourneyWeek)  # counts only: the same for every reader
 
     @property
     def participation_average(self) -> float:
@@ -453,6 +457,7 @@ def compose_common(session: Session, *, team_id: str, week: Week, now: datetime,
         success=tuple(index),
         quarter=f"{year} Q{quarter}",
         meetings=week_numbers(session, team_id=team_id, start=start, end=end),
+        journey=journey_week(session, team_id=team_id, start=start, end=end),
     )
 
 
@@ -535,6 +540,7 @@ def for_reader(common: WeekCommon, reader: Reader) -> Digest:
         detailed=common.detailed,
         prouds_unquoted=_unquoted(common.prouds_by_channel, visible),
         open_sorries_unquoted=_unquoted(common.open_sorries_by_channel, visible),
+        journey=common.journey,
     )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from bot import ids
 from bot.render.actions import action_summary
 from bot.render.blocks import input_block, metadata_json, option, plain
+from bot.render.journey import stage_input
 from bot.render.modals import View
 from bot.services.actions import TEXT_MAX, TITLE_MAX, ActionCard
 from bot.services.groups import GroupOption
@@ -44,6 +45,8 @@ def action_modal(
     initial_area: Area | None = None,
     sorry_text: str | None = None,
     context_text: str | None = None,
+    stages: Sequence[str] = (),
+    initial_stage: str | None = None,
 ) -> View:
     """The form behind `/action`, a sorry's *Create action item* button and the Home tab."""
     blocks: list[dict[str, Any]] = []
@@ -105,6 +108,8 @@ def action_modal(
     if initial_area is not None:
         area_element["initial_option"] = option(AREA_LABELS[initial_area], initial_area.value)
     blocks.append(input_block(ids.ACTION_AREA_BLOCK, "Area", area_element, optional=True))
+    if stages:
+        blocks.append(stage_input(ids.ACTION_STAGE_BLOCK, ids.ACTION_STAGE_INPUT, stages, initial_stage))
     return {
         "type": "modal",
         "callback_id": ids.ACTION_MODAL,

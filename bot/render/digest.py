@@ -15,6 +15,7 @@ from typing import Any
 from bot.digest.chart import sparkline
 from bot.digest.compose import Digest, Metric, Quote
 from bot.digest.themes import Theme
+from bot.render.journey import digest_journey_text
 from bot.slack_text import BLOCKS_PER_MESSAGE_MAX, HEADER_TEXT_MAX, SECTION_TEXT_MAX, clip, escape_mrkdwn
 from storage.repositories.digest import ActionLine
 
@@ -272,6 +273,9 @@ def digest_blocks(digest: Digest, *, today: date) -> Blocks:
     ]
     if area_lines:
         blocks += _sections("By area", area_lines, more=more)
+    journey = digest_journey_text(digest.journey)
+    if journey:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": journey}})
     if digest.themes:
         themes = " · ".join(_theme(theme) for theme in digest.themes)
         blocks.append(
@@ -357,6 +361,11 @@ def digest_text(digest: Digest, *, today: date) -> str:
             for a in digest.areas
         ),
     ]
+    if digest.journey.stages:
+        lines += [
+            "Where the journey breaks: "
+            + ", ".join(f"{row.stage} {row.sorries} (open actions {row.open_actions})" for row in digest.journey.stages)
+        ]
     if digest.themes:
         lines += ["Recurring themes: " + ", ".join(_theme(t).replace("*", "") for t in digest.themes)]
     meetings = digest.meetings

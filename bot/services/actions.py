@@ -133,6 +133,7 @@ class ActionCard:
     source: ActionSource = ActionSource.MANUAL
     source_entry_id: int | None = None
     created_by: str = ""
+    stage: str | None = None
 
     @classmethod
     def of(cls, item: ActionItem, zones: Zones | None = None) -> ActionCard:
@@ -153,6 +154,7 @@ class ActionCard:
             source=ActionSource(item.source),
             source_entry_id=item.source_entry_id,
             created_by=item.created_by,
+            stage=item.stage,
         )
 
     def editable_by(self, user_id: str) -> bool:
@@ -184,6 +186,7 @@ class NewAction:
     source: ActionSource = ActionSource.MANUAL
     source_entry_id: int | None = None
     source_answer_id: int | None = None
+    stage: str | None = None  # one of the workspace's journey stages (the form's menu)
 
 
 def _clean_title(title: str) -> str:
@@ -250,6 +253,7 @@ def _add(session: Session, new: NewAction, *, title: str, due: date, outcome: st
         involved=list(new.involved),
         groups=groups,
         area=new.area.value if new.area else None,
+        stage=new.stage,
         source=source.value,
         source_entry_id=source_entry_id,
         source_answer_id=source_answer_id,

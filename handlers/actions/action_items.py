@@ -17,6 +17,7 @@ from bot.render.modals import View
 from bot.services import actions as action_service
 from bot.services import entries as entry_service
 from bot.services import groups as group_service
+from bot.services import journey as journey_service
 from bot.services import people as people_service
 from bot.services.actions import ActionCard
 from bot.services.replays import Replayed
@@ -180,6 +181,8 @@ def open_action_from_sorry(
             initial_group_ids=card.group_ids,
             initial_area=card.area,
             sorry_text=card.text,
+            stages=journey_service.stage_options(deps, team_id=team_id),
+            initial_stage=card.stage,
         ),
     )
 
@@ -193,5 +196,6 @@ def open_action_form(body: dict[str, Any], client: WebClient, deps: Deps) -> Non
             groups=group_service.list_options(deps, team_id=team_id),
             creator=user_id,
             metadata={"source": ActionSource.MANUAL.value, "home": True},
+            stages=journey_service.stage_options(deps, team_id=team_id),
         ),
     )

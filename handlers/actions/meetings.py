@@ -15,6 +15,7 @@ from bot.render.meeting_forms import answer_modal, meeting_modal, question_modal
 from bot.render.meetings import meeting_list_blocks, meeting_list_text, questions_blocks, questions_text
 from bot.services import actions as action_service
 from bot.services import groups as group_service
+from bot.services import journey as journey_service
 from bot.services import meetings as meeting_service
 from bot.services import people as people_service
 from bot.services import questions as question_service
@@ -74,6 +75,7 @@ def open_action_from_answer(
             initial_outcome=text if len(text) > action_service.TITLE_MAX else "",
             initial_group_ids=[source.group_id] if source.group_id is not None else [],
             context_text=f"From the meeting: {source.prompt_title}",
+            stages=journey_service.stage_options(deps, team_id=team_id),
         ),
     )
 

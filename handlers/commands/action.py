@@ -14,6 +14,7 @@ from bot.render.help import ACTION_HELP
 from bot.render.replies import cut_from_form
 from bot.services import actions as action_service
 from bot.services import groups as group_service
+from bot.services import journey as journey_service
 from bot.services import people as people_service
 
 # context key the ack function leaves for its lazy follow-up: the title to fill in
@@ -67,5 +68,6 @@ def after_action_command(
             initial_title=title,
             initial_outcome=outcome,
             context_text=notice,
+            stages=journey_service.stage_options(deps, team_id=command["team_id"]),
         ),
     )

@@ -12,6 +12,7 @@ from bot import delivery, ids
 from bot.deps import Deps
 from bot.render.action_forms import action_saved_view
 from bot.services import actions as action_service
+from bot.services import journey as journey_service
 from bot.services import people as people_service
 from bot.services.owners import not_a_person, not_people
 from handlers.events.home import publish_home_for
@@ -53,6 +54,12 @@ def action_submitted(
     from_sorry = meta.get("source") == ActionSource.SORRY.value
     from_meeting = meta.get("source") == ActionSource.MEETING.value
     area_value = state.selected_value(view, ids.ACTION_AREA_BLOCK, ids.ACTION_AREA_INPUT)
+    stage_value = state.selected_value(view, ids.ACTION_STAGE_BLOCK, ids.ACTION_STAGE_INPUT)
+    stage = (
+        journey_service.chosen_stage(stage_value, journey_service.stage_options(deps, team_id=team_id))
+        if stage_value
+        else None
+    )
     today = people_service.today_of(deps, team_id=team_id, user_id=user_id)
     new = action_service.NewAction(
         team_id=team_id,
@@ -70,6 +77,7 @@ def action_submitted(
             if value.isdigit()
         ],
         area=Area(area_value) if area_value in {a.value for a in Area} else None,
+        stage=stage,
         source=ActionSource.SORRY if from_sorry else ActionSource.MEETING if from_meeting else ActionSource.MANUAL,
         source_entry_id=state.int_or_none(meta.get("entry_id")) if from_sorry else None,
         source_answer_id=state.int_or_none(meta.get("answer_id")) if from_meeting else None,

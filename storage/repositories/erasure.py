@@ -21,6 +21,7 @@ from storage.models import (
     DeliveryStatus,
     Entry,
     Holiday,
+    JourneyStage,
     LeadLink,
     LeadReview,
     Meeting,
@@ -51,6 +52,7 @@ _TEAM_MODELS = (
     Ambassador,  # its groups go with it
     LeadReview,
     LeadLink,
+    JourneyStage,  # before the groups whose journeys they are
     CustomerGroup,
     Delivery,
     ProcessedEvent,
