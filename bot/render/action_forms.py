@@ -11,6 +11,7 @@ from bot.render.actions import action_summary
 from bot.render.blocks import input_block, metadata_json, option, plain
 from bot.render.modals import View
 from bot.services.actions import TEXT_MAX, TITLE_MAX, ActionCard
+from bot.services.futures import FutureOption
 from bot.services.groups import GroupOption
 from bot.slack_text import clip, escape_mrkdwn
 from storage.models import AREA_LABELS, Area
@@ -44,8 +45,10 @@ def action_modal(
     initial_area: Area | None = None,
     sorry_text: str | None = None,
     context_text: str | None = None,
+    futures: Sequence[FutureOption] = (),
 ) -> View:
-    """The form behind `/action`, a sorry's *Create action item* button and the Home tab."""
+    """The form behind `/action`, a sorry's *Create action item* button and the Home tab. `futures`: the confirmed
+    common futures it may serve (none: no such field)."""
     blocks: list[dict[str, Any]] = []
     if sorry_text:
         quoted = escape_mrkdwn(clip(" ".join(sorry_text.split()), 400))
@@ -105,6 +108,22 @@ def action_modal(
     if initial_area is not None:
         area_element["initial_option"] = option(AREA_LABELS[initial_area], initial_area.value)
     blocks.append(input_block(ids.ACTION_AREA_BLOCK, "Area", area_element, optional=True))
+    if futures:
+        future_element: dict[str, Any] = {
+            "type": "static_select",
+            "action_id": ids.ACTION_FUTURE_INPUT,
+            "placeholder": plain("Which common future does it serve?"),
+            "options": [option(f"{future.group_name}: {future.text}", str(future.id)) for future in futures[:100]],
+        }
+        blocks.append(
+            input_block(
+                ids.ACTION_FUTURE_BLOCK,
+                "Common future it serves",
+                future_element,
+                optional=True,
+                hint="The digest counts, per common future, the open items serving it and how many are kept.",
+            )
+        )
     return {
         "type": "modal",
         "callback_id": ids.ACTION_MODAL,

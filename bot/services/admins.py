@@ -175,6 +175,7 @@ QUESTION_RETIRED = "question_retired"
 QUESTION_RESTORED = "question_restored"
 ADMIN_ADDED = "admin_added"
 ADMIN_REMOVED = "admin_removed"
+FUTURE_CONFIRMED = "future_confirmed"  # old: the customer group, new: the future confirmed as its common future
 
 
 def record(

@@ -26,6 +26,7 @@ FIELD_BLOCKS = {
     "due": ids.ACTION_DUE_BLOCK,
     "note": ids.ACTION_NOTE_BLOCK,
     "reason": ids.ACTION_REASON_BLOCK,
+    "future": ids.ACTION_FUTURE_BLOCK,
 }
 SORRY_ID = "mindset_sorry_id"
 
@@ -73,6 +74,7 @@ def action_submitted(
         source=ActionSource.SORRY if from_sorry else ActionSource.MEETING if from_meeting else ActionSource.MANUAL,
         source_entry_id=state.int_or_none(meta.get("entry_id")) if from_sorry else None,
         source_answer_id=state.int_or_none(meta.get("answer_id")) if from_meeting else None,
+        future_id=state.int_or_none(state.selected_value(view, ids.ACTION_FUTURE_BLOCK, ids.ACTION_FUTURE_INPUT)),
     )
     try:
         card, _ = action_service.create_action(deps, new)
