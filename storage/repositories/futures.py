@@ -140,6 +140,14 @@ def futures_of_actions(session: Session, *, action_ids: Sequence[int]) -> dict[i
     return {action_id: future_id for action_id, future_id in rows}
 
 
+def served_futures(session: Session, *, team_id: str | None) -> dict[int, int]:
+    """action id -> the future it serves, of every item of the workspace (or of all) that serves one."""
+    query = select(ActionFuture.action_id, ActionFuture.future_id)
+    if team_id is not None:
+        query = query.join(Future, Future.id == ActionFuture.future_id).where(Future.team_id == team_id)
+    return {action_id: future_id for action_id, future_id in session.execute(query)}
+
+
 def actions_serving(session: Session, *, future_ids: Sequence[int]) -> dict[int, list[int]]:
     """future id -> the ids of the action items that serve it."""
     found: dict[int, list[int]] = {future_id: [] for future_id in future_ids}
