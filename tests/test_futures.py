@@ -97,9 +97,7 @@ def futures(bot: RunningBot) -> list[Future]:
 
 def endorsements(bot: RunningBot, future_id: int) -> list[str]:
     with bot.deps.session_factory() as session:
-        return list(
-            session.scalars(select(FutureEndorsement.user_id).where(FutureEndorsement.future_id == future_id))
-        )
+        return list(session.scalars(select(FutureEndorsement.user_id).where(FutureEndorsement.future_id == future_id)))
 
 
 def last_response(bot: RunningBot, count: int) -> dict[str, Any]:
