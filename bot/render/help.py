@@ -40,6 +40,10 @@ def command_examples(today: date) -> tuple[tuple[str, str], ...]:
             "lists the workspace's customer groups with the tag to type for each, to add, rename or archive them",
         ),
         ("/mindset lead [@person|none]", "names your lead, who reviews your commitments with you each quarter"),
+        (
+            "/mindset future [#group]",
+            "ideal futures per customer group: propose, endorse; admins confirm the common one",
+        ),
         ("/mindset index", "your Success Index (commitments kept of due): this quarter so far and the 3 before"),
         ("/mindset pause until <YYYY-MM-DD>", f"/mindset pause until {pause} holds your nudges through that day"),
         ("/mindset resume", "ends your pause: nudges start again"),
@@ -57,8 +61,9 @@ def command_examples(today: date) -> tuple[tuple[str, str], ...]:
 # who may change the workspace: its own section, so the commands above stay within one section's 3,000 characters
 ADMIN_NOTE = (
     "Working days and hours, holidays, the digest channel, day and time, the workspace's time zone, renaming, "
-    "archiving and restoring customer groups, and retiring and restoring questions: the workspace's admins and "
-    "owners may change them, and so may the Customer Mindset admins they name. Everyone can read them."
+    "archiving and restoring customer groups, retiring and restoring questions, and confirming each group's common "
+    "future: the workspace's admins and owners may change them, and so may the Customer Mindset admins they name. "
+    "Everyone can read them."
 )
 ADMIN_EXAMPLES: tuple[tuple[str, str], ...] = (
     ("/mindset settings", "the workspace's settings now, who may change them, and the last changes"),
