@@ -23,6 +23,7 @@ from bot.render.privacy import forget_blocks
 from bot.services import actions as action_service
 from bot.services import futures as future_service
 from bot.services import groups as group_service
+from bot.services.groups import GroupOption
 from bot.services.replays import Replayed
 from bot.worktime import zone
 from storage.models import ActionFuture, ActionStatus, Future, FutureEndorsement, SettingsChange
@@ -508,3 +509,57 @@ def test_export_future_writes_each_future_with_its_endorsements_and_actions(bot:
     everything = json.loads(out.getvalue())
     assert everything["futures"] == [record]
     assert everything["actions"][0]["future"] == card.id
+
+
+# -- the renderers, as pure functions, within Slack's limits --------------------------------------------
+
+
+def long_card(n: int, group_id: int, *, confirmed: bool = False) -> future_service.FutureCard:
+    return future_service.FutureCard(
+        id=n,
+        group_id=group_id,
+        group_name=f"Group & {group_id} " + "w" * 60,
+        text="<!channel> & *bold* " + "x" * 480,
+        author_id="W1",
+        created_at=utc(2027, 1, 1),
+        endorsements=n,
+        endorsed_by_me=n % 2 == 0,
+        confirmed=confirmed,
+        confirmed_by="W2" if confirmed else None,
+        confirmed_at=utc(2027, 1, 2) if confirmed else None,
+        open_actions=n,
+    )
+
+
+@pytest.mark.parametrize("groups", [1, 7, 40])
+def test_the_list_stays_within_a_message_and_names_the_groups_left_out(groups: int) -> None:
+    from bot.render import futures as render
+    from bot.services.futures import FutureBoard, GroupFutures
+    from tests.test_render_limits import check_blocks, check_view
+
+    board = FutureBoard(
+        tuple(
+            GroupFutures(
+                g,
+                f"Group & {g}",
+                long_card(1000 + g, g, confirmed=True),
+                tuple(long_card(g * 100 + n, g) for n in range(3)),
+                20,
+            )
+            for g in range(1, groups + 1)
+        )
+    )
+    blocks = render.board_blocks(board, notice="<@W1> &amp; more")
+    check_blocks(blocks, max_blocks=50)
+    shown = texts(blocks)
+    assert "&lt;!channel&gt; &amp; \\*bold\\*" in shown or "&lt;!channel&gt; &amp; *bold*" in shown
+    assert "<!channel>" not in shown
+    if groups > 5:
+        assert "No room here for every group: `/mindset future #group-" in shown
+    one = FutureBoard((GroupFutures(1, "Clinics", None, tuple(long_card(n, 1) for n in range(20)), 20),))
+    check_blocks(render.board_blocks(one, one_group=True), max_blocks=50)
+    check_view(render.propose_modal([GroupOption(g, f"G{g}") for g in range(150)], metadata={"home": True}))
+    check_view(render.proposed_view(long_card(1, 1)))
+    home_blocks = render.home_blocks([long_card(n, n, confirmed=True) for n in range(12)], proposals=3)
+    check_blocks(home_blocks, max_blocks=100)
+    assert "…and 2 more in `/mindset future`." in texts(home_blocks)

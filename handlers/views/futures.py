@@ -12,6 +12,7 @@ from bot.delivery import answer_where_asked
 from bot.deps import Deps
 from bot.render import futures as render
 from bot.services import futures as future_service
+from bot.slack_text import escape_mrkdwn
 from handlers.commands.mindset_future import board_for
 from handlers.events.home import publish_home_for
 from handlers.views import state
@@ -56,7 +57,7 @@ def after_proposed(
     if isinstance(response_url, str) and response_url:
         group_id = state.int_or_none(metadata.get("group_id"))
         board = board_for(deps, team_id=team_id, user_id=user_id, group_id=group_id)
-        notice = f"You proposed a future for {card.group_name}."
+        notice = f"You proposed a future for {escape_mrkdwn(card.group_name)}."
         answer_where_asked(
             response_url,
             text=render.board_text(board),
