@@ -237,7 +237,9 @@ def test_only_admins_confirm_and_confirming_another_replaces_it(bot: RunningBot)
     click(bot, ids.FUTURE_CONFIRM, f"{second.id}:all", user=ADMIN)
     assert "That is already the common future of Small clinics." in str(last_response(bot, 4)["blocks"])
 
-    board = texts(mindset(bot, "future")["blocks"])
+    listed = mindset(bot, "future")["blocks"]
+    assert (ids.FUTURE_ENDORSE, f"{second.id}:all", "Endorse (0)") in buttons(listed)  # the common one too
+    board = texts(listed)
     assert ":star: *Common future:* _No clinic ever waits for a refund_" in board
     assert "confirmed by <@W0ADMIN>" in board
     with bot.deps.session_factory() as session:

@@ -70,13 +70,15 @@ def parse_value(value: str | None) -> tuple[int | None, int | None]:
     return future_id, int(scope) if scope.isdigit() else None
 
 
+def _endorse_button(card: FutureCard, scope: str) -> dict[str, Any]:
+    if card.endorsed_by_me:
+        return button("Withdraw my endorsement", ids.FUTURE_WITHDRAW, button_value(card.id, scope))
+    return button(f"Endorse ({card.endorsements})", ids.FUTURE_ENDORSE, button_value(card.id, scope), "primary")
+
+
 def _proposal_blocks(card: FutureCard, scope: str) -> Blocks:
     mine = " (you endorsed it)" if card.endorsed_by_me else ""
-    endorse = (
-        button("Withdraw my endorsement", ids.FUTURE_WITHDRAW, button_value(card.id, scope))
-        if card.endorsed_by_me
-        else button(f"Endorse ({card.endorsements})", ids.FUTURE_ENDORSE, button_value(card.id, scope), "primary")
-    )
+    endorse = _endorse_button(card, scope)
     confirm = button("Confirm as common future", ids.FUTURE_CONFIRM, button_value(card.id, scope))
     confirm["confirm"] = {
         "title": plain("Confirm the common future?"),
@@ -92,13 +94,13 @@ def _proposal_blocks(card: FutureCard, scope: str) -> Blocks:
 
 def _group_blocks(group: GroupFutures, *, proposals: Sequence[FutureCard], all_shown: bool) -> Blocks:
     blocks: Blocks = [{"type": "divider"}, section(f"*{escape_mrkdwn(group.group_name)}*")]
+    scope = str(group.group_id) if all_shown else "all"
     if group.confirmed is not None:
-        blocks.append(section(confirmed_line(group.confirmed)))
+        blocks.append(section(confirmed_line(group.confirmed), accessory=_endorse_button(group.confirmed, scope)))
     elif not group.proposals_total:
         blocks.append(context("No future proposed yet: be the first."))
     else:
         blocks.append(context("No common future confirmed yet."))
-    scope = str(group.group_id) if all_shown else "all"
     for card in proposals:
         blocks += _proposal_blocks(card, scope)
     hidden = group.proposals_total - len(proposals)
