@@ -151,6 +151,8 @@ def test_a_future_too_long_or_for_no_group_is_refused_kindly(bot: RunningBot) ->
         future_service.propose(bot.deps, team_id=TEAM, user_id=USER, group_id=clinics, text="x" * 501, key="k1")
     with pytest.raises(future_service.FutureProblem, match="Choose the customer group"):
         future_service.propose(bot.deps, team_id=TEAM, user_id=USER, group_id=None, text="A fine future", key="k2")
+    with pytest.raises(future_service.FutureProblem, match="no longer exists"):
+        future_service.propose(bot.deps, team_id=TEAM, user_id=USER, group_id=2**31, text="A fine future", key="k4")
     group_service.archive_group(bot.deps, team_id=TEAM, by=USER, group_id=clinics)
     with pytest.raises(future_service.FutureProblem, match="no longer exists"):
         future_service.propose(bot.deps, team_id=TEAM, user_id=USER, group_id=clinics, text="A fine future", key="k3")
@@ -188,6 +190,9 @@ def test_endorsing_counts_once_per_person_and_can_be_withdrawn(bot: RunningBot) 
     click(bot, ids.FUTURE_WITHDRAW, f"{card.id}:all")
     assert "You withdrew your endorsement" in str(bot.fake.wait_for("response_url:action", 4)[-1].params["blocks"])
     assert endorsements(bot, card.id) == [ADMIN]
+    # a forged button (an id no row can have) is told kindly, on either database
+    click(bot, ids.FUTURE_ENDORSE, f"{2**31}:all")
+    assert "could not find that future" in last_response(bot, 5)["text"]
     # with the service: the same key twice is a replay
     future_service.endorse(bot.deps, team_id=TEAM, user_id=OTHER, future_id=card.id, endorse=True, key="click:1")
     with pytest.raises(Replayed):

@@ -186,6 +186,8 @@ def propose(deps: Deps, *, team_id: str, user_id: str, group_id: int | None, tex
     clean = clean_text(text)
     if group_id is None:
         raise FutureProblem("Choose the customer group this future is for.", "group")
+    if not 0 < group_id <= futures_repo.ID_MAX:
+        raise FutureProblem("That customer group no longer exists; choose another.", "group")
     now = deps.clock()
     with deps.session_factory() as session:
         group = groups_repo.get_group(session, team_id=team_id, group_id=group_id)

@@ -20,8 +20,12 @@ from storage.models import (
     FutureEndorsement,
 )
 
+ID_MAX = 2**31 - 1  # an INTEGER column: a larger id (a forged button or form) is no row, not a database error
+
 
 def get_future(session: Session, *, team_id: str, future_id: int) -> Future | None:
+    if not 0 < future_id <= ID_MAX:
+        return None
     future = session.get(Future, future_id)
     return future if future is not None and future.team_id == team_id else None
 
