@@ -248,7 +248,9 @@ def test_only_admins_confirm_and_confirming_another_replaces_it(bot: RunningBot)
     assert ":star: *Common future:* _No clinic ever waits for a refund_" in board
     assert "confirmed by <@W0ADMIN>" in board
     with bot.deps.session_factory() as session:
-        changes = session.scalars(select(SettingsChange).where(SettingsChange.setting == "future_confirmed")).all()
+        changes = session.scalars(
+            select(SettingsChange).where(SettingsChange.setting == "future_confirmed").order_by(SettingsChange.id)
+        ).all()
         assert [(c.by, c.old_value, c.new_value) for c in changes] == [
             (ADMIN, "Small clinics", "A clinic onboards itself in a day"),
             (ADMIN, "Small clinics", "No clinic ever waits for a refund"),
@@ -442,7 +444,8 @@ def test_forget_me_deletes_proposals_and_endorsements_and_keeps_an_adopted_futur
     for future_id in (adopted.id, dropped.id, mine.id):
         future_service.endorse(bot.deps, team_id=TEAM, user_id=OTHER, future_id=future_id, endorse=True, key=None)
     future_service.endorse(bot.deps, team_id=TEAM, user_id=USER, future_id=dropped.id, endorse=True, key=None)
-    future_service.confirm(bot.deps, team_id=TEAM, by=OTHER, future_id=adopted.id, key=None)
+    future_service.confirm(bot.deps, team_id=TEAM, by=OTHER, future_id=dropped.id, key=None)
+    future_service.confirm(bot.deps, team_id=TEAM, by=OTHER, future_id=adopted.id, key=None)  # replaces it
 
     # the copy first: their proposals and endorsements
     data = person_data(bot.deps.session_factory, team_id=TEAM, user_id=OTHER)
@@ -474,6 +477,14 @@ def test_forget_me_deletes_proposals_and_endorsements_and_keeps_an_adopted_futur
     assert endorsements(bot, mine.id) == []
     with bot.deps.session_factory() as session:
         assert session.scalars(select(FutureEndorsement.user_id)).all() == []  # USER's went with `dropped`
+    with bot.deps.session_factory() as session:
+        recorded = session.scalars(
+            select(SettingsChange.new_value)
+            .where(SettingsChange.setting == "future_confirmed")
+            .order_by(SettingsChange.id)
+        ).all()
+    # the first confirmation was of the future since deleted: its text goes from the record too
+    assert recorded == [erasure.FUTURE_FORGOTTEN, "A clinic onboards itself in a day"]
     assert "Proposed by someone since forgotten, confirmed by someone since forgotten" in texts(
         mindset(bot, "future")["blocks"]
     )

@@ -34,7 +34,7 @@ PROPOSALS_SHOWN_ONE_GROUP = (
     PROPOSALS_PER_GROUP_MAX  # in `/mindset future #group-tag` (a message holds 50 blocks, two per proposal)
 )
 NOT_FOUND = "I could not find that future any more: its customer group may have been archived."
-SETTING_TEXT_MAX = 200  # settings_changes.new_value
+SETTING_TEXT_MAX = futures_repo.SETTING_VALUE_MAX  # settings_changes.old_value
 
 
 class FutureProblem(ValueError):
@@ -268,7 +268,7 @@ def confirm(deps: Deps, *, team_id: str, by: str, future_id: int | None, key: st
             by=by,
             setting=admins.FUTURE_CONFIRMED,
             old=clip(group.name, SETTING_TEXT_MAX),
-            new=clip(future.text, SETTING_TEXT_MAX),
+            new=futures_repo.confirmation_text(future.text),
             now=now,
         )
         try:

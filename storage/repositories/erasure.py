@@ -39,8 +39,10 @@ from storage.models import (
     slack_bots,
     slack_installations,
 )
+from storage.repositories import futures as futures_repo
 
 FORGOTTEN = "forgotten"  # stands in for a forgotten person in the history of others' items
+FUTURE_FORGOTTEN = "(a future since deleted with its author's data)"  # a confirmation's text, once the future went
 
 # children first, so that no foreign key is left dangling on either backend
 _TEAM_MODELS = (
@@ -321,6 +323,18 @@ def forget_person(session: Session, *, team_id: str, user_id: str, now: datetime
     session.execute(
         delete(FutureEndorsement).where(FutureEndorsement.team_id == team_id, FutureEndorsement.user_id == user_id)
     )
+    going = select(Future.text).where(Future.team_id == team_id, Future.author_id == user_id, ~_kept_future())
+    texts = {futures_repo.confirmation_text(text) for text in session.scalars(going)}
+    if texts:  # a confirmation of one of them, since replaced, keeps the group and forgets the text
+        session.execute(
+            update(SettingsChange)
+            .where(
+                SettingsChange.team_id == team_id,
+                SettingsChange.setting == "future_confirmed",
+                SettingsChange.new_value.in_(sorted(texts)),
+            )
+            .values(new_value=FUTURE_FORGOTTEN)
+        )
     session.execute(delete(Future).where(Future.team_id == team_id, Future.author_id == user_id, ~_kept_future()))
     session.execute(update(Future).where(Future.team_id == team_id, Future.author_id == user_id).values(author_id=None))
     session.execute(

@@ -23,6 +23,15 @@ from storage.models import (
 ID_MAX = 2**31 - 1  # an INTEGER column: a larger id (a forged button or form) is no row, not a database error
 
 
+SETTING_VALUE_MAX = 200  # settings_changes.new_value
+
+
+def confirmation_text(text: str) -> str:
+    """A future's text as the record of settings changes keeps its confirmation (cut to the column, so that
+    forgetting its author can find it again)."""
+    return text if len(text) <= SETTING_VALUE_MAX else text[: SETTING_VALUE_MAX - 1] + "…"
+
+
 def get_future(session: Session, *, team_id: str, future_id: int) -> Future | None:
     if not 0 < future_id <= ID_MAX:
         return None
