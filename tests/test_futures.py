@@ -363,6 +363,8 @@ def test_an_action_item_serves_a_confirmed_future_and_only_those_are_offered(bot
     assert "no longer a confirmed common future" in refused.json["errors"][ids.ACTION_FUTURE_BLOCK]
     answer = bot.slack.send_interaction(bot.slack.view_submission(form, values(confirmed.id), view_id="VA1"))
     assert answer.json["response_action"] == "update", answer.text
+    saved = str(answer.json["view"]["blocks"])
+    assert "It serves the common future of *Small clinics*: _A clinic onboards itself in a day_" in saved
     with bot.deps.session_factory() as session:
         links = session.execute(select(ActionFuture.action_id, ActionFuture.future_id)).all()
     assert [future for _, future in links] == [confirmed.id]

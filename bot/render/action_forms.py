@@ -135,8 +135,8 @@ def action_modal(
     }
 
 
-def action_saved_view(card: ActionCard, today: date, *, creator: str) -> View:
-    """What the form turns into once the item is saved."""
+def action_saved_view(card: ActionCard, today: date, *, creator: str, serves: FutureOption | None = None) -> View:
+    """What the form turns into once the item is saved; `serves`: the common future it serves, if any."""
     mine = card.owner_id == creator
     told = "" if mine else f"<@{card.owner_id}> is told now. "
     who = "You" if mine else f"<@{card.owner_id}>"
@@ -150,6 +150,11 @@ def action_saved_view(card: ActionCard, today: date, *, creator: str) -> View:
     else:
         reminders = "It is due today, too soon for reminders; if it is still open tomorrow, a nudge follows."
     text = f":white_check_mark: Committed. {told}{reminders} `/action list` shows your items."
+    if serves is not None:
+        text += (
+            f"\n:star: It serves the common future of *{escape_mrkdwn(serves.group_name)}*: "
+            f"_{escape_mrkdwn(clip(serves.text, 600))}_"
+        )
     return {
         "type": "modal",
         "title": plain("Action item saved"),

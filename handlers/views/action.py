@@ -12,6 +12,7 @@ from bot import delivery, ids
 from bot.deps import Deps
 from bot.render.action_forms import action_saved_view
 from bot.services import actions as action_service
+from bot.services import futures as future_service
 from bot.services import people as people_service
 from bot.services.owners import not_a_person, not_people
 from handlers.events.home import publish_home_for
@@ -83,7 +84,11 @@ def action_submitted(
         return
     if card.source_entry_id is not None:
         context[SORRY_ID] = card.source_entry_id
-    ack(response_action="update", view=action_saved_view(card, today, creator=user_id))
+    serves = None
+    if new.future_id is not None:
+        found = future_service.confirmed_options(deps, team_id=team_id)
+        serves = next((option for option in found if option.id == new.future_id), None)
+    ack(response_action="update", view=action_saved_view(card, today, creator=user_id, serves=serves))
 
 
 def after_action_submitted(
