@@ -47,6 +47,7 @@ SORRY_WITHOUT_CAUSE = text("kind = 'sorry' AND root_cause IS NULL")
 UNREVIEWED = text("reviewed_at IS NULL")
 MEETING_ACTIVE = text("deleted_at IS NULL AND NOT paused")
 AMBASSADOR_ACTIVE = text("left_at IS NULL")
+FUTURE_CONFIRMED = text("confirmed_at IS NOT NULL")
 
 
 # the longest name of a stage of the customer journey (JourneyStage)
@@ -756,3 +757,60 @@ class JourneyStage(Base):
     )
     position: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(STAGE_NAME_MAX))
+
+
+# -- ideal futures and the common future ------------------------------------------------------------
+
+
+class Future(Base):
+    """An ideal future scenario someone proposed for a customer group ("In 2028 a clinic onboards itself in a
+    day"); the workspace's admins confirm at most one per group as its common future."""
+
+    __tablename__ = "futures"
+    __table_args__ = (
+        UniqueConstraint("team_id", "idempotency_key", name="uq_futures_team_idempotency"),
+        Index("ix_futures_team_group", "team_id", "group_id"),
+        Index("ix_futures_team_author", "team_id", "author_id"),
+        # one common future per customer group: confirming another takes the confirmation from the first
+        Index(
+            "uq_futures_confirmed_group",
+            "team_id",
+            "group_id",
+            unique=True,
+            sqlite_where=FUTURE_CONFIRMED,
+            postgresql_where=FUTURE_CONFIRMED,
+        ),
+        NEVER_REUSED,
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM_ID)
+    group_id: Mapped[int] = mapped_column(ForeignKey("customer_groups.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    # None once the author was forgotten (a confirmed future stays, as the workspace's, without them)
+    author_id: Mapped[str | None] = mapped_column(USER_ID, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    idempotency_key: Mapped[str] = mapped_column(String(128))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    confirmed_by: Mapped[str | None] = mapped_column(USER_ID, default=None)
+
+
+class FutureEndorsement(Base):
+    """A person's endorsement of a proposed future: one per person and future."""
+
+    __tablename__ = "future_endorsements"
+    __table_args__ = (Index("ix_future_endorsements_team_user", "team_id", "user_id"),)
+
+    future_id: Mapped[int] = mapped_column(ForeignKey("futures.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(USER_ID, primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM_ID)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ActionFuture(Base):
+    """The common future an action item serves (at most one per item)."""
+
+    __tablename__ = "action_futures"
+
+    action_id: Mapped[int] = mapped_column(ForeignKey("action_items.id", ondelete="CASCADE"), primary_key=True)
+    future_id: Mapped[int] = mapped_column(ForeignKey("futures.id", ondelete="CASCADE"), index=True)

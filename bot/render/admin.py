@@ -93,6 +93,7 @@ def change_line(change: ChangeCard) -> str:
         admin_service.ADMIN_ADDED: lambda: f"named {_by(new or '')} a Customer Mindset admin",
         admin_service.ADMIN_REMOVED: lambda: f"removed {_by(old or '')} as a Customer Mindset admin",
         admin_service.JOURNEY: lambda: f"customer journey: {_text(old)} → {_text(new)}",
+        admin_service.FUTURE_CONFIRMED: lambda: f"confirmed the common future of {_text(old)}: {_text(new)}",
     }
     line = described.get(change.setting)
     return line() if line is not None else escape_mrkdwn(f"{change.setting}: {old} → {new}")

@@ -44,6 +44,10 @@ def command_examples(today: date) -> tuple[tuple[str, str], ...]:
             "where in the customer journey the last 8 weeks' sorries cluster, with open items",
         ),
         ("/mindset lead [@person|none]", "names your lead, who reviews your commitments with you each quarter"),
+        (
+            "/mindset future [#group]",
+            "ideal futures per customer group: propose, endorse; admins confirm the common one",
+        ),
         ("/mindset index", "your Success Index (commitments kept of due): this quarter so far and the 3 before"),
         ("/mindset pause until <YYYY-MM-DD>", f"/mindset pause until {pause} holds your nudges through that day"),
         ("/mindset resume", "ends your pause: nudges start again"),
@@ -61,8 +65,9 @@ def command_examples(today: date) -> tuple[tuple[str, str], ...]:
 # who may change the workspace: its own section, so the commands above stay within one section's 3,000 characters
 ADMIN_NOTE = (
     "Working days and hours, holidays, the digest channel, day and time, the workspace's time zone, renaming, "
-    "archiving and restoring customer groups, retiring and restoring questions, and the customer journey: the "
-    "workspace's admins and owners may change them, and so may the Customer Mindset admins they name. "
+    "archiving and restoring customer groups, retiring and restoring questions, the customer journey and each "
+    "group's confirmed common future: the workspace's admins and owners may change them, and so may the Customer "
+    "Mindset admins they name. "
     "Everyone can read them."
 )
 ADMIN_EXAMPLES: tuple[tuple[str, str], ...] = (

@@ -18,6 +18,7 @@ from storage.models import ActionItem, ActionSource, ActionStatus, Area, EntryKi
 from storage.repositories import actions as actions_repo
 from storage.repositories import deliveries as deliveries_repo
 from storage.repositories import entries as entries_repo
+from storage.repositories import futures as futures_repo
 from storage.repositories import groups as groups_repo
 from storage.repositories import meetings as meetings_repo
 from storage.repositories import people as people_repo
@@ -187,6 +188,7 @@ class NewAction:
     source_entry_id: int | None = None
     source_answer_id: int | None = None
     stage: str | None = None  # one of the workspace's journey stages (the form's menu)
+    future_id: int | None = None  # the confirmed common future it serves (bot/services/futures.py)
 
 
 def _clean_title(title: str) -> str:
@@ -218,6 +220,14 @@ def create_action(deps: Deps, new: NewAction) -> tuple[ActionCard, bool]:
         raise ActionProblem("outcome", f"Keep the desired outcome to {TEXT_MAX} characters.")
     now = deps.clock()
     with deps.session_factory() as session:
+        if new.future_id is not None:
+            future = futures_repo.get_future(session, team_id=new.team_id, future_id=new.future_id)
+            if future is None or future.confirmed_at is None:
+                raise ActionProblem(
+                    "future",
+                    "That future is no longer a confirmed common future (another was confirmed meanwhile): "
+                    "choose again.",
+                )
         item, created = create_once(
             session,
             find=lambda: actions_repo.find_by_idempotency_key(session, team_id=new.team_id, key=new.idempotency_key),
@@ -258,6 +268,8 @@ def _add(session: Session, new: NewAction, *, title: str, due: date, outcome: st
         source_entry_id=source_entry_id,
         source_answer_id=source_answer_id,
     )
+    if new.future_id is not None:
+        futures_repo.link_action(session, action_id=item.id, future_id=new.future_id)
     others = [user for user in [item.owner_id, *item.involved_ids] if user != new.created_by]
     _notify_assigned(session, item, others, "created", now)
     return item

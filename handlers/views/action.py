@@ -12,6 +12,7 @@ from bot import delivery, ids
 from bot.deps import Deps
 from bot.render.action_forms import action_saved_view
 from bot.services import actions as action_service
+from bot.services import futures as future_service
 from bot.services import journey as journey_service
 from bot.services import people as people_service
 from bot.services.owners import not_a_person, not_people
@@ -27,6 +28,7 @@ FIELD_BLOCKS = {
     "due": ids.ACTION_DUE_BLOCK,
     "note": ids.ACTION_NOTE_BLOCK,
     "reason": ids.ACTION_REASON_BLOCK,
+    "future": ids.ACTION_FUTURE_BLOCK,
 }
 SORRY_ID = "mindset_sorry_id"
 
@@ -81,6 +83,7 @@ def action_submitted(
         source=ActionSource.SORRY if from_sorry else ActionSource.MEETING if from_meeting else ActionSource.MANUAL,
         source_entry_id=state.int_or_none(meta.get("entry_id")) if from_sorry else None,
         source_answer_id=state.int_or_none(meta.get("answer_id")) if from_meeting else None,
+        future_id=state.int_or_none(state.selected_value(view, ids.ACTION_FUTURE_BLOCK, ids.ACTION_FUTURE_INPUT)),
     )
     try:
         card, _ = action_service.create_action(deps, new)
@@ -89,7 +92,11 @@ def action_submitted(
         return
     if card.source_entry_id is not None:
         context[SORRY_ID] = card.source_entry_id
-    ack(response_action="update", view=action_saved_view(card, today, creator=user_id))
+    serves = None
+    if new.future_id is not None:
+        found = future_service.confirmed_options(deps, team_id=team_id)
+        serves = next((option for option in found if option.id == new.future_id), None)
+    ack(response_action="update", view=action_saved_view(card, today, creator=user_id, serves=serves))
 
 
 def after_action_submitted(
