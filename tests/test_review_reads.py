@@ -3,22 +3,26 @@ once an hour in the two weeks after a quarter begins, not every tick (issue 15: 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from bot.deps import Deps
+from bot.engine import engine as engine_module
 from bot.engine import planners, reviews
 from bot.services import people as services_people
 from storage.models import DeliveryStatus
+from storage.repositories.deliveries import Planned
 from tests.engine_harness import simulation, utc
 from tests.fake_slack import FakeSlack
 from tests.sql_log import each_statement
-from tests.test_engine_schedule import TEAM, add_item, rows
+from tests.test_engine_schedule import TEAM, add_item, rows, set_pause
 
 # the planner's query (the review message's Success Index reads the items too, in a statement of its own)
 REVIEW_QUERY = (
@@ -54,6 +58,25 @@ def test_an_engine_reads_whom_reviews_are_for_hourly_and_still_sends_each_on_tim
         ("UBERLIN", DeliveryStatus.SENT.value),
     ]
     assert all(row.sent_at == row.due_at for row in reviews)  # at its first working tick, not an hour late
+
+
+def test_once_no_commitment_can_join_the_quarter_an_engine_reads_whom_reviews_are_for_once(
+    deps: Deps, fake_slack: FakeSlack, engine: Engine
+) -> None:
+    """From a day after the quarter ended in the last zone on Earth, nobody's commitments can be added to it: an
+    engine reads whom the reviews are for once, not every hour of the two weeks' window, and still sends a review
+    whose moment comes later (a person paused until then)."""
+    sim = simulation(deps, fake_slack, utc(2026, 10, 5, 1))
+    sim.add_person("UBERLIN", "Europe/Berlin")
+    add_item(sim, "UBERLIN", date(2026, 11, 16), "Q4 commitment")
+    set_pause(sim, TEAM, "UBERLIN", date(2027, 1, 6))
+    sim.clock.now = utc(2027, 1, 3)
+    with review_reads(engine) as reads:
+        sim.run_until(utc(2027, 1, 8), step=timedelta(minutes=30))  # 240 ticks in 5 days
+
+    assert len(reads) == 1, len(reads)
+    [review] = rows(sim, kind=planners.REVIEW)
+    assert review.sent_at == utc(2027, 1, 7, 8)  # 09:00 in Berlin the first working day after the pause
 
 
 def test_a_tick_in_the_review_window_reads_people_only_when_a_review_falls_due_or_its_person_moves(
@@ -123,3 +146,32 @@ def test_the_review_query_reads_a_quarter_through_the_due_date_indexes(engine: E
     )
     assert any("ix_action_items_due_owner (due_date>? AND due_date<?)" in s for s in searches)
     assert not any(step.startswith("SCAN action_items") for step in searches), plan
+
+
+def test_a_review_whose_plan_was_rolled_back_is_planned_at_the_next_tick(
+    deps: Deps, fake_slack: FakeSlack, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engine keeps which reviews it planned; when the plan is rolled back (the database failed the insert),
+    it forgets what it kept and reads again, so the review goes out a tick later instead of never."""
+    sim = simulation(deps, fake_slack, utc(2026, 10, 5, 1))
+    sim.add_person("UBERLIN", "Europe/Berlin")
+    add_item(sim, "UBERLIN", date(2026, 11, 16), "Q4 commitment")
+    real_plan = engine_module.deliveries_repo.plan
+    failed: list[datetime] = []
+
+    def failing_once(session: Session, *, planned: Sequence[Planned]) -> int:
+        if not failed and any(item.kind == planners.REVIEW for item in planned):
+            failed.append(sim.clock.now)
+            raise OperationalError("INSERT INTO deliveries", {}, Exception("the database went away"))
+        return real_plan(session, planned=planned)
+
+    monkeypatch.setattr(engine_module.deliveries_repo, "plan", failing_once)
+    # paused until Wednesday 6 January: their review comes on the Thursday, when the quarter's reviews are no longer
+    # read hourly (see the test above); without reading again, the engine would hold it as planned for good
+    set_pause(sim, TEAM, "UBERLIN", date(2027, 1, 6))
+    sim.clock.now = utc(2027, 1, 7, 7)
+    sim.run_until(utc(2027, 1, 7, 10), step=timedelta(minutes=30))
+
+    assert failed == [utc(2027, 1, 7, 8)]  # 09:00 in Berlin, the first working morning after the pause
+    [review] = rows(sim, kind=planners.REVIEW)
+    assert (review.status, review.sent_at) == (DeliveryStatus.SENT.value, utc(2027, 1, 7, 8, 30))

@@ -320,9 +320,14 @@ class NudgeEngine:
                         added = deliveries_repo.plan(session, planned=due)
                 except Exception:
                     _planner_failed(planner, "plan")
+                    self._held.clear()  # what a planner keeps between reads may count plans rolled back
                     continue
                 planned += added
-            session.commit()
+            try:
+                session.commit()
+            except Exception:
+                self._held.clear()  # nothing of this tick's plans was kept: read everything again next tick
+                raise
         return planned
 
     def _claim(self, now: datetime) -> Batch:

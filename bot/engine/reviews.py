@@ -1,8 +1,9 @@
 """The quarterly reviews, one's own and the lead's: whom they are for, and when each falls due.
 
-*Whom* is read from the database while a quarter has just begun somewhere on Earth, once an hour by each engine
-(and when another quarter ends somewhere): the people with commitments first or now due in the quarter just ended,
-through two ranges of the due-date indexes, leaving out the reviews already planned (their delivery exists).
+*Whom* is read from the database while a quarter has just begun somewhere on Earth: the people with commitments
+first or now due in the quarter just ended, through two ranges of the due-date indexes, leaving out the reviews
+already planned (their delivery exists); by each engine once an hour while a commitment can still be added to
+that quarter somewhere on Earth, then once (again after a restart, or when a plan of it was rolled back).
 
 *When* is each one's first working morning of the new quarter in their own zone (the lead's, for a lead's
 review). An engine keeps, between its reads, when it should next look at each review (`Watch`): a review whose
@@ -18,7 +19,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import CompoundSelect, exists, func, or_, select, union
@@ -38,6 +39,9 @@ REVIEW_WINDOW_DAYS = 14
 REVIEWS_READ_EVERY = timedelta(hours=1)  # whom the reviews are for, read again by an engine in their window
 # no local day begins earlier than this before it begins in UTC (UTC+14), nor later than this after (UTC-12)
 EARLIEST_OFFSET = timedelta(hours=14)
+LATEST_OFFSET = timedelta(hours=12)
+# once no commitment can be added to the quarters just ended, whom their reviews are for is read once by an engine
+SETTLED_READ_EVERY = timedelta(days=REVIEW_WINDOW_DAYS + 7)
 # the time changes read each tick start this many reads back: on PostgreSQL a change's id is taken before its
 # transaction commits, so a change may become visible after one with a higher id was read
 CHANGES_READ_BACK = 10
@@ -219,9 +223,20 @@ def _watch(name: str, read: ReadReviews, session: Session, now: datetime) -> Wat
         watch.carry_over(earlier[2] if earlier is not None and isinstance(earlier[2], Watch) else None)
         return watch
 
-    watch = held_for(name, quarters, now, REVIEWS_READ_EVERY, fresh)
+    watch = held_for(name, quarters, now, _read_every(quarters, now), fresh)
     watch.forget(_time_changes(session, now, watch))
     return watch
+
+
+def _read_every(quarters: Sequence[tuple[int, int]], now: datetime) -> timedelta:
+    """How long an engine keeps what it read of whom the reviews are for: an hour while the quarters may still
+    gain commitments (a due date is never set before its setter's today, so until the quarter has ended in the
+    last zone on Earth, UTC-12, and a day more for an item due "today" there), then until the window closes (the
+    reviews this engine planned are left out of no later read: its watch knows them, and a plan rolled back makes
+    the engine read again, see `NudgeEngine.plan`)."""
+    _, last = quarter_bounds(*max(quarters))
+    settled = datetime.combine(last + timedelta(days=2), datetime.min.time(), UTC) + LATEST_OFFSET
+    return REVIEWS_READ_EVERY if now < settled else SETTLED_READ_EVERY
 
 
 def _time_changes(session: Session, now: datetime, watch: Watch) -> list[tuple[str, str | None]]:
