@@ -188,6 +188,15 @@ LEAD_NOTE_MODAL = "lead_note_modal"
 LEAD_NOTE_BLOCK = "lead_note"
 LEAD_NOTE_INPUT = "note"
 
+# --- The quarterly pulse -------------------------------------------------------------------------
+
+PULSE_OPEN = "pulse_open"  # in the pulse's DM (value: the quarter, "2027-Q1")
+PULSE_MODAL = "pulse_modal"
+PULSE_SCORE_INPUT = "score"  # in each practice's block, PULSE_SCORE_BLOCK + the practice
+PULSE_SCORE_BLOCK = "pulse_"
+PULSE_BETTER_BLOCK = "pulse_better"
+PULSE_BETTER_INPUT = "better"
+
 # --- Workflow Builder steps (custom steps: top-level `functions` in app.manifest.yml, Bolt's app.function) ---
 
 STEP_LOG_PROUD = "log_proud"
@@ -260,6 +269,7 @@ ACTION_IDS: tuple[str, ...] = (
     LEAD_DECLINE,
     LEAD_REVIEW_NOTE,
     LEAD_REVIEW_DONE,
+    PULSE_OPEN,
 )
 MODALS: tuple[str, ...] = (
     ENTRY_MODAL,
@@ -275,4 +285,5 @@ MODALS: tuple[str, ...] = (
     MEETING_ANSWER_MODAL,
     QUESTION_ADD_MODAL,
     LEAD_NOTE_MODAL,
+    PULSE_MODAL,
 )

@@ -21,6 +21,7 @@ from bot.engine.digest_planner import digest_channels, digest_readers, plan_dige
 from bot.engine.directory import Directory
 from bot.engine.memo import held_for, once_a_tick
 from bot.meetings.schedule import next_occurrence, occasion_key, occurrences, prompt_at
+from bot.services import pulse
 from bot.services.actions import ASSIGNED
 from bot.services.meetings import MeetingCard
 from bot.worktime import (
@@ -52,6 +53,7 @@ from storage.models import (
 )
 from storage.repositories import checks as checks_repo
 from storage.repositories import entries as entries_repo
+from storage.repositories import pulse as pulse_repo
 from storage.repositories.deliveries import Planned
 from storage.types import UTCDateTime
 
@@ -69,6 +71,8 @@ LEAD_REVIEW = "lead_review"  # to the lead: a report's review (subject: the repo
 LEAD_REVIEW_REPORT = "lead_review_report"  # to the report: their lead has it (subject: the lead)
 LEAD_NUDGE = "lead_review_nudge"  # to the lead, weekly while not marked reviewed (subject: the review id)
 LEAD_NUDGES = 3
+PULSE = pulse_repo.PULSE_KIND  # to a person, once a quarter (subject and recipient: them; occasion: "2027-Q1")
+PULSE_LAST_CHANCE = timedelta(days=1)  # a pulse is not sent when it would close sooner than this after
 
 REMINDER_DAYS_AHEAD = (7, 1)
 CHECKIN_STALE_AFTER = timedelta(days=2)
@@ -440,18 +444,35 @@ def _review_moment(
 ) -> datetime | None:
     """When the review of quarter `reviewed` is due to `user_id`: the start of their first working day of the
     next quarter in their own zone, if that has come (and is within the review window); else None."""
+    year, quarter = reviewed
+    return _quarter_moment(directory, team_id, user_id, (year + 1, 1) if quarter == 4 else (year, quarter + 1), now)
+
+
+def _quarter_moment(
+    directory: Directory,
+    team_id: str,
+    user_id: str,
+    wanted: tuple[int, int],
+    now: datetime,
+    *,
+    from_day: int = 0,
+    window_days: int = REVIEW_WINDOW_DAYS,
+) -> datetime | None:
+    """The start of `user_id`'s first working day in their own zone on or after day `from_day` of quarter `wanted`
+    (0: its first day), if that has come while today in their zone is in that quarter and less than `window_days`
+    after that day (and the moment itself too); else None (a quarter that began elsewhere on Earth, not yet or
+    long ago in their zone)."""
     person = directory.person(team_id, user_id)
     if person is None or not person.active:
         return None
     today = local_date(now, person.tz)
-    year, quarter = quarter_of(today)
-    if previous_quarter(year, quarter) != reviewed:
-        return None  # a quarter that ended elsewhere on Earth, not yet (or long ago) in their zone
-    first, _ = quarter_bounds(year, quarter)
-    if (today - first).days >= REVIEW_WINDOW_DAYS:
+    if quarter_of(today) != wanted:
+        return None
+    first = quarter_bounds(*wanted)[0] + timedelta(days=from_day)
+    if (today - first).days >= window_days:
         return None
     at = morning_of(first, person.tz, directory.calendar(team_id), paused_until=person.paused_until)
-    if at <= now and (local_date(at, person.tz) - first).days < REVIEW_WINDOW_DAYS:
+    if at <= now and (local_date(at, person.tz) - first).days < window_days:
         return at
     return None
 
@@ -564,6 +585,63 @@ def _lead_nudge_people(session: Session, now: datetime) -> Iterable[tuple[str, s
     return sorted({(row.team_id, row.lead_id) for row in _unreviewed(session, now)})
 
 
+# -- the quarterly pulse ---------------------------------------------------------------------------
+
+
+def _pulse_weeks(session: Session, now: datetime) -> dict[str, int]:
+    """team -> its pulse's week of the quarter, of the workspaces that ask one (a small read, once a tick)."""
+    return once_a_tick("pulse_weeks", now, lambda: pulse_repo.pulse_weeks(session))
+
+
+def _pulses_due(session: Session, now: datetime) -> list[tuple[str, str, tuple[int, int]]]:
+    """(team, person, quarter) of everyone whose workspace's pulse of a quarter is open somewhere on Earth now and
+    who took part since the start of the quarter before: read only while such a pulse is open, then once every
+    `REVIEWS_READ_EVERY` by each engine (someone who starts taking part during the pulse is asked within that)."""
+    open_teams: dict[tuple[int, int], list[str]] = {}
+    for team, week in sorted(_pulse_weeks(session, now).items()):
+        for year, quarter in pulse.quarters_near(now):
+            if pulse.window(year, quarter, week).open_at(now):
+                open_teams.setdefault((year, quarter), []).append(team)
+    if not open_teams:
+        return []
+    key = tuple(sorted((quarter, tuple(teams)) for quarter, teams in open_teams.items()))
+
+    def query() -> list[tuple[str, str, tuple[int, int]]]:
+        found: set[tuple[str, str, tuple[int, int]]] = set()
+        for (year, quarter), teams in sorted(open_teams.items()):
+            since = pulse.took_part_since(year, quarter)
+            people = pulse_repo.participants(session, team_ids=teams, since=since)
+            found |= {(team, user, (year, quarter)) for team, user in people}
+        return sorted(found)
+
+    return held_for("pulses", key, now, REVIEWS_READ_EVERY, query)
+
+
+def plan_pulses(session: Session, now: datetime, directory: Directory) -> list[Planned]:
+    """The quarter's pulse to everyone who took part, at their first working morning of the pulse's week in their
+    own zone (the quarterly review's moment, that many days into the quarter); not when it would come less than
+    `PULSE_LAST_CHANCE` before the pulse closes (a long pause, holidays)."""
+    planned: list[Planned] = []
+    rows = _pulses_due(session, now)
+    if not rows:
+        return planned
+    weeks = _pulse_weeks(session, now)
+    directory.read_ahead({(team, user) for team, user, _ in rows})
+    for team_id, user_id, (year, quarter) in rows:
+        window = pulse.window(year, quarter, weeks[team_id])
+        from_day = (window.first_day - quarter_bounds(year, quarter)[0]).days
+        at = _quarter_moment(
+            directory, team_id, user_id, (year, quarter), now, from_day=from_day, window_days=pulse.OPEN_DAYS
+        )
+        if at is not None and at + PULSE_LAST_CHANCE <= window.closes_at:
+            planned.append(Planned(team_id, PULSE, user_id, user_id, window.occasion, at))
+    return planned
+
+
+def _pulse_people(session: Session, now: datetime) -> Iterable[tuple[str, str]]:
+    return sorted({(team, user) for team, user, _ in _pulses_due(session, now)})
+
+
 # -- meeting prompts -----------------------------------------------------------------------------
 
 
@@ -667,6 +745,7 @@ PLANNERS: tuple[Planner, ...] = (
     Planner("quarter_reviews", _review_people, _plan_reviews_in_window),
     Planner("lead_reviews", _lead_review_people, _plan_lead_reviews_in_window),
     Planner("lead_nudges", _lead_nudge_people, plan_lead_nudges),
+    Planner("pulses", _pulse_people, plan_pulses),
     Planner("meeting_prompts", _dm_meeting_owners, plan_meeting_prompts),
     Planner("entry_posts", lambda _session, _now: (), plan_entry_posts),
     Planner("digests", digest_readers, plan_digests, digest_channels),

@@ -24,6 +24,7 @@ from bot.services.people import SettingsProblem
 from handlers.commands import mindset_admin as admin_commands
 from handlers.commands import mindset_digest as digest_commands
 from handlers.commands import mindset_lead as lead_commands
+from handlers.commands import mindset_pulse as pulse_commands
 from handlers.roles import guard
 
 
@@ -191,4 +192,5 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "ambassadors": digest_commands.ambassadors,
     "digest": digest_commands.digest,
     "lead": lead_commands.lead,
+    "pulse": pulse_commands.pulse,
 }
