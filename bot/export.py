@@ -13,11 +13,14 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, time
 from typing import IO, Any, Protocol
 
+from bot.services import pulse as pulse_service
 from bot.services.actions import Zones, item_horizon, owner_zone
+from bot.worktime import quarter_bounds
 from storage.db import SessionFactory
 from storage.models import ActionEvent, Entry, EntryKind, LeadReview
 from storage.repositories import admins as admins_repo
 from storage.repositories import leads as leads_repo
+from storage.repositories import pulse as pulse_repo
 from storage.repositories.entries import iter_entries
 from storage.repositories.exports import (
     ActionWithHistory,
@@ -29,15 +32,19 @@ from storage.repositories.exports import (
     notes_by,
     root_causes_by,
 )
+from storage.repositories.pulse import PRACTICES
 
 ENTRIES = "entries"
 ACTION = "action"
 MEETING = "meeting"
 LEAD = "lead"
+PULSE = "pulse"
 ALL = "all"
-KINDS = (ENTRIES, EntryKind.PROUD.value, EntryKind.SORRY.value, ACTION, MEETING, LEAD, ALL)
+KINDS = (ENTRIES, EntryKind.PROUD.value, EntryKind.SORRY.value, ACTION, MEETING, LEAD, PULSE, ALL)
 
-CSV_NEEDS_ONE_KIND = "CSV holds one kind of record: use --kind entries, action, meeting or lead, or --format json"
+CSV_NEEDS_ONE_KIND = (
+    "CSV holds one kind of record: use --kind entries, action, meeting, lead or pulse, or --format json"
+)
 
 COLUMNS = (
     "id",
@@ -103,8 +110,16 @@ LEAD_COLUMNS = (
     "reviewed_at",
     "reviewed_by",
 )
+# the quarterly pulse: aggregates only (a quarter's means and counts, each hidden below five answers, as
+# `/mindset pulse` shows them); never an answer, never who answered
+PULSE_COLUMNS = (
+    "team",
+    "quarter",
+    "answers",
+    *(f"{practice}_{part}" for practice in PRACTICES for part in ("mean", "rated")),
+)
 # the section of the JSON export (and of the progress) each kind of record is written in
-SECTION_OF = {ACTION: "actions", MEETING: "meeting_answers", LEAD: "lead_reviews"}
+SECTION_OF = {ACTION: "actions", MEETING: "meeting_answers", LEAD: "lead_reviews", PULSE: "pulse"}
 
 # in CSV, these lists become one cell of names separated by "; "; `history` becomes a JSON array
 LIST_SEPARATOR = "; "
@@ -201,7 +216,9 @@ def meeting_row(answer: AnswerRow) -> Record:
 
 def kinds_for(kind: str) -> list[str]:
     """The entry kinds `--kind` asks for: both for `entries` (and the old `all`), else the one named."""
-    return [k.value for k in EntryKind] if kind in (ENTRIES, ALL) else [EntryKind(kind).value]
+    if kind in (ENTRIES, ALL):
+        return [k.value for k in EntryKind]
+    return [kind] if kind in (EntryKind.PROUD.value, EntryKind.SORRY.value) else []
 
 
 def _start(since: date | None) -> datetime | None:
@@ -241,12 +258,36 @@ def lead_rows(
             yield lead_review_row(review)
 
 
+def pulse_rows(
+    session_factory: SessionFactory, *, since: date | None = None, team: str | None = None
+) -> Iterator[Record]:
+    """A quarter's pulse per workspace, as aggregates only (a quarter counts from --since when it ends after it)."""
+    with session_factory() as session:
+        for team_id, year, quarter, _ in pulse_repo.quarters_answered(session, team_id=team):
+            if since is not None and quarter_bounds(year, quarter)[1] < since:
+                continue
+            yield pulse_row(team_id, pulse_service.results(session, team_id=team_id, year=year, quarter=quarter))
+
+
+def pulse_row(team_id: str, found: pulse_service.Results) -> Record:
+    record: Record = {"team": team_id, "quarter": f"{found.year}-Q{found.quarter}", "answers": found.answers}
+    by_key = {practice.key: practice for practice in found.practices}
+    for practice in PRACTICES:
+        shown = by_key.get(practice)
+        mean = None if shown is None or shown.mean is None else round(shown.mean, 2)
+        record[f"{practice}_mean"] = mean
+        record[f"{practice}_rated"] = None if shown is None else shown.count
+    return record
+
+
 def rows(
     session_factory: SessionFactory, *, kind: str, since: date | None, team: str | None = None
 ) -> Iterator[Record]:
     """The records of one kind (`entries`, `proud`, `sorry`, `action`, `meeting` or `lead`), oldest first."""
     if kind == LEAD:
         return lead_rows(session_factory, since=since, team=team)
+    if kind == PULSE:
+        return pulse_rows(session_factory, since=since, team=team)
     if kind == ACTION:
         return action_rows(session_factory, since=since, team=team)
     if kind == MEETING:
@@ -257,6 +298,8 @@ def rows(
 
 
 def columns_for(kind: str) -> Sequence[str]:
+    if kind == PULSE:
+        return PULSE_COLUMNS
     if kind == LEAD:
         return LEAD_COLUMNS
     if kind == ACTION:
@@ -321,7 +364,7 @@ def write_json(out: IO[str], records: Iterator[Record]) -> int:
     return count
 
 
-ALL_SECTIONS = ("entries", "actions", "meeting_answers", "lead_reviews")
+ALL_SECTIONS = ("entries", "actions", "meeting_answers", "lead_reviews", "pulse")
 
 
 def write_all_json(
@@ -339,6 +382,7 @@ def write_all_json(
         "actions": lambda: action_rows(session_factory, since=since, team=team),
         "meeting_answers": lambda: meeting_rows(session_factory, since=since, team=team),
         "lead_reviews": lambda: lead_rows(session_factory, since=since, team=team),
+        "pulse": lambda: pulse_rows(session_factory, since=since, team=team),
     }
     expected = totals(session_factory, kind=ALL, since=since, team=team) if progress is not None else {}
     counts: dict[str, int] = {}
@@ -447,6 +491,11 @@ def person_data(session_factory: SessionFactory, *, team_id: str, user_id: str) 
         reviews = [
             lead_review_row(review) for review in leads_repo.reviews_of(session, team_id=team_id, user_id=user_id)
         ]
+        # that they answered a quarter's pulse; what they answered is kept without them (not theirs to find)
+        pulses: list[Record] = [
+            {"quarter": f"{year}-Q{quarter}"}
+            for year, quarter in pulse_repo.responses_of(session, team_id=team_id, user_id=user_id)
+        ]
     return {
         "entries": entries,
         "actions": actions,
@@ -456,6 +505,7 @@ def person_data(session_factory: SessionFactory, *, team_id: str, user_id: str) 
         "settings_changes_made": settings_changes,
         "lead_links": lead_links,
         "lead_reviews": reviews,
+        "pulses_answered": pulses,
     }
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from bot.digest.chart import WeekPoint
 from bot.digest.period import Week
 from bot.digest.themes import Theme, choose, rank, ranked, terms_of
+from bot.services import pulse as pulse_service
 from bot.services import success_index
 from bot.services.meeting_numbers import MeetingsWeek, week_numbers
 from bot.services.success_index import IndexLine
@@ -116,6 +117,7 @@ class Digest:
     meetings: MeetingsWeek
     contributors: tuple[tuple[str, tuple[str, ...]], ...] = field(default_factory=tuple)
     detailed: bool = False  # the longer lists of `/mindset digest`
+    pulse: pulse_service.Results | None = None  # the quarter's pulse, in the digest of the week it closed
     # of prouds_total and open_sorries_total, how many this reader may not see quoted (private channels, or
     # channels the bot knows nothing of): counted, said, never quoted
     prouds_unquoted: int = 0
@@ -309,6 +311,7 @@ class WeekCommon:
     success: tuple[IndexLine, ...]
     quarter: str
     meetings: MeetingsWeek
+    pulse: pulse_service.Results | None = None  # the quarter's pulse, in the digest of the week it closed
 
     @property
     def participation_average(self) -> float:
@@ -415,6 +418,14 @@ def compose_common(session: Session, *, team_id: str, week: Week, now: datetime,
     public_thanks = {person: tuple(sorted(kinds)) for person, kinds in thanked.items()}
     public_ranked = tuple(ranked(public.week))
 
+    # the quarter's pulse, once: in the digest of the week it closed (aggregates only, of at least five answers)
+    closed = pulse_service.closed_between(session, team_id=team_id, start=start, end=end)
+    pulse_results = (
+        None
+        if closed is None
+        else pulse_service.results(session, team_id=team_id, year=closed.year, quarter=closed.quarter)
+    )
+
     return WeekCommon(
         team_id=team_id,
         week=week,
@@ -453,6 +464,7 @@ def compose_common(session: Session, *, team_id: str, week: Week, now: datetime,
         success=tuple(index),
         quarter=f"{year} Q{quarter}",
         meetings=week_numbers(session, team_id=team_id, start=start, end=end),
+        pulse=pulse_results,
     )
 
 
@@ -533,6 +545,7 @@ def for_reader(common: WeekCommon, reader: Reader) -> Digest:
         meetings=common.meetings,
         contributors=_thanks(common, seen),
         detailed=common.detailed,
+        pulse=common.pulse,
         prouds_unquoted=_unquoted(common.prouds_by_channel, visible),
         open_sorries_unquoted=_unquoted(common.open_sorries_by_channel, visible),
     )

@@ -38,6 +38,11 @@ def _deleted(rows: PersonRows) -> str:
             f"your {_count(rows.lead_reviews, 'quarterly review', 'quarterly reviews')} with your lead or your "
             "reports (both notes) and your lead links"
         )
+    if rows.pulses_answered:
+        parts.append(
+            f"the record that you answered {_count(rows.pulses_answered, 'quarterly pulse', 'quarterly pulses')} "
+            "(your answers themselves were kept without your name: they stay, in the totals, as nobody's)"
+        )
     if not parts:
         return "*Forget me* finds no prouds, sorries, meeting answers or action items of yours to delete."
     return f"*Forget me* deletes, for good: {_listed(parts)}."

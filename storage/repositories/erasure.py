@@ -30,6 +30,8 @@ from storage.models import (
     MindsetAdmin,
     Person,
     ProcessedEvent,
+    PulseAnswer,
+    PulseResponse,
     RootCauseRevision,
     SettingsChange,
     Workspace,
@@ -50,6 +52,8 @@ _TEAM_MODELS = (
     Ambassador,  # its groups go with it
     LeadReview,
     LeadLink,
+    PulseResponse,
+    PulseAnswer,
     CustomerGroup,
     Delivery,
     ProcessedEvent,
@@ -136,6 +140,7 @@ class PersonRows:
     handed_back: tuple[HandBack, ...]
     involved_in: int  # others' items they are involved in (they leave them)
     lead_reviews: int = 0  # quarterly reviews with their lead or their reports (both notes go)
+    pulses_answered: int = 0  # the quarters whose pulse they answered (the record of it; the answers stay)
 
     @property
     def action_items(self) -> int:
@@ -193,6 +198,7 @@ def person_rows(session: Session, *, team_id: str, user_id: str) -> PersonRows:
             LeadReview.team_id == team_id,
             or_(LeadReview.lead_id == user_id, LeadReview.report_id == user_id),
         ),
+        pulses_answered=count(PulseResponse, PulseResponse.team_id == team_id, PulseResponse.user_id == user_id),
     )
 
 
@@ -301,6 +307,9 @@ def forget_person(session: Session, *, team_id: str, user_id: str, now: datetime
         (LeadReview, (LeadReview.lead_id, LeadReview.report_id)),
     ):
         session.execute(delete(model).where(model.team_id == team_id, or_(*(column == user_id for column in columns))))
+    # that they answered a quarter's pulse; the anonymous answers stay: no row links them to anyone, so they
+    # were never theirs to find (only a workspace's aggregates are ever shown)
+    session.execute(delete(PulseResponse).where(PulseResponse.team_id == team_id, PulseResponse.user_id == user_id))
     session.execute(delete(Person).where(Person.team_id == team_id, Person.user_id == user_id))
     session.execute(
         update(Delivery)
