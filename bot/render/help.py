@@ -40,6 +40,7 @@ def command_examples(today: date) -> tuple[tuple[str, str], ...]:
             "lists the workspace's customer groups with the tag to type for each, to add, rename or archive them",
         ),
         ("/mindset lead [@person|none]", "names your lead, who reviews your commitments with you each quarter"),
+        ("/mindset pulse", "the last quarter's pulse on what works: each practice's score, 1 to 5, and the trend"),
         ("/mindset index", "your Success Index (commitments kept of due): this quarter so far and the 3 before"),
         ("/mindset pause until <YYYY-MM-DD>", f"/mindset pause until {pause} holds your nudges through that day"),
         ("/mindset resume", "ends your pause: nudges start again"),
@@ -57,7 +58,8 @@ def command_examples(today: date) -> tuple[tuple[str, str], ...]:
 # who may change the workspace: its own section, so the commands above stay within one section's 3,000 characters
 ADMIN_NOTE = (
     "Working days and hours, holidays, the digest channel, day and time, the workspace's time zone, renaming, "
-    "archiving and restoring customer groups, and retiring and restoring questions: the workspace's admins and "
+    "archiving and restoring customer groups, retiring and restoring questions, and the pulse's week: the "
+    "workspace's admins and "
     "owners may change them, and so may the Customer Mindset admins they name. Everyone can read them."
 )
 ADMIN_EXAMPLES: tuple[tuple[str, str], ...] = (
@@ -65,6 +67,7 @@ ADMIN_EXAMPLES: tuple[tuple[str, str], ...] = (
     ("/mindset admins", "lists the Customer Mindset admins"),
     ("/mindset admins add @someone", "(workspace admins and owners) lets them change workspace settings"),
     ("/mindset admins remove @someone", "(workspace admins and owners) takes that back"),
+    ("/mindset pulse schedule <1-11|off>", "the week of each quarter the pulse is asked in (off until set)"),
     ("/mindset groups archived", "archived customer groups, to restore"),
     ("/mindset questions retired", "retired follow-up questions, to restore"),
 )
