@@ -143,6 +143,9 @@ def settings_blocks(found: SettingsOverview) -> Blocks:
             f"• Holidays: {holidays}",
             f"• Workspace time zone: {escape_mrkdwn(digest.tz)}",
             f"• Weekly digest: {DAY_NAMES[digest.weekday - 1]}s at {_clock(digest.at)}, to ambassadors by DM{where}",
+            "• Quarterly pulse: "
+            + (f"week {found.pulse_week} of each quarter" if found.pulse_week else "off")
+            + " (`/mindset pulse schedule`)",
             f"• Customer groups: {found.groups_active} in use, {found.groups_archived} archived "
             "(`/mindset groups archived`)",
             f"• Follow-up questions: {found.questions_active} in the rotation, {found.questions_retired} retired "
