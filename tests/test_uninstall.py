@@ -46,6 +46,8 @@ from storage.models import (
     MindsetAdmin,
     Person,
     ProcessedEvent,
+    PulseAnswer,
+    PulseResponse,
     RootCauseRevision,
     SettingsChange,
     Workspace,
@@ -430,6 +432,8 @@ def seed_team(session: Session, team: str, entries: int) -> None:
             ambassador,
             LeadLink(team_id=team, report_id="U1", lead_id="U2", status="active", requested_at=SEED_NOW),
             LeadReview(team_id=team, lead_id="U2", report_id="U1", year=2026, quarter=1, created_at=SEED_NOW),
+            PulseResponse(team_id=team, user_id="U1", year=2026, quarter=1),
+            PulseAnswer(id=f"a{team}", team_id=team, year=2026, quarter=1, digest=4, better="More examples"),
             Channel(team_id=team, channel_id="C1", is_private=False),
             MindsetAdmin(team_id=team, user_id="U2", added_by="U1", added_at=SEED_NOW),
             SettingsChange(team_id=team, at=SEED_NOW, by="U1", setting="time_zone", old_value="UTC", new_value="UTC"),
@@ -550,7 +554,8 @@ def purge(url: str, cwd: Path, *args: str, stdin: str = "") -> subprocess.Comple
 # what T111 holds, table by table, as the purge lists it (link-table rows go with their owners)
 T111_COUNTS = (
     "1 meeting_answers, 1 action_items, 1 meeting_prompts, 1 meetings, 1 meeting_questions, 2 entries, "
-    "1 ambassadors, 1 lead_reviews, 1 lead_links, 1 customer_groups, 1 deliveries, 1 processed_events, 1 people, "
+    "1 ambassadors, 1 lead_reviews, 1 lead_links, 1 pulse_responses, 1 pulse_answers, 1 customer_groups, "
+    "1 deliveries, 1 processed_events, 1 people, "
     "1 mindset_admins, 1 settings_changes, 1 holidays, 1 channels, 1 workspaces, 1 slack_installations, 1 slack_bots"
 )
 
@@ -581,7 +586,7 @@ def test_purge_deletes_every_row_of_the_workspace_and_nothing_of_another(
     no_traceback(result)
     lines = result.stdout.strip().splitlines()
     assert lines[0] == f"This deletes, for good, everything of workspace T111: {T111_COUNTS}."
-    assert lines[-1].endswith("Deleted 21 rows of workspace T111.")  # the 21 counted above
+    assert lines[-1].endswith("Deleted 23 rows of workspace T111.")  # the 23 counted above
     left = snapshot(purge_url, "T111")
     assert {name: found for name, found in left.items() if found} == {}
     assert snapshot(purge_url, "T222") == other_before
