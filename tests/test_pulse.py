@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, inspect, select
+from sqlalchemy import Engine, inspect, select, update
 
 from bot import export, ids
 from bot.deps import Deps
@@ -22,7 +22,7 @@ from bot.digest.period import Week
 from bot.render.digest import digest_blocks, digest_text
 from bot.render.privacy import forget_blocks
 from bot.services import privacy, pulse
-from storage.models import PulseAnswer, PulseResponse, Workspace
+from storage.models import Delivery, DeliveryStatus, PulseAnswer, PulseResponse, Workspace
 from storage.repositories import deliveries as deliveries_repo
 from storage.repositories import pulse as pulse_repo
 from storage.repositories.pulse import PRACTICES, Scores
@@ -66,6 +66,7 @@ def asked(app: RunningBot, *users: str, occasion: str = "2027-Q1") -> None:
                 deliveries_repo.Planned(TEAM, pulse_repo.PULSE_KIND, user, user, occasion, OPEN) for user in users
             ],
         )
+        session.execute(update(Delivery).values(status=DeliveryStatus.SENT.value, sent_at=OPEN))
         session.commit()
 
 
@@ -289,6 +290,10 @@ def test_forget_me_deletes_who_answered_and_keeps_the_anonymous_answers(app: Run
     privacy.forget(app.deps, team_id=TEAM, user_id=USER)
     responses, answers = stored(app)
     assert responses == [] and [answer.digest for answer in answers] == [5]
+    # without the record of it, a second answer would count twice: the pulse sent them takes none any more
+    again = submit(app, app.slack.view_submission(view, values({"digest": "1"}), view_id="V2"))
+    assert "was not sent to you" in str(again["errors"])
+    assert [answer.digest for answer in stored(app)[1]] == [5]
 
 
 def test_export_writes_aggregates_only(app: RunningBot) -> None:

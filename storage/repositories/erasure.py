@@ -38,6 +38,7 @@ from storage.models import (
     slack_bots,
     slack_installations,
 )
+from storage.repositories.pulse import PULSE_KIND
 
 FORGOTTEN = "forgotten"  # stands in for a forgotten person in the history of others' items
 
@@ -310,6 +311,12 @@ def forget_person(session: Session, *, team_id: str, user_id: str, now: datetime
     # that they answered a quarter's pulse; the anonymous answers stay: no row links them to anyone, so they
     # were never theirs to find (only a workspace's aggregates are ever shown)
     session.execute(delete(PulseResponse).where(PulseResponse.team_id == team_id, PulseResponse.user_id == user_id))
+    # and the pulses sent them no longer take an answer from them (without the record, a second one would count)
+    session.execute(
+        update(Delivery)
+        .where(Delivery.team_id == team_id, Delivery.recipient == user_id, Delivery.kind == PULSE_KIND)
+        .values(status=DeliveryStatus.SKIPPED.value, last_error="person forgotten")
+    )
     session.execute(delete(Person).where(Person.team_id == team_id, Person.user_id == user_id))
     session.execute(
         update(Delivery)

@@ -12,7 +12,16 @@ from sqlalchemy import delete, func, select, union
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from storage.models import ActionItem, Delivery, Entry, MeetingAnswer, PulseAnswer, PulseResponse, Workspace
+from storage.models import (
+    ActionItem,
+    Delivery,
+    DeliveryStatus,
+    Entry,
+    MeetingAnswer,
+    PulseAnswer,
+    PulseResponse,
+    Workspace,
+)
 
 PULSE_KIND = "pulse"  # the delivery that asks a person (subject and recipient: them, occasion: "2027-Q1")
 PRACTICES = ("prouds_sorries", "root_causes", "meeting_question", "commitments", "digest")
@@ -39,6 +48,7 @@ def was_asked(session: Session, *, team_id: str, user_id: str, occasion: str) ->
             Delivery.subject == user_id,
             Delivery.recipient == user_id,
             Delivery.occasion == occasion,
+            Delivery.status == DeliveryStatus.SENT.value,  # not one skipped (turned off, forgotten)
         )
     )
     return found is not None
