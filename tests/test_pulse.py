@@ -164,7 +164,8 @@ def test_the_form_is_kept_once_per_person_and_quarter_without_the_person(app: Ru
         view,
         values(
             {"prouds_sorries": "4", "digest": "2"},
-            "  Ask <@U0OTHER|dana> and <!subteam^S123|@support> less; <!here> more examples  ",
+            "  Ask <@U0OTHER|dana>, @lee.k and <!subteam^S123|@support> less; "
+            "<!here> more examples (ana@example.com)  ",
         ),
         view_id="V1",
     )
@@ -174,7 +175,7 @@ def test_the_form_is_kept_once_per_person_and_quarter_without_the_person(app: Ru
     assert responses == [(USER, 2027, 1)]
     [kept] = answers
     assert (kept.prouds_sorries, kept.root_causes, kept.digest) == (4, None, 2)
-    assert kept.better == "Ask someone and someone less; someone more examples"
+    assert kept.better == "Ask someone, someone and someone less; someone more examples (ana@example.com)"
 
     # the same request again (a replay), a second form, a second click: one answer all the same
     assert "answered this quarter's pulse already" in str(submit(app, body)["errors"])

@@ -628,7 +628,10 @@ def plan_pulses(session: Session, now: datetime, directory: Directory) -> list[P
     weeks = _pulse_weeks(session, now)
     directory.read_ahead({(team, user) for team, user, _ in rows})
     for team_id, user_id, (year, quarter) in rows:
-        window = pulse.window(year, quarter, weeks[team_id])
+        week = weeks.get(team_id)
+        if week is None:
+            continue  # turned off this tick (what `_pulses_due` holds is read again then)
+        window = pulse.window(year, quarter, week)
         from_day = (window.first_day - quarter_bounds(year, quarter)[0]).days
         at = _quarter_moment(
             directory, team_id, user_id, (year, quarter), now, from_day=from_day, window_days=pulse.OPEN_DAYS

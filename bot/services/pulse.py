@@ -42,7 +42,11 @@ PRACTICE_LABELS = {
     "commitments": "Commitments and their nudges",
     "digest": "The weekly digest",
 }
-MENTION = re.compile(r"<[@!](?:subteam\^)?[A-Z0-9]+(?:\|[^>]*)?>|<!(?:here|channel|everyone)(?:\|[^>]*)?>")
+# a mention Slack formatted (<@U…>, <@U…|name>, <!subteam^S…|@team>, <!here>), or typed as it is in a form's plain
+# text (@dana, @dana.lee; not an email address, whose @ follows a letter)
+MENTION = re.compile(
+    r"<[@!](?:subteam\^)?[A-Z0-9]+(?:\|[^>]*)?>|<!(?:here|channel|everyone)(?:\|[^>]*)?>|(?<![\w.])@\w[\w.\-]*\w|(?<![\w.])@\w"
+)
 ANSWERED = "You have answered this quarter's pulse already: thank you. Answers are anonymous, so it cannot be changed."
 CLOSED = "This pulse has closed: the next one comes next quarter."
 NOT_ASKED = "This pulse was not sent to you, so I cannot take an answer from you for it."
