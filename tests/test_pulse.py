@@ -22,7 +22,16 @@ from bot.digest.period import Week
 from bot.render.digest import digest_blocks, digest_text
 from bot.render.privacy import forget_blocks
 from bot.services import privacy, pulse
-from storage.models import Delivery, DeliveryStatus, PulseAnswer, PulseResponse, Workspace
+from storage.models import (
+    Delivery,
+    DeliveryStatus,
+    Entry,
+    MeetingAnswer,
+    MeetingPrompt,
+    PulseAnswer,
+    PulseResponse,
+    Workspace,
+)
 from storage.repositories import deliveries as deliveries_repo
 from storage.repositories import pulse as pulse_repo
 from storage.repositories.pulse import PRACTICES, Scores
@@ -315,3 +324,31 @@ def test_export_writes_aggregates_only(app: RunningBot) -> None:
     assert header == list(export.PULSE_COLUMNS)
     since = list(export.rows(app.deps.session_factory, kind=export.PULSE, since=utc(2027, 1, 1).date()))
     assert [r["quarter"] for r in since] == ["2027-Q1"]
+
+
+def test_who_took_part_answered_a_meeting_question_logged_or_owns_a_commitment(deps: Deps) -> None:
+    """Whom the pulse of Q1 2027 is for: everyone who took part since 1 October 2026, in that workspace only."""
+    since = pulse.took_part_since(2027, 1)
+    assert since == utc(2026, 10, 1)
+    with deps.session_factory() as session:
+        prompt = MeetingPrompt(team_id=TEAM, title="Planning", created_at=utc(2026, 11, 2), idempotency_key="p1")
+        session.add(prompt)
+        session.flush()
+        for user, subject, at in (
+            ("U0ANSWER", "team", utc(2026, 11, 2, 10)),
+            ("U0EARLY", "outside", utc(2026, 9, 30, 10)),  # before the quarter before
+        ):
+            session.add(
+                MeetingAnswer(
+                    team_id=TEAM, prompt_id=prompt.id, subject=subject, text="Useful", answered_by=user, answered_at=at
+                )
+            )
+        session.add(
+            Entry(
+                team_id="T0ELSE", kind="proud", author_id="U0ELSEWHERE", channel_id="C1", text="Elsewhere",
+                created_at=utc(2026, 12, 1), idempotency_key="e1",
+            )
+        )  # fmt: skip
+        session.commit()
+        found = pulse_repo.participants(session, team_ids=[TEAM], since=since)
+    assert found == {(TEAM, "U0ANSWER")}

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, union
+from sqlalchemy import func, select, union
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -104,13 +104,6 @@ def responses_of(session: Session, *, team_id: str, user_id: str) -> Sequence[tu
     return [(year, quarter) for year, quarter in rows]
 
 
-def forget_responses(session: Session, *, team_id: str, user_id: str) -> int:
-    result = session.execute(
-        delete(PulseResponse).where(PulseResponse.team_id == team_id, PulseResponse.user_id == user_id)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
-
-
 def pulse_weeks(session: Session) -> dict[str, int]:
     """team -> the week of the quarter its pulse is asked in, for every installed workspace that asks one."""
     rows = session.execute(
@@ -121,11 +114,9 @@ def pulse_weeks(session: Session) -> dict[str, int]:
     return {team: int(week) for team, week in rows if week is not None}
 
 
-def participants(
-    session: Session, *, team_ids: Iterable[str], since: datetime, user_id: str | None = None
-) -> set[tuple[str, str]]:
-    """(team, person) of everyone who took part since `since` in one of `team_ids` (or only `user_id`): logged a
-    proud or a sorry, owns an action item made or first due since then, or answered a meeting's opening question."""
+def participants(session: Session, *, team_ids: Iterable[str], since: datetime) -> set[tuple[str, str]]:
+    """(team, person) of everyone who took part since `since` in one of `team_ids`: logged a proud or a sorry, owns
+    an action item made or first due since then, or answered a meeting's opening question."""
     teams = sorted(set(team_ids))
     if not teams:
         return set()
@@ -135,14 +126,5 @@ def participants(
         (ActionItem.team_id, ActionItem.owner_id, ActionItem.original_due_date >= since.date()),
         (MeetingAnswer.team_id, MeetingAnswer.answered_by, MeetingAnswer.answered_at >= since),
     )
-    query = union(
-        *(
-            select(team, person).where(team.in_(teams), when, *([person == user_id] if user_id is not None else []))
-            for team, person, when in parts
-        )
-    )
+    query = union(*(select(team, person).where(team.in_(teams), when) for team, person, when in parts))
     return {(team, user) for team, user in session.execute(query).all()}
-
-
-def took_part(session: Session, *, team_id: str, user_id: str, since: datetime) -> bool:
-    return bool(participants(session, team_ids=[team_id], since=since, user_id=user_id))
