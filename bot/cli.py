@@ -134,7 +134,8 @@ def _parser() -> argparse.ArgumentParser:
         default=ENTRIES,
         help="entries (prouds and sorries, the default), proud, sorry, action (with their history), meeting "
         "(answers), lead (quarterly reviews with one's lead, with both notes), future (ideal futures, their "
-        "endorsements and the common future of each customer group), or all (JSON only)",
+        "endorsements and the common future of each customer group), pulse (the quarterly pulse: aggregates only, "
+        "per workspace and quarter), or all (JSON only)",
     )
     export.add_argument("--format", choices=("csv", "json"), default="csv")
     export.add_argument(
@@ -142,7 +143,7 @@ def _parser() -> argparse.ArgumentParser:
         type=_date,
         metavar="YYYY-MM-DD",
         help="only records from this day (UTC) on: entries and action items by creation, answers by when given, "
-        "reviews with leads by when they came, futures by when proposed",
+        "reviews with leads by when they came, futures by when proposed, pulses by the quarter's last day",
     )
     export.add_argument("--team", metavar="TEAM_ID", help="only this workspace's records (default: every workspace)")
     return parser

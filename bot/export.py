@@ -15,12 +15,15 @@ from typing import IO, Any, Protocol
 
 from sqlalchemy.orm import object_session
 
+from bot.services import pulse as pulse_service
 from bot.services.actions import Zones, item_horizon, owner_zone
+from bot.worktime import quarter_bounds
 from storage.db import SessionFactory
 from storage.models import ActionEvent, ActionItem, Entry, EntryKind, LeadReview
 from storage.repositories import admins as admins_repo
 from storage.repositories import futures as futures_repo
 from storage.repositories import leads as leads_repo
+from storage.repositories import pulse as pulse_repo
 from storage.repositories.entries import iter_entries
 from storage.repositories.exports import (
     ActionWithHistory,
@@ -33,17 +36,19 @@ from storage.repositories.exports import (
     root_causes_by,
 )
 from storage.repositories.futures import FutureRow
+from storage.repositories.pulse import PRACTICES
 
 ENTRIES = "entries"
 ACTION = "action"
 MEETING = "meeting"
 LEAD = "lead"
 FUTURE = "future"
+PULSE = "pulse"
 ALL = "all"
-KINDS = (ENTRIES, EntryKind.PROUD.value, EntryKind.SORRY.value, ACTION, MEETING, LEAD, FUTURE, ALL)
+KINDS = (ENTRIES, EntryKind.PROUD.value, EntryKind.SORRY.value, ACTION, MEETING, LEAD, FUTURE, PULSE, ALL)
 
 CSV_NEEDS_ONE_KIND = (
-    "CSV holds one kind of record: use --kind entries, action, meeting, lead or future, or --format json"
+    "CSV holds one kind of record: use --kind entries, action, meeting, lead, future or pulse, or --format json"
 )
 
 COLUMNS = (
@@ -126,8 +131,16 @@ FUTURE_COLUMNS = (
     "confirmed_by",
     "actions",
 )
+# the quarterly pulse: aggregates only (a quarter's means and counts, each hidden below five answers, as
+# `/mindset pulse` shows them); never an answer, never who answered
+PULSE_COLUMNS = (
+    "team",
+    "quarter",
+    "answers",
+    *(f"{practice}_{part}" for practice in PRACTICES for part in ("mean", "rated")),
+)
 # the section of the JSON export (and of the progress) each kind of record is written in
-SECTION_OF = {ACTION: "actions", MEETING: "meeting_answers", LEAD: "lead_reviews", FUTURE: "futures"}
+SECTION_OF = {ACTION: "actions", MEETING: "meeting_answers", LEAD: "lead_reviews", FUTURE: "futures", PULSE: "pulse"}
 
 # in CSV, these lists become one cell of names separated by "; "; `history` becomes a JSON array
 LIST_SEPARATOR = "; "
@@ -252,7 +265,9 @@ def meeting_row(answer: AnswerRow) -> Record:
 
 def kinds_for(kind: str) -> list[str]:
     """The entry kinds `--kind` asks for: both for `entries` (and the old `all`), else the one named."""
-    return [k.value for k in EntryKind] if kind in (ENTRIES, ALL) else [EntryKind(kind).value]
+    if kind in (ENTRIES, ALL):
+        return [k.value for k in EntryKind]
+    return [kind] if kind in (EntryKind.PROUD.value, EntryKind.SORRY.value) else []
 
 
 def _start(since: date | None) -> datetime | None:
@@ -301,6 +316,28 @@ def future_rows(
             yield future_row(found)
 
 
+def pulse_rows(
+    session_factory: SessionFactory, *, since: date | None = None, team: str | None = None
+) -> Iterator[Record]:
+    """A quarter's pulse per workspace, as aggregates only (a quarter counts from --since when it ends after it)."""
+    with session_factory() as session:
+        for team_id, year, quarter, _ in pulse_repo.quarters_answered(session, team_id=team):
+            if since is not None and quarter_bounds(year, quarter)[1] < since:
+                continue
+            yield pulse_row(team_id, pulse_service.results(session, team_id=team_id, year=year, quarter=quarter))
+
+
+def pulse_row(team_id: str, found: pulse_service.Results) -> Record:
+    record: Record = {"team": team_id, "quarter": f"{found.year}-Q{found.quarter}", "answers": found.answers}
+    by_key = {practice.key: practice for practice in found.practices}
+    for practice in PRACTICES:
+        shown = by_key.get(practice)
+        mean = None if shown is None or shown.mean is None else round(shown.mean, 2)
+        record[f"{practice}_mean"] = mean
+        record[f"{practice}_rated"] = None if shown is None else shown.count
+    return record
+
+
 def rows(
     session_factory: SessionFactory, *, kind: str, since: date | None, team: str | None = None
 ) -> Iterator[Record]:
@@ -310,6 +347,8 @@ def rows(
         return future_rows(session_factory, since=since, team=team)
     if kind == LEAD:
         return lead_rows(session_factory, since=since, team=team)
+    if kind == PULSE:
+        return pulse_rows(session_factory, since=since, team=team)
     if kind == ACTION:
         return action_rows(session_factory, since=since, team=team)
     if kind == MEETING:
@@ -322,6 +361,8 @@ def rows(
 def columns_for(kind: str) -> Sequence[str]:
     if kind == FUTURE:
         return FUTURE_COLUMNS
+    if kind == PULSE:
+        return PULSE_COLUMNS
     if kind == LEAD:
         return LEAD_COLUMNS
     if kind == ACTION:
@@ -386,7 +427,7 @@ def write_json(out: IO[str], records: Iterator[Record]) -> int:
     return count
 
 
-ALL_SECTIONS = ("entries", "actions", "meeting_answers", "lead_reviews", "futures")
+ALL_SECTIONS = ("entries", "actions", "meeting_answers", "lead_reviews", "futures", "pulse")
 
 
 def write_all_json(
@@ -405,6 +446,7 @@ def write_all_json(
         "meeting_answers": lambda: meeting_rows(session_factory, since=since, team=team),
         "lead_reviews": lambda: lead_rows(session_factory, since=since, team=team),
         "futures": lambda: future_rows(session_factory, since=since, team=team),
+        "pulse": lambda: pulse_rows(session_factory, since=since, team=team),
     }
     expected = totals(session_factory, kind=ALL, since=since, team=team) if progress is not None else {}
     counts: dict[str, int] = {}
@@ -533,6 +575,11 @@ def person_data(session_factory: SessionFactory, *, team_id: str, user_id: str) 
                     "at": _iso(endorsement.created_at),
                 }
             )
+        # that they answered a quarter's pulse; what they answered is kept without them (not theirs to find)
+        pulses: list[Record] = [
+            {"quarter": f"{year}-Q{quarter}"}
+            for year, quarter in pulse_repo.responses_of(session, team_id=team_id, user_id=user_id)
+        ]
     return {
         "entries": entries,
         "actions": actions,
@@ -544,6 +591,7 @@ def person_data(session_factory: SessionFactory, *, team_id: str, user_id: str) 
         "lead_reviews": reviews,
         "futures_proposed": proposed,
         "future_endorsements": endorsements,
+        "pulses_answered": pulses,
     }
 
 

@@ -211,6 +211,14 @@ FUTURE_GROUP_BLOCK = "future_group"
 FUTURE_GROUP_INPUT = "group"
 FUTURE_TEXT_BLOCK = "future_text"
 FUTURE_TEXT_INPUT = "text"
+# --- The quarterly pulse -------------------------------------------------------------------------
+
+PULSE_OPEN = "pulse_open"  # in the pulse's DM (value: the quarter, "2027-Q1")
+PULSE_MODAL = "pulse_modal"
+PULSE_SCORE_INPUT = "score"  # in each practice's block, PULSE_SCORE_BLOCK + the practice
+PULSE_SCORE_BLOCK = "pulse_"
+PULSE_BETTER_BLOCK = "pulse_better"
+PULSE_BETTER_INPUT = "better"
 
 # --- Workflow Builder steps (custom steps: top-level `functions` in app.manifest.yml, Bolt's app.function) ---
 
@@ -286,6 +294,7 @@ ACTION_IDS: tuple[str, ...] = (
     LEAD_REVIEW_DONE,
     FUTURE_PROPOSE,
     *FUTURE_BUTTONS,
+    PULSE_OPEN,
 )
 MODALS: tuple[str, ...] = (
     ENTRY_MODAL,
@@ -303,4 +312,5 @@ MODALS: tuple[str, ...] = (
     LEAD_NOTE_MODAL,
     JOURNEY_MODAL,
     FUTURE_MODAL,
+    PULSE_MODAL,
 )

@@ -81,6 +81,7 @@ PLANNERS = (
     "quarter_reviews",
     "lead_reviews",
     "lead_nudges",
+    "pulses",
     "meeting_prompts",
     "entry_posts",
     "digests",

@@ -364,6 +364,8 @@ class Workspace(Base):
     digest_channel: Mapped[str | None] = mapped_column(String(32), default=None)
     digest_weekday: Mapped[int] = mapped_column(default=1, server_default="1")
     digest_time: Mapped[time] = mapped_column(Time, default=time(9, 0), server_default="09:00:00")
+    # the quarterly pulse: the week of each quarter (1-13) it is asked in, None: off (bot/services/pulse.py)
+    pulse_week: Mapped[int | None] = mapped_column(default=None)
     # set when the app is uninstalled (or its tokens revoked): nothing more is sent; the data stays
     uninstalled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
@@ -814,3 +816,42 @@ class ActionFuture(Base):
 
     action_id: Mapped[int] = mapped_column(ForeignKey("action_items.id", ondelete="CASCADE"), primary_key=True)
     future_id: Mapped[int] = mapped_column(ForeignKey("futures.id", ondelete="CASCADE"), index=True)
+
+
+# -- the pulse on what works --------------------------------------------------------------------------
+
+
+class PulseResponse(Base):
+    """That a person answered a quarter's pulse (once per person and quarter), and nothing of what they answered:
+    the answer itself is a `PulseAnswer` with no person in it and no time, so neither can be matched to the other."""
+
+    __tablename__ = "pulse_responses"
+    # no row id: SQLite keeps the rows in key order, not in the order they came (which the answers' would match)
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    team_id: Mapped[str] = mapped_column(TEAM_ID, primary_key=True)
+    user_id: Mapped[str] = mapped_column(USER_ID, primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)
+    quarter: Mapped[int] = mapped_column(primary_key=True)
+
+
+class PulseAnswer(Base):
+    """One anonymous answer to a quarter's pulse: a score 1-5 per practice (None: not rated) and what would make
+    it work better (mentions of people taken out). Its id is random, it holds no person and no time."""
+
+    __tablename__ = "pulse_answers"
+    __table_args__ = (
+        Index("ix_pulse_answers_team_quarter", "team_id", "year", "quarter"),
+        {"sqlite_with_rowid": False},  # kept in the order of their random ids, not in the order they came
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM_ID)
+    year: Mapped[int] = mapped_column()
+    quarter: Mapped[int] = mapped_column()
+    prouds_sorries: Mapped[int | None] = mapped_column(default=None)
+    root_causes: Mapped[int | None] = mapped_column(default=None)
+    meeting_question: Mapped[int | None] = mapped_column(default=None)
+    commitments: Mapped[int | None] = mapped_column(default=None)
+    digest: Mapped[int | None] = mapped_column(default=None)
+    better: Mapped[str | None] = mapped_column(Text, default=None)

@@ -115,6 +115,7 @@ SETTINGS_CHANGES = (
     ("digest channel #general", "change the digest channel"),
     ("digest schedule fri 16:00", "change when the digest comes"),
     ("digest timezone Europe/Berlin", "change the workspace's time zone"),
+    ("pulse schedule 2", "change when the pulse is asked"),
 )
 
 

@@ -514,7 +514,7 @@ def test_kind_all_json_is_one_object_with_the_three_lists(world: World, export: 
     out = export("--kind", "all", "--format", "json")
 
     combined = json.loads(out)
-    assert list(combined) == ["entries", "actions", "meeting_answers", "lead_reviews", "futures"]
+    assert list(combined) == ["entries", "actions", "meeting_answers", "lead_reviews", "futures", "pulse"]
     assert combined["entries"] == json.loads(export("--kind", "entries", "--format", "json"))
     assert combined["actions"] == json.loads(export("--kind", "action", "--format", "json"))
     assert combined["meeting_answers"] == json.loads(export("--kind", "meeting", "--format", "json"))
@@ -523,7 +523,14 @@ def test_kind_all_json_is_one_object_with_the_three_lists(world: World, export: 
     assert combined["actions"][0]["history"] == A_HISTORY
 
     empty = json.loads(export("--kind", "all", "--format", "json", "--since", "2026-04-01"))
-    assert empty == {"entries": [], "actions": [], "meeting_answers": [], "lead_reviews": [], "futures": []}
+    assert empty == {
+        "entries": [],
+        "actions": [],
+        "meeting_answers": [],
+        "lead_reviews": [],
+        "futures": [],
+        "pulse": [],
+    }
 
 
 def test_entries_is_the_default_kind(world: World, export: Any) -> None:
@@ -547,8 +554,9 @@ def test_the_export_covers_every_workspace_unless_team_is_given(world: World, ex
         [world.other_proud],
         [world.item_d],
         [world.other_answer],
-        [],
-        [],
+        [],  # lead reviews
+        [],  # futures
+        [],  # pulse
     ]
     # a workspace the database does not know is said, not exported as nothing (issue 17)
     assert cli.main(["export", "--kind", "action", "--team", "T-NOBODY"]) == cli.EXIT_UNKNOWN_WORKSPACE
@@ -566,7 +574,7 @@ def test_all_as_csv_is_refused_in_one_line_before_opening_anything(
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.splitlines() == [
-        "mindset-bot: CSV holds one kind of record: use --kind entries, action, meeting, lead or future, "
+        "mindset-bot: CSV holds one kind of record: use --kind entries, action, meeting, lead, future or pulse, "
         "or --format json"
     ]
     assert list(in_tmp_dir.iterdir()) == []  # no database file was made or looked for
@@ -579,7 +587,7 @@ def test_all_as_csv_from_the_console_script_exits_2_without_a_traceback(world: W
     assert result.returncode == 2, result.stderr
     no_traceback(result)
     assert error_lines(result) == [
-        "mindset-bot: CSV holds one kind of record: use --kind entries, action, meeting, lead or future, "
+        "mindset-bot: CSV holds one kind of record: use --kind entries, action, meeting, lead, future or pulse, "
         "or --format json"
     ]
     assert result.stdout == ""

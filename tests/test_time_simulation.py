@@ -37,6 +37,14 @@ def test_a_quarter_in_ten_zones_breaks_no_timing_rule(deps: Deps, fake_slack: Fa
     print(f"seed {seed}: {result.ticks} ticks, {result.kills} kills, checked {dict(result.checked)}")
     assert not result.violations, "\n".join(str(v) for v in result.violations[:20]) + f"\nreplay: seed {seed}"
     # the kinds whose delivery the simulation expects were there to check
-    expected = ("weekly_checkin", "weekly_digest", "meeting_prompt", "quarter_review", "action_assigned", "entry_post")
+    expected = (
+        "weekly_checkin",
+        "weekly_digest",
+        "meeting_prompt",
+        "quarter_review",
+        "action_assigned",
+        "entry_post",
+        "pulse",
+    )
     assert all(result.expected[kind] for kind in expected), result.expected
     assert result.checked["action_overdue"] and result.checked["horizon (card, export, index)"]

@@ -50,6 +50,8 @@ from storage.models import (
     MindsetAdmin,
     Person,
     ProcessedEvent,
+    PulseAnswer,
+    PulseResponse,
     RootCauseRevision,
     SettingsChange,
     TimeChange,
@@ -455,6 +457,8 @@ def seed_team(session: Session, team: str, entries: int) -> None:
             LeadReview(team_id=team, lead_id="U2", report_id="U1", year=2026, quarter=1, created_at=SEED_NOW),
             TimeChange(team_id=team, user_id="U1"),
             JourneyStage(team_id=team, group_id=None, position=0, name="Buy"),
+            PulseResponse(team_id=team, user_id="U1", year=2026, quarter=1),
+            PulseAnswer(id=f"a{team}", team_id=team, year=2026, quarter=1, digest=4, better="More examples"),
             Channel(team_id=team, channel_id="C1", is_private=False),
             MindsetAdmin(team_id=team, user_id="U2", added_by="U1", added_at=SEED_NOW),
             SettingsChange(team_id=team, at=SEED_NOW, by="U1", setting="time_zone", old_value="UTC", new_value="UTC"),
@@ -576,8 +580,9 @@ def purge(url: str, cwd: Path, *args: str, stdin: str = "") -> subprocess.Comple
 T111_COUNTS = (
     "1 meeting_answers, 1 action_items, 1 meeting_prompts, 1 meetings, 1 meeting_questions, 2 entries, "
     "1 ambassadors, 1 lead_reviews, 1 lead_links, 1 journey_stages, 1 future_endorsements, 1 futures, "
-    "1 customer_groups, 1 deliveries, 1 processed_events, 1 time_changes, 1 people, 1 mindset_admins, "
-    "1 settings_changes, 1 holidays, 1 channels, 1 workspaces, 1 slack_installations, 1 slack_bots"
+    "1 pulse_responses, 1 pulse_answers, 1 customer_groups, 1 deliveries, 1 processed_events, 1 time_changes, "
+    "1 people, 1 mindset_admins, 1 settings_changes, 1 holidays, 1 channels, 1 workspaces, 1 slack_installations, "
+    "1 slack_bots"
 )
 
 
@@ -607,7 +612,7 @@ def test_purge_deletes_every_row_of_the_workspace_and_nothing_of_another(
     no_traceback(result)
     lines = result.stdout.strip().splitlines()
     assert lines[0] == f"This deletes, for good, everything of workspace T111: {T111_COUNTS}."
-    assert lines[-1].endswith("Deleted 25 rows of workspace T111.")  # the 25 counted above
+    assert lines[-1].endswith("Deleted 27 rows of workspace T111.")  # the 27 counted above
     left = snapshot(purge_url, "T111")
     assert {name: found for name, found in left.items() if found} == {}
     assert snapshot(purge_url, "T222") == other_before

@@ -40,11 +40,14 @@ from bot.engine import planners
 from bot.engine.digest_planner import DIGEST
 from bot.engine.engine import NudgeEngine
 from bot.meetings.schedule import Repeat
-from bot.services import actions, ambassadors, entries, leads, meetings, people, success_index
+from bot.services import actions, ambassadors, entries, leads, meetings, people, pulse, success_index
 from bot.slack_client import make_web_client
-from storage.models import ActionItem, ActionStatus, Delivery, DeliveryStatus, EntryKind, PromptTarget
+from bot.worktime import quarter_of
+from storage.models import ActionItem, ActionStatus, Delivery, DeliveryStatus, Entry, EntryKind, PromptTarget
 from tests.engine_harness import SimClock
 from tests.fake_slack import FakeSlack, dm_channel
+
+PULSE_WEEK = 2  # the first workspace asks the quarterly pulse in week 2 of each quarter
 
 # the zones the full run uses, the first ten in CI: offsets of +14 and -10, quarter and half hours,
 # half-hour DST (Lord Howe), DST suspended in Ramadan (Casablanca), southern DST (Santiago, Asuncion),
@@ -285,6 +288,8 @@ class World:
             self.deps, team_id=TEAMS[0], by="UADMIN", zone_name=rng.choice(self.config.zones)
         )
         ambassadors.set_digest_channel(self.deps, team_id=TEAMS[0], by="UADMIN", channel=DIGEST_CHANNEL)
+        # the quarterly pulse in the first workspace, in week 2 (drawing nothing: each seed's run stays as it was)
+        pulse.set_week(self.deps, team_id=TEAMS[0], by="UADMIN", week=PULSE_WEEK)
         self.channel_tz = self._workspace_zone(TEAMS[0])
 
         for index, tz in enumerate(self.config.zones):
@@ -607,6 +612,7 @@ WORKING_TIME_KINDS = frozenset(
         planners.LEAD_REVIEW,
         planners.LEAD_REVIEW_REPORT,
         planners.LEAD_NUDGE,
+        planners.PULSE,
         actions.ASSIGNED,
         DIGEST,
         planners.ENTRY_NOT_POSTED,
@@ -621,6 +627,9 @@ class Checker:
         self.rows = world.read_deliveries()
         with world.deps.session_factory() as session:
             self.items = {item.id: item for item in session.scalars(select(ActionItem))}
+            self.logged = [
+                (author, as_utc(at)) for author, at in session.execute(select(Entry.author_id, Entry.created_at))
+            ]
             for item in self.items.values():
                 _ = item.involved_ids
         self.ticks = sorted(set(world.ticks))
@@ -710,6 +719,17 @@ class Checker:
             heard = [at for at, _ in person.moves if due_at < at <= sent_at] if person is not None else []
             since = max([since, *heard])
             first = self.first_tick_at_or_after(since, lambda t: self.working(row.team_id, tz, t, person))
+            if row.kind == planners.PULSE and first is not None and sent_at != first:
+                # whom a pulse is for is read again hourly: someone who took part within the hour before their
+                # morning (or after it) is asked at a working tick up to an hour after they took part
+                took = self.took_part_at(row.recipient, row.occasion)
+                if took is not None and took > due_at - planners.REVIEWS_READ_EVERY:
+                    latest = self.first_tick_at_or_after(
+                        max(since, took + planners.REVIEWS_READ_EVERY),
+                        lambda t: self.working(row.team_id, tz, t, person),
+                    )
+                    if first <= sent_at <= (latest or sent_at):
+                        first = sent_at
             # (or the same moment, when a second engine ticked then after the first had planned it)
             same_tick = row.kind == planners.ENTRY_NOT_POSTED and sent_at == due_at
             if not self.disturbed(row, due_at, sent_at) and first is not None and sent_at != first and not same_tick:
@@ -727,6 +747,14 @@ class Checker:
                 self.result.violate(
                     "quarterly review day",
                     f"{what}: expected {local(expected, person.tz):%a %Y-%m-%d %H:%M} {person.tz}",
+                )
+        elif row.kind == planners.PULSE and person is not None and not person.unsteady:
+            year, quarter = (int(part) for part in row.occasion.split("-Q"))
+            window = pulse.window(year, quarter, PULSE_WEEK)
+            expected = self.start_of_work_on_or_after(row.team_id, person.tz, window.first_day, person)
+            if due_at != expected or sent_at >= window.closes_at:
+                self.result.violate(
+                    "pulse moment", f"{what}: expected {local(expected, person.tz):%a %Y-%m-%d %H:%M} {person.tz}"
                 )
         elif row.kind == planners.CHECKIN and person is not None:
             year, week = (int(part) for part in row.occasion.split("-W"))
@@ -748,6 +776,19 @@ class Checker:
                 self.result.violate(
                     "reminder moment", f"{what}: expected {local(expected, person.tz):%a %Y-%m-%d %H:%M}"
                 )
+
+    def took_part_at(self, user: str, occasion: str) -> datetime | None:
+        """When `user` first took part in the practices since the start of the quarter before the pulse's
+        (logged an entry, or owns an item made or first due since then), as the pulse counts it."""
+        year, quarter = (int(part) for part in occasion.split("-Q"))
+        since = pulse.took_part_since(year, quarter)
+        moments = [at for author, at in self.logged if author == user and at >= since]
+        moments += [
+            as_utc(item.created_at)
+            for item in self.items.values()
+            if item.owner_id == user and (as_utc(item.created_at) >= since or item.original_due_date >= since.date())
+        ]
+        return min(moments) if moments else None
 
     def check_not_after_done(self, row: Delivery, sent_at: datetime, what: str) -> None:
         """No nudge about a commitment once it is closed, none about a sorry once its root cause is written."""
@@ -983,6 +1024,21 @@ class Checker:
                             key = (planners.LEAD_REVIEW, user, lead.user, f"{prev[0]}-Q{prev[1]}")
                             expect(planners.LEAD_REVIEW, key, lead_at, lead.team, lead.tz, lead)
                 day += timedelta(days=1)
+
+        # the quarterly pulse: everyone of the first workspace who took part before their morning of its week
+        for user, person in world.people.items():
+            if person.unsteady or person.team != TEAMS[0]:
+                continue
+            span = (world.end.date() - world.config.start.date()).days
+            quarters = {quarter_of(world.config.start.date() + timedelta(days=n)) for n in range(0, span + 1, 28)}
+            for year, quarter in sorted(quarters | {quarter_of(world.end.date())}):
+                window = pulse.window(year, quarter, PULSE_WEEK)
+                at = self.start_of_work_on_or_after(person.team, person.tz, window.first_day, person)
+                took = self.took_part_at(user, window.occasion)
+                if took is None or took >= at or world.down(at) or at + planners.PULSE_LAST_CHANCE > window.closes_at:
+                    continue
+                key = (planners.PULSE, user, user, window.occasion)
+                expect(planners.PULSE, key, at, person.team, person.tz, person)  # type: ignore[operator]
 
     def expect_digests(self, expect: object, team: str, tz: str, recipient: str, person: Person | None) -> None:
         world = self.world

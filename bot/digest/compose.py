@@ -25,6 +25,7 @@ from bot.digest.journey import JourneyWeek, journey_week
 from bot.digest.period import Week
 from bot.digest.themes import Theme, choose, rank, ranked, terms_of
 from bot.services import futures as future_service
+from bot.services import pulse as pulse_service
 from bot.services import success_index
 from bot.services.futures import FutureLine
 from bot.services.meeting_numbers import MeetingsWeek, week_numbers
@@ -121,6 +122,7 @@ class Digest:
     # each customer group's confirmed common future: the open items serving it, its Success Index this quarter
     futures: tuple[FutureLine, ...] = ()
     detailed: bool = False  # the longer lists of `/mindset digest`
+    pulse: pulse_service.Results | None = None  # the quarter's pulse, in the digest of the week it closed
     # of prouds_total and open_sorries_total, how many this reader may not see quoted (private channels, or
     # channels the bot knows nothing of): counted, said, never quoted
     prouds_unquoted: int = 0
@@ -318,6 +320,7 @@ class WeekCommon:
     meetings: MeetingsWeek
     journey: JourneyWeek = field(default_factory=JourneyWeek)  # counts only: the same for every reader
     futures: tuple[FutureLine, ...] = ()  # workspace-wide: the same for every reader
+    pulse: pulse_service.Results | None = None  # the quarter's pulse, in the digest of the week it closed
 
     @property
     def participation_average(self) -> float:
@@ -429,6 +432,14 @@ def compose_common(session: Session, *, team_id: str, week: Week, now: datetime,
     public_thanks = {person: tuple(sorted(kinds)) for person, kinds in thanked.items()}
     public_ranked = tuple(ranked(public.week))
 
+    # the quarter's pulse, once: in the digest of the week it closed (aggregates only, of at least five answers)
+    closed = pulse_service.closed_between(session, team_id=team_id, start=start, end=end)
+    pulse_results = (
+        None
+        if closed is None
+        else pulse_service.results(session, team_id=team_id, year=closed.year, quarter=closed.quarter)
+    )
+
     return WeekCommon(
         team_id=team_id,
         week=week,
@@ -469,6 +480,7 @@ def compose_common(session: Session, *, team_id: str, week: Week, now: datetime,
         meetings=week_numbers(session, team_id=team_id, start=start, end=end),
         journey=journey_week(session, team_id=team_id, start=start, end=end),
         futures=future_service.digest_lines(session, team_id=team_id, found=commitments),
+        pulse=pulse_results,
     )
 
 
@@ -550,6 +562,7 @@ def for_reader(common: WeekCommon, reader: Reader) -> Digest:
         contributors=_thanks(common, seen),
         futures=common.futures,
         detailed=common.detailed,
+        pulse=common.pulse,
         prouds_unquoted=_unquoted(common.prouds_by_channel, visible),
         open_sorries_unquoted=_unquoted(common.open_sorries_by_channel, visible),
         journey=common.journey,

@@ -25,6 +25,7 @@ from bot.engine.reviews import LEAD_REVIEW as LEAD_REVIEW
 from bot.engine.reviews import LEAD_REVIEW_REPORT as LEAD_REVIEW_REPORT
 from bot.engine.reviews import REVIEW as REVIEW
 from bot.meetings.schedule import next_occurrence, occasion_key, occurrences, prompt_at
+from bot.services import pulse
 from bot.services.actions import ASSIGNED
 from bot.services.meetings import MeetingCard
 from bot.worktime import (
@@ -34,6 +35,7 @@ from bot.worktime import (
     monday_of,
     morning_of,
     next_working_moment,
+    quarter_bounds,
 )
 from storage.db import chunks
 from storage.models import (
@@ -51,6 +53,7 @@ from storage.models import (
 )
 from storage.repositories import checks as checks_repo
 from storage.repositories import entries as entries_repo
+from storage.repositories import pulse as pulse_repo
 from storage.repositories.deliveries import Planned
 from storage.types import UTCDateTime
 
@@ -65,6 +68,8 @@ ENTRY_POST = "entry_post"
 ENTRY_NOT_POSTED = "entry_not_posted"
 LEAD_NUDGE = "lead_review_nudge"  # to the lead, weekly while not marked reviewed (subject: the review id)
 LEAD_NUDGES = 3
+PULSE = pulse_repo.PULSE_KIND  # to a person, once a quarter (subject and recipient: them; occasion: "2027-Q1")
+PULSE_LAST_CHANCE = timedelta(days=1)  # a pulse is not sent when it would close sooner than this after
 
 REMINDER_DAYS_AHEAD = (7, 1)
 CHECKIN_STALE_AFTER = timedelta(days=2)
@@ -437,6 +442,72 @@ def _lead_nudge_people(session: Session, now: datetime) -> Iterable[tuple[str, s
     return sorted({(row.team_id, row.lead_id) for row in _unreviewed(session, now)})
 
 
+# -- the quarterly pulse ---------------------------------------------------------------------------
+
+
+def _pulse_weeks(session: Session, now: datetime) -> dict[str, int]:
+    """team -> its pulse's week of the quarter, of the workspaces that ask one (a small read, once a tick)."""
+    return once_a_tick("pulse_weeks", now, lambda: pulse_repo.pulse_weeks(session))
+
+
+def _pulse_watch(session: Session, now: datetime) -> reviews.Watch | None:
+    """This engine's watch over the pulses open somewhere on Earth now (None when none is): everyone who took part
+    since the start of the quarter before and was not asked yet, read once every `REVIEWS_READ_EVERY` (someone who
+    starts taking part during the pulse is asked within that), and when a workspace's pulse opens, closes or moves.
+    Between reads each pulse is looked at when its moment comes, or when its person's time changes
+    (bot/engine/reviews.py): a tick costs what falls due, not how many took part."""
+    weeks = _pulse_weeks(session, now)
+    open_teams: dict[tuple[int, int], list[str]] = {}
+    for team, week in sorted(weeks.items()):
+        for year, quarter in pulse.quarters_near(now):
+            if pulse.window(year, quarter, week).open_at(now):
+                open_teams.setdefault((year, quarter), []).append(team)
+    if not open_teams:
+        return None
+    key = tuple(
+        sorted((quarter, tuple((team, weeks[team]) for team in teams)) for quarter, teams in open_teams.items())
+    )
+
+    def read() -> list[reviews.Review]:
+        found: list[reviews.Review] = []
+        for (year, quarter), teams in sorted(open_teams.items()):
+            people = pulse_repo.participants(session, team_ids=teams, since=pulse.took_part_since(year, quarter))
+            occasion = pulse.occasion_of(year, quarter)
+            asked = pulse_repo.asked(session, team_ids=teams, occasion=occasion)
+            for team, user in sorted(set(people) - asked):
+                window = pulse.window(year, quarter, weeks[team])
+                found.append(
+                    reviews.Review(
+                        team,
+                        PULSE,
+                        user,
+                        user,
+                        window.occasion,
+                        user,
+                        (year, quarter),
+                        from_day=(window.first_day - quarter_bounds(year, quarter)[0]).days,
+                        window_days=pulse.OPEN_DAYS,
+                        latest=window.closes_at - PULSE_LAST_CHANCE,
+                    )
+                )
+        return found
+
+    return reviews.watch("pulses", key, reviews.REVIEWS_READ_EVERY, read, session, now)
+
+
+def plan_pulses(session: Session, now: datetime, directory: Directory) -> list[Planned]:
+    """The quarter's pulse to everyone who took part, at their first working morning of the pulse's week in their
+    own zone (the quarterly review's moment, that many days into the quarter); not when it would come less than
+    `PULSE_LAST_CHANCE` before the pulse closes (a long pause, holidays)."""
+    watched = _pulse_watch(session, now)
+    return [] if watched is None else reviews.due_now(watched, now, directory)
+
+
+def _pulse_people(session: Session, now: datetime) -> Iterable[tuple[str, str]]:
+    watched = _pulse_watch(session, now)
+    return set() if watched is None else reviews.looking_at(watched, now)
+
+
 # -- meeting prompts -----------------------------------------------------------------------------
 
 
@@ -540,6 +611,7 @@ PLANNERS: tuple[Planner, ...] = (
     Planner("quarter_reviews", _review_people, plan_quarter_reviews),
     Planner("lead_reviews", _lead_review_people, plan_lead_reviews),
     Planner("lead_nudges", _lead_nudge_people, plan_lead_nudges),
+    Planner("pulses", _pulse_people, plan_pulses),
     Planner("meeting_prompts", _dm_meeting_owners, plan_meeting_prompts),
     Planner("entry_posts", lambda _session, _now: (), plan_entry_posts),
     Planner("digests", digest_readers, plan_digests, digest_channels),

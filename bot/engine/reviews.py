@@ -53,29 +53,61 @@ Key = tuple[str, str, str, str, str]  # a review's delivery: team, kind, subject
 
 @dataclass(frozen=True)
 class Review:
-    """One review to plan: its delivery's key, whose zone and calendar decide its moment, and the quarter."""
+    """One message to plan at someone's first working morning of a quarter (from `from_day` of it): a quarterly
+    review, a lead's review, or the pulse (bot/engine/planners.py). Its delivery's key, whose zone and calendar
+    decide its moment, and within what it is still sent."""
 
     team_id: str
     kind: str
     subject: str
     recipient: str
-    quarter: tuple[int, int]
-    zone_of: str  # the person whose first working morning of the quarter it is due at
+    occasion: str
+    zone_of: str  # the person whose working morning it is due at
+    starts: tuple[int, int]  # the quarter whose first working morning (from `from_day`) it is due at
+    from_day: int = 0
+    window_days: int = REVIEW_WINDOW_DAYS  # not sent once this many days have passed since that day in their zone
+    latest: datetime | None = None  # nor when its moment comes after this
 
     @property
     def key(self) -> Key:
-        return (self.team_id, self.kind, self.subject, self.recipient, occasion_of(self.quarter))
+        return (self.team_id, self.kind, self.subject, self.recipient, self.occasion)
 
     def planned(self, at: datetime) -> list[Planned]:
-        occasion = occasion_of(self.quarter)
-        found = [Planned(self.team_id, self.kind, self.subject, self.recipient, occasion, at)]
+        found = [Planned(self.team_id, self.kind, self.subject, self.recipient, self.occasion, at)]
         if self.kind == LEAD_REVIEW:  # and a short note to the report, sent in their own working time
-            found.append(Planned(self.team_id, LEAD_REVIEW_REPORT, self.recipient, self.subject, occasion, at))
+            found.append(Planned(self.team_id, LEAD_REVIEW_REPORT, self.recipient, self.subject, self.occasion, at))
         return found
 
     def people(self) -> set[tuple[str, str]]:
-        """Whose time zone the engine needs: the review's recipient, and for a lead's review the report too."""
+        """Whose time zone the engine needs: the recipient, and for a lead's review the report too."""
         return {(self.team_id, self.recipient), (self.team_id, self.subject)}
+
+    def moment(self, directory: Directory, now: datetime) -> tuple[datetime | None, datetime | None]:
+        """(due, look again): its moment if that has come, and otherwise when it will (the start of `zone_of`'s
+        first working day from day `from_day` of quarter `starts`, in their own zone, within the window); (None,
+        None) when it will not come unless their time changes (not active, the window past)."""
+        person = directory.person(self.team_id, self.zone_of)
+        if person is None:
+            return None, now + UNKNOWN_LOOK_AGAIN  # their zone is not known yet: the engine is asking Slack
+        if not person.active:
+            return None, None
+        first = quarter_bounds(*self.starts)[0] + timedelta(days=self.from_day)
+        if (local_date(now, person.tz) - first).days >= self.window_days:
+            return None, None  # the window is over in their zone (a bot down that long sends no backlog)
+        at = morning_of(first, person.tz, directory.calendar(self.team_id), paused_until=person.paused_until)
+        if (local_date(at, person.tz) - first).days >= self.window_days:
+            return None, None  # paused or on holiday past the window
+        if self.latest is not None and at > self.latest:
+            return None, None
+        return (at, None) if at <= now else (None, at)
+
+
+def review_of(team_id: str, kind: str, subject: str, recipient: str, reviewed: tuple[int, int]) -> Review:
+    """The review of quarter `reviewed`, due at the first working morning of the next quarter in the recipient's
+    zone."""
+    year, quarter = reviewed
+    following = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
+    return Review(team_id, kind, subject, recipient, occasion_of(reviewed), recipient, following)
 
 
 PLANNED = datetime.max.replace(tzinfo=None)  # a sentinel: planned, not looked at again
@@ -179,7 +211,7 @@ def own_reviews(session: Session, quarters: Sequence[tuple[int, int]], now: date
         query = select(owners.c.team_id, owners.c.owner_id).where(
             _not_planned(owners.c.team_id, REVIEW, owners.c.owner_id, owners.c.owner_id, occasion_of(quarter))
         )
-        found += [Review(team, REVIEW, owner, owner, quarter, owner) for team, owner in session.execute(query)]
+        found += [review_of(team, REVIEW, owner, owner, quarter) for team, owner in session.execute(query)]
     return sorted(found, key=lambda review: review.key)
 
 
@@ -200,9 +232,7 @@ def lead_reviews(session: Session, quarters: Sequence[tuple[int, int]], now: dat
             had_commitments,
             _not_planned(LeadLink.team_id, LEAD_REVIEW, LeadLink.report_id, LeadLink.lead_id, occasion_of(quarter)),
         )
-        found += [
-            Review(team, LEAD_REVIEW, report, lead, quarter, lead) for team, lead, report in session.execute(query)
-        ]
+        found += [review_of(team, LEAD_REVIEW, report, lead, quarter) for team, lead, report in session.execute(query)]
     return sorted(found, key=lambda review: review.key)
 
 
@@ -210,22 +240,29 @@ ReadReviews = Callable[[Session, Sequence[tuple[int, int]], datetime], list[Revi
 
 
 def _watch(name: str, read: ReadReviews, session: Session, now: datetime) -> Watch | None:
-    """This engine's watch over the reviews `read` finds, read again every `REVIEWS_READ_EVERY` (keeping what it
-    knew of each review read again), with the time changes since the last tick applied. None outside the window."""
+    """This engine's watch over the reviews `read` finds (None outside the window)."""
     if not in_review_window(now):
         return None
     quarters = tuple(quarters_just_ended(now))
+    return watch(name, quarters, _read_every(quarters, now), lambda: read(session, quarters, now), session, now)
+
+
+def watch(
+    name: str, key: object, read_every: timedelta, read: Callable[[], list[Review]], session: Session, now: datetime
+) -> Watch:
+    """This engine's watch over what `read` finds, read again every `read_every` or when `key` changes (keeping
+    what it knew of each one read again), with the time changes since its last tick applied."""
     held = HELD.get()
     earlier = held.get(name) if held is not None else None
 
     def fresh() -> Watch:
-        watch = Watch(read(session, quarters, now))
-        watch.carry_over(earlier[2] if earlier is not None and isinstance(earlier[2], Watch) else None)
-        return watch
+        found = Watch(read())
+        found.carry_over(earlier[2] if earlier is not None and isinstance(earlier[2], Watch) else None)
+        return found
 
-    watch = held_for(name, quarters, now, _read_every(quarters, now), fresh)
-    watch.forget(_time_changes(session, now, watch))
-    return watch
+    current = held_for(name, key, now, read_every, fresh)
+    current.forget(_time_changes(session, now, current))
+    return current
 
 
 def _read_every(quarters: Sequence[tuple[int, int]], now: datetime) -> timedelta:
@@ -267,48 +304,33 @@ def _time_changes(session: Session, now: datetime, watch: Watch) -> list[tuple[s
     return [(row.team_id, row.user_id) for row in new]
 
 
-def review_moment(
-    directory: Directory, team_id: str, user_id: str, reviewed: tuple[int, int], now: datetime
-) -> tuple[datetime | None, datetime | None]:
-    """(due, look again): when the review of quarter `reviewed` is due to `user_id` if that has come, and otherwise
-    when it will (their first working morning of the next quarter in their own zone, within the review window);
-    (None, None) when it will not come unless their time changes (not active, the window past)."""
-    person = directory.person(team_id, user_id)
-    if person is None:
-        return None, now + UNKNOWN_LOOK_AGAIN  # their zone is not known yet: the engine is asking Slack
-    if not person.active:
-        return None, None
-    year, quarter = reviewed
-    first, _ = quarter_bounds(*((year + 1, 1) if quarter == 4 else (year, quarter + 1)))
-    if (local_date(now, person.tz) - first).days >= REVIEW_WINDOW_DAYS:
-        return None, None  # the window is over in their zone (a bot down that long sends no backlog)
-    at = morning_of(first, person.tz, directory.calendar(team_id), paused_until=person.paused_until)
-    if (local_date(at, person.tz) - first).days >= REVIEW_WINDOW_DAYS:
-        return None, None  # paused or on holiday past the window
-    return (at, None) if at <= now else (None, at)
-
-
 def plan(name: str, read: ReadReviews, session: Session, now: datetime, directory: Directory) -> list[Planned]:
     """The reviews `read` finds whose moment has come; the others are kept for when it comes."""
-    watch = _watch(name, read, session, now)
-    if watch is None:
-        return []
-    looking = watch.to_look_at(now)
-    directory.read_ahead({(review.team_id, review.zone_of) for review in looking})
-    planned: list[Planned] = []
-    for review in looking:
-        due, look_again = review_moment(directory, review.team_id, review.zone_of, review.quarter, now)
-        if due is not None:
-            planned += review.planned(due)
-            watch.look_at[review.key] = PLANNED
-        else:
-            watch.look_at[review.key] = look_again
-    return planned
+    found = _watch(name, read, session, now)
+    return [] if found is None else due_now(found, now, directory)
 
 
 def people(name: str, read: ReadReviews, session: Session, now: datetime) -> set[tuple[str, str]]:
     """Whose time zone the engine needs now: the people of the reviews it will look at this tick."""
-    watch = _watch(name, read, session, now)
-    if watch is None:
-        return set()
-    return {person for review in watch.to_look_at(now) for person in review.people()}
+    found = _watch(name, read, session, now)
+    return set() if found is None else looking_at(found, now)
+
+
+def due_now(watched: Watch, now: datetime, directory: Directory) -> list[Planned]:
+    """What `watched` holds whose moment has come; when the others' comes is kept."""
+    looking = watched.to_look_at(now)
+    directory.read_ahead({(review.team_id, review.zone_of) for review in looking})
+    planned: list[Planned] = []
+    for review in looking:
+        due, look_again = review.moment(directory, now)
+        if due is not None:
+            planned += review.planned(due)
+            watched.look_at[review.key] = PLANNED
+        else:
+            watched.look_at[review.key] = look_again
+    return planned
+
+
+def looking_at(watched: Watch, now: datetime) -> set[tuple[str, str]]:
+    """The people of what `watched` will look at this tick (their zones must be known)."""
+    return {person for review in watched.to_look_at(now) for person in review.people()}

@@ -28,9 +28,10 @@ from bot.engine.messages import Message, Upload
 from bot.meetings.schedule import occurrences, prompt_at
 from bot.render import leads as lead_render
 from bot.render import nudges
+from bot.render import pulse as pulse_render
 from bot.render.digest import digest_blocks, digest_fallback
 from bot.render.meetings import prompt_blocks, prompt_text
-from bot.services import leads
+from bot.services import leads, pulse
 from bot.services.actions import ASSIGNED, ActionCard, read_owner_zones
 from bot.services.entries import EntryCard, card_with_actions
 from bot.services.meetings import MeetingCard, occurrence_on, prompt_for_occurrence, record_sent
@@ -44,6 +45,7 @@ from storage.repositories import deliveries as deliveries_repo
 from storage.repositories import entries as entries_repo
 from storage.repositories import leads as leads_repo
 from storage.repositories import meetings as meetings_repo
+from storage.repositories import pulse as pulse_repo
 from storage.repositories import workspaces as workspaces_repo
 from storage.repositories.deliveries import Planned
 
@@ -237,6 +239,22 @@ def send_lead_nudge(occasion: Occasion) -> Message | None:
         return None
     number = int(delivery.occasion.removeprefix("nudge-"))
     return lead_render.review_nudge(leads.review_card(session, review), number)
+
+
+def send_pulse(occasion: Occasion) -> Message | None:
+    """The quarter's pulse, while the workspace still asks it, it is open, and the person has not answered."""
+    delivery, session = occasion.delivery, occasion.session
+    quarter = pulse.parse_occasion(delivery.occasion)
+    week = pulse.week_of(session, team_id=delivery.team_id)
+    if quarter is None or week is None:
+        return None
+    window = pulse.window(*quarter, week)
+    if not window.open_at(occasion.now):
+        return None
+    year, number = quarter
+    if pulse_repo.answered(session, team_id=delivery.team_id, user_id=delivery.recipient, year=year, quarter=number):
+        return None
+    return pulse_render.ask_message(window)
 
 
 def send_assigned(occasion: Occasion) -> Message | None:
@@ -458,6 +476,7 @@ IN_WORKING_TIME = frozenset(
         planners.LEAD_REVIEW,
         planners.LEAD_REVIEW_REPORT,
         planners.LEAD_NUDGE,
+        planners.PULSE,
         ASSIGNED,
         DIGEST,
         planners.ENTRY_NOT_POSTED,
@@ -501,6 +520,7 @@ _SENDERS: dict[str, Sender] = {
     planners.LEAD_REVIEW: send_lead_review,
     planners.LEAD_REVIEW_REPORT: send_lead_review_report,
     planners.LEAD_NUDGE: send_lead_nudge,
+    planners.PULSE: send_pulse,
     ASSIGNED: send_assigned,
     HANDED_BACK: send_handed_back,
     planners.MEETING_PROMPT: send_meeting_prompt,

@@ -73,6 +73,10 @@ def _text(value: str | None) -> str:
     return f"“{escape_mrkdwn(value or '')}”"
 
 
+def _pulse_week(value: str | None) -> str:
+    return "off" if not value else f"week {escape_mrkdwn(value)} of each quarter"
+
+
 def change_line(change: ChangeCard) -> str:
     """What changed, in words: `working time: Monday to Friday, 09:00 to 17:00 → …`."""
     old, new = change.old, change.new
@@ -82,6 +86,7 @@ def change_line(change: ChangeCard) -> str:
         admin_service.HOLIDAY_REMOVED: lambda: f"removed the holiday {_holiday(old)}",
         admin_service.DIGEST_CHANNEL: lambda: f"digest channel: {_channel(old)} → {_channel(new)}",
         admin_service.DIGEST_SCHEDULE: lambda: f"digest day and time: {_schedule(old)} → {_schedule(new)}",
+        admin_service.PULSE_SCHEDULE: lambda: f"pulse: {_pulse_week(old)} → {_pulse_week(new)}",
         admin_service.TIME_ZONE: lambda: (
             f"workspace time zone: {escape_mrkdwn(old or '')} → {escape_mrkdwn(new or '')}"
         ),
@@ -140,6 +145,9 @@ def settings_blocks(found: SettingsOverview) -> Blocks:
             f"• Holidays: {holidays}",
             f"• Workspace time zone: {escape_mrkdwn(digest.tz)}",
             f"• Weekly digest: {DAY_NAMES[digest.weekday - 1]}s at {_clock(digest.at)}, to ambassadors by DM{where}",
+            "• Quarterly pulse: "
+            + (f"week {found.pulse_week} of each quarter" if found.pulse_week else "off")
+            + " (`/mindset pulse schedule`)",
             f"• Customer groups: {found.groups_active} in use, {found.groups_archived} archived "
             "(`/mindset groups archived`)",
             *_journey_line(found),

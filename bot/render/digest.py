@@ -16,6 +16,7 @@ from bot.digest.chart import sparkline
 from bot.digest.compose import Digest, Metric, Quote
 from bot.digest.themes import Theme
 from bot.render import futures as futures_render
+from bot.render import pulse as pulse_render
 from bot.render.journey import digest_journey_text
 from bot.slack_text import BLOCKS_PER_MESSAGE_MAX, HEADER_TEXT_MAX, SECTION_TEXT_MAX, clip, escape_mrkdwn
 from storage.repositories.digest import ActionLine
@@ -307,6 +308,8 @@ def digest_blocks(digest: Digest, *, today: date) -> Blocks:
             futures_render.digest_lines(digest.futures, digest.quarter),
             more=" in `/mindset future`",
         )
+    if digest.pulse is not None:
+        blocks.append(pulse_render.digest_part(digest.pulse))
     success = " · ".join(f"{line.label} {line.kept} of {line.due} ({line.percent})" for line in digest.success)
     blocks.append(
         {
@@ -379,6 +382,8 @@ def digest_text(digest: Digest, *, today: date) -> str:
     lines += [f"Meetings: {meetings.prompts_answered} of {meetings.prompts_sent} opening questions answered"]
     if digest.futures:
         lines += ["Common futures:", *futures_render.digest_text_lines(digest.futures, digest.quarter)]
+    if digest.pulse is not None:
+        lines += [pulse_render.digest_part_text(digest.pulse)]
     success = ", ".join(f"{line.label} {line.kept}/{line.due}" for line in digest.success)
     lines += [f"Success Index {digest.quarter} so far: {success}"]
     everyone, unnamed = taking_part(digest)

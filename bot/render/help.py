@@ -48,6 +48,7 @@ def command_examples(today: date) -> tuple[tuple[str, str], ...]:
             "/mindset future [#group]",
             "ideal futures per customer group: propose, endorse; admins confirm the common one",
         ),
+        ("/mindset pulse", "the last quarter's pulse on what works: each practice's score, 1 to 5, and the trend"),
         ("/mindset index", "your Success Index (commitments kept of due): this quarter so far and the 3 before"),
         ("/mindset pause until <YYYY-MM-DD>", f"/mindset pause until {pause} holds your nudges through that day"),
         ("/mindset resume", "ends your pause: nudges start again"),
@@ -65,16 +66,16 @@ def command_examples(today: date) -> tuple[tuple[str, str], ...]:
 # who may change the workspace: its own section, so the commands above stay within one section's 3,000 characters
 ADMIN_NOTE = (
     "Working days and hours, holidays, the digest channel, day and time, the workspace's time zone, renaming, "
-    "archiving and restoring customer groups, retiring and restoring questions, the customer journey and each "
-    "group's confirmed common future: the workspace's admins and owners may change them, and so may the Customer "
-    "Mindset admins they name. "
-    "Everyone can read them."
+    "archiving and restoring customer groups, retiring and restoring questions, the customer journey, each "
+    "group's confirmed common future and the pulse's week: the workspace's admins and owners may change them, and "
+    "so may the Customer Mindset admins they name. Everyone can read them."
 )
 ADMIN_EXAMPLES: tuple[tuple[str, str], ...] = (
     ("/mindset settings", "the workspace's settings now, who may change them, and the last changes"),
     ("/mindset admins", "lists the Customer Mindset admins"),
     ("/mindset admins add @someone", "(workspace admins and owners) lets them change workspace settings"),
     ("/mindset admins remove @someone", "(workspace admins and owners) takes that back"),
+    ("/mindset pulse schedule <1-11|off>", "the week of each quarter the pulse is asked in (off until set)"),
     ("/mindset groups archived", "archived customer groups, to restore"),
     ("/mindset journey edit [#group]", "the customer journey's stages, one a line (or a customer group's own)"),
     ("/mindset questions retired", "retired follow-up questions, to restore"),

@@ -51,6 +51,11 @@ def _deleted(rows: PersonRows) -> str:
         if rows.futures_kept
         else ""
     )
+    if rows.pulses_answered:
+        parts.append(
+            f"the record that you answered {_count(rows.pulses_answered, 'quarterly pulse', 'quarterly pulses')} "
+            "(your answers themselves were kept without your name: they stay, in the totals, as nobody's)"
+        )
     if not parts:
         return f"*Forget me* finds no prouds, sorries, meeting answers or action items of yours to delete.{kept}"
     return f"*Forget me* deletes, for good: {_listed(parts)}.{kept}"

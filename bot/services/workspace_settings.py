@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.deps import Deps
-from bot.services import admins, ambassadors, groups, journey, people, questions
+from bot.services import admins, ambassadors, groups, journey, people, pulse, questions
 from bot.services.admins import AdminCard, ChangeCard
 from bot.services.ambassadors import DigestSettings
 from bot.services.people import HolidayCard, WorkTime
@@ -26,6 +26,7 @@ class SettingsOverview:
     changes: Sequence[ChangeCard]  # newest first
     reader_tz: str  # the reader's time zone, in which the changes' times are shown
     journey: journey.Journeys | None = None  # the customer journey (the workspace's, and the groups' own)
+    pulse_week: int | None = None  # the week of each quarter the pulse is asked in (None: off)
 
 
 def overview(deps: Deps, *, team_id: str, user_id: str, reader_tz: str | None = None) -> SettingsOverview:
@@ -46,4 +47,5 @@ def overview(deps: Deps, *, team_id: str, user_id: str, reader_tz: str | None = 
         changes=admins.last_changes(deps, team_id=team_id),
         reader_tz=reader_tz,
         journey=journey.get_journeys(deps, team_id=team_id),
+        pulse_week=pulse.get_week(deps, team_id=team_id),
     )

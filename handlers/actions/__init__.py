@@ -8,7 +8,7 @@ from bot import ids
 from bot.deps import Deps, bind
 from bot.errors import in_background
 from handlers.acks import ack_only
-from handlers.actions import action_items, entry, futures, groups, leads, meetings, privacy, root_cause
+from handlers.actions import action_items, entry, futures, groups, leads, meetings, privacy, pulse, root_cause
 
 
 def register(app: App, deps: Deps) -> None:
@@ -90,3 +90,4 @@ def register(app: App, deps: Deps) -> None:
     app.action(ids.FUTURE_CONFIRM)(
         ack=bind(futures.confirm_clicked, deps), lazy=[bind(in_background(futures.after_confirm), deps)]
     )
+    app.action(ids.PULSE_OPEN)(ack=bind(ack_only, deps), lazy=[bind(in_background(pulse.open_form), deps)])

@@ -26,6 +26,7 @@ from handlers.commands import mindset_digest as digest_commands
 from handlers.commands import mindset_future as future_commands
 from handlers.commands import mindset_journey as journey_commands
 from handlers.commands import mindset_lead as lead_commands
+from handlers.commands import mindset_pulse as pulse_commands
 from handlers.roles import guard
 
 
@@ -196,4 +197,5 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "journey": journey_commands.journey,
     "future": future_commands.future,
     "futures": future_commands.future,
+    "pulse": pulse_commands.pulse,
 }

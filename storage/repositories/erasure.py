@@ -34,6 +34,8 @@ from storage.models import (
     MindsetAdmin,
     Person,
     ProcessedEvent,
+    PulseAnswer,
+    PulseResponse,
     RootCauseRevision,
     SettingsChange,
     TimeChange,
@@ -42,6 +44,7 @@ from storage.models import (
     slack_installations,
 )
 from storage.repositories import futures as futures_repo
+from storage.repositories.pulse import PULSE_KIND
 
 FORGOTTEN = "forgotten"  # stands in for a forgotten person in the history of others' items
 FUTURE_FORGOTTEN = "(a future since deleted with its author's data)"  # a confirmation's text, once the future went
@@ -60,6 +63,8 @@ _TEAM_MODELS = (
     JourneyStage,  # before the groups whose journeys they are
     FutureEndorsement,
     Future,  # the action items' links to it went with them
+    PulseResponse,
+    PulseAnswer,
     CustomerGroup,
     Delivery,
     ProcessedEvent,
@@ -150,6 +155,7 @@ class PersonRows:
     futures_deleted: int = 0  # ideal futures they proposed that are deleted (with others' endorsements of them)
     futures_kept: int = 0  # ones they proposed that are a common future or served by action items: kept, nameless
     endorsements: int = 0  # their endorsements of futures
+    pulses_answered: int = 0  # the quarters whose pulse they answered (the record of it; the answers stay)
 
     @property
     def action_items(self) -> int:
@@ -212,6 +218,7 @@ def person_rows(session: Session, *, team_id: str, user_id: str) -> PersonRows:
         endorsements=count(
             FutureEndorsement, FutureEndorsement.team_id == team_id, FutureEndorsement.user_id == user_id
         ),
+        pulses_answered=count(PulseResponse, PulseResponse.team_id == team_id, PulseResponse.user_id == user_id),
     )
 
 
@@ -350,6 +357,15 @@ def forget_person(session: Session, *, team_id: str, user_id: str, now: datetime
         (LeadReview, (LeadReview.lead_id, LeadReview.report_id)),
     ):
         session.execute(delete(model).where(model.team_id == team_id, or_(*(column == user_id for column in columns))))
+    # that they answered a quarter's pulse; the anonymous answers stay: no row links them to anyone, so they
+    # were never theirs to find (only a workspace's aggregates are ever shown)
+    session.execute(delete(PulseResponse).where(PulseResponse.team_id == team_id, PulseResponse.user_id == user_id))
+    # and the pulses sent them no longer take an answer from them (without the record, a second one would count)
+    session.execute(
+        update(Delivery)
+        .where(Delivery.team_id == team_id, Delivery.recipient == user_id, Delivery.kind == PULSE_KIND)
+        .values(status=DeliveryStatus.SKIPPED.value, last_error="person forgotten")
+    )
     session.execute(delete(Person).where(Person.team_id == team_id, Person.user_id == user_id))
     session.execute(delete(TimeChange).where(TimeChange.team_id == team_id, TimeChange.user_id == user_id))
     session.execute(

@@ -18,6 +18,7 @@ from storage.models import (
     LeadReview,
     MeetingAnswer,
     MeetingPrompt,
+    PulseAnswer,
     RootCauseRevision,
 )
 
@@ -27,6 +28,16 @@ def count_records(
 ) -> int:
     """How many records an export of `section` (entries, actions, meeting_answers, lead_reviews or futures) will
     write (progress)."""
+    """How many records an export of `section` (entries, actions, meeting_answers or lead_reviews) will write
+    (progress)."""
+    if section == "pulse":  # a quarter of a workspace per record (aggregates only)
+        query = select(func.count()).select_from(
+            select(PulseAnswer.team_id, PulseAnswer.year, PulseAnswer.quarter)
+            .where(*([PulseAnswer.team_id == team_id] if team_id is not None else []))
+            .distinct()
+            .subquery()
+        )
+        return int(session.scalar(query) or 0)
     model, moment, team = {
         "entries": (Entry, Entry.created_at, Entry.team_id),
         "actions": (ActionItem, ActionItem.created_at, ActionItem.team_id),
