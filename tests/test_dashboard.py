@@ -474,3 +474,27 @@ def test_without_the_client_id_the_dashboard_says_what_to_set(engine: Engine, fa
         assert status == 503 and "SLACK_CLIENT_ID" in body and "SLACK_CLIENT_SECRET" in body
         status, headers, css = served.browser().request("/dashboard/static/dashboard.css")
         assert status == 200 and headers["content-type"][0].startswith("text/css") and "focus-visible" in css
+
+
+# -- settings ---------------------------------------------------------------------------------------
+
+
+def test_the_client_id_beside_the_bot_token_is_one_workspace_with_a_dashboard() -> None:
+    settings = make_settings(
+        slack_client_id=CLIENT_ID,
+        slack_client_secret=CLIENT_SECRET,
+        slack_app_token="xapp-1-socket",
+        token_encryption_keys=None,
+    )
+    assert not settings.oauth and settings.dashboard_ready and settings.socket_mode
+    assert not make_settings().dashboard_ready
+    many = make_settings(slack_bot_token=None, slack_client_id=CLIENT_ID, slack_client_secret=CLIENT_SECRET)
+    assert many.oauth and many.dashboard_ready
+
+
+def test_the_cookie_key_comes_from_dashboard_secret_or_the_signing_secret() -> None:
+    derived = make_settings().dashboard_key
+    assert derived != SIGNING_SECRET.encode() and len(derived) == 32
+    assert make_settings(dashboard_secret="s" * 40).dashboard_key not in (derived, b"s" * 40)
+    with pytest.raises(ValueError, match="at least 32 characters"):
+        make_settings(dashboard_secret="short")
