@@ -17,7 +17,7 @@ COLOURS = ("#1f5f8b", "#b3401a", "#2e7d32", "#6a3d9a", "#8a6d00", "#5d4037")
 @dataclass(frozen=True)
 class Series:
     name: str
-    values: Sequence[float]
+    values: Sequence[float | None]  # None: nothing to show there (no point, no bar)
 
 
 def _nice_max(value: float) -> float:
@@ -32,6 +32,12 @@ def _nice_max(value: float) -> float:
 
 def _number(value: float) -> str:
     return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+
+
+def _top(series: Sequence[Series], top: float | None) -> float:
+    if top is not None:
+        return top
+    return _nice_max(max((v for s in series for v in s.values if v is not None), default=0))
 
 
 def _frame(title: str, description: str, top: float, labels: Sequence[str], every: int) -> list[str]:
@@ -70,9 +76,11 @@ def _legend(names: Sequence[str]) -> list[str]:
     return parts
 
 
-def line_chart(title: str, labels: Sequence[str], series: Sequence[Series], *, description: str = "") -> str:
+def line_chart(
+    title: str, labels: Sequence[str], series: Sequence[Series], *, description: str = "", top: float | None = None
+) -> str:
     """One line per series over the labels (weeks)."""
-    top = _nice_max(max((max(s.values, default=0) for s in series), default=0))
+    top = _top(series, top)
     label_every = max(1, math.ceil(len(labels) / 8))
     parts = _frame(title, description or title, top, labels, label_every)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
@@ -80,13 +88,14 @@ def line_chart(title: str, labels: Sequence[str], series: Sequence[Series], *, d
     for number, line in enumerate(series):
         colour = COLOURS[number % len(COLOURS)]
         points = [
-            (LEFT + plot_w * (index + 0.5) / count, TOP + plot_h - plot_h * value / top)
+            (LEFT + plot_w * (index + 0.5) / count, TOP + plot_h - plot_h * value / top, labels[index], value)
             for index, value in enumerate(line.values)
+            if value is not None and index < len(labels)
         ]
-        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+        path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _, _ in points)
         dash = ' stroke-dasharray="5 4"' if number else ""
         parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"{dash}/>')
-        for (x, y), label, value in zip(points, labels, line.values, strict=False):
+        for x, y, label, value in points:
             parts.append(
                 f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}">'
                 f"<title>{escape(line.name)}, {escape(label)}: {_number(value)}</title></circle>"
@@ -96,9 +105,17 @@ def line_chart(title: str, labels: Sequence[str], series: Sequence[Series], *, d
     return "".join(parts)
 
 
-def bar_chart(title: str, labels: Sequence[str], series: Sequence[Series], *, description: str = "") -> str:
-    """Bars side by side for each label (quarter), one colour per series."""
-    top = _nice_max(max((max(s.values, default=0) for s in series), default=0))
+def bar_chart(
+    title: str,
+    labels: Sequence[str],
+    series: Sequence[Series],
+    *,
+    description: str = "",
+    top: float | None = None,
+    unit: str = "",
+) -> str:
+    """Bars side by side for each label (quarter), one colour per series; a None value draws no bar."""
+    top = _top(series, top)
     parts = _frame(title, description or title, top, labels, 1)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     count = max(1, len(labels))
@@ -107,12 +124,14 @@ def bar_chart(title: str, labels: Sequence[str], series: Sequence[Series], *, de
     for number, bars in enumerate(series):
         colour = COLOURS[number % len(COLOURS)]
         for index, (label, value) in enumerate(zip(labels, bars.values, strict=False)):
+            if value is None:
+                continue
             height = plot_h * value / top
             x = LEFT + slot * index + slot * 0.15 + bar * number
             y = TOP + plot_h - height
             parts.append(
                 f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{height:.1f}" fill="{colour}">'
-                f"<title>{escape(bars.name)}, {escape(label)}: {_number(value)}</title></rect>"
+                f"<title>{escape(bars.name)}, {escape(label)}: {_number(value)}{escape(unit)}</title></rect>"
             )
     parts += _legend([bars.name for bars in series])
     parts.append("</svg>")

@@ -184,6 +184,9 @@ def groups_page(period: str, cards: Sequence[GroupCard], viewer: Viewer, *, name
     return _layout("Customer groups", body, viewer=viewer, name=name, csrf=csrf, page="groups")
 
 
+HORIZONS = {"short": "Short term (up to 6 months)", "long": "Long term"}
+
+
 def _index_cell(kept: int, due: int) -> str:
     return "–" if due == 0 else f"{round(100 * kept / due)}% ({kept} of {due})"
 
@@ -210,17 +213,19 @@ def commitments_page(data: Commitments, viewer: Viewer, *, name: str, csrf: str)
     if data.everyone:
         index_rows.insert(0, ["Whole workspace", *(_index_cell(k, d) for k, d in data.workspace_index)])
     chart = bar_chart(
-        "Success Index by quarter (kept of due, %)",
+        "Success Index by quarter (kept of due, %; no bar: nothing was due)",
         data.quarters,
         [
             Series(
                 "Whole workspace" if data.everyone else "Yours",
                 [
-                    (100 * k / d if d else 0)
+                    (100 * k / d if d else None)
                     for k, d in (data.workspace_index if data.everyone else _own(data, viewer.user_id))
                 ],
             )
         ],
+        top=100,
+        unit="%",
     )
     body = (
         summary
@@ -229,7 +234,7 @@ def commitments_page(data: Commitments, viewer: Viewer, *, name: str, csrf: str)
             ["Owner", "Open", "At risk", "Overdue"],
             [[o, str(a), str(b), str(c)] for o, a, b, c in data.by_owner],
         )
-        + _table("By horizon", ["Horizon", "Open"], [[horizon, str(count)] for horizon, count in data.by_horizon])
+        + _table("By horizon", ["Horizon", "Open"], [[HORIZONS.get(h_, h_), str(n)] for h_, n in data.by_horizon])
         + f'<section aria-labelledby="si"><h2 id="si">Success Index</h2><figure>{chart}</figure>'
         + _table("Success Index by quarter and person", ["Person", *data.quarters], index_rows)
         + "</section>"

@@ -79,7 +79,7 @@ class Split:
 class HabitHealth:
     week_labels: tuple[str, ...]
     participation: tuple[int, ...]
-    average: tuple[float, ...]  # of the four weeks before each
+    average: tuple[float | None, ...]  # of the four weeks before each (None for the first)
     fading: bool
     quarters: tuple[str, ...]
     prouds: tuple[int, ...]
@@ -105,7 +105,7 @@ def habit_health(session: Session, viewer: Viewer, *, now: datetime) -> HabitHea
             people_by_week[index].add(fact.author_id)
     participation = tuple(len(people) for people in people_by_week)
     average = tuple(
-        (sum(participation[max(0, at - 4) : at]) / len(participation[max(0, at - 4) : at])) if at else 0.0
+        (sum(participation[max(0, at - 4) : at]) / len(participation[max(0, at - 4) : at])) if at else None
         for at in range(len(participation))
     )
     quarter_starts = [quarter.start for quarter in quarters]
