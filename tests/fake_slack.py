@@ -317,6 +317,7 @@ class FakeSlack:
             "nonce": granted["nonce"],
             "https://slack.com/user_id": granted["user_id"],
             "https://slack.com/team_id": granted["team_id"],
+            "https://slack.com/team_domain": f"fake-{granted['team_id'].lower()}",
             "name": granted["name"],
         }
         token = f"xoxp-oidc-{next(self._order)}"

@@ -406,10 +406,13 @@ def test_signing_in_with_slack_sets_a_signed_session_cookie_and_shows_every_page
         ), "nothing loaded from elsewhere"
     status, _, body = browser.request("/dashboard/entries?kind=sorry")
     assert "my refund was slow" in body and "secret salary remark" not in body
+    # each entry links to its message, in the workspace's domain as Slack's userInfo gave it
+    assert f'href="https://fake-t111.slack.com/archives/{PUBLIC}/p1700000000000100"' in body
     status, headers, body = browser.request("/dashboard/entries.csv?kind=sorry")
     assert status == 200 and headers["content-type"][0].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(body)))
     assert [row["text"] for row in rows] == ["my refund was slow"]
+    assert rows[0]["link"] == f"https://fake-t111.slack.com/archives/{PUBLIC}/p1700000000000100"
     status, _, body = browser.request("/dashboard/entries?since=not-a-date")
     assert status == 400 and "must be a date" in body
 

@@ -66,10 +66,11 @@ class SignedIn:
     user_id: str
     name: str
     csrf: str  # the token every form of this session carries
+    team_domain: str = ""  # acme in acme.slack.com, for links to messages
 
 
 def session_cookie(key: bytes, who: SignedIn, *, now: datetime) -> str:
-    payload = {"team": who.team_id, "user": who.user_id, "name": who.name, "csrf": who.csrf}
+    payload = {"team": who.team_id, "user": who.user_id, "name": who.name, "csrf": who.csrf, "domain": who.team_domain}
     return sign(key, SESSION_COOKIE, payload, expires=now + SESSION_FOR)
 
 
@@ -81,7 +82,8 @@ def read_session(key: bytes, value: str | None, *, now: datetime) -> SignedIn | 
     if not all(isinstance(field, str) for field in fields):
         return None
     team, user, name, csrf = (str(field) for field in fields)
-    return SignedIn(team, user, name, csrf)
+    domain = payload.get("domain")
+    return SignedIn(team, user, name, csrf, domain if isinstance(domain, str) else "")
 
 
 def new_token() -> str:

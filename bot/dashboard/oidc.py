@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -23,6 +24,8 @@ from bot.settings import Settings
 SCOPES = "openid email profile"
 TEAM_CLAIM = "https://slack.com/team_id"
 USER_CLAIM = "https://slack.com/user_id"
+DOMAIN_CLAIM = "https://slack.com/team_domain"  # acme in acme.slack.com: the messages' permalinks
+DOMAIN = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 TIMEOUT = 10
 
 
@@ -35,6 +38,7 @@ class Identity:
     team_id: str
     user_id: str
     name: str
+    team_domain: str = ""
 
 
 def slack_base(settings: Settings) -> str:
@@ -97,4 +101,5 @@ def identify(settings: Settings, *, code: str, redirect_uri: str, nonce: str) ->
     if not team_id or not user_id or team_id != claims.get(TEAM_CLAIM):
         raise SignInFailed("Slack's answer did not say which workspace you are in. Sign in again.")
     name = str(info.get("name") or info.get("given_name") or user_id)[:80]
-    return Identity(team_id, user_id, name)
+    domain = str(info.get(DOMAIN_CLAIM) or "")
+    return Identity(team_id, user_id, name, domain if DOMAIN.fullmatch(domain) else "")

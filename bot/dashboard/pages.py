@@ -11,6 +11,7 @@ from bot.dashboard.access import Viewer
 from bot.dashboard.charts import Series, bar_chart, line_chart
 from bot.dashboard.service import Commitments, EntryChoice, EntryPage, GroupCard, HabitHealth, Split
 from storage.models import AREA_LABELS, EntryKind
+from storage.repositories.dashboard import EntryRow
 
 BASE = "/dashboard"
 CSS_PATH = f"{BASE}/static/dashboard.css"
@@ -266,6 +267,18 @@ def _date_input(name: str, label: str, value: str) -> str:
     )
 
 
+def message_link(row: EntryRow, *, team_id: str, team_domain: str) -> str:
+    """Where the entry's message is in Slack: the message it was logged from, else the bot's post (its permalink
+    in the workspace's domain), else the channel (Slack's app_redirect); empty when the bot never posted it."""
+    if row.source_permalink:
+        return row.source_permalink
+    if not row.message_ts:
+        return ""
+    if team_domain:
+        return f"https://{team_domain}.slack.com/archives/{row.channel_id}/p{row.message_ts.replace('.', '')}"
+    return f"https://slack.com/app_redirect?{urlencode({'channel': row.channel_id, 'team': team_id})}"
+
+
 def filter_query(choice: EntryChoice) -> dict[str, str]:
     values = {
         "kind": choice.kind or "",
@@ -279,7 +292,7 @@ def filter_query(choice: EntryChoice) -> dict[str, str]:
 
 
 def entries_page(
-    data: EntryPage, choice: EntryChoice, viewer: Viewer, *, name: str, csrf: str, slack_root: str, problem: str | None
+    data: EntryPage, choice: EntryChoice, viewer: Viewer, *, name: str, csrf: str, team_domain: str, problem: str | None
 ) -> str:
     query = filter_query(choice)
     form = (
@@ -297,9 +310,7 @@ def entries_page(
     rows = []
     for shown in data.entries:
         row = shown.row
-        link = row.source_permalink or (
-            f"{slack_root}archives/{row.channel_id}/p{row.message_ts.replace('.', '')}" if row.message_ts else ""
-        )
+        link = message_link(row, team_id=viewer.team_id, team_domain=team_domain)
         when = shown.local_time.strftime("%Y-%m-%d %H:%M")
         opened = f'<a href="{h(link)}">Open in Slack</a>' if link else "not posted"
         cause = f'<p class="cause">Root cause: {h(shown.root_cause)}</p>' if shown.root_cause else ""

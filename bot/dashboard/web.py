@@ -191,35 +191,30 @@ class Dashboard:
                         page,
                         EntryChoice(),
                         viewer,
-                        slack_root=oidc.slack_base(self._settings),
+                        team_domain=who.team_domain,
                         problem=str(problem),
                         **common,
                     ),
                 )
             if path.endswith(".csv"):
-                return self._csv(session, viewer, choice)
+                return self._csv(session, viewer, who, choice)
             page = service.entries(session, viewer, choice)
             return _html(
                 200,
-                pages.entries_page(
-                    page, choice, viewer, slack_root=oidc.slack_base(self._settings), problem=None, **common
-                ),
+                pages.entries_page(page, choice, viewer, team_domain=who.team_domain, problem=None, **common),
             )
         return _html(404, pages.message_page("Not found", "There is no such page.", link=(PREFIX, "Dashboard")))
 
-    def _csv(self, session, viewer: Viewer, choice: EntryChoice) -> Answer:  # type: ignore[no-untyped-def]
+    def _csv(self, session, viewer: Viewer, who: SignedIn, choice: EntryChoice) -> Answer:  # type: ignore[no-untyped-def]
         page = service.entries(session, viewer, choice, limit=service.CSV_MAX_ROWS)
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(
             ["created_at", "kind", "author", "channel", "text", "root_cause", "customer_groups", "area", "link"]
         )
-        root = oidc.slack_base(self._settings)
         for shown in page.entries:
             row = shown.row
-            link = row.source_permalink or (
-                f"{root}archives/{row.channel_id}/p{row.message_ts.replace('.', '')}" if row.message_ts else ""
-            )
+            link = pages.message_link(row, team_id=viewer.team_id, team_domain=who.team_domain)
             writer.writerow(
                 [
                     shown.local_time.isoformat(),
@@ -305,7 +300,7 @@ class Dashboard:
                 ),
                 clear_state,
             )
-        signed = SignedIn(who.team_id, who.user_id, who.name, cookies.new_token())
+        signed = SignedIn(who.team_id, who.user_id, who.name, cookies.new_token(), who.team_domain)
         session_value = cookies.session_cookie(self._key, signed, now=self._clock())
         return _redirect(
             f"{PREFIX}/health",
