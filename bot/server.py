@@ -168,7 +168,9 @@ class Front:
                 return TOO_LARGE
         elif scope["method"] not in ("GET", "HEAD"):
             return _json(405, {"error": "method not allowed"}, ("allow", "GET, HEAD, POST"))
-        request = DashboardRequest(scope["method"], scope["path"], _query(scope), _headers(scope), body)
+        request = DashboardRequest(
+            scope["method"], scope["path"], _query(scope), _headers(scope), body, str(scope.get("scheme", "http"))
+        )
         answer = await self._in_worker(self._dashboard_answer, request)
         if scope["method"] == "HEAD":
             return Reply(answer.status, answer.headers)

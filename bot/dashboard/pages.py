@@ -185,6 +185,14 @@ def groups_page(period: str, cards: Sequence[GroupCard], viewer: Viewer, *, name
     return _layout("Customer groups", body, viewer=viewer, name=name, csrf=csrf, page="groups")
 
 
+PEOPLE_SHOWN = 100  # owners and people in the commitments' tables, the most first
+OPEN_SHOWN = 300
+
+
+def _first(caption: str, total: int, shown: int, what: str) -> str:
+    return caption if total <= shown else f"{caption} (the first {shown} of {total} {what})"
+
+
 HORIZONS = {"short": "Short term (up to 6 months)", "long": "Long term"}
 
 
@@ -208,9 +216,11 @@ def commitments_page(data: Commitments, viewer: Viewer, *, name: str, csrf: str)
             line.horizon,
             "overdue" if line.overdue else "",
         ]
-        for line in data.open[:300]
+        for line in data.open[:OPEN_SHOWN]
     ]
-    index_rows = [[person.user_id, *(_index_cell(k, d) for k, d in person.by_quarter)] for person in data.index]
+    index_rows = [
+        [person.user_id, *(_index_cell(k, d) for k, d in person.by_quarter)] for person in data.index[:PEOPLE_SHOWN]
+    ]
     if data.everyone:
         index_rows.insert(0, ["Whole workspace", *(_index_cell(k, d) for k, d in data.workspace_index)])
     chart = bar_chart(
@@ -231,16 +241,24 @@ def commitments_page(data: Commitments, viewer: Viewer, *, name: str, csrf: str)
     body = (
         summary
         + _table(
-            "By owner",
+            _first("By owner", len(data.by_owner), PEOPLE_SHOWN, "owners"),
             ["Owner", "Open", "At risk", "Overdue"],
-            [[o, str(a), str(b), str(c)] for o, a, b, c in data.by_owner],
+            [[o, str(a), str(b), str(c)] for o, a, b, c in data.by_owner[:PEOPLE_SHOWN]],
         )
         + _table("By horizon", ["Horizon", "Open"], [[HORIZONS.get(h_, h_), str(n)] for h_, n in data.by_horizon])
         + f'<section aria-labelledby="si"><h2 id="si">Success Index</h2><figure>{chart}</figure>'
-        + _table("Success Index by quarter and person", ["Person", *data.quarters], index_rows)
+        + _table(
+            _first("Success Index by quarter and person", len(data.index), PEOPLE_SHOWN, "people"),
+            ["Person", *data.quarters],
+            index_rows,
+        )
         + "</section>"
         + '<section aria-labelledby="oc"><h2 id="oc">Open commitments</h2>'
-        + _table("Open commitments, soonest due first", ["Title", "Owner", "Status", "Due", "Horizon", ""], open_rows)
+        + _table(
+            _first("Open commitments, soonest due first", len(data.open), OPEN_SHOWN, "commitments"),
+            ["Title", "Owner", "Status", "Due", "Horizon", ""],
+            open_rows,
+        )
         + "</section>"
     )
     return _layout("Commitments", body, viewer=viewer, name=name, csrf=csrf, page="commitments")

@@ -3,9 +3,8 @@
 
 from __future__ import annotations
 
-import statistics
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -91,90 +90,54 @@ class HabitHealth:
 
 
 def habit_health(session: Session, viewer: Viewer, *, now: datetime) -> HabitHealth:
+    """The last 52 weeks and four quarters, counted by the database (one statement per figure)."""
     today = local_date(now, viewer.zone)
     monday = today - timedelta(days=today.weekday())
     week_starts = [monday - timedelta(weeks=back) for back in range(WEEKS - 1, -1, -1)]
+    week_bounds = [_start_of(day, viewer.zone) for day in [*week_starts, monday + timedelta(weeks=1)]]
     quarters = last_quarters(today, viewer.zone)
-    start = min(_start_of(week_starts[0], viewer.zone), quarters[0].start)
-    facts = repo.entry_facts(session, team_id=viewer.team_id, author_id=author_scope(viewer), start=start, end=now)
-    week_bounds = [_start_of(day, viewer.zone) for day in week_starts]
-    people_by_week: list[set[str]] = [set() for _ in week_starts]
-    for fact in facts:
-        index = _bucket(fact.created_at, week_bounds)
-        if index is not None:
-            people_by_week[index].add(fact.author_id)
-    participation = tuple(len(people) for people in people_by_week)
+    bounds = [quarter.start for quarter in quarters] + [quarters[-1].end]
+    team_id, author_id = viewer.team_id, author_scope(viewer)
+    participation = tuple(repo.participants_by_range(session, team_id=team_id, author_id=author_id, bounds=week_bounds))
     average = tuple(
         (sum(participation[max(0, at - 4) : at]) / len(participation[max(0, at - 4) : at])) if at else None
         for at in range(len(participation))
     )
-    quarter_starts = [quarter.start for quarter in quarters]
-    in_quarter = [[] for _ in quarters]  # type: list[list[repo.EntryFact]]
-    for fact in facts:
-        index = _bucket(fact.created_at, quarter_starts)
-        if index is not None and fact.created_at < quarters[index].end:
-            in_quarter[index].append(fact)
-    prouds = tuple(sum(f.kind == EntryKind.PROUD.value for f in chosen) for chosen in in_quarter)
-    sorries = [[f for f in chosen if f.kind == EntryKind.SORRY.value] for chosen in in_quarter]
-    rate = tuple((sum(f.root_cause_at is not None for f in s) / len(s)) if s else None for s in sorries)
-    days = tuple(
-        statistics.median(waits) if (waits := _waits(s)) else None  # noqa: F841 (walrus read)
-        for s in sorries
-    )
-    tags = repo.group_tags(session, entry_ids=[fact.id for chosen in in_quarter for fact in chosen])
-    names = dict(groups_repo.active_names(session, team_id=viewer.team_id))
-    by_group = _splits(in_quarter, names, lambda fact: tags.get(fact.id, []))
-    by_area = _splits(in_quarter, dict(AREA_LABELS.items()), lambda fact: [fact.area] if fact.area else [])
+    kinds = repo.kinds_by_range(session, team_id=team_id, author_id=author_id, bounds=bounds)
+    names = dict(groups_repo.active_names(session, team_id=team_id))
+    areas = {area.value: label for area, label in AREA_LABELS.items()}
+    by_group = repo.groups_by_range(session, team_id=team_id, author_id=author_id, bounds=bounds)
+    by_area = repo.areas_by_range(session, team_id=team_id, author_id=author_id, bounds=bounds)
     return HabitHealth(
         week_labels=tuple(day.strftime("%d %b") for day in week_starts),
         participation=participation,
         average=average,
+        # the week under way is not over: the warning looks at the complete weeks, as the digest does
         fading=fading(participation[:-1]) if len(participation) > 1 else False,
         quarters=tuple(quarter.label for quarter in quarters),
-        prouds=prouds,
-        sorries=tuple(len(s) for s in sorries),
-        root_cause_rate=rate,
-        days_to_root_cause=days,
-        by_group=by_group,
-        by_area=by_area,
+        prouds=tuple(k.prouds for k in kinds),
+        sorries=tuple(k.sorries for k in kinds),
+        root_cause_rate=tuple((k.sorries_with_cause / k.sorries) if k.sorries else None for k in kinds),
+        days_to_root_cause=tuple(
+            repo.median_days_to_cause(session, team_id=team_id, author_id=author_id, bounds=bounds)
+        ),
+        by_group=_splits(by_group, names, len(quarters)),
+        by_area=_splits(by_area, areas, len(quarters)),
     )
 
 
-def _waits(sorries: Sequence[repo.EntryFact]) -> list[float]:
-    return [
-        (f.root_cause_at - f.created_at).total_seconds() / 86400
-        for f in sorries
-        if f.root_cause_at is not None and f.root_cause_at >= f.created_at
-    ]
-
-
-def _bucket(moment: datetime, starts: Sequence[datetime]) -> int | None:
-    """The index of the last start at or before `moment` (None: before the first)."""
-    low, high = 0, len(starts)
-    while low < high:
-        middle = (low + high) // 2
-        if starts[middle] <= moment:
-            low = middle + 1
-        else:
-            high = middle
-    return low - 1 if low else None
-
-
-def _splits(
-    in_quarter: list[list[repo.EntryFact]], names: Mapping[Any, str], keys_of: Callable[[repo.EntryFact], Iterable[Any]]
-) -> tuple[Split, ...]:
-    entries: dict[object, list[int]] = {}
-    people: dict[object, list[set[str]]] = {}
-    for index, chosen in enumerate(in_quarter):
-        for fact in chosen:
-            for key in keys_of(fact):
-                if key not in names:
-                    continue
-                entries.setdefault(key, [0] * len(in_quarter))[index] += 1
-                people.setdefault(key, [set() for _ in in_quarter])[index].add(fact.author_id)
+def _splits(counts: Sequence[repo.SplitCount], names: Mapping[Any, str], ranges: int) -> tuple[Split, ...]:
+    """One line per named key (active customer groups, areas) with entries and people per range."""
+    entries: dict[Any, list[int]] = {}
+    people: dict[Any, list[int]] = {}
+    for count in counts:
+        if count.key not in names or not 0 <= count.index < ranges:
+            continue
+        entries.setdefault(count.key, [0] * ranges)[count.index] = count.entries
+        people.setdefault(count.key, [0] * ranges)[count.index] = count.people
     return tuple(
-        Split(str(names[key]), tuple(entries[key]), tuple(len(p) for p in people[key]))
-        for key in sorted(entries, key=lambda key: str(names[key]).lower())
+        Split(names[key], tuple(entries[key]), tuple(people[key]))
+        for key in sorted(entries, key=lambda key: names[key].lower())
     )
 
 
@@ -198,14 +161,9 @@ def customer_groups(session: Session, viewer: Viewer, *, now: datetime) -> tuple
     quarters = last_quarters(local_date(now, viewer.zone), viewer.zone)
     start = quarters[0].start
     author = author_scope(viewer)
-    facts = repo.entry_facts(session, team_id=viewer.team_id, author_id=author, start=start, end=now)
-    tags = repo.group_tags(session, entry_ids=[fact.id for fact in facts])
-    kinds: dict[int, Counter[str]] = {}
-    for fact in facts:
-        for group_id in tags.get(fact.id, []):
-            kinds.setdefault(group_id, Counter())[fact.kind] += 1
+    kinds = repo.kinds_by_group(session, team_id=viewer.team_id, author_id=author, start=start, end=now)
     sample, _ = repo.filtered_entries(
-        session, EntryFilter(viewer.team_id, author_id=author, start=start, end=now), limit=TEXTS_SAMPLED
+        session, EntryFilter(viewer.team_id, author_id=author, start=start, end=now), limit=TEXTS_SAMPLED, count=False
     )
     rule = TextRule(session, viewer, {row.channel_id for row in sample})
     sample_tags = repo.group_tags(session, entry_ids=[row.id for row in sample])
@@ -218,14 +176,14 @@ def customer_groups(session: Session, viewer: Viewer, *, now: datetime) -> tuple
     answers = repo.answers_by_group(session, team_id=viewer.team_id, answered_by=author, start=start, end=now)
     cards = []
     for group_id, name in groups_repo.active_names(session, team_id=viewer.team_id):
-        counts = kinds.get(group_id, Counter())
+        counts = kinds.get(group_id, {})
         open_now, kept = actions.get(group_id, (0, 0))
         cards.append(
             GroupCard(
                 id=group_id,
                 name=name,
-                prouds=counts[EntryKind.PROUD.value],
-                sorries=counts[EntryKind.SORRY.value],
+                prouds=counts.get(EntryKind.PROUD.value, 0),
+                sorries=counts.get(EntryKind.SORRY.value, 0),
                 themes=tuple(choose(ranked(document_frequency(texts.get(group_id, []))), limit=THEMES_SHOWN)),
                 open_commitments=open_now,
                 kept_commitments=kept,
@@ -314,12 +272,20 @@ def commitments(session: Session, viewer: Viewer, *, now: datetime) -> Commitmen
         for user in set(per_person) | set(mine):
             per_person.setdefault(user, [(0, 0)] * at).append(tuple(mine.get(user, [0, 0])))  # type: ignore[arg-type]
         workspace.append((sum(c.kept for c in found), len(found)))
-    index = tuple(PersonIndex(user, tuple(values)) for user, values in sorted(per_person.items()))
+    # the most commitments due first
+    index = tuple(
+        PersonIndex(user, tuple(values))
+        for user, values in sorted(per_person.items(), key=lambda item: (-sum(due for _, due in item[1]), item[0]))
+    )
     return Commitments(
         open=lines,
         at_risk=sum(line.status == ActionStatus.AT_RISK.value for line in lines),
         overdue=sum(line.overdue for line in lines),
-        by_owner=tuple((owner, *counts) for owner, counts in sorted(owners.items())),  # type: ignore[misc]
+        # the most open first
+        by_owner=tuple(
+            (owner, *counts)  # type: ignore[misc]
+            for owner, counts in sorted(owners.items(), key=lambda item: (-item[1][0], item[0]))
+        ),
         by_horizon=tuple(sorted(horizons.items())),
         quarters=tuple(quarter.label for quarter in quarters),
         index=index,

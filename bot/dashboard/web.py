@@ -55,6 +55,7 @@ class Request:
     query: str
     headers: dict[str, list[str]]
     body: bytes = b""
+    scheme: str = "http"  # as the server received it (TLS ends at a proxy more often than not)
 
     def header(self, name: str) -> str:
         return (self.headers.get(name) or [""])[0]
@@ -62,7 +63,7 @@ class Request:
     @property
     def over_tls(self) -> bool:
         forwarded = self.header("x-forwarded-proto").split(",")[0].strip().lower()
-        return forwarded == "https" or self.header(":scheme") == "https"
+        return forwarded == "https" or self.scheme == "https"
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, and_, case, extract, func, literal, select
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -22,18 +22,6 @@ from storage.models import (
 )
 
 TAG_LOOKUP_CHUNK = 500
-
-
-@dataclass(frozen=True)
-class EntryFact:
-    """An entry as the charts count it (no text)."""
-
-    id: int
-    kind: str
-    author_id: str
-    area: str | None
-    created_at: datetime
-    root_cause_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -69,15 +57,144 @@ def _scope(team_id: str, author_id: str | None) -> list[ColumnElement[bool]]:
     return where
 
 
-def entry_facts(
-    session: Session, *, team_id: str, author_id: str | None, start: datetime, end: datetime
-) -> list[EntryFact]:
+def bucket(column: SQLColumnExpression[datetime], bounds: Sequence[datetime]) -> ColumnElement[int]:
+    """Which of the ranges [bounds[i], bounds[i + 1]) the moment falls in, as a CASE (the same on both databases,
+    and exact in any time zone: the bounds are the viewer's local midnights)."""
+    return case(*((column < bounds[index + 1], literal(index)) for index in range(len(bounds) - 1)), else_=literal(-1))
+
+
+def _in(column: SQLColumnExpression[datetime], bounds: Sequence[datetime]) -> ColumnElement[bool]:
+    return and_(column >= bounds[0], column < bounds[-1])
+
+
+def participants_by_range(
+    session: Session, *, team_id: str, author_id: str | None, bounds: Sequence[datetime]
+) -> list[int]:
+    """How many people logged an entry in each range (weeks): one statement."""
+    where = bucket(Entry.created_at, bounds)
     rows = session.execute(
-        select(Entry.id, Entry.kind, Entry.author_id, Entry.area, Entry.created_at, Entry.root_cause_at).where(
-            *_scope(team_id, author_id), Entry.created_at >= start, Entry.created_at < end
-        )
+        select(where, func.count(Entry.author_id.distinct()))
+        .where(*_scope(team_id, author_id), _in(Entry.created_at, bounds))
+        .group_by(where)
     ).all()
-    return [EntryFact(*row) for row in rows]
+    found = [0] * (len(bounds) - 1)
+    for index, count in rows:
+        if 0 <= index < len(found):
+            found[index] = int(count)
+    return found
+
+
+@dataclass(frozen=True)
+class RangeKinds:
+    prouds: int = 0
+    sorries: int = 0
+    sorries_with_cause: int = 0
+
+
+def kinds_by_range(
+    session: Session, *, team_id: str, author_id: str | None, bounds: Sequence[datetime]
+) -> list[RangeKinds]:
+    """Prouds, sorries and sorries with a root cause in each range (quarters)."""
+    where = bucket(Entry.created_at, bounds)
+    rows = session.execute(
+        select(where, Entry.kind, func.count(), func.count(Entry.root_cause_at))
+        .where(*_scope(team_id, author_id), _in(Entry.created_at, bounds))
+        .group_by(where, Entry.kind)
+    ).all()
+    found = [RangeKinds() for _ in range(len(bounds) - 1)]
+    for index, kind, count, with_cause in rows:
+        if not 0 <= index < len(found):
+            continue
+        was = found[index]
+        if kind == "proud":
+            found[index] = RangeKinds(int(count), was.sorries, was.sorries_with_cause)
+        elif kind == "sorry":
+            found[index] = RangeKinds(was.prouds, int(count), int(with_cause))
+    return found
+
+
+def median_days_to_cause(
+    session: Session, *, team_id: str, author_id: str | None, bounds: Sequence[datetime]
+) -> list[float | None]:
+    """Per range: the median of the days from a sorry to its root cause (sorries with one, by when logged).
+    PostgreSQL computes it (percentile_cont); SQLite, which has no such function, hands the waits over."""
+    where = bucket(Entry.created_at, bounds)
+    chosen = (
+        *_scope(team_id, author_id),
+        _in(Entry.created_at, bounds),
+        Entry.kind == "sorry",
+        Entry.root_cause_at.is_not(None),
+        Entry.root_cause_at >= Entry.created_at,
+    )
+    found: list[float | None] = [None] * (len(bounds) - 1)
+    if session.get_bind().dialect.name == "postgresql":
+        seconds = extract("epoch", Entry.root_cause_at - Entry.created_at)
+        median = func.percentile_cont(0.5).within_group(seconds)
+        for index, value in session.execute(select(where, median).where(*chosen).group_by(where)):
+            if 0 <= index < len(found) and value is not None:
+                found[index] = float(value) / 86400
+        return found
+    waits: list[list[float]] = [[] for _ in found]
+    for index, created, caused in session.execute(select(where, Entry.created_at, Entry.root_cause_at).where(*chosen)):
+        if 0 <= index < len(waits):
+            waits[index].append((caused - created).total_seconds() / 86400 if caused else 0.0)
+    for index, values in enumerate(waits):
+        if values:
+            values.sort()
+            middle = len(values) // 2
+            found[index] = values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+    return found
+
+
+@dataclass(frozen=True)
+class SplitCount:
+    """Entries and people taking part in one range, for one customer group or area."""
+
+    index: int
+    key: int | str
+    entries: int
+    people: int
+
+
+def groups_by_range(
+    session: Session, *, team_id: str, author_id: str | None, bounds: Sequence[datetime]
+) -> list[SplitCount]:
+    where = bucket(Entry.created_at, bounds)
+    rows = session.execute(
+        select(where, EntryCustomerGroup.group_id, func.count(), func.count(Entry.author_id.distinct()))
+        .join(EntryCustomerGroup, EntryCustomerGroup.entry_id == Entry.id)
+        .where(*_scope(team_id, author_id), _in(Entry.created_at, bounds))
+        .group_by(where, EntryCustomerGroup.group_id)
+    ).all()
+    return [SplitCount(int(i), int(g), int(n), int(p)) for i, g, n, p in rows if i >= 0]
+
+
+def areas_by_range(
+    session: Session, *, team_id: str, author_id: str | None, bounds: Sequence[datetime]
+) -> list[SplitCount]:
+    where = bucket(Entry.created_at, bounds)
+    rows = session.execute(
+        select(where, Entry.area, func.count(), func.count(Entry.author_id.distinct()))
+        .where(*_scope(team_id, author_id), _in(Entry.created_at, bounds), Entry.area.is_not(None))
+        .group_by(where, Entry.area)
+    ).all()
+    return [SplitCount(int(i), str(a), int(n), int(p)) for i, a, n, p in rows if i >= 0]
+
+
+def kinds_by_group(
+    session: Session, *, team_id: str, author_id: str | None, start: datetime, end: datetime
+) -> dict[int, dict[str, int]]:
+    """Per customer group: its prouds and sorries in [start, end)."""
+    rows = session.execute(
+        select(EntryCustomerGroup.group_id, Entry.kind, func.count())
+        .join(EntryCustomerGroup, EntryCustomerGroup.entry_id == Entry.id)
+        .where(*_scope(team_id, author_id), Entry.created_at >= start, Entry.created_at < end)
+        .group_by(EntryCustomerGroup.group_id, Entry.kind)
+    ).all()
+    found: dict[int, dict[str, int]] = {}
+    for group_id, kind, count in rows:
+        found.setdefault(int(group_id), {})[str(kind)] = int(count)
+    return found
 
 
 def group_tags(session: Session, *, entry_ids: Sequence[int]) -> dict[int, list[int]]:
@@ -114,10 +231,12 @@ def _filtered(chosen: EntryFilter) -> Select[int]:
     return query
 
 
-def filtered_entries(session: Session, chosen: EntryFilter, *, limit: int) -> tuple[list[EntryRow], int]:
-    """The newest `limit` entries the filter picks, and how many it picks in all."""
+def filtered_entries(
+    session: Session, chosen: EntryFilter, *, limit: int, count: bool = True
+) -> tuple[list[EntryRow], int]:
+    """The newest `limit` entries the filter picks, and how many it picks in all (-1 without `count`)."""
     ids = _filtered(chosen).subquery()
-    total = int(session.scalar(select(func.count()).select_from(ids)) or 0)
+    total = int(session.scalar(select(func.count()).select_from(ids)) or 0) if count else -1
     rows = session.execute(
         select(
             Entry.id,
@@ -146,33 +265,50 @@ def channels_of(session: Session, *, team_id: str, author_id: str | None) -> lis
     )
 
 
-def open_actions(session: Session, *, team_id: str, owner_ids: Sequence[str] | None) -> list[ActionItem]:
-    query = select(ActionItem).where(ActionItem.team_id == team_id, ActionItem.status.in_(OPEN_STATUSES))
+@dataclass(frozen=True)
+class OpenAction:
+    id: int
+    title: str
+    owner_id: str
+    status: str
+    due_date: date
+    created_at: datetime
+
+
+def open_actions(session: Session, *, team_id: str, owner_ids: Sequence[str] | None) -> list[OpenAction]:
+    """The open commitments (of these owners), soonest due first: the columns the dashboard shows."""
+    query = select(
+        ActionItem.id,
+        ActionItem.title,
+        ActionItem.owner_id,
+        ActionItem.status,
+        ActionItem.due_date,
+        ActionItem.created_at,
+    ).where(ActionItem.team_id == team_id, ActionItem.status.in_(OPEN_STATUSES))
     if owner_ids is not None:
         query = query.where(ActionItem.owner_id.in_(list(owner_ids)))
-    return list(session.scalars(query.order_by(ActionItem.due_date, ActionItem.id)))
+    return [OpenAction(*row) for row in session.execute(query.order_by(ActionItem.due_date, ActionItem.id))]
 
 
 def actions_by_group(
     session: Session, *, team_id: str, owner_id: str | None, start: datetime, end: datetime
 ) -> dict[int, tuple[int, int]]:
     """Per customer group: its open commitments now, and those kept (done) within [start, end)."""
+    is_open = ActionItem.status.in_(OPEN_STATUSES)
+    kept = and_(ActionItem.status == ActionStatus.DONE.value, ActionItem.closed_at >= start, ActionItem.closed_at < end)
     query = (
-        select(ActionCustomerGroup.group_id, ActionItem.status, ActionItem.closed_at)
+        select(
+            ActionCustomerGroup.group_id,
+            func.count(case((is_open, 1))),
+            func.count(case((kept, 1))),
+        )
         .join(ActionItem, ActionItem.id == ActionCustomerGroup.action_id)
-        .where(ActionItem.team_id == team_id)
+        .where(ActionItem.team_id == team_id, is_open | kept)
+        .group_by(ActionCustomerGroup.group_id)
     )
     if owner_id is not None:
         query = query.where(ActionItem.owner_id == owner_id)
-    found: dict[int, tuple[int, int]] = {}
-    for group_id, status, closed_at in session.execute(query):
-        open_now, kept = found.get(group_id, (0, 0))
-        if status in OPEN_STATUSES:
-            open_now += 1
-        elif status == ActionStatus.DONE.value and closed_at is not None and start <= closed_at < end:
-            kept += 1
-        found[group_id] = (open_now, kept)
-    return found
+    return {int(group_id): (int(open_now), int(done)) for group_id, open_now, done in session.execute(query)}
 
 
 def answers_by_group(
