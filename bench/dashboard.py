@@ -41,7 +41,9 @@ PAGES = (
     "/dashboard/commitments",
     "/dashboard/entries",
     "/dashboard/entries?kind=sorry&area=operations",
-    "/dashboard/entries.csv?since=2026-10-01&until=2026-11-22",
+    # a week of the workspace's entries (about 7,000 rows), and the most a CSV holds (50,000 rows)
+    "/dashboard/entries.csv?since=2026-11-16&until=2026-11-22",
+    "/dashboard/entries.csv",
 )
 
 

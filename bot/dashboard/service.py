@@ -162,11 +162,11 @@ def customer_groups(session: Session, viewer: Viewer, *, now: datetime) -> tuple
     start = quarters[0].start
     author = author_scope(viewer)
     kinds = repo.kinds_by_group(session, team_id=viewer.team_id, author_id=author, start=start, end=now)
-    sample, _ = repo.filtered_entries(
+    sampled = repo.filtered_entries(
         session, EntryFilter(viewer.team_id, author_id=author, start=start, end=now), limit=TEXTS_SAMPLED, count=False
     )
+    sample, sample_tags = sampled.rows, sampled.tags
     rule = TextRule(session, viewer, {row.channel_id for row in sample})
-    sample_tags = repo.group_tags(session, entry_ids=[row.id for row in sample])
     texts: dict[int, list[str]] = {}
     for row in sample:
         if rule.readable(author_id=row.author_id, channel_id=row.channel_id):
@@ -337,9 +337,9 @@ def entries(session: Session, viewer: Viewer, choice: EntryChoice, *, limit: int
         start=_start_of(choice.since, viewer.zone) if choice.since else None,
         end=_start_of(choice.until + timedelta(days=1), viewer.zone) if choice.until else None,
     )
-    rows, total = repo.filtered_entries(session, chosen, limit=limit)
+    found = repo.filtered_entries(session, chosen, limit=limit)
+    rows, total, tags = found.rows, found.total, found.tags
     rule = TextRule(session, viewer, {row.channel_id for row in rows})
-    tags = repo.group_tags(session, entry_ids=[row.id for row in rows])
     all_groups = groups_repo.active_names(session, team_id=viewer.team_id)
     names = dict(all_groups)
     shown = []

@@ -34,6 +34,7 @@ MAX_FORM_BYTES = 2048
 HOST = re.compile(r"[A-Za-z0-9.\-]+(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,5})?")
 CHANNEL = re.compile(r"[A-Z0-9]{1,20}")
 HTML = "text/html; charset=utf-8"
+AREA_NAMES = {area.value: label for area, label in AREA_LABELS.items()}
 SECURITY_HEADERS = [
     ("cache-control", "no-store"),
     ("x-content-type-options", "nosniff"),
@@ -225,7 +226,7 @@ class Dashboard:
                     neutralise_formula(shown.text),
                     neutralise_formula(shown.root_cause or ""),
                     neutralise_formula("; ".join(shown.groups)),
-                    AREA_LABELS.get(Area(row.area), "") if row.area in {a.value for a in Area} else "",
+                    AREA_NAMES.get(row.area or "", ""),
                     link,
                 ]
             )

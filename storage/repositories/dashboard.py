@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Select, SQLColumnExpression, and_, case, extract, func, literal, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, case, extract, func, literal, select
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -197,64 +197,68 @@ def kinds_by_group(
     return found
 
 
-def group_tags(session: Session, *, entry_ids: Sequence[int]) -> dict[int, list[int]]:
-    """Each entry's customer group ids, looked up by primary key a few hundred at a time."""
-    found: dict[int, list[int]] = {}
-    ids = list(entry_ids)
-    for at in range(0, len(ids), TAG_LOOKUP_CHUNK):
-        chunk = ids[at : at + TAG_LOOKUP_CHUNK]
-        for entry_id, group_id in session.execute(
-            select(EntryCustomerGroup.entry_id, EntryCustomerGroup.group_id).where(
-                EntryCustomerGroup.entry_id.in_(chunk)
-            )
-        ):
-            found.setdefault(entry_id, []).append(group_id)
-    return found
-
-
-def _filtered(chosen: EntryFilter) -> Select[int]:
-    query = select(Entry.id).where(*_scope(chosen.team_id, chosen.author_id))
+def _conditions(chosen: EntryFilter) -> list[ColumnElement[bool]]:
+    where = _scope(chosen.team_id, chosen.author_id)
     if chosen.kind is not None:
-        query = query.where(Entry.kind == chosen.kind)
+        where.append(Entry.kind == chosen.kind)
     if chosen.area is not None:
-        query = query.where(Entry.area == chosen.area)
+        where.append(Entry.area == chosen.area)
     if chosen.channel_id is not None:
-        query = query.where(Entry.channel_id == chosen.channel_id)
+        where.append(Entry.channel_id == chosen.channel_id)
     if chosen.start is not None:
-        query = query.where(Entry.created_at >= chosen.start)
+        where.append(Entry.created_at >= chosen.start)
     if chosen.end is not None:
-        query = query.where(Entry.created_at < chosen.end)
+        where.append(Entry.created_at < chosen.end)
     if chosen.group_id is not None:
-        query = query.where(
+        where.append(
             Entry.id.in_(select(EntryCustomerGroup.entry_id).where(EntryCustomerGroup.group_id == chosen.group_id))
         )
-    return query
+    return where
 
 
-def filtered_entries(
-    session: Session, chosen: EntryFilter, *, limit: int, count: bool = True
-) -> tuple[list[EntryRow], int]:
-    """The newest `limit` entries the filter picks, and how many it picks in all (-1 without `count`)."""
-    ids = _filtered(chosen).subquery()
-    total = int(session.scalar(select(func.count()).select_from(ids)) or 0) if count else -1
-    rows = session.execute(
-        select(
-            Entry.id,
-            Entry.kind,
-            Entry.author_id,
-            Entry.channel_id,
-            Entry.text,
-            Entry.area,
-            Entry.created_at,
-            Entry.root_cause,
-            Entry.message_ts,
-            Entry.source_permalink,
+@dataclass(frozen=True)
+class Filtered:
+    rows: list[EntryRow]  # the newest first
+    total: int  # how many the filter picks in all (-1: not counted)
+    tags: dict[int, list[int]]  # each row's customer group ids
+
+
+def filtered_entries(session: Session, chosen: EntryFilter, *, limit: int, count: bool = True) -> Filtered:
+    """The newest `limit` entries the filter picks, their customer groups, and how many it picks in all."""
+    where = _conditions(chosen)
+    total = int(session.scalar(select(func.count()).select_from(Entry).where(*where)) or 0) if count else -1
+    newest = (Entry.created_at.desc(), Entry.id.desc())
+    rows = [
+        EntryRow(*row)  # type: ignore[call-arg]
+        for row in session.execute(
+            select(
+                Entry.id,
+                Entry.kind,
+                Entry.author_id,
+                Entry.channel_id,
+                Entry.text,
+                Entry.area,
+                Entry.created_at,
+                Entry.root_cause,
+                Entry.message_ts,
+                Entry.source_permalink,
+            )
+            .where(*where)
+            .order_by(*newest)
+            .limit(limit)
         )
-        .where(Entry.id.in_(select(ids.c.id)))
-        .order_by(Entry.created_at.desc(), Entry.id.desc())
-        .limit(limit)
-    ).all()
-    return [EntryRow(*row) for row in rows], total  # type: ignore[call-arg]
+    ]
+    tags: dict[int, list[int]] = {}
+    if rows:
+        # the same entries again, in the database (thousands of ids as parameters cost more than the lookup)
+        chosen_ids = select(Entry.id).where(*where).order_by(*newest).limit(limit).subquery()
+        for entry_id, group_id in session.execute(
+            select(EntryCustomerGroup.entry_id, EntryCustomerGroup.group_id).where(
+                EntryCustomerGroup.entry_id.in_(select(chosen_ids.c.id))
+            )
+        ):
+            tags.setdefault(entry_id, []).append(group_id)
+    return Filtered(rows, total, tags)
 
 
 def channels_of(session: Session, *, team_id: str, author_id: str | None) -> list[str]:
