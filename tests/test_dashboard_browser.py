@@ -27,6 +27,7 @@ from tests.conftest import IN_CI
 from tests.fake_slack import FakeSlack
 from tests.test_dashboard import AMBASSADOR, NOW, PRIVATE, PUBLIC, TEAM, Served, _entry, seed, serve_dashboard
 
+WAIT = 30.0  # seconds a navigation or the download may take on a busy machine
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 ROOT = Path(__file__).resolve().parent.parent
@@ -140,7 +141,7 @@ def test_a_person_signs_in_opens_every_page_filters_and_downloads_the_csv(
 
     def arrived(heading: str, url_part: str = "") -> None:
         """Wait for the page a click led to (a click returns before the navigation ends)."""
-        WebDriverWait(driver, 15).until(
+        WebDriverWait(driver, WAIT).until(
             lambda d: url_part in d.current_url and d.find_element(By.TAG_NAME, "h1").text == heading
         )
 
@@ -184,7 +185,7 @@ def test_a_person_signs_in_opens_every_page_filters_and_downloads_the_csv(
         driver.save_screenshot(str(shots / "5-entries-filtered.png"))
 
         driver.find_element(By.LINK_TEXT, "Download them as CSV").click()
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + WAIT
         while not list(downloads.glob("*.csv")) and time.monotonic() < deadline:
             time.sleep(0.1)
         (downloaded,) = downloads.glob("*.csv")
@@ -205,4 +206,7 @@ def test_a_person_signs_in_opens_every_page_filters_and_downloads_the_csv(
         driver.get(f"{served.url}/dashboard/entries")
         arrived("Sign in")  # signed out: the pages send you to sign in again
     finally:
+        # the last page as the browser had it, to read after a failure
+        driver.save_screenshot(str(shots / "last.png"))
+        (shots / "last.html").write_text(driver.page_source, encoding="utf-8")
         driver.quit()

@@ -96,18 +96,19 @@ def habit_health(session: Session, viewer: Viewer, *, now: datetime) -> HabitHea
     week_starts = [monday - timedelta(weeks=back) for back in range(WEEKS - 1, -1, -1)]
     week_bounds = [_start_of(day, viewer.zone) for day in [*week_starts, monday + timedelta(weeks=1)]]
     quarters = last_quarters(today, viewer.zone)
-    bounds = [quarter.start for quarter in quarters] + [quarters[-1].end]
+    quarter_ranges = repo.Ranges((*(q.start for q in quarters), quarters[-1].end), "quarter", viewer.zone.key)
+    weeks = repo.Ranges(tuple(week_bounds), "week", viewer.zone.key)
     team_id, author_id = viewer.team_id, author_scope(viewer)
-    participation = tuple(repo.participants_by_range(session, team_id=team_id, author_id=author_id, bounds=week_bounds))
+    participation = tuple(repo.participants_by_range(session, team_id=team_id, author_id=author_id, ranges=weeks))
     average = tuple(
         (sum(participation[max(0, at - 4) : at]) / len(participation[max(0, at - 4) : at])) if at else None
         for at in range(len(participation))
     )
-    kinds = repo.kinds_by_range(session, team_id=team_id, author_id=author_id, bounds=bounds)
+    kinds = repo.kinds_by_range(session, team_id=team_id, author_id=author_id, ranges=quarter_ranges)
     names = dict(groups_repo.active_names(session, team_id=team_id))
     areas = {area.value: label for area, label in AREA_LABELS.items()}
-    by_group = repo.groups_by_range(session, team_id=team_id, author_id=author_id, bounds=bounds)
-    by_area = repo.areas_by_range(session, team_id=team_id, author_id=author_id, bounds=bounds)
+    by_group = repo.groups_by_range(session, team_id=team_id, author_id=author_id, ranges=quarter_ranges)
+    by_area = repo.areas_by_range(session, team_id=team_id, author_id=author_id, ranges=quarter_ranges)
     return HabitHealth(
         week_labels=tuple(day.strftime("%d %b") for day in week_starts),
         participation=participation,
@@ -119,7 +120,7 @@ def habit_health(session: Session, viewer: Viewer, *, now: datetime) -> HabitHea
         sorries=tuple(k.sorries for k in kinds),
         root_cause_rate=tuple((k.sorries_with_cause / k.sorries) if k.sorries else None for k in kinds),
         days_to_root_cause=tuple(
-            repo.median_days_to_cause(session, team_id=team_id, author_id=author_id, bounds=bounds)
+            repo.median_days_to_cause(session, team_id=team_id, author_id=author_id, ranges=quarter_ranges)
         ),
         by_group=_splits(by_group, names, len(quarters)),
         by_area=_splits(by_area, areas, len(quarters)),

@@ -4,9 +4,11 @@ decides who may (bot/dashboard/access.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, SQLColumnExpression, and_, case, extract, func, literal, select
 from sqlalchemy.orm import Session
@@ -57,6 +59,35 @@ def _scope(team_id: str, author_id: str | None) -> list[ColumnElement[bool]]:
     return where
 
 
+@dataclass(frozen=True)
+class Ranges:
+    """Consecutive local weeks or calendar quarters in a time zone: `bounds` are their starts (the local
+    midnights, in UTC) and the end of the last."""
+
+    bounds: tuple[datetime, ...]
+    unit: str  # "week" (Monday to Sunday) or "quarter"
+    tz: str
+
+    def __len__(self) -> int:
+        return len(self.bounds) - 1
+
+    def holds(self, column: SQLColumnExpression[datetime]) -> ColumnElement[bool]:
+        return _in(column, self.bounds)
+
+    def bucket(
+        self, session: Session, column: SQLColumnExpression[datetime]
+    ) -> tuple[ColumnElement[Any], Callable[[Any], int]]:
+        """An expression naming each row's range, and how to read it as the range's index (-1: none).
+
+        PostgreSQL truncates the local time (`date_trunc` of the moment in the zone): cheap, exact across DST.
+        SQLite, without time zones, compares with the bounds (a CASE)."""
+        if session.get_bind().dialect.name == "postgresql":
+            zone = ZoneInfo(self.tz)
+            starts = {bound.astimezone(zone).replace(tzinfo=None): at for at, bound in enumerate(self.bounds[:-1])}
+            return func.date_trunc(self.unit, func.timezone(self.tz, column)), lambda value: starts.get(value, -1)
+        return bucket(column, self.bounds), lambda value: int(value)
+
+
 def bucket(column: SQLColumnExpression[datetime], bounds: Sequence[datetime]) -> ColumnElement[int]:
     """Which of the ranges [bounds[i], bounds[i + 1]) the moment falls in, as a CASE (the same on both databases,
     and exact in any time zone: the bounds are the viewer's local midnights)."""
@@ -67,18 +98,17 @@ def _in(column: SQLColumnExpression[datetime], bounds: Sequence[datetime]) -> Co
     return and_(column >= bounds[0], column < bounds[-1])
 
 
-def participants_by_range(
-    session: Session, *, team_id: str, author_id: str | None, bounds: Sequence[datetime]
-) -> list[int]:
+def participants_by_range(session: Session, *, team_id: str, author_id: str | None, ranges: Ranges) -> list[int]:
     """How many people logged an entry in each range (weeks): one statement."""
-    where = bucket(Entry.created_at, bounds)
+    where, index_of = ranges.bucket(session, Entry.created_at)
     rows = session.execute(
         select(where, func.count(Entry.author_id.distinct()))
-        .where(*_scope(team_id, author_id), _in(Entry.created_at, bounds))
+        .where(*_scope(team_id, author_id), ranges.holds(Entry.created_at))
         .group_by(where)
     ).all()
-    found = [0] * (len(bounds) - 1)
-    for index, count in rows:
+    found = [0] * len(ranges)
+    for value, count in rows:
+        index = index_of(value)
         if 0 <= index < len(found):
             found[index] = int(count)
     return found
@@ -91,18 +121,17 @@ class RangeKinds:
     sorries_with_cause: int = 0
 
 
-def kinds_by_range(
-    session: Session, *, team_id: str, author_id: str | None, bounds: Sequence[datetime]
-) -> list[RangeKinds]:
+def kinds_by_range(session: Session, *, team_id: str, author_id: str | None, ranges: Ranges) -> list[RangeKinds]:
     """Prouds, sorries and sorries with a root cause in each range (quarters)."""
-    where = bucket(Entry.created_at, bounds)
+    where, index_of = ranges.bucket(session, Entry.created_at)
     rows = session.execute(
         select(where, Entry.kind, func.count(), func.count(Entry.root_cause_at))
-        .where(*_scope(team_id, author_id), _in(Entry.created_at, bounds))
+        .where(*_scope(team_id, author_id), ranges.holds(Entry.created_at))
         .group_by(where, Entry.kind)
     ).all()
-    found = [RangeKinds() for _ in range(len(bounds) - 1)]
-    for index, kind, count, with_cause in rows:
+    found = [RangeKinds() for _ in range(len(ranges))]
+    for value, kind, count, with_cause in rows:
+        index = index_of(value)
         if not 0 <= index < len(found):
             continue
         was = found[index]
@@ -114,30 +143,32 @@ def kinds_by_range(
 
 
 def median_days_to_cause(
-    session: Session, *, team_id: str, author_id: str | None, bounds: Sequence[datetime]
+    session: Session, *, team_id: str, author_id: str | None, ranges: Ranges
 ) -> list[float | None]:
     """Per range: the median of the days from a sorry to its root cause (sorries with one, by when logged).
     PostgreSQL computes it (percentile_cont); SQLite, which has no such function, hands the waits over."""
-    where = bucket(Entry.created_at, bounds)
+    where, index_of = ranges.bucket(session, Entry.created_at)
     chosen = (
         *_scope(team_id, author_id),
-        _in(Entry.created_at, bounds),
+        ranges.holds(Entry.created_at),
         Entry.kind == "sorry",
         Entry.root_cause_at.is_not(None),
         Entry.root_cause_at >= Entry.created_at,
     )
-    found: list[float | None] = [None] * (len(bounds) - 1)
+    found: list[float | None] = [None] * len(ranges)
     if session.get_bind().dialect.name == "postgresql":
         seconds = extract("epoch", Entry.root_cause_at - Entry.created_at)
         median = func.percentile_cont(0.5).within_group(seconds)
-        for index, value in session.execute(select(where, median).where(*chosen).group_by(where)):
-            if 0 <= index < len(found) and value is not None:
-                found[index] = float(value) / 86400
+        for value, days in session.execute(select(where, median).where(*chosen).group_by(where)):
+            index = index_of(value)
+            if 0 <= index < len(found) and days is not None:
+                found[index] = float(days) / 86400
         return found
     waits: list[list[float]] = [[] for _ in found]
-    for index, created, caused in session.execute(select(where, Entry.created_at, Entry.root_cause_at).where(*chosen)):
-        if 0 <= index < len(waits):
-            waits[index].append((caused - created).total_seconds() / 86400 if caused else 0.0)
+    for value, created, caused in session.execute(select(where, Entry.created_at, Entry.root_cause_at).where(*chosen)):
+        index = index_of(value)
+        if 0 <= index < len(waits) and caused is not None:
+            waits[index].append((caused - created).total_seconds() / 86400)
     for index, values in enumerate(waits):
         if values:
             values.sort()
@@ -156,29 +187,27 @@ class SplitCount:
     people: int
 
 
-def groups_by_range(
-    session: Session, *, team_id: str, author_id: str | None, bounds: Sequence[datetime]
-) -> list[SplitCount]:
-    where = bucket(Entry.created_at, bounds)
+def groups_by_range(session: Session, *, team_id: str, author_id: str | None, ranges: Ranges) -> list[SplitCount]:
+    where, index_of = ranges.bucket(session, Entry.created_at)
     rows = session.execute(
         select(where, EntryCustomerGroup.group_id, func.count(), func.count(Entry.author_id.distinct()))
         .join(EntryCustomerGroup, EntryCustomerGroup.entry_id == Entry.id)
-        .where(*_scope(team_id, author_id), _in(Entry.created_at, bounds))
+        .where(*_scope(team_id, author_id), ranges.holds(Entry.created_at))
         .group_by(where, EntryCustomerGroup.group_id)
     ).all()
-    return [SplitCount(int(i), int(g), int(n), int(p)) for i, g, n, p in rows if i >= 0]
+    found = [SplitCount(index_of(v), int(g), int(n), int(p)) for v, g, n, p in rows]
+    return [count for count in found if count.index >= 0]
 
 
-def areas_by_range(
-    session: Session, *, team_id: str, author_id: str | None, bounds: Sequence[datetime]
-) -> list[SplitCount]:
-    where = bucket(Entry.created_at, bounds)
+def areas_by_range(session: Session, *, team_id: str, author_id: str | None, ranges: Ranges) -> list[SplitCount]:
+    where, index_of = ranges.bucket(session, Entry.created_at)
     rows = session.execute(
         select(where, Entry.area, func.count(), func.count(Entry.author_id.distinct()))
-        .where(*_scope(team_id, author_id), _in(Entry.created_at, bounds), Entry.area.is_not(None))
+        .where(*_scope(team_id, author_id), ranges.holds(Entry.created_at), Entry.area.is_not(None))
         .group_by(where, Entry.area)
     ).all()
-    return [SplitCount(int(i), str(a), int(n), int(p)) for i, a, n, p in rows if i >= 0]
+    found = [SplitCount(index_of(v), str(a), int(n), int(p)) for v, a, n, p in rows]
+    return [count for count in found if count.index >= 0]
 
 
 def kinds_by_group(
