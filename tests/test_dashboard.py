@@ -501,3 +501,39 @@ def test_the_cookie_key_comes_from_dashboard_secret_or_the_signing_secret() -> N
     assert make_settings(dashboard_secret="s" * 40).dashboard_key not in (derived, b"s" * 40)
     with pytest.raises(ValueError, match="at least 32 characters"):
         make_settings(dashboard_secret="short")
+
+
+def test_workspace_figures_are_made_once_a_minute_for_all_who_see_the_workspace(
+    engine: Engine, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.dashboard.web import FIGURES_FRESH_FOR, Request
+
+    factory = make_session_factory(engine)
+    with factory() as session:
+        seed(session)
+        session.add(Ambassador(team_id=TEAM, user_id=COLLEAGUE, joined_at=NOW))
+        session.commit()
+    settings = make_settings(slack_client_id=CLIENT_ID, slack_client_secret=CLIENT_SECRET, database_url=str(engine.url))
+    moment = [NOW]
+    dashboard = Dashboard(settings, factory, clock=lambda: moment[0])
+    made: list[str] = []
+    real = service.habit_health
+
+    def counted(session: Session, viewer: Viewer, *, now: datetime) -> service.HabitHealth:
+        made.append(viewer.user_id)
+        return real(session, viewer, now=now)
+
+    monkeypatch.setattr(service, "habit_health", counted)
+
+    def health(user: str) -> int:
+        who = cookies.SignedIn(TEAM, user, user, "csrf")
+        cookie = f"{cookies.SESSION_COOKIE}={cookies.session_cookie(settings.dashboard_key, who, now=moment[0])}"
+        return dashboard.handle(Request("GET", "/dashboard/health", "", {"cookie": [cookie], "host": ["x"]})).status
+
+    assert health(AMBASSADOR) == 200 and health(COLLEAGUE) == 200
+    assert made == [AMBASSADOR]  # the second ambassador got the same figures
+    assert health(ME) == 200
+    assert made == [AMBASSADOR, ME]  # a member's own figures are never the workspace's
+    moment[0] = NOW + FIGURES_FRESH_FOR
+    assert health(COLLEAGUE) == 200
+    assert made == [AMBASSADOR, ME, COLLEAGUE]  # made again once a minute old

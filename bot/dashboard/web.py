@@ -12,8 +12,9 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from importlib import resources
+from typing import Any, TypeVar, cast
 from urllib.parse import parse_qs
 
 from bot.dashboard import cookies, oidc, pages, service
@@ -21,6 +22,7 @@ from bot.dashboard.access import Viewer, viewer_of
 from bot.dashboard.cookies import SignedIn
 from bot.dashboard.service import EntryChoice
 from bot.deps import utc_now
+from bot.digest.shared import SharedWhileFresh
 from bot.export import neutralise_formula
 from bot.settings import Settings
 from storage.db import SessionFactory
@@ -30,6 +32,8 @@ log = logging.getLogger("mindset.dashboard")
 
 PREFIX = "/dashboard"
 MAX_QUERY_BYTES = 2048
+FIGURES_FRESH_FOR = timedelta(minutes=1)
+T = TypeVar("T")
 MAX_FORM_BYTES = 2048
 HOST = re.compile(r"[A-Za-z0-9.\-]+(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,5})?")
 CHANNEL = re.compile(r"[A-Z0-9]{1,20}")
@@ -132,6 +136,12 @@ class Dashboard:
         self._sessions = session_factory
         self._clock = clock
         self._key = settings.dashboard_key
+        # the workspace-wide figures (habit health, commitments), the same for every ambassador and admin of a
+        # workspace in one time zone on one day: made once a minute at most, however many look (the digest's
+        # SharedWhileFresh). No text is in them, and what forget-me erases is gone from them within the minute.
+        self._figures: SharedWhileFresh[tuple[str, str, str, date], Any] = SharedWhileFresh(
+            fresh_for=FIGURES_FRESH_FOR, clock=clock
+        )
 
     def handle(self, request: Request) -> Answer:
         path = request.path.rstrip("/") or "/"
@@ -173,12 +183,16 @@ class Dashboard:
         if path == PREFIX:
             return _redirect(f"{PREFIX}/health")
         if path == f"{PREFIX}/health":
-            return _html(200, pages.health_page(service.habit_health(session, viewer, now=now), viewer, **common))
+            health = self._shared_figures("health", viewer, now, lambda: service.habit_health(session, viewer, now=now))
+            return _html(200, pages.health_page(health, viewer, **common))
         if path == f"{PREFIX}/groups":
             period, cards = service.customer_groups(session, viewer, now=now)
             return _html(200, pages.groups_page(period, cards, viewer, **common))
         if path == f"{PREFIX}/commitments":
-            return _html(200, pages.commitments_page(service.commitments(session, viewer, now=now), viewer, **common))
+            found = self._shared_figures(
+                "commitments", viewer, now, lambda: service.commitments(session, viewer, now=now)
+            )
+            return _html(200, pages.commitments_page(found, viewer, **common))
         if path in (f"{PREFIX}/entries", f"{PREFIX}/entries.csv"):
             query = parse_qs(request.query, max_num_fields=20)
             try:
@@ -240,6 +254,12 @@ class Dashboard:
             ],
             out.getvalue().encode(),
         )
+
+    def _shared_figures(self, page: str, viewer: Viewer, now: datetime, make: Callable[[], T]) -> T:
+        if not viewer.sees_workspace:
+            return make()  # one person's own figures: quick, and theirs alone
+        key = (page, viewer.team_id, viewer.zone.key, now.astimezone(viewer.zone).date())
+        return cast(T, self._figures.get(key, make))
 
     # -- signing in and out -----------------------------------------------------------------------
 
