@@ -20,6 +20,7 @@ import os
 import statistics
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
@@ -76,26 +77,40 @@ def _member(url: str) -> str:
         engine.dispose()
 
 
-def measure(url: str, user: str, runs: int) -> list[tuple[str, float, list[float], int, int]]:
-    """Per page: cold ms, warm ms, status, bytes."""
+@dataclass
+class Measured:
+    page: str
+    status: int
+    size: int
+    cold: float  # ms: the process's first request of the page
+    made: list[float]  # ms: each by a new Dashboard (nothing shared from an earlier request)
+    shared: float  # ms: asked again of the same Dashboard within the minute (the shared figures, if any)
+
+
+def measure(url: str, user: str, runs: int) -> list[Measured]:
     settings = _settings(url)
     engine = make_engine(url, pool_size=2)
-    dashboard = Dashboard(settings, make_session_factory(engine), clock=lambda: NOW)
+    factory = make_session_factory(engine)
     who = cookies.SignedIn(TEAM, user, "Bench", "csrf-token", "bench")
     cookie = f"{cookies.SESSION_COOKIE}={cookies.session_cookie(settings.dashboard_key, who, now=NOW)}"
     found = []
+
+    def timed(dashboard: Dashboard, request: Request) -> tuple[float, int, int]:
+        started = time.perf_counter()
+        answer = dashboard.handle(request)
+        return (time.perf_counter() - started) * 1000, answer.status, len(answer.body)
+
     try:
         for page in PAGES:
             path, _, query = page.partition("?")
             request = Request("GET", path, query, {"cookie": [cookie], "host": ["bench"]})
-            timings = []
-            status, size = 0, 0
-            for _ in range(runs + 1):
-                started = time.perf_counter()
-                answer = dashboard.handle(request)
-                timings.append((time.perf_counter() - started) * 1000)
-                status, size = answer.status, len(answer.body)
-            found.append((page, timings[0], timings[1:], status, size))
+            cold, status, size = timed(Dashboard(settings, factory, clock=lambda: NOW), request)
+            made = []
+            for _ in range(runs):
+                dashboard = Dashboard(settings, factory, clock=lambda: NOW)
+                made.append(timed(dashboard, request)[0])
+            shared = timed(dashboard, request)[0]
+            found.append(Measured(page, status, size, cold, made, shared))
     finally:
         engine.dispose()
     return found
@@ -119,29 +134,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"## 9. Web dashboard at scale\n\n{facts_block(machine_facts(admin), 'python -m bench.dashboard')}\n")
     print(
         f"Workspace: {dataset.label} (benchmark 2's, {'cached' if dataset.cached else 'generated'}; "
-        f"{prepared:.0f} s to get ready). Time of `Dashboard.handle` per page, in ms: a cold first request of the "
-        f"process, then the median (and max) of {options.runs} warm ones. Target: under {TARGET_MS:.0f} ms.\n"
+        f"{prepared:.0f} s to get ready). Time of `Dashboard.handle` per page, in ms: *cold*, the process's first "
+        f"request of it; *made*, the median (and max) of {options.runs} requests each made afresh (a new "
+        "`Dashboard`: nothing shared from an earlier request); *again*, the same page asked again within the "
+        f"minute (the workspace's figures shared). Target: under {TARGET_MS:.0f} ms.\n"
     )
     rows = []
     worst = 0.0
     for who, user in (("ambassador", READER), ("member", member)):
-        for page, cold, warm, status, size in measure(dataset.url, user, options.runs):
-            middle = statistics.median(warm)
+        for found in measure(dataset.url, user, options.runs):
+            middle = statistics.median(found.made)
             worst = max(worst, middle)
             rows.append(
                 [
                     who,
-                    f"`{page}`",
-                    str(status),
-                    f"{size / 1024:.0f}",
-                    f"{cold:.1f}",
+                    f"`{found.page}`",
+                    str(found.status),
+                    f"{found.size / 1024:.0f}",
+                    f"{found.cold:.1f}",
                     f"**{middle:.1f}**",
-                    f"{max(warm):.1f}",
+                    f"{max(found.made):.1f}",
+                    f"{found.shared:.1f}",
                     "yes" if middle < TARGET_MS else "**no**",
                 ]
             )
-    print(table(["viewer", "page", "status", "KiB", "cold ms", "warm ms", "max ms", "< 300 ms"], rows))
-    print(f"\nSlowest page (warm median): {worst:.1f} ms.")
+    header = ["viewer", "page", "status", "KiB", "cold ms", "made ms", "max ms", "again ms", "< 300 ms"]
+    print(table(header, rows))
+    print(f"\nSlowest page (made, median): {worst:.1f} ms.")
     return 0
 
 
