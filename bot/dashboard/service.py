@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from bot.dashboard.access import TextRule, Viewer, commitments_of_everyone, people_seen
+from bot.dashboard.access import TextRule, Viewer, commitments_of_everyone, people_seen, sees_person
 from bot.digest.compose import fading
 from bot.digest.themes import choose, document_frequency, ranked
 from bot.services import success_index
@@ -22,6 +22,7 @@ from storage.models import AREA_LABELS, ActionStatus, EntryKind
 from storage.repositories import dashboard as repo
 from storage.repositories import groups as groups_repo
 from storage.repositories.dashboard import EntryFilter, EntryRow
+from storage.repositories.erasure import FORGOTTEN
 
 WEEKS = 52  # four quarters of weeks
 QUARTERS = 4
@@ -230,7 +231,14 @@ class Commitments:
 def commitments(session: Session, viewer: Viewer, *, now: datetime) -> Commitments:
     today = local_date(now, viewer.zone)
     seen = people_seen(viewer)
-    items = repo.open_actions(session, team_id=viewer.team_id, owner_ids=None if seen is None else sorted(seen))
+    # open commitments: everyone's for those who see the workspace, else one's own (a lead sees their reports'
+    # Success Index, not their lists)
+    own_only = None if viewer.sees_workspace else [viewer.user_id]
+    items = [
+        item
+        for item in repo.open_actions(session, team_id=viewer.team_id, owner_ids=own_only)
+        if sees_person(viewer, item.owner_id)
+    ]
     zones = success_index.owner_zones(session, team_id=viewer.team_id, user_ids=None if seen is None else seen)
     lines = tuple(
         CommitmentLine(
@@ -270,7 +278,7 @@ def commitments(session: Session, viewer: Viewer, *, now: datetime) -> Commitmen
             counts = mine.setdefault(commitment.owner_id, [0, 0])
             counts[0] += commitment.kept
             counts[1] += 1
-        for user in set(per_person) | set(mine):
+        for user in (set(per_person) | set(mine)) - {FORGOTTEN}:
             per_person.setdefault(user, [(0, 0)] * at).append(tuple(mine.get(user, [0, 0])))  # type: ignore[arg-type]
         workspace.append((sum(c.kept for c in found), len(found)))
     # the most commitments due first
