@@ -174,10 +174,10 @@ def groups_page(period: str, cards: Sequence[GroupCard], viewer: Viewer, *, name
             items.append(
                 f'<li class="card"><h2>{h(card.name)}</h2><dl>'
                 f"<dt>Prouds</dt><dd>{card.prouds}</dd><dt>Sorries</dt><dd>{card.sorries}</dd>"
-                f"<dt>Themes</dt><dd>{themes}</dd>"
                 f"<dt>Open commitments</dt><dd>{card.open_commitments}</dd>"
                 f"<dt>Kept commitments</dt><dd>{card.kept_commitments}</dd>"
                 f"<dt>Meeting answers</dt><dd>{card.meeting_answers}</dd></dl>"
+                f'<p class="themes"><strong>Themes:</strong> {themes}</p>'
                 f'<p><a href="{h(link)}">Entries of {h(card.name)}</a></p></li>'
             )
         scope = "the workspace" if viewer.sees_workspace else "your own entries, commitments and answers"
