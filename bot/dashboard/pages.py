@@ -14,6 +14,7 @@ from storage.models import AREA_LABELS, EntryKind
 from storage.repositories.dashboard import EntryRow
 
 BASE = "/dashboard"
+AREA_NAMES = {area.value: label for area, label in AREA_LABELS.items()}
 CSS_PATH = f"{BASE}/static/dashboard.css"
 PAGES = (
     ("health", "Habit health"),
@@ -340,7 +341,7 @@ def entries_page(
                 h(row.channel_id),
                 f"{h(shown.text)}{cause}",
                 h(", ".join(shown.groups)),
-                h(AREA_LABELS.get(row.area, "") if row.area else ""),  # type: ignore[call-overload]
+                h(AREA_NAMES.get(row.area or "", "")),
                 opened,
             ]
         )

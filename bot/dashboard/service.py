@@ -279,7 +279,8 @@ def commitments(session: Session, viewer: Viewer, *, now: datetime) -> Commitmen
             counts[0] += commitment.kept
             counts[1] += 1
         for user in (set(per_person) | set(mine)) - {FORGOTTEN}:
-            per_person.setdefault(user, [(0, 0)] * at).append(tuple(mine.get(user, [0, 0])))  # type: ignore[arg-type]
+            kept, due = mine.get(user, [0, 0])
+            per_person.setdefault(user, [(0, 0)] * at).append((kept, due))
         workspace.append((sum(c.kept for c in found), len(found)))
     # the most commitments due first
     index = tuple(
@@ -292,7 +293,7 @@ def commitments(session: Session, viewer: Viewer, *, now: datetime) -> Commitmen
         overdue=sum(line.overdue for line in lines),
         # the most open first
         by_owner=tuple(
-            (owner, *counts)  # type: ignore[misc]
+            (owner, counts[0], counts[1], counts[2])
             for owner, counts in sorted(owners.items(), key=lambda item: (-item[1][0], item[0]))
         ),
         by_horizon=tuple(sorted(horizons.items())),

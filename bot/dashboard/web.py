@@ -17,6 +17,8 @@ from importlib import resources
 from typing import Any, TypeVar, cast
 from urllib.parse import parse_qs
 
+from sqlalchemy.orm import Session
+
 from bot.dashboard import cookies, oidc, pages, service
 from bot.dashboard.access import Viewer, viewer_of
 from bot.dashboard.cookies import SignedIn
@@ -26,7 +28,7 @@ from bot.digest.shared import SharedWhileFresh
 from bot.export import neutralise_formula
 from bot.settings import Settings
 from storage.db import SessionFactory
-from storage.models import AREA_LABELS, Area, EntryKind
+from storage.models import Area, EntryKind
 
 log = logging.getLogger("mindset.dashboard")
 
@@ -38,7 +40,7 @@ MAX_FORM_BYTES = 2048
 HOST = re.compile(r"[A-Za-z0-9.\-]+(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,5})?")
 CHANNEL = re.compile(r"[A-Z0-9]{1,20}")
 HTML = "text/html; charset=utf-8"
-AREA_NAMES = {area.value: label for area, label in AREA_LABELS.items()}
+AREA_NAMES = pages.AREA_NAMES
 SECURITY_HEADERS = [
     ("cache-control", "no-store"),
     ("x-content-type-options", "nosniff"),
@@ -177,7 +179,7 @@ class Dashboard:
 
     # -- pages ----------------------------------------------------------------------------------
 
-    def _page(self, path: str, request: Request, session, viewer: Viewer, who: SignedIn) -> Answer:  # type: ignore[no-untyped-def]
+    def _page(self, path: str, request: Request, session: Session, viewer: Viewer, who: SignedIn) -> Answer:
         now = self._clock()
         common = {"name": who.name, "csrf": who.csrf}
         if path == PREFIX:
@@ -221,7 +223,7 @@ class Dashboard:
             )
         return _html(404, pages.message_page("Not found", "There is no such page.", link=(PREFIX, "Dashboard")))
 
-    def _csv(self, session, viewer: Viewer, who: SignedIn, choice: EntryChoice) -> Answer:  # type: ignore[no-untyped-def]
+    def _csv(self, session: Session, viewer: Viewer, who: SignedIn, choice: EntryChoice) -> Answer:
         page = service.entries(session, viewer, choice, limit=service.CSV_MAX_ROWS)
         out = io.StringIO()
         writer = csv.writer(out)
