@@ -126,14 +126,16 @@ def _parser() -> argparse.ArgumentParser:
 
     export = sub.add_parser(
         "export",
-        help="write entries, action items, meeting answers or reviews with leads to standard output (every workspace)",
+        help="write entries, action items, meeting answers, reviews with leads or ideal futures to standard output "
+        "(every workspace)",
     )
     export.add_argument(
         "--kind",
         choices=KINDS,
         default=ENTRIES,
         help="entries (prouds and sorries, the default), proud, sorry, action (with their history), meeting "
-        "(answers), lead (quarterly reviews with one's lead, with both notes), or all (JSON only)",
+        "(answers), lead (quarterly reviews with one's lead, with both notes), future (ideal futures, their "
+        "endorsements and the common future of each customer group), or all (JSON only)",
     )
     export.add_argument("--format", choices=("csv", "json"), default="csv")
     export.add_argument(
@@ -141,7 +143,7 @@ def _parser() -> argparse.ArgumentParser:
         type=_date,
         metavar="YYYY-MM-DD",
         help="only records from this day (UTC) on: entries and action items by creation, answers by when given, "
-        "reviews with leads by when they came",
+        "reviews with leads by when they came, futures by when proposed",
     )
     export.add_argument("--team", metavar="TEAM_ID", help="only this workspace's records (default: every workspace)")
     return parser

@@ -1,5 +1,5 @@
-"""Writing records out as CSV or JSON (`mindset-bot export`): entries, action items, meeting answers, and the
-quarterly reviews with one's lead.
+"""Writing records out as CSV or JSON (`mindset-bot export`): entries, action items, meeting answers, the
+quarterly reviews with one's lead, and ideal futures.
 
 Everything streams: rows come from the database in batches and are written as they come, so a large
 export does not sit in memory. CSV holds one kind of record; JSON can hold all of them.
@@ -13,10 +13,13 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, time
 from typing import IO, Any, Protocol
 
+from sqlalchemy.orm import object_session
+
 from bot.services.actions import Zones, item_horizon, owner_zone
 from storage.db import SessionFactory
-from storage.models import ActionEvent, Entry, EntryKind, LeadReview
+from storage.models import ActionEvent, ActionItem, Entry, EntryKind, LeadReview
 from storage.repositories import admins as admins_repo
+from storage.repositories import futures as futures_repo
 from storage.repositories import leads as leads_repo
 from storage.repositories.entries import iter_entries
 from storage.repositories.exports import (
@@ -29,15 +32,19 @@ from storage.repositories.exports import (
     notes_by,
     root_causes_by,
 )
+from storage.repositories.futures import FutureRow
 
 ENTRIES = "entries"
 ACTION = "action"
 MEETING = "meeting"
 LEAD = "lead"
+FUTURE = "future"
 ALL = "all"
-KINDS = (ENTRIES, EntryKind.PROUD.value, EntryKind.SORRY.value, ACTION, MEETING, LEAD, ALL)
+KINDS = (ENTRIES, EntryKind.PROUD.value, EntryKind.SORRY.value, ACTION, MEETING, LEAD, FUTURE, ALL)
 
-CSV_NEEDS_ONE_KIND = "CSV holds one kind of record: use --kind entries, action, meeting or lead, or --format json"
+CSV_NEEDS_ONE_KIND = (
+    "CSV holds one kind of record: use --kind entries, action, meeting, lead or future, or --format json"
+)
 
 COLUMNS = (
     "id",
@@ -49,6 +56,7 @@ COLUMNS = (
     "text",
     "customer_groups",
     "area",
+    "stage",
     "root_cause",
 )
 ENTRY_COLUMNS = COLUMNS
@@ -70,9 +78,11 @@ ACTION_COLUMNS = (
     "drop_reason",
     "customer_groups",
     "area",
+    "stage",
     "source",
     "source_entry",
     "source_answer",
+    "future",
     "history",
 )
 
@@ -103,8 +113,21 @@ LEAD_COLUMNS = (
     "reviewed_at",
     "reviewed_by",
 )
+FUTURE_COLUMNS = (
+    "id",
+    "created_at",
+    "team",
+    "customer_group",
+    "text",
+    "author",
+    "endorsements",
+    "endorsed_by",
+    "confirmed_at",
+    "confirmed_by",
+    "actions",
+)
 # the section of the JSON export (and of the progress) each kind of record is written in
-SECTION_OF = {ACTION: "actions", MEETING: "meeting_answers", LEAD: "lead_reviews"}
+SECTION_OF = {ACTION: "actions", MEETING: "meeting_answers", LEAD: "lead_reviews", FUTURE: "futures"}
 
 # in CSV, these lists become one cell of names separated by "; "; `history` becomes a JSON array
 LIST_SEPARATOR = "; "
@@ -143,6 +166,7 @@ def entry_row(entry: Entry) -> Record:
         "text": entry.text,
         "customer_groups": [group.name for group in entry.groups],
         "area": entry.area or "",
+        "stage": entry.stage or "",
         "root_cause": entry.root_cause or "",
     }
 
@@ -158,7 +182,8 @@ def event_record(event: ActionEvent) -> Record:
     }
 
 
-def action_row(found: ActionWithHistory, zones: Zones | None = None) -> Record:
+def action_row(found: ActionWithHistory, zones: Zones | None = None, futures: dict[int, int] | None = None) -> Record:
+    """An action item; `futures`: the future each item of its batch serves (read here when not given)."""
     item = found.item
     return {
         "id": item.id,
@@ -177,10 +202,36 @@ def action_row(found: ActionWithHistory, zones: Zones | None = None) -> Record:
         "drop_reason": item.drop_reason,
         "customer_groups": [group.name for group in item.groups],
         "area": item.area,
+        "stage": item.stage,
         "source": item.source,
         "source_entry": item.source_entry_id,
         "source_answer": item.source_answer_id,
+        "future": (futures if futures is not None else _future_of(item)).get(item.id),
         "history": [event_record(event) for event in found.events],
+    }
+
+
+def _future_of(item: ActionItem) -> dict[int, int]:
+    session = object_session(item)
+    return futures_repo.futures_of_actions(session, action_ids=[item.id]) if session is not None else {}
+
+
+def future_row(found: FutureRow) -> Record:
+    """An ideal future: its group, text and author, who endorsed it, whether and when it was confirmed as the
+    group's common future (and by whom), the action items that serve it."""
+    future = found.future
+    return {
+        "id": future.id,
+        "created_at": _iso(future.created_at),
+        "team": future.team_id,
+        "customer_group": found.group_name,
+        "text": future.text,
+        "author": future.author_id,
+        "endorsements": len(found.endorsers),
+        "endorsed_by": list(found.endorsers),
+        "confirmed_at": _iso_or_none(future.confirmed_at),
+        "confirmed_by": future.confirmed_by,
+        "actions": list(found.action_ids),
     }
 
 
@@ -221,8 +272,9 @@ def action_rows(
 ) -> Iterator[Record]:
     with session_factory() as session:
         zones: Zones = {}
+        serving = futures_repo.served_futures(session, team_id=team)  # only the items that serve one: few
         for found in iter_actions(session, since=_start(since), team_id=team):
-            yield action_row(found, zones)
+            yield action_row(found, zones, serving)
 
 
 def meeting_rows(
@@ -241,10 +293,21 @@ def lead_rows(
             yield lead_review_row(review)
 
 
+def future_rows(
+    session_factory: SessionFactory, *, since: date | None = None, team: str | None = None
+) -> Iterator[Record]:
+    with session_factory() as session:
+        for found in futures_repo.iter_futures(session, since=_start(since), team_id=team):
+            yield future_row(found)
+
+
 def rows(
     session_factory: SessionFactory, *, kind: str, since: date | None, team: str | None = None
 ) -> Iterator[Record]:
-    """The records of one kind (`entries`, `proud`, `sorry`, `action`, `meeting` or `lead`), oldest first."""
+    """The records of one kind (`entries`, `proud`, `sorry`, `action`, `meeting`, `lead` or `future`), oldest
+    first."""
+    if kind == FUTURE:
+        return future_rows(session_factory, since=since, team=team)
     if kind == LEAD:
         return lead_rows(session_factory, since=since, team=team)
     if kind == ACTION:
@@ -257,6 +320,8 @@ def rows(
 
 
 def columns_for(kind: str) -> Sequence[str]:
+    if kind == FUTURE:
+        return FUTURE_COLUMNS
     if kind == LEAD:
         return LEAD_COLUMNS
     if kind == ACTION:
@@ -286,7 +351,7 @@ def _csv_cell(column: str, value: Any) -> Any:
     if column in JSON_IN_CSV:
         return neutralise_formula(json.dumps(value, ensure_ascii=False))
     if isinstance(value, list):
-        return neutralise_formula(LIST_SEPARATOR.join(value))
+        return neutralise_formula(LIST_SEPARATOR.join(str(item) for item in value))
     if isinstance(value, str):
         return neutralise_formula(value)
     return value
@@ -321,7 +386,7 @@ def write_json(out: IO[str], records: Iterator[Record]) -> int:
     return count
 
 
-ALL_SECTIONS = ("entries", "actions", "meeting_answers", "lead_reviews")
+ALL_SECTIONS = ("entries", "actions", "meeting_answers", "lead_reviews", "futures")
 
 
 def write_all_json(
@@ -332,13 +397,14 @@ def write_all_json(
     team: str | None = None,
     progress: Callable[[str, int], Counting] | None = None,
 ) -> dict[str, int]:
-    """{"entries": [...], "actions": [...], "meeting_answers": [...], "lead_reviews": [...]}, each list streamed
-    in turn."""
+    """{"entries": [...], "actions": [...], "meeting_answers": [...], "lead_reviews": [...], "futures": [...]},
+    each list streamed in turn."""
     sections: dict[str, Callable[[], Iterator[Record]]] = {
         "entries": lambda: entry_rows(session_factory, kind=ENTRIES, since=since, team=team),
         "actions": lambda: action_rows(session_factory, since=since, team=team),
         "meeting_answers": lambda: meeting_rows(session_factory, since=since, team=team),
         "lead_reviews": lambda: lead_rows(session_factory, since=since, team=team),
+        "futures": lambda: future_rows(session_factory, since=since, team=team),
     }
     expected = totals(session_factory, kind=ALL, since=since, team=team) if progress is not None else {}
     counts: dict[str, int] = {}
@@ -415,7 +481,10 @@ def person_data(session_factory: SessionFactory, *, team_id: str, user_id: str) 
             for entry in iter_entries(session, kinds=kinds_for(ENTRIES), team_id=team_id, author_id=user_id)
         ]
         zones: Zones = {}
-        actions = [action_row(found, zones) for found in iter_actions(session, team_id=team_id, owner_id=user_id)]
+        serving = futures_repo.served_futures(session, team_id=team_id)
+        actions = [
+            action_row(found, zones, serving) for found in iter_actions(session, team_id=team_id, owner_id=user_id)
+        ]
         answers = [
             meeting_row(answer) for answer in iter_meeting_answers(session, team_id=team_id, answered_by=user_id)
         ]
@@ -447,6 +516,23 @@ def person_data(session_factory: SessionFactory, *, team_id: str, user_id: str) 
         reviews = [
             lead_review_row(review) for review in leads_repo.reviews_of(session, team_id=team_id, user_id=user_id)
         ]
+        proposed = [
+            future_row(found)
+            for found in futures_repo.iter_futures(session, team_id=team_id)
+            if found.future.author_id == user_id
+        ]
+        groups = {found.future.id: found for found in futures_repo.iter_futures(session, team_id=team_id)}
+        endorsements: list[Record] = []
+        for endorsement in futures_repo.endorsements_of(session, team_id=team_id, user_id=user_id):
+            endorsed = groups.get(endorsement.future_id)
+            endorsements.append(
+                {
+                    "future": endorsement.future_id,
+                    "customer_group": endorsed.group_name if endorsed else None,
+                    "text": endorsed.future.text if endorsed else None,
+                    "at": _iso(endorsement.created_at),
+                }
+            )
     return {
         "entries": entries,
         "actions": actions,
@@ -456,6 +542,8 @@ def person_data(session_factory: SessionFactory, *, team_id: str, user_id: str) 
         "settings_changes_made": settings_changes,
         "lead_links": lead_links,
         "lead_reviews": reviews,
+        "futures_proposed": proposed,
+        "future_endorsements": endorsements,
     }
 
 

@@ -65,6 +65,8 @@ ENTRY_AREA_BLOCK = "entry_area"
 ENTRY_AREA_INPUT = "area"
 ENTRY_CHANNEL_BLOCK = "entry_channel"
 ENTRY_CHANNEL_INPUT = "channel"
+ENTRY_STAGE_BLOCK = "entry_stage"
+ENTRY_STAGE_INPUT = "stage"
 
 # Root cause modal
 ROOT_CAUSE_BLOCK = "root_cause"
@@ -116,6 +118,10 @@ ACTION_GROUPS_BLOCK = "action_groups"
 ACTION_GROUPS_INPUT = "groups"
 ACTION_AREA_BLOCK = "action_area"
 ACTION_AREA_INPUT = "area"
+ACTION_STAGE_BLOCK = "action_stage"
+ACTION_STAGE_INPUT = "stage"
+ACTION_FUTURE_BLOCK = "action_future"  # the confirmed common future it serves
+ACTION_FUTURE_INPUT = "future"
 ACTION_NOTE_BLOCK = "action_note_text"
 ACTION_NOTE_INPUT = "note"
 ACTION_REASON_BLOCK = "action_reason"
@@ -187,6 +193,24 @@ LEAD_REVIEW_DONE = "lead_review_done"
 LEAD_NOTE_MODAL = "lead_note_modal"
 LEAD_NOTE_BLOCK = "lead_note"
 LEAD_NOTE_INPUT = "note"
+
+# --- The customer journey ---------------------------------------------------------------------
+
+JOURNEY_MODAL = "journey_modal"  # `/mindset journey edit [#group]` (private metadata: the group id, if any)
+JOURNEY_STAGES_BLOCK = "journey_stages"
+JOURNEY_STAGES_INPUT = "stages"
+# --- Ideal futures and the common future ------------------------------------------------------------
+
+FUTURE_PROPOSE = "future_propose"  # in /mindset future and on the Home tab (value: a group id, or "any")
+FUTURE_ENDORSE = "future_endorse"  # on a proposal (value: the future id)
+FUTURE_WITHDRAW = "future_withdraw"  # take one's endorsement back (value: the future id)
+FUTURE_CONFIRM = "future_confirm"  # admins: make it the group's common future (value: the future id)
+FUTURE_BUTTONS = (FUTURE_ENDORSE, FUTURE_WITHDRAW, FUTURE_CONFIRM)
+FUTURE_MODAL = "future_modal"
+FUTURE_GROUP_BLOCK = "future_group"
+FUTURE_GROUP_INPUT = "group"
+FUTURE_TEXT_BLOCK = "future_text"
+FUTURE_TEXT_INPUT = "text"
 
 # --- Workflow Builder steps (custom steps: top-level `functions` in app.manifest.yml, Bolt's app.function) ---
 
@@ -260,6 +284,8 @@ ACTION_IDS: tuple[str, ...] = (
     LEAD_DECLINE,
     LEAD_REVIEW_NOTE,
     LEAD_REVIEW_DONE,
+    FUTURE_PROPOSE,
+    *FUTURE_BUTTONS,
 )
 MODALS: tuple[str, ...] = (
     ENTRY_MODAL,
@@ -275,4 +301,6 @@ MODALS: tuple[str, ...] = (
     MEETING_ANSWER_MODAL,
     QUESTION_ADD_MODAL,
     LEAD_NOTE_MODAL,
+    JOURNEY_MODAL,
+    FUTURE_MODAL,
 )

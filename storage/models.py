@@ -47,6 +47,11 @@ SORRY_WITHOUT_CAUSE = text("kind = 'sorry' AND root_cause IS NULL")
 UNREVIEWED = text("reviewed_at IS NULL")
 MEETING_ACTIVE = text("deleted_at IS NULL AND NOT paused")
 AMBASSADOR_ACTIVE = text("left_at IS NULL")
+FUTURE_CONFIRMED = text("confirmed_at IS NOT NULL")
+
+
+# the longest name of a stage of the customer journey (JourneyStage)
+STAGE_NAME_MAX = 40
 
 
 # SQLite: ids of deleted rows are never handed out again (AUTOINCREMENT), for the tables whose ids buttons carry:
@@ -136,6 +141,8 @@ class Entry(Base):
     channel_id: Mapped[str] = mapped_column(CHANNEL_ID)
     text: Mapped[str] = mapped_column(Text)
     area: Mapped[str | None] = mapped_column(String(32), default=None)
+    # the stage of the customer journey it concerns, by name as it was when chosen (see JourneyStage)
+    stage: Mapped[str | None] = mapped_column(String(STAGE_NAME_MAX), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # what made this entry (a slash command's trigger, a modal's view id): a repeat stores nothing new
     idempotency_key: Mapped[str] = mapped_column(String(128))
@@ -184,6 +191,20 @@ class ProcessedEvent(Base):
     team_id: Mapped[str] = mapped_column(TEAM_ID)
     event_id: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class TimeChange(Base):
+    """A person's time changed (their zone, a pause, leaving or coming back) or, without a user, a workspace's
+    (working days, hours, holidays): written with the change, read by the engines, which keep when each
+    quarterly review falls due and look again at those of whom changed (bot/engine/reviews.py). Read by id;
+    the newest `retention.TIME_CHANGES_KEPT` are kept."""
+
+    __tablename__ = "time_changes"
+    __table_args__ = (NEVER_REUSED,)  # an engine reads the ids above the last it saw: none is handed out twice
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM_ID)
+    user_id: Mapped[str | None] = mapped_column(USER_ID, default=None)
 
 
 class ActionStatus(StrEnum):
@@ -261,6 +282,8 @@ class ActionItem(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     drop_reason: Mapped[str | None] = mapped_column(Text, default=None)
     area: Mapped[str | None] = mapped_column(String(32), default=None)
+    # the stage of the customer journey it works on, by name as it was when chosen (see JourneyStage)
+    stage: Mapped[str | None] = mapped_column(String(STAGE_NAME_MAX), default=None)
     source: Mapped[str] = mapped_column(String(16), default=ActionSource.MANUAL.value)
     source_entry_id: Mapped[int | None] = mapped_column(
         ForeignKey("entries.id", ondelete="SET NULL"), default=None, index=True
@@ -716,3 +739,78 @@ class LeadReview(Base):
     report_note_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     reviewed_by: Mapped[str | None] = mapped_column(USER_ID, default=None)
+
+
+class JourneyStage(Base):
+    """One stage of a workspace's customer journey, in order (`position` from 0): the workspace's own journey
+    (`group_id` None) or a customer group's, where it differs. A workspace with no rows of its own has the
+    default journey (bot/journey.py); entries and action items keep a stage's name, not its id, so that an
+    edited journey leaves them as they were."""
+
+    __tablename__ = "journey_stages"
+    __table_args__ = (Index("ix_journey_stages_team_group", "team_id", "group_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM_ID)
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customer_groups.id", ondelete="CASCADE"), default=None, index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(STAGE_NAME_MAX))
+
+
+# -- ideal futures and the common future ------------------------------------------------------------
+
+
+class Future(Base):
+    """An ideal future scenario someone proposed for a customer group ("In 2028 a clinic onboards itself in a
+    day"); the workspace's admins confirm at most one per group as its common future."""
+
+    __tablename__ = "futures"
+    __table_args__ = (
+        UniqueConstraint("team_id", "idempotency_key", name="uq_futures_team_idempotency"),
+        Index("ix_futures_team_group", "team_id", "group_id"),
+        Index("ix_futures_team_author", "team_id", "author_id"),
+        # one common future per customer group: confirming another takes the confirmation from the first
+        Index(
+            "uq_futures_confirmed_group",
+            "team_id",
+            "group_id",
+            unique=True,
+            sqlite_where=FUTURE_CONFIRMED,
+            postgresql_where=FUTURE_CONFIRMED,
+        ),
+        NEVER_REUSED,
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM_ID)
+    group_id: Mapped[int] = mapped_column(ForeignKey("customer_groups.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    # None once the author was forgotten (a confirmed future stays, as the workspace's, without them)
+    author_id: Mapped[str | None] = mapped_column(USER_ID, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    idempotency_key: Mapped[str] = mapped_column(String(128))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    confirmed_by: Mapped[str | None] = mapped_column(USER_ID, default=None)
+
+
+class FutureEndorsement(Base):
+    """A person's endorsement of a proposed future: one per person and future."""
+
+    __tablename__ = "future_endorsements"
+    __table_args__ = (Index("ix_future_endorsements_team_user", "team_id", "user_id"),)
+
+    future_id: Mapped[int] = mapped_column(ForeignKey("futures.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(USER_ID, primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM_ID)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ActionFuture(Base):
+    """The common future an action item serves (at most one per item)."""
+
+    __tablename__ = "action_futures"
+
+    action_id: Mapped[int] = mapped_column(ForeignKey("action_items.id", ondelete="CASCADE"), primary_key=True)
+    future_id: Mapped[int] = mapped_column(ForeignKey("futures.id", ondelete="CASCADE"), index=True)

@@ -61,7 +61,19 @@ SETTINGS = (
     "DB_POOL_TIMEOUT",
     "DB_STATEMENT_TIMEOUT",
 )
-HEADER = ["id", "kind", "created_at", "team", "author", "channel", "text", "customer_groups", "area", "root_cause"]
+HEADER = [
+    "id",
+    "kind",
+    "created_at",
+    "team",
+    "author",
+    "channel",
+    "text",
+    "customer_groups",
+    "area",
+    "stage",
+    "root_cause",
+]
 SECRET = "cli-test-signing-secret"
 TOKEN = "xoxb-cli-test-token"
 
@@ -322,7 +334,12 @@ def seeded(engine: Engine) -> Seeded:
     proud = log(EntryKind.PROUD, TRICKY_TEXT, "k1", group_ids=[clinics.id, labs.id])
     clock.now = at(1, 11)
     sorry = log(
-        EntryKind.SORRY, "Three customers waited 2 days for refunds", "k2", group_ids=[clinics.id], area=Area.OPERATIONS
+        EntryKind.SORRY,
+        "Three customers waited 2 days for refunds",
+        "k2",
+        group_ids=[clinics.id],
+        area=Area.OPERATIONS,
+        stage="Get help",
     )
     clock.now = at(1, 23, 59, 59)
     late_proud = log(EntryKind.PROUD, "Answered the midnight ticket", "k3")
@@ -368,6 +385,7 @@ def test_export_csv_has_the_documented_columns_and_round_trips_text(
         "text": TRICKY_TEXT,  # commas, quotes, a newline, & and < > exactly as typed
         "customer_groups": "Research labs; Small clinics",
         "area": "",
+        "stage": "",
         "root_cause": "",
     }
     assert (sorry["kind"], sorry["created_at"], sorry["customer_groups"]) == (
@@ -377,6 +395,7 @@ def test_export_csv_has_the_documented_columns_and_round_trips_text(
     )
     assert sorry["root_cause"] == "Refunds wait for a weekly batch, by design"
     assert sorry["area"] == "operations"
+    assert sorry["stage"] == "Get help"
     assert by_id[seeded.late_proud]["created_at"] == "2026-03-01T23:59:59Z"
     for row in by_id.values():
         assert datetime.fromisoformat(row["created_at"]).utcoffset() is not None

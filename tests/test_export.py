@@ -54,6 +54,7 @@ ENTRY_HEADER = [
     "text",
     "customer_groups",
     "area",
+    "stage",
     "root_cause",
 ]
 ACTION_HEADER = [
@@ -73,9 +74,11 @@ ACTION_HEADER = [
     "drop_reason",
     "customer_groups",
     "area",
+    "stage",
     "source",
     "source_entry",
     "source_answer",
+    "future",
     "history",
 ]
 MEETING_HEADER = [
@@ -346,9 +349,11 @@ def test_action_csv_has_the_documented_columns_and_each_items_values(world: Worl
         "drop_reason": "",
         "customer_groups": "Research labs; Small clinics",
         "area": "operations",
+        "stage": "",
         "source": "sorry",
         "source_entry": str(world.sorry),
         "source_answer": "",
+        "future": "",  # serves no common future
     }
     assert history == A_HISTORY
 
@@ -509,7 +514,7 @@ def test_kind_all_json_is_one_object_with_the_three_lists(world: World, export: 
     out = export("--kind", "all", "--format", "json")
 
     combined = json.loads(out)
-    assert list(combined) == ["entries", "actions", "meeting_answers", "lead_reviews"]
+    assert list(combined) == ["entries", "actions", "meeting_answers", "lead_reviews", "futures"]
     assert combined["entries"] == json.loads(export("--kind", "entries", "--format", "json"))
     assert combined["actions"] == json.loads(export("--kind", "action", "--format", "json"))
     assert combined["meeting_answers"] == json.loads(export("--kind", "meeting", "--format", "json"))
@@ -518,7 +523,7 @@ def test_kind_all_json_is_one_object_with_the_three_lists(world: World, export: 
     assert combined["actions"][0]["history"] == A_HISTORY
 
     empty = json.loads(export("--kind", "all", "--format", "json", "--since", "2026-04-01"))
-    assert empty == {"entries": [], "actions": [], "meeting_answers": [], "lead_reviews": []}
+    assert empty == {"entries": [], "actions": [], "meeting_answers": [], "lead_reviews": [], "futures": []}
 
 
 def test_entries_is_the_default_kind(world: World, export: Any) -> None:
@@ -543,6 +548,7 @@ def test_the_export_covers_every_workspace_unless_team_is_given(world: World, ex
         [world.item_d],
         [world.other_answer],
         [],
+        [],
     ]
     # a workspace the database does not know is said, not exported as nothing (issue 17)
     assert cli.main(["export", "--kind", "action", "--team", "T-NOBODY"]) == cli.EXIT_UNKNOWN_WORKSPACE
@@ -560,7 +566,8 @@ def test_all_as_csv_is_refused_in_one_line_before_opening_anything(
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.splitlines() == [
-        "mindset-bot: CSV holds one kind of record: use --kind entries, action, meeting or lead, or --format json"
+        "mindset-bot: CSV holds one kind of record: use --kind entries, action, meeting, lead or future, "
+        "or --format json"
     ]
     assert list(in_tmp_dir.iterdir()) == []  # no database file was made or looked for
 
@@ -572,7 +579,8 @@ def test_all_as_csv_from_the_console_script_exits_2_without_a_traceback(world: W
     assert result.returncode == 2, result.stderr
     no_traceback(result)
     assert error_lines(result) == [
-        "mindset-bot: CSV holds one kind of record: use --kind entries, action, meeting or lead, or --format json"
+        "mindset-bot: CSV holds one kind of record: use --kind entries, action, meeting, lead or future, "
+        "or --format json"
     ]
     assert result.stdout == ""
 

@@ -192,6 +192,7 @@ BUTTON_TABLES = (
     "meeting_prompts",
     "lead_links",
     "lead_reviews",
+    "futures",
 )
 
 

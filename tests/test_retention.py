@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, delete, func, insert, select
 
 from bot.deps import Deps
 from bot.engine.engine import NudgeEngine, Retention
 from bot.settings import Settings, SettingsError, load_settings
-from storage.models import Delivery, DeliveryStatus, ProcessedEvent, slack_oauth_states
+from storage.models import Delivery, DeliveryStatus, ProcessedEvent, TimeChange, slack_oauth_states
+from storage.repositories import retention as retention_repo
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET
 from tests.engine_harness import SimClock, utc
 
@@ -135,3 +136,32 @@ def test_a_deliveries_retention_under_35_days_is_one_clear_line(days: str) -> No
 def test_retention_defaults_are_a_week_of_events_and_ninety_days_of_deliveries() -> None:
     settings = load_settings(Settings, _env_file=None, slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET)
     assert settings.retention == (timedelta(days=7), timedelta(days=90))
+
+
+def test_the_time_changes_keep_the_newest_and_their_ids_are_never_handed_out_again(
+    deps: Deps, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engines read the time changes above the last id they saw: pruning keeps the newest `TIME_CHANGES_KEPT`
+    (a bound however many people move), and an id is never given again (SQLite's AUTOINCREMENT), even after every
+    row of a workspace was purged, so that no engine takes a new change for one it has already read."""
+    monkeypatch.setattr(retention_repo, "TIME_CHANGES_KEPT", 50)
+    nudges = NudgeEngine(
+        session_factory=deps.session_factory,
+        client_for=lambda _team: None,
+        clock=SimClock(START),
+        planners=(),
+        retention=Retention(),
+    )
+    for day in range(4):
+        with engine.begin() as connection:
+            connection.execute(insert(TimeChange), [{"team_id": "T1", "user_id": f"U{n}"} for n in range(40)])
+        nudges.tick(START + timedelta(days=day))
+        with engine.connect() as connection:
+            kept = connection.execute(select(TimeChange.id).order_by(TimeChange.id)).scalars().all()
+        newest = 40 * (day + 1)
+        assert kept == list(range(max(1, newest - 50 + 1), newest + 1))  # the newest 50 (or all while fewer)
+
+    with engine.begin() as connection:
+        connection.execute(delete(TimeChange))  # every row gone (a workspace purged)
+        connection.execute(insert(TimeChange), [{"team_id": "T1", "user_id": "U1"}])
+        assert connection.scalar(select(func.max(TimeChange.id))) == 161

@@ -27,6 +27,7 @@ from storage import migrate
 from storage.db import make_engine, make_session_factory
 from storage.models import (
     ActionEvent,
+    ActionFuture,
     ActionItem,
     ActionPerson,
     Ambassador,
@@ -36,7 +37,10 @@ from storage.models import (
     Delivery,
     Entry,
     EntryKind,
+    Future,
+    FutureEndorsement,
     Holiday,
+    JourneyStage,
     LeadLink,
     LeadReview,
     Meeting,
@@ -48,6 +52,7 @@ from storage.models import (
     ProcessedEvent,
     RootCauseRevision,
     SettingsChange,
+    TimeChange,
     Workspace,
     slack_bots,
     slack_installations,
@@ -411,6 +416,24 @@ def seed_team(session: Session, team: str, entries: int) -> None:
     session.flush()
     ambassador = Ambassador(team_id=team, user_id="U1", joined_at=SEED_NOW)
     ambassador.groups = [group]
+    future = Future(
+        team_id=team,
+        group_id=group.id,
+        text=f"Future of {team}",
+        author_id="U1",
+        created_at=SEED_NOW,
+        idempotency_key=f"seed:{team}:future",
+        confirmed_at=SEED_NOW,
+        confirmed_by="U2",
+    )
+    session.add(future)
+    session.flush()
+    session.add_all(
+        [
+            FutureEndorsement(future_id=future.id, user_id="U2", team_id=team, created_at=SEED_NOW),
+            ActionFuture(action_id=item.id, future_id=future.id),
+        ]
+    )
     session.add_all(
         [
             ActionEvent(action_id=item.id, team_id=team, at=SEED_NOW, by="U2", kind="created", new_value="2026-04-01"),
@@ -430,6 +453,8 @@ def seed_team(session: Session, team: str, entries: int) -> None:
             ambassador,
             LeadLink(team_id=team, report_id="U1", lead_id="U2", status="active", requested_at=SEED_NOW),
             LeadReview(team_id=team, lead_id="U2", report_id="U1", year=2026, quarter=1, created_at=SEED_NOW),
+            TimeChange(team_id=team, user_id="U1"),
+            JourneyStage(team_id=team, group_id=None, position=0, name="Buy"),
             Channel(team_id=team, channel_id="C1", is_private=False),
             MindsetAdmin(team_id=team, user_id="U2", added_by="U1", added_at=SEED_NOW),
             SettingsChange(team_id=team, at=SEED_NOW, by="U1", setting="time_zone", old_value="UTC", new_value="UTC"),
@@ -550,8 +575,9 @@ def purge(url: str, cwd: Path, *args: str, stdin: str = "") -> subprocess.Comple
 # what T111 holds, table by table, as the purge lists it (link-table rows go with their owners)
 T111_COUNTS = (
     "1 meeting_answers, 1 action_items, 1 meeting_prompts, 1 meetings, 1 meeting_questions, 2 entries, "
-    "1 ambassadors, 1 lead_reviews, 1 lead_links, 1 customer_groups, 1 deliveries, 1 processed_events, 1 people, "
-    "1 mindset_admins, 1 settings_changes, 1 holidays, 1 channels, 1 workspaces, 1 slack_installations, 1 slack_bots"
+    "1 ambassadors, 1 lead_reviews, 1 lead_links, 1 journey_stages, 1 future_endorsements, 1 futures, "
+    "1 customer_groups, 1 deliveries, 1 processed_events, 1 time_changes, 1 people, 1 mindset_admins, "
+    "1 settings_changes, 1 holidays, 1 channels, 1 workspaces, 1 slack_installations, 1 slack_bots"
 )
 
 
@@ -581,7 +607,7 @@ def test_purge_deletes_every_row_of_the_workspace_and_nothing_of_another(
     no_traceback(result)
     lines = result.stdout.strip().splitlines()
     assert lines[0] == f"This deletes, for good, everything of workspace T111: {T111_COUNTS}."
-    assert lines[-1].endswith("Deleted 21 rows of workspace T111.")  # the 21 counted above
+    assert lines[-1].endswith("Deleted 25 rows of workspace T111.")  # the 25 counted above
     left = snapshot(purge_url, "T111")
     assert {name: found for name, found in left.items() if found} == {}
     assert snapshot(purge_url, "T222") == other_before

@@ -81,6 +81,55 @@ def participation_png(
     return canvas.png()
 
 
+def stages_png(points: Sequence[WeekPoint], *, title: str, width: int = 720, height: int = 300) -> bytes:
+    """A bar chart of sorries by stage of the customer journey as PNG bytes, the stages in the journey's order;
+    a point flagged `warn` (sorries and no open action item against the stage) in amber. The same drawing as
+    `participation_png`, with its own legend: `title`, and what amber means when a bar is amber."""
+    if width < MIN_WIDTH or height < MIN_HEIGHT:
+        raise ValueError(f"the chart needs at least {MIN_WIDTH}x{MIN_HEIGHT} pixels, not {width}x{height}")
+    _check_counts([point.value for point in points])
+    canvas = _Canvas(width, height)
+    scale = 2 if width >= 400 and height >= 200 else 1
+    line_h = _GLYPH_H * scale
+    pad = 4 * scale + 2
+    left, right = 2 * pad, width - 2 * pad
+    label_y = height - pad - line_h
+    base_y = label_y - 4 * scale - 2
+    plot_top = pad + line_h + 6 * scale + line_h + 2 * scale
+    bar_room = max(base_y - plot_top, 1)
+
+    legend = [(title, BAR)] + ([("no open action", WARN)] if any(point.warn for point in points) else [])
+    legend_scale = scale if sum(_text_width(t, scale) + 19 * scale for t, _ in legend) <= right - left else 1
+    x = left
+    for text, colour in legend:
+        canvas.fill(x, pad, x + 7 * legend_scale, pad + 7 * legend_scale, colour)
+        canvas.text(x + 11 * legend_scale, pad, text, legend_scale, TEXT)
+        x += _text_width(text, legend_scale) + 19 * legend_scale
+
+    canvas.fill(left, base_y, right, base_y + 2, AXIS)
+    if not points:
+        return canvas.png()
+    values = [point.value for point in points]
+    top = max(values)
+    slot = (right - left) / len(points)
+    bar_w = max(1, min(MAX_BAR_WIDTH, round(slot * 0.68)))
+    value_texts, value_scale, value_stride = _value_texts(values, slot, scale)
+    label_scale, label_stride = _fit([p.label for p in points], slot, scale, skip_before_shrinking=True)
+    for i, point in enumerate(points):
+        centre = left + (i + 0.5) * slot
+        bar_h = 0 if top == 0 else max(round(point.value / top * bar_room), 1 if point.value else 0)
+        x0 = round(centre - bar_w / 2)
+        canvas.fill(x0, base_y - bar_h, x0 + bar_w, base_y, WARN if point.warn else BAR)
+        if i % value_stride == 0:
+            y = base_y - bar_h - 2 * scale - _GLYPH_H * value_scale
+            colour = WARN_TEXT if point.warn else TEXT
+            canvas.text(_centred(value_texts[i], centre, value_scale, width), y, value_texts[i], value_scale, colour)
+        if i % label_stride == 0:
+            y = label_y + (line_h - _GLYPH_H * label_scale) // 2
+            canvas.text(_centred(point.label, centre, label_scale, width), y, point.label, label_scale, TEXT)
+    return canvas.png()
+
+
 def png_size(data: bytes) -> tuple[int, int]:
     """(width, height) from a PNG's IHDR chunk; ValueError when `data` does not start like a PNG."""
     if len(data) < 24 or not data.startswith(PNG_SIGNATURE) or data[12:16] != b"IHDR":

@@ -21,9 +21,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.digest.chart import WeekPoint
+from bot.digest.journey import JourneyWeek, journey_week
 from bot.digest.period import Week
 from bot.digest.themes import Theme, choose, rank, ranked, terms_of
+from bot.services import futures as future_service
 from bot.services import success_index
+from bot.services.futures import FutureLine
 from bot.services.meeting_numbers import MeetingsWeek, week_numbers
 from bot.services.success_index import IndexLine
 from bot.worktime import local_date, quarter_of
@@ -115,11 +118,15 @@ class Digest:
     fading: bool
     meetings: MeetingsWeek
     contributors: tuple[tuple[str, tuple[str, ...]], ...] = field(default_factory=tuple)
+    # each customer group's confirmed common future: the open items serving it, its Success Index this quarter
+    futures: tuple[FutureLine, ...] = ()
     detailed: bool = False  # the longer lists of `/mindset digest`
     # of prouds_total and open_sorries_total, how many this reader may not see quoted (private channels, or
     # channels the bot knows nothing of): counted, said, never quoted
     prouds_unquoted: int = 0
     open_sorries_unquoted: int = 0
+    # where the journey breaks: the week's sorries by stage, with the open items against each (counts only)
+    journey: JourneyWeek = field(default_factory=JourneyWeek)
 
     @property
     def participation_average(self) -> float:
@@ -309,6 +316,8 @@ class WeekCommon:
     success: tuple[IndexLine, ...]
     quarter: str
     meetings: MeetingsWeek
+    journey: JourneyWeek = field(default_factory=JourneyWeek)  # counts only: the same for every reader
+    futures: tuple[FutureLine, ...] = ()  # workspace-wide: the same for every reader
 
     @property
     def participation_average(self) -> float:
@@ -403,7 +412,12 @@ def compose_common(session: Session, *, team_id: str, week: Week, now: datetime,
 
     # the Success Index of the workspace, this quarter so far
     year, quarter = quarter_of(today)
-    index = success_index.workspace_index(session, team_id=team_id, year=year, quarter=quarter, until=today)
+    # (its commitments, read once, also give each common future's index)
+    zones = success_index.owner_zones(session, team_id=team_id)
+    commitments = success_index.commitments(
+        session, team_id=team_id, year=year, quarter=quarter, until=today, zones=zones
+    )
+    index = success_index.lines_for(commitments)
 
     # thanks, by name, never ranked: what everyone did besides logging (root causes, items done, answers)
     # is thanked whoever reads; what they logged, where the reader may see it
@@ -453,6 +467,8 @@ def compose_common(session: Session, *, team_id: str, week: Week, now: datetime,
         success=tuple(index),
         quarter=f"{year} Q{quarter}",
         meetings=week_numbers(session, team_id=team_id, start=start, end=end),
+        journey=journey_week(session, team_id=team_id, start=start, end=end),
+        futures=future_service.digest_lines(session, team_id=team_id, found=commitments),
     )
 
 
@@ -532,9 +548,11 @@ def for_reader(common: WeekCommon, reader: Reader) -> Digest:
         fading=common.fading,
         meetings=common.meetings,
         contributors=_thanks(common, seen),
+        futures=common.futures,
         detailed=common.detailed,
         prouds_unquoted=_unquoted(common.prouds_by_channel, visible),
         open_sorries_unquoted=_unquoted(common.open_sorries_by_channel, visible),
+        journey=common.journey,
     )
 
 

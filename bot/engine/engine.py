@@ -219,12 +219,13 @@ class NudgeEngine:
             log.exception("Could not prune the old events and deliveries; the next tick will try again")
             return total
         self._pruned_at = now
-        if total.processed_events or total.deliveries or total.oauth_states:
+        if total.processed_events or total.deliveries or total.oauth_states or total.time_changes:
             log.info(
-                "Pruned %d processed events, %d finished deliveries, %d expired OAuth states",
+                "Pruned %d processed events, %d finished deliveries, %d expired OAuth states, %d time changes",
                 total.processed_events,
                 total.deliveries,
                 total.oauth_states,
+                total.time_changes,
             )
         return total
 

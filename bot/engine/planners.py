@@ -14,12 +14,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CompoundSelect, Select, Table, bindparam, func, select, text, tuple_, union, union_all, update
+from sqlalchemy import Select, Table, bindparam, func, select, text, tuple_, union_all, update
 from sqlalchemy.orm import Session
 
+from bot.engine import reviews
 from bot.engine.digest_planner import digest_channels, digest_readers, plan_digests
 from bot.engine.directory import Directory
-from bot.engine.memo import held_for, once_a_tick
+from bot.engine.memo import once_a_tick
+from bot.engine.reviews import LEAD_REVIEW as LEAD_REVIEW
+from bot.engine.reviews import LEAD_REVIEW_REPORT as LEAD_REVIEW_REPORT
+from bot.engine.reviews import REVIEW as REVIEW
 from bot.meetings.schedule import next_occurrence, occasion_key, occurrences, prompt_at
 from bot.services.actions import ASSIGNED
 from bot.services.meetings import MeetingCard
@@ -30,9 +34,6 @@ from bot.worktime import (
     monday_of,
     morning_of,
     next_working_moment,
-    previous_quarter,
-    quarter_bounds,
-    quarter_of,
 )
 from storage.db import chunks
 from storage.models import (
@@ -44,9 +45,7 @@ from storage.models import (
     Delivery,
     DeliveryStatus,
     Entry,
-    LeadLink,
     LeadReview,
-    LeadStatus,
     Meeting,
     PromptTarget,
 )
@@ -62,11 +61,8 @@ REMINDER = "action_reminder"
 OVERDUE = "action_overdue"
 CHECKIN = "weekly_checkin"
 ROOT_CAUSE = "root_cause_nudge"
-REVIEW = "quarter_review"
 ENTRY_POST = "entry_post"
 ENTRY_NOT_POSTED = "entry_not_posted"
-LEAD_REVIEW = "lead_review"  # to the lead: a report's review (subject: the report)
-LEAD_REVIEW_REPORT = "lead_review_report"  # to the report: their lead has it (subject: the lead)
 LEAD_NUDGE = "lead_review_nudge"  # to the lead, weekly while not marked reviewed (subject: the review id)
 LEAD_NUDGES = 3
 
@@ -74,8 +70,6 @@ REMINDER_DAYS_AHEAD = (7, 1)
 CHECKIN_STALE_AFTER = timedelta(days=2)
 ROOT_CAUSE_WORKING_DAYS = 2
 ROOT_CAUSE_LOOKBACK = timedelta(days=30)
-REVIEW_WINDOW_DAYS = 14
-REVIEWS_READ_EVERY = timedelta(hours=1)  # whom the reviews are for, read again by an engine in their window
 # a live process posts an entry seconds after it is stored; one whose post is still missing this
 # much later was lost (the process died, Slack was down), and the engine posts it, unless it is stale
 ENTRY_POST_AFTER = timedelta(minutes=10)
@@ -377,152 +371,31 @@ def plan_entry_posts(session: Session, now: datetime, directory: Directory) -> l
     return planned
 
 
-# -- the quarterly review -----------------------------------------------------------------------
+# -- the quarterly reviews (bot/engine/reviews.py) --------------------------------------------------
 
 
-def _quarters_just_ended(now: datetime) -> list[tuple[int, int]]:
-    """The quarter before today's, for every today on Earth now (UTC-12 to UTC+14)."""
-    return sorted({previous_quarter(*quarter_of((now + timedelta(hours=hours)).date())) for hours in (-12, 14)})
-
-
-def _due_in_quarters(
-    session: Session, quarters: list[tuple[int, int]], now: datetime
-) -> list[tuple[str, str, tuple[int, int]]]:
-    """(team, owner, quarter) of everyone with commitments first or now due in one of `quarters`: two ranges of
-    the due-date indexes (a quarter's commitments, never the whole table); the planner keeps the quarter of each
-    owner's own zone."""
-    found: set[tuple[str, str, tuple[int, int]]] = set()
-    for year, quarter in quarters:
-        first, last = quarter_bounds(year, quarter)
-        owners = session.execute(owners_due_between(first, last, now))
-        found |= {(team, owner, (year, quarter)) for team, owner in owners}
-    return sorted(found)
-
-
-def owners_due_between(first: date, last: date, now: datetime) -> CompoundSelect:
-    """(team, owner) of the commitments first or now due from `first` to `last`, made before `now`."""
-    return union(
-        *(
-            select(ActionItem.team_id, ActionItem.owner_id).where(due.between(first, last), ActionItem.created_at < now)
-            for due in (ActionItem.original_due_date, ActionItem.due_date)
-        )
-    )
-
-
-def _reviews_due(session: Session, now: datetime) -> list[tuple[str, str, tuple[int, int]]]:
-    """`_due_in_quarters` of the quarters just ended, read only while a quarter has just begun somewhere, and then
-    once every `REVIEWS_READ_EVERY` by each engine, and again when another quarter ends somewhere on Earth: whom a
-    quarter's review is for is settled when it ends (a due date is never set before its setter's today; an item
-    due "today" in a zone a day behind its owner's can add a review that then comes up to that much later)."""
-    if not _in_review_window(now):
-        return []
-    quarters = _quarters_just_ended(now)
-    return held_for(
-        "reviews", tuple(quarters), now, REVIEWS_READ_EVERY, lambda: _due_in_quarters(session, quarters, now)
-    )
+def _review_people(session: Session, now: datetime) -> Iterable[tuple[str, str]]:
+    return reviews.people("reviews", reviews.own_reviews, session, now)
 
 
 def plan_quarter_reviews(session: Session, now: datetime, directory: Directory) -> list[Planned]:
     """At the start of each quarter in the owner's own zone (their first working morning of it), a review
     for each person who had commitments due in the quarter before."""
-    planned: list[Planned] = []
-    rows = _reviews_due(session, now)
-    directory.read_ahead({(team, owner) for team, owner, _ in rows})
-    for team_id, owner_id, reviewed in rows:
-        at = _review_moment(directory, team_id, owner_id, reviewed, now)
-        if at is not None:
-            planned.append(Planned(team_id, REVIEW, owner_id, owner_id, f"{reviewed[0]}-Q{reviewed[1]}", at))
-    return planned
+    return reviews.plan("reviews", reviews.own_reviews, session, now, directory)
 
 
-def _review_moment(
-    directory: Directory, team_id: str, user_id: str, reviewed: tuple[int, int], now: datetime
-) -> datetime | None:
-    """When the review of quarter `reviewed` is due to `user_id`: the start of their first working day of the
-    next quarter in their own zone, if that has come (and is within the review window); else None."""
-    person = directory.person(team_id, user_id)
-    if person is None or not person.active:
-        return None
-    today = local_date(now, person.tz)
-    year, quarter = quarter_of(today)
-    if previous_quarter(year, quarter) != reviewed:
-        return None  # a quarter that ended elsewhere on Earth, not yet (or long ago) in their zone
-    first, _ = quarter_bounds(year, quarter)
-    if (today - first).days >= REVIEW_WINDOW_DAYS:
-        return None
-    at = morning_of(first, person.tz, directory.calendar(team_id), paused_until=person.paused_until)
-    if at <= now and (local_date(at, person.tz) - first).days < REVIEW_WINDOW_DAYS:
-        return at
-    return None
-
-
-def _in_review_window(now: datetime) -> bool:
-    """Whether a quarter began less than the review window ago anywhere on Earth: outside, no review can be
-    due, and the planner reads nothing (the rest of the quarter, a tick does not look at the history)."""
-    for moment in (now - EARLIEST_OFFSET, now, now + EARLIEST_OFFSET):
-        day = moment.date()
-        first, _ = quarter_bounds(*quarter_of(day))
-        if (day - first).days <= REVIEW_WINDOW_DAYS:
-            return True
-    return False
-
-
-def _review_people(session: Session, now: datetime) -> Iterable[tuple[str, str]]:
-    return sorted({(team, owner) for team, owner, _ in _reviews_due(session, now)})
-
-
-def _plan_reviews_in_window(session: Session, now: datetime, directory: Directory) -> list[Planned]:
-    return plan_quarter_reviews(session, now, directory) if _in_review_window(now) else []
-
-
-# -- the quarterly review with one's lead ----------------------------------------------------------
-
-
-def _lead_reviews_due(session: Session, now: datetime) -> list[tuple[str, str, str, tuple[int, int]]]:
-    """(team, lead, report, quarter) of the quarterly reviews whose report had commitments due in a quarter just
-    ended and has an accepted lead: the owners `_reviews_due` found (read no more often than for their own review),
-    and the accepted links (a small table), once a tick in the review window."""
-    rows = _reviews_due(session, now)
-    if not rows:
-        return []
-    links = once_a_tick(
-        "lead_links",
-        now,
-        lambda: {
-            (team, report): lead
-            for team, report, lead in session.execute(
-                select(LeadLink.team_id, LeadLink.report_id, LeadLink.lead_id).where(
-                    LeadLink.status == LeadStatus.ACTIVE.value
-                )
-            ).all()
-        },
-    )
-    return [(team, links[(team, owner)], owner, quarter) for team, owner, quarter in rows if (team, owner) in links]
+def _lead_review_people(session: Session, now: datetime) -> Iterable[tuple[str, str]]:
+    return reviews.people("lead_reviews", reviews.lead_reviews, session, now)
 
 
 def plan_lead_reviews(session: Session, now: datetime, directory: Directory) -> list[Planned]:
     """At the start of each quarter in the lead's own zone (their first working morning of it, as the review of
     one's own index), one message to the lead per report with commitments due in the quarter before, and a short
     one to the report (sent in the report's own working time)."""
-    planned: list[Planned] = []
-    rows = _lead_reviews_due(session, now)
-    directory.read_ahead({(team, lead) for team, lead, _, _ in rows})
-    for team_id, lead_id, report_id, reviewed in rows:
-        at = _review_moment(directory, team_id, lead_id, reviewed, now)  # in the lead's zone
-        if at is not None:
-            occasion = f"{reviewed[0]}-Q{reviewed[1]}"
-            planned.append(Planned(team_id, LEAD_REVIEW, report_id, lead_id, occasion, at))
-            planned.append(Planned(team_id, LEAD_REVIEW_REPORT, lead_id, report_id, occasion, at))
-    return planned
+    return reviews.plan("lead_reviews", reviews.lead_reviews, session, now, directory)
 
 
-def _lead_review_people(session: Session, now: datetime) -> Iterable[tuple[str, str]]:
-    rows = _lead_reviews_due(session, now)
-    return sorted({(team, lead) for team, lead, _, _ in rows} | {(team, report) for team, _, report, _ in rows})
-
-
-def _plan_lead_reviews_in_window(session: Session, now: datetime, directory: Directory) -> list[Planned]:
-    return plan_lead_reviews(session, now, directory) if _in_review_window(now) else []
+# -- the lead's weekly nudges -----------------------------------------------------------------------
 
 
 def _unreviewed(session: Session, now: datetime) -> list[Any]:
@@ -664,8 +537,8 @@ PLANNERS: tuple[Planner, ...] = (
     Planner("action_nudges", _owners_near_due, plan_action_nudges),
     Planner("checkins", _checkin_people, plan_checkins),
     Planner("root_cause", _sorry_authors, plan_root_cause_nudges),
-    Planner("quarter_reviews", _review_people, _plan_reviews_in_window),
-    Planner("lead_reviews", _lead_review_people, _plan_lead_reviews_in_window),
+    Planner("quarter_reviews", _review_people, plan_quarter_reviews),
+    Planner("lead_reviews", _lead_review_people, plan_lead_reviews),
     Planner("lead_nudges", _lead_nudge_people, plan_lead_nudges),
     Planner("meeting_prompts", _dm_meeting_owners, plan_meeting_prompts),
     Planner("entry_posts", lambda _session, _now: (), plan_entry_posts),

@@ -44,7 +44,6 @@ from storage.repositories import deliveries as deliveries_repo
 from storage.repositories import entries as entries_repo
 from storage.repositories import leads as leads_repo
 from storage.repositories import meetings as meetings_repo
-from storage.repositories import people as people_repo
 from storage.repositories import workspaces as workspaces_repo
 from storage.repositories.deliveries import Planned
 
@@ -388,12 +387,10 @@ def digest_reader(session: Session, *, team_id: str, recipient: str) -> tuple[Re
     workspace = workspaces_repo.get_workspace(session, team_id=team_id)
     if workspace is not None and workspace.digest_channel == recipient:
         return Reader(ReaderKind.CHANNEL, recipient), workspace.default_tz
-    ambassador = ambassadors_repo.get_ambassador(session, team_id=team_id, user_id=recipient)
-    if ambassador is None or ambassador.left_at is not None:
+    ambassador = ambassadors_repo.as_reader(session, team_id=team_id, user_id=recipient)
+    if ambassador is None or ambassador.left:
         return None
-    person = people_repo.get_person(session, team_id=team_id, user_id=recipient)
-    groups = tuple(group.id for group in ambassador.groups)
-    return Reader(ReaderKind.PERSON, recipient, groups), (person.tz if person and person.tz else "UTC")
+    return Reader(ReaderKind.PERSON, recipient, ambassador.group_ids), ambassador.tz or "UTC"
 
 
 def send_digest(occasion: Occasion) -> Message | None:

@@ -9,8 +9,10 @@ from typing import Any
 from bot import ids
 from bot.render.actions import action_summary
 from bot.render.blocks import input_block, metadata_json, option, plain
+from bot.render.journey import stage_input
 from bot.render.modals import View
 from bot.services.actions import TEXT_MAX, TITLE_MAX, ActionCard
+from bot.services.futures import FutureOption
 from bot.services.groups import GroupOption
 from bot.slack_text import clip, escape_mrkdwn
 from storage.models import AREA_LABELS, Area
@@ -44,8 +46,12 @@ def action_modal(
     initial_area: Area | None = None,
     sorry_text: str | None = None,
     context_text: str | None = None,
+    stages: Sequence[str] = (),
+    initial_stage: str | None = None,
+    futures: Sequence[FutureOption] = (),
 ) -> View:
-    """The form behind `/action`, a sorry's *Create action item* button and the Home tab."""
+    """The form behind `/action`, a sorry's *Create action item* button and the Home tab. `futures`: the confirmed
+    common futures it may serve (none: no such field)."""
     blocks: list[dict[str, Any]] = []
     if sorry_text:
         quoted = escape_mrkdwn(clip(" ".join(sorry_text.split()), 400))
@@ -105,6 +111,24 @@ def action_modal(
     if initial_area is not None:
         area_element["initial_option"] = option(AREA_LABELS[initial_area], initial_area.value)
     blocks.append(input_block(ids.ACTION_AREA_BLOCK, "Area", area_element, optional=True))
+    if stages:
+        blocks.append(stage_input(ids.ACTION_STAGE_BLOCK, ids.ACTION_STAGE_INPUT, stages, initial_stage))
+    if futures:
+        future_element: dict[str, Any] = {
+            "type": "static_select",
+            "action_id": ids.ACTION_FUTURE_INPUT,
+            "placeholder": plain("Which common future does it serve?"),
+            "options": [option(f"{future.group_name}: {future.text}", str(future.id)) for future in futures[:100]],
+        }
+        blocks.append(
+            input_block(
+                ids.ACTION_FUTURE_BLOCK,
+                "Common future it serves",
+                future_element,
+                optional=True,
+                hint="The digest counts, per common future, the open items serving it and how many are kept.",
+            )
+        )
     return {
         "type": "modal",
         "callback_id": ids.ACTION_MODAL,
@@ -116,8 +140,8 @@ def action_modal(
     }
 
 
-def action_saved_view(card: ActionCard, today: date, *, creator: str) -> View:
-    """What the form turns into once the item is saved."""
+def action_saved_view(card: ActionCard, today: date, *, creator: str, serves: FutureOption | None = None) -> View:
+    """What the form turns into once the item is saved; `serves`: the common future it serves, if any."""
     mine = card.owner_id == creator
     told = "" if mine else f"<@{card.owner_id}> is told now. "
     who = "You" if mine else f"<@{card.owner_id}>"
@@ -131,6 +155,11 @@ def action_saved_view(card: ActionCard, today: date, *, creator: str) -> View:
     else:
         reminders = "It is due today, too soon for reminders; if it is still open tomorrow, a nudge follows."
     text = f":white_check_mark: Committed. {told}{reminders} `/action list` shows your items."
+    if serves is not None:
+        text += (
+            f"\n:star: It serves the common future of *{escape_mrkdwn(serves.group_name)}*: "
+            f"_{escape_mrkdwn(clip(serves.text, 600))}_"
+        )
     return {
         "type": "modal",
         "title": plain("Action item saved"),

@@ -92,6 +92,8 @@ def change_line(change: ChangeCard) -> str:
         admin_service.QUESTION_RESTORED: lambda: f"restored the question {_text(new)}",
         admin_service.ADMIN_ADDED: lambda: f"named {_by(new or '')} a Customer Mindset admin",
         admin_service.ADMIN_REMOVED: lambda: f"removed {_by(old or '')} as a Customer Mindset admin",
+        admin_service.JOURNEY: lambda: f"customer journey: {_text(old)} → {_text(new)}",
+        admin_service.FUTURE_CONFIRMED: lambda: f"confirmed the common future of {_text(old)}: {_text(new)}",
     }
     line = described.get(change.setting)
     return line() if line is not None else escape_mrkdwn(f"{change.setting}: {old} → {new}")
@@ -140,6 +142,7 @@ def settings_blocks(found: SettingsOverview) -> Blocks:
             f"• Weekly digest: {DAY_NAMES[digest.weekday - 1]}s at {_clock(digest.at)}, to ambassadors by DM{where}",
             f"• Customer groups: {found.groups_active} in use, {found.groups_archived} archived "
             "(`/mindset groups archived`)",
+            *_journey_line(found),
             f"• Follow-up questions: {found.questions_active} in the rotation, {found.questions_retired} retired "
             "(`/mindset questions retired`)",
             f"• Customer Mindset admins: {_admins(found.admins)}",
@@ -147,6 +150,16 @@ def settings_blocks(found: SettingsOverview) -> Blocks:
         ]
     )
     return [section(current), section(changes_text(found.changes, found.reader_tz))]
+
+
+def _journey_line(found: SettingsOverview) -> list[str]:
+    if found.journey is None:
+        return []
+    stages = " → ".join(escape_mrkdwn(stage) for stage in found.journey.stages)
+    default = "" if found.journey.own else " (the default)"
+    groups = len(found.journey.by_group)
+    own = f"; {groups} customer group{'s have their' if groups != 1 else ' has its'} own" if groups else ""
+    return [f"• Customer journey{default}: {stages}{own} (`/mindset journey edit`)"]
 
 
 def settings_text(found: SettingsOverview) -> str:

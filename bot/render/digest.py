@@ -15,6 +15,8 @@ from typing import Any
 from bot.digest.chart import sparkline
 from bot.digest.compose import Digest, Metric, Quote
 from bot.digest.themes import Theme
+from bot.render import futures as futures_render
+from bot.render.journey import digest_journey_text
 from bot.slack_text import BLOCKS_PER_MESSAGE_MAX, HEADER_TEXT_MAX, SECTION_TEXT_MAX, clip, escape_mrkdwn
 from storage.repositories.digest import ActionLine
 
@@ -272,6 +274,9 @@ def digest_blocks(digest: Digest, *, today: date) -> Blocks:
     ]
     if area_lines:
         blocks += _sections("By area", area_lines, more=more)
+    journey = digest_journey_text(digest.journey)
+    if journey:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": journey}})
     if digest.themes:
         themes = " · ".join(_theme(theme) for theme in digest.themes)
         blocks.append(
@@ -295,6 +300,12 @@ def digest_blocks(digest: Digest, *, today: date) -> Blocks:
                     ),
                 },
             }
+        )
+    if digest.futures:
+        blocks += _sections(
+            "Common futures: open action items serving each, and how many were kept",
+            futures_render.digest_lines(digest.futures, digest.quarter),
+            more=" in `/mindset future`",
         )
     success = " · ".join(f"{line.label} {line.kept} of {line.due} ({line.percent})" for line in digest.success)
     blocks.append(
@@ -357,10 +368,17 @@ def digest_text(digest: Digest, *, today: date) -> str:
             for a in digest.areas
         ),
     ]
+    if digest.journey.stages:
+        lines += [
+            "Where the journey breaks: "
+            + ", ".join(f"{row.stage} {row.sorries} (open actions {row.open_actions})" for row in digest.journey.stages)
+        ]
     if digest.themes:
         lines += ["Recurring themes: " + ", ".join(_theme(t).replace("*", "") for t in digest.themes)]
     meetings = digest.meetings
     lines += [f"Meetings: {meetings.prompts_answered} of {meetings.prompts_sent} opening questions answered"]
+    if digest.futures:
+        lines += ["Common futures:", *futures_render.digest_text_lines(digest.futures, digest.quarter)]
     success = ", ".join(f"{line.label} {line.kept}/{line.due}" for line in digest.success)
     lines += [f"Success Index {digest.quarter} so far: {success}"]
     everyone, unnamed = taking_part(digest)

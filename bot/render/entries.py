@@ -31,6 +31,8 @@ def entry_tags(card: EntryCard) -> str | None:
         parts.append(f"Customer groups: {names}")
     if card.area is not None:
         parts.append(f"Area: {card.area.label}")
+    if card.stage:
+        parts.append(f"Journey stage: {escape_mrkdwn(card.stage)}")
     if card.source_permalink:
         parts.append(f"<{card.source_permalink}|Original message>")
     return " · ".join(parts) if parts else None
@@ -135,7 +137,8 @@ def saved_confirmation(card: EntryCard) -> str:
         if card.kind is EntryKind.PROUD
         else " Thank you for owning it. Add the root cause when you know why it happened."
     )
-    return f"Saved your {what} (#{card.id}); posting it in <#{card.channel_id}>.{follow}"
+    stage = f" at the *{escape_mrkdwn(card.stage)}* stage" if card.stage else ""
+    return f"Saved your {what} (#{card.id}){stage}; posting it in <#{card.channel_id}>.{follow}"
 
 
 UNKNOWN_TAG_BUTTONS_MAX = 5
@@ -155,10 +158,12 @@ def unknown_tags_note(tags: tuple[str, ...]) -> str:
     )
 
 
-def saved_blocks(card: EntryCard, unknown_tags: tuple[str, ...]) -> Blocks:
+def saved_blocks(card: EntryCard, unknown_tags: tuple[str, ...], stage_note: str | None = None) -> Blocks:
     """The private answer to `/proud` or `/sorry` with text; unknown `#tags` are named, each with a button
-    that creates the group and tags this entry with it."""
+    that creates the group and tags this entry with it; `>words` that named no stage are said (`stage_note`)."""
     blocks: Blocks = [{"type": "section", "text": _mrkdwn(saved_confirmation(card))}]
+    if stage_note:
+        blocks.append({"type": "section", "text": _mrkdwn(clip(stage_note, SECTION_TEXT_MAX))})
     if unknown_tags:
         blocks.append({"type": "section", "text": _mrkdwn(clip(unknown_tags_note(unknown_tags), SECTION_TEXT_MAX))})
         buttons = [
@@ -174,8 +179,9 @@ def saved_blocks(card: EntryCard, unknown_tags: tuple[str, ...]) -> Blocks:
     return blocks
 
 
-def saved_text(card: EntryCard, unknown_tags: tuple[str, ...]) -> str:
+def saved_text(card: EntryCard, unknown_tags: tuple[str, ...], stage_note: str | None = None) -> str:
     text = saved_confirmation(card)
+    text = f"{text} {stage_note}" if stage_note else text
     return f"{text} {unknown_tags_note(unknown_tags)}" if unknown_tags else text
 
 
@@ -192,7 +198,7 @@ def entry_usage(kind: EntryKind, word: str) -> str:
     return (
         f"`{command}` does not take `{shown}`: nothing was saved or posted.\n"
         f"• `{command} &lt;{what}&gt;` logs it and posts it in this channel; write `#group-name` to tag a customer "
-        "group.\n"
+        "group, `&gt;stage` for its stage of the customer journey (`&gt;get-help`).\n"
         f"• `{command}` alone opens a form with customer groups, an area and the channel to share in.\n"
         f"To log an entry that starts with “{shown}”, put the whole text in quotes: "
         f'`{command} "{example}"`.\n'

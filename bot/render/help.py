@@ -39,7 +39,15 @@ def command_examples(today: date) -> tuple[tuple[str, str], ...]:
             "/mindset groups",
             "lists the workspace's customer groups with the tag to type for each, to add, rename or archive them",
         ),
+        (
+            "/mindset journey [weeks]",
+            "where in the customer journey the last 8 weeks' sorries cluster, with open items",
+        ),
         ("/mindset lead [@person|none]", "names your lead, who reviews your commitments with you each quarter"),
+        (
+            "/mindset future [#group]",
+            "ideal futures per customer group: propose, endorse; admins confirm the common one",
+        ),
         ("/mindset index", "your Success Index (commitments kept of due): this quarter so far and the 3 before"),
         ("/mindset pause until <YYYY-MM-DD>", f"/mindset pause until {pause} holds your nudges through that day"),
         ("/mindset resume", "ends your pause: nudges start again"),
@@ -57,8 +65,10 @@ def command_examples(today: date) -> tuple[tuple[str, str], ...]:
 # who may change the workspace: its own section, so the commands above stay within one section's 3,000 characters
 ADMIN_NOTE = (
     "Working days and hours, holidays, the digest channel, day and time, the workspace's time zone, renaming, "
-    "archiving and restoring customer groups, and retiring and restoring questions: the workspace's admins and "
-    "owners may change them, and so may the Customer Mindset admins they name. Everyone can read them."
+    "archiving and restoring customer groups, retiring and restoring questions, the customer journey and each "
+    "group's confirmed common future: the workspace's admins and owners may change them, and so may the Customer "
+    "Mindset admins they name. "
+    "Everyone can read them."
 )
 ADMIN_EXAMPLES: tuple[tuple[str, str], ...] = (
     ("/mindset settings", "the workspace's settings now, who may change them, and the last changes"),
@@ -66,6 +76,7 @@ ADMIN_EXAMPLES: tuple[tuple[str, str], ...] = (
     ("/mindset admins add @someone", "(workspace admins and owners) lets them change workspace settings"),
     ("/mindset admins remove @someone", "(workspace admins and owners) takes that back"),
     ("/mindset groups archived", "archived customer groups, to restore"),
+    ("/mindset journey edit [#group]", "the customer journey's stages, one a line (or a customer group's own)"),
     ("/mindset questions retired", "retired follow-up questions, to restore"),
 )
 
@@ -74,7 +85,8 @@ INTRO = (
     "served well) and *sorries* (a customer was let down) where you work; every sorry asks "
     "_why did this happen?_ so that we fix causes, not only symptoms. Tag entries with customer "
     "groups (write a group's tag, such as `#small-clinics`, in the text: `/mindset groups` shows each "
-    "group's tag; or use the form) and an area, and the weekly digest shows whether the habit is holding. "
+    "group's tag; or use the form), an area and a stage of the customer journey (`&gt;get-help` in the text), "
+    "and the weekly digest shows whether the habit is holding. "
     "To log an entry that starts with a command word such as `help` or `list`, put it in quotes."
 )
 

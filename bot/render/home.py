@@ -6,6 +6,7 @@ from typing import Any
 
 from bot import ids
 from bot.digest.chart import sparkline
+from bot.render import futures as futures_render
 from bot.render.actions import action_blocks
 from bot.render.blocks import button, context, section
 from bot.render.entries import KIND_EMOJI, KIND_LABEL
@@ -56,6 +57,7 @@ def home_view(data: HomeData, *, notice: str | None = None) -> dict[str, Any]:
         if entry.kind is EntryKind.SORRY and not entry.root_cause:
             line += "\n_No root cause yet._"
         blocks.append(section(line))
+    blocks += [{"type": "divider"}, *futures_render.home_blocks(data.futures, proposals=data.proposals)]
     values = list(data.participation)
     blocks += [
         {"type": "divider"},

@@ -8,6 +8,7 @@ from typing import Any
 
 from bot import ids
 from bot.render.blocks import option, plain
+from bot.render.journey import stage_input
 from bot.services.groups import GroupOption
 from bot.slack_text import OPTION_TEXT_MAX, PLAIN_INPUT_MAX, ROOT_CAUSE_MAX, clip, escape_mrkdwn
 from storage.models import AREA_LABELS, EntryKind
@@ -23,6 +24,7 @@ def entry_modal(
     initial_text: str = "",
     initial_channel: str | None = None,
     notice: str | None = None,
+    stages: Sequence[str] = (),
 ) -> View:
     """The form behind `/proud`, `/sorry` and the message shortcuts; `notice` is said above the text."""
     proud = kind is EntryKind.PROUD
@@ -84,6 +86,8 @@ def entry_modal(
             },
         }
     )
+    if stages:
+        blocks.append(stage_input(ids.ENTRY_STAGE_BLOCK, ids.ENTRY_STAGE_INPUT, stages))
     channel_element: dict[str, Any] = {
         "type": "conversations_select",
         "action_id": ids.ENTRY_CHANNEL_INPUT,

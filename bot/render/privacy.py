@@ -38,9 +38,22 @@ def _deleted(rows: PersonRows) -> str:
             f"your {_count(rows.lead_reviews, 'quarterly review', 'quarterly reviews')} with your lead or your "
             "reports (both notes) and your lead links"
         )
+    if rows.futures_deleted:
+        parts.append(
+            f"the {_count(rows.futures_deleted, 'ideal future', 'ideal futures')} you proposed (with their "
+            "endorsements)"
+        )
+    if rows.endorsements:
+        parts.append(f"your {_count(rows.endorsements, 'endorsement', 'endorsements')} of ideal futures")
+    kept = (
+        f" The {_count(rows.futures_kept, 'future', 'futures')} you proposed that the workspace adopted (a common "
+        "future, or one action items serve) " + ("stays" if rows.futures_kept == 1 else "stay") + ", without your name."
+        if rows.futures_kept
+        else ""
+    )
     if not parts:
-        return "*Forget me* finds no prouds, sorries, meeting answers or action items of yours to delete."
-    return f"*Forget me* deletes, for good: {_listed(parts)}."
+        return f"*Forget me* finds no prouds, sorries, meeting answers or action items of yours to delete.{kept}"
+    return f"*Forget me* deletes, for good: {_listed(parts)}.{kept}"
 
 
 def _handed_back(rows: PersonRows) -> str:

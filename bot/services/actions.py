@@ -18,6 +18,7 @@ from storage.models import ActionItem, ActionSource, ActionStatus, Area, EntryKi
 from storage.repositories import actions as actions_repo
 from storage.repositories import deliveries as deliveries_repo
 from storage.repositories import entries as entries_repo
+from storage.repositories import futures as futures_repo
 from storage.repositories import groups as groups_repo
 from storage.repositories import meetings as meetings_repo
 from storage.repositories import people as people_repo
@@ -133,6 +134,7 @@ class ActionCard:
     source: ActionSource = ActionSource.MANUAL
     source_entry_id: int | None = None
     created_by: str = ""
+    stage: str | None = None
 
     @classmethod
     def of(cls, item: ActionItem, zones: Zones | None = None) -> ActionCard:
@@ -153,6 +155,7 @@ class ActionCard:
             source=ActionSource(item.source),
             source_entry_id=item.source_entry_id,
             created_by=item.created_by,
+            stage=item.stage,
         )
 
     def editable_by(self, user_id: str) -> bool:
@@ -184,6 +187,8 @@ class NewAction:
     source: ActionSource = ActionSource.MANUAL
     source_entry_id: int | None = None
     source_answer_id: int | None = None
+    stage: str | None = None  # one of the workspace's journey stages (the form's menu)
+    future_id: int | None = None  # the confirmed common future it serves (bot/services/futures.py)
 
 
 def _clean_title(title: str) -> str:
@@ -215,6 +220,14 @@ def create_action(deps: Deps, new: NewAction) -> tuple[ActionCard, bool]:
         raise ActionProblem("outcome", f"Keep the desired outcome to {TEXT_MAX} characters.")
     now = deps.clock()
     with deps.session_factory() as session:
+        if new.future_id is not None:
+            future = futures_repo.get_future(session, team_id=new.team_id, future_id=new.future_id)
+            if future is None or future.confirmed_at is None:
+                raise ActionProblem(
+                    "future",
+                    "That future is no longer a confirmed common future (another was confirmed meanwhile): "
+                    "choose again.",
+                )
         item, created = create_once(
             session,
             find=lambda: actions_repo.find_by_idempotency_key(session, team_id=new.team_id, key=new.idempotency_key),
@@ -250,10 +263,13 @@ def _add(session: Session, new: NewAction, *, title: str, due: date, outcome: st
         involved=list(new.involved),
         groups=groups,
         area=new.area.value if new.area else None,
+        stage=new.stage,
         source=source.value,
         source_entry_id=source_entry_id,
         source_answer_id=source_answer_id,
     )
+    if new.future_id is not None:
+        futures_repo.link_action(session, action_id=item.id, future_id=new.future_id)
     others = [user for user in [item.owner_id, *item.involved_ids] if user != new.created_by]
     _notify_assigned(session, item, others, "created", now)
     return item

@@ -175,6 +175,8 @@ QUESTION_RETIRED = "question_retired"
 QUESTION_RESTORED = "question_restored"
 ADMIN_ADDED = "admin_added"
 ADMIN_REMOVED = "admin_removed"
+JOURNEY = "journey"  # the customer journey's stages (old and new: "Group name: " first for a group's own)
+FUTURE_CONFIRMED = "future_confirmed"  # old: the customer group, new: the future confirmed as its common future
 
 
 def record(

@@ -9,6 +9,8 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
+from bot.journey import StageMatch, has_stage_mark, stage_in
+from bot.services import journey as journey_service
 from bot.services import replays
 from bot.slack_text import entry_text_length, section_fits
 from bot.tags import group_keys, tag_key, tags_in
@@ -42,6 +44,7 @@ class EntryCard:
     area: Area | None = None
     group_names: tuple[str, ...] = ()
     group_ids: tuple[int, ...] = ()
+    stage: str | None = None
     root_cause: str | None = None
     root_cause_by: str | None = None
     message_ts: str | None = None
@@ -70,6 +73,7 @@ class EntryCard:
             area=Area(entry.area) if entry.area else None,
             group_names=tuple(group.name for group in entry.groups),
             group_ids=tuple(group.id for group in entry.groups),
+            stage=entry.stage,
             root_cause=entry.root_cause,
             root_cause_by=entry.root_cause_by,
             message_ts=entry.message_ts,
@@ -91,7 +95,9 @@ class NewEntry:
     group_ids: Sequence[int] = field(default_factory=tuple)
     source_channel_id: str | None = None
     source_ts: str | None = None
-    # when true, `#group-name` words in the text tag those customer groups
+    # the stage of the customer journey chosen in a form (one of the workspace's stages)
+    stage: str | None = None
+    # when true, `#group-name` words in the text tag those customer groups, and `>stage` names its stage
     tags_from_text: bool = False
 
 
@@ -113,6 +119,9 @@ class Logged:
     created: bool  # False when the same request had already stored it
     # `#tags` in the text that name no active customer group of the workspace, as typed (without `#`)
     unknown_tags: tuple[str, ...] = ()
+    # what `>stage` words in the text came to (None: the text had none), and the stages they were matched to
+    stage_match: StageMatch | None = None
+    stages: tuple[str, ...] = ()
 
 
 def check_text(text: str) -> str:
@@ -140,11 +149,22 @@ def log_entry(deps: Deps, new: NewEntry) -> Logged:
         created_at=deps.clock(),
         idempotency_key=new.idempotency_key,
         area=new.area.value if new.area else None,
+        stage=new.stage,
         source_channel_id=new.source_channel_id,
         source_ts=new.source_ts,
     )
     tags = tags_in(text) if new.tags_from_text else []
+    match: StageMatch | None = None
+    stages: tuple[str, ...] = ()
     with deps.session_factory() as session:
+        # `>stage`: the stages are read only when the text has a `>` (the /proud path spends no statement else)
+        if new.tags_from_text and has_stage_mark(text):
+            stages = journey_service.read_journeys(session, team_id=new.team_id).every_stage
+            match = stage_in(text, stages)
+            if match.stage is not None and row.stage is None:
+                row = replace(row, stage=match.stage)
+            if not (match.stage or match.unknown or match.ambiguous):
+                match = None
         together = entries_repo.insert_once_reading_groups(session, row) if tags else None
         if together is not None:
             entry_id, active = together
@@ -177,10 +197,11 @@ def log_entry(deps: Deps, new: NewEntry) -> Logged:
         area=new.area,
         group_names=tuple(name for _, name in groups),
         group_ids=tuple(group_id for group_id, _ in groups),
+        stage=row.stage,
         source_channel_id=new.source_channel_id,
         source_ts=new.source_ts,
     )
-    return Logged(card, created=True, unknown_tags=unknown)
+    return Logged(card, created=True, unknown_tags=unknown, stage_match=match, stages=stages)
 
 
 def _tagged(

@@ -1,4 +1,5 @@
-"""What a person's Home tab shows: their open items, Success Index, recent entries, the habit's health."""
+"""What a person's Home tab shows: their open items, Success Index, recent entries, the common futures, the
+habit's health."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from bot.deps import Deps
 from bot.digest.period import Week
 from bot.services.actions import ActionCard, read_owner_zones
 from bot.services.entries import EntryCard
+from bot.services.futures import FutureCard, confirmed_cards, proposals_waiting
 from bot.services.success_index import QuarterIndex, index_lines
 from bot.worktime import local_date, quarter_of, zone
 from storage.repositories import actions as actions_repo
@@ -29,6 +31,8 @@ class HomeData:
     quarter: QuarterIndex
     recent: tuple[EntryCard, ...]
     participation: tuple[int, ...]  # the workspace's people taking part, week by week
+    futures: tuple[FutureCard, ...] = ()  # each customer group's confirmed common future
+    proposals: int = 0  # proposed futures not confirmed, to endorse in `/mindset future`
 
 
 def home_data(deps: Deps, *, team_id: str, user_id: str) -> HomeData:
@@ -56,4 +60,6 @@ def home_data(deps: Deps, *, team_id: str, user_id: str) -> HomeData:
             quarter=QuarterIndex(year, quarter, lines, until=today),
             recent=tuple(EntryCard.of(entry) for entry in recent),
             participation=participation,
+            futures=tuple(confirmed_cards(session, team_id=team_id)),
+            proposals=proposals_waiting(session, team_id=team_id),
         )

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.deps import Deps
-from bot.services import admins, ambassadors, groups, people, questions
+from bot.services import admins, ambassadors, groups, journey, people, questions
 from bot.services.admins import AdminCard, ChangeCard
 from bot.services.ambassadors import DigestSettings
 from bot.services.people import HolidayCard, WorkTime
@@ -25,6 +25,7 @@ class SettingsOverview:
     admins: Sequence[AdminCard]
     changes: Sequence[ChangeCard]  # newest first
     reader_tz: str  # the reader's time zone, in which the changes' times are shown
+    journey: journey.Journeys | None = None  # the customer journey (the workspace's, and the groups' own)
 
 
 def overview(deps: Deps, *, team_id: str, user_id: str, reader_tz: str | None = None) -> SettingsOverview:
@@ -44,4 +45,5 @@ def overview(deps: Deps, *, team_id: str, user_id: str, reader_tz: str | None = 
         admins=admins.list_admins(deps, team_id=team_id),
         changes=admins.last_changes(deps, team_id=team_id),
         reader_tz=reader_tz,
+        journey=journey.get_journeys(deps, team_id=team_id),
     )

@@ -8,7 +8,7 @@ from bot import ids
 from bot.deps import Deps, bind
 from bot.errors import in_background
 from handlers.acks import ack_only
-from handlers.actions import action_items, entry, groups, leads, meetings, privacy, root_cause
+from handlers.actions import action_items, entry, futures, groups, leads, meetings, privacy, root_cause
 
 
 def register(app: App, deps: Deps) -> None:
@@ -82,3 +82,11 @@ def register(app: App, deps: Deps) -> None:
         app.action(button)(ack=bind(ack_only, deps), lazy=[bind(in_background(leads.after_answer), deps)])
     app.action(ids.LEAD_REVIEW_NOTE)(ack=bind(ack_only, deps), lazy=[bind(in_background(leads.open_note_form), deps)])
     app.action(ids.LEAD_REVIEW_DONE)(ack=bind(ack_only, deps), lazy=[bind(in_background(leads.after_done), deps)])
+    app.action(ids.FUTURE_PROPOSE)(
+        ack=bind(ack_only, deps), lazy=[bind(in_background(futures.open_propose_form), deps)]
+    )
+    for button in (ids.FUTURE_ENDORSE, ids.FUTURE_WITHDRAW):
+        app.action(button)(ack=bind(ack_only, deps), lazy=[bind(in_background(futures.after_endorse), deps)])
+    app.action(ids.FUTURE_CONFIRM)(
+        ack=bind(futures.confirm_clicked, deps), lazy=[bind(in_background(futures.after_confirm), deps)]
+    )

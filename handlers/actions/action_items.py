@@ -16,7 +16,9 @@ from bot.render.actions import action_text, refresh_item
 from bot.render.modals import View
 from bot.services import actions as action_service
 from bot.services import entries as entry_service
+from bot.services import futures as future_service
 from bot.services import groups as group_service
+from bot.services import journey as journey_service
 from bot.services import people as people_service
 from bot.services.actions import ActionCard
 from bot.services.replays import Replayed
@@ -175,11 +177,14 @@ def open_action_from_sorry(
         trigger_id=body["trigger_id"],
         view=action_modal(
             groups=group_service.list_options(deps, team_id=team_id),
+            futures=future_service.confirmed_options(deps, team_id=team_id),
             creator=user_id,
             metadata={"source": ActionSource.SORRY.value, "entry_id": card.id},
             initial_group_ids=card.group_ids,
             initial_area=card.area,
             sorry_text=card.text,
+            stages=journey_service.stage_options(deps, team_id=team_id),
+            initial_stage=card.stage,
         ),
     )
 
@@ -191,7 +196,9 @@ def open_action_form(body: dict[str, Any], client: WebClient, deps: Deps) -> Non
         trigger_id=body["trigger_id"],
         view=action_modal(
             groups=group_service.list_options(deps, team_id=team_id),
+            futures=future_service.confirmed_options(deps, team_id=team_id),
             creator=user_id,
             metadata={"source": ActionSource.MANUAL.value, "home": True},
+            stages=journey_service.stage_options(deps, team_id=team_id),
         ),
     )

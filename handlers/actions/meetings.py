@@ -14,7 +14,9 @@ from bot.render.admin import retired_questions_blocks, retired_questions_text
 from bot.render.meeting_forms import answer_modal, meeting_modal, question_modal
 from bot.render.meetings import meeting_list_blocks, meeting_list_text, questions_blocks, questions_text
 from bot.services import actions as action_service
+from bot.services import futures as future_service
 from bot.services import groups as group_service
+from bot.services import journey as journey_service
 from bot.services import meetings as meeting_service
 from bot.services import people as people_service
 from bot.services import questions as question_service
@@ -68,12 +70,14 @@ def open_action_from_answer(
         trigger_id=body["trigger_id"],
         view=action_modal(
             groups=group_service.list_options(deps, team_id=team_id),
+            futures=future_service.confirmed_options(deps, team_id=team_id),
             creator=user_id,
             metadata={"source": ActionSource.MEETING.value, "answer_id": source.id},
             initial_title=clip(text, action_service.TITLE_MAX),
             initial_outcome=text if len(text) > action_service.TITLE_MAX else "",
             initial_group_ids=[source.group_id] if source.group_id is not None else [],
             context_text=f"From the meeting: {source.prompt_title}",
+            stages=journey_service.stage_options(deps, team_id=team_id),
         ),
     )
 

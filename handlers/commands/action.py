@@ -13,7 +13,9 @@ from bot.render.actions import person_list_blocks, person_list_text
 from bot.render.help import ACTION_HELP
 from bot.render.replies import cut_from_form
 from bot.services import actions as action_service
+from bot.services import futures as future_service
 from bot.services import groups as group_service
+from bot.services import journey as journey_service
 from bot.services import people as people_service
 
 # context key the ack function leaves for its lazy follow-up: the title to fill in
@@ -64,8 +66,10 @@ def after_action_command(
             groups=groups,
             creator=command["user_id"],
             metadata={"source": "manual"},
+            futures=future_service.confirmed_options(deps, team_id=command["team_id"]),
             initial_title=title,
             initial_outcome=outcome,
             context_text=notice,
+            stages=journey_service.stage_options(deps, team_id=command["team_id"]),
         ),
     )

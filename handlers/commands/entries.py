@@ -18,10 +18,12 @@ from bot import delivery, ids
 from bot.deps import Deps
 from bot.errors import finish_in_background, report_after_answer
 from bot.render.entries import entry_usage, saved_blocks, saved_text
+from bot.render.journey import stage_mark_note
 from bot.render.modals import entry_modal
 from bot.render.replies import too_long_reply
 from bot.services import entries as entry_service
 from bot.services import groups as group_service
+from bot.services import journey as journey_service
 from handlers.commands.mindset import SUBCOMMANDS as MINDSET_SUBCOMMANDS
 from storage.models import EntryKind
 
@@ -110,9 +112,10 @@ def _log_from_command(kind: EntryKind, ack: Ack, command: dict[str, Any], reques
     except entry_service.TextTooLong as too_long:
         ack(text=too_long_reply(text, too_long.length), response_type="ephemeral")
         return
+    stage_note = stage_mark_note(logged.stage_match, logged.stages)
     ack(
-        text=saved_text(logged.card, logged.unknown_tags),
-        blocks=saved_blocks(logged.card, logged.unknown_tags),
+        text=saved_text(logged.card, logged.unknown_tags, stage_note),
+        blocks=saved_blocks(logged.card, logged.unknown_tags, stage_note),
         response_type="ephemeral",
     )
     if logged.created:  # just stored: nothing links to it yet, so its card is posted as it is, not read again
@@ -196,5 +199,6 @@ def after_form_command(command: dict[str, Any], client: WebClient, deps: Deps) -
             groups=groups,
             metadata={},
             initial_channel=command.get("channel_id"),
+            stages=journey_service.stage_options(deps, team_id=command["team_id"]),
         ),
     )

@@ -23,6 +23,8 @@ from bot.services import questions as question_service
 from bot.services.people import SettingsProblem
 from handlers.commands import mindset_admin as admin_commands
 from handlers.commands import mindset_digest as digest_commands
+from handlers.commands import mindset_future as future_commands
+from handlers.commands import mindset_journey as journey_commands
 from handlers.commands import mindset_lead as lead_commands
 from handlers.roles import guard
 
@@ -191,4 +193,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "ambassadors": digest_commands.ambassadors,
     "digest": digest_commands.digest,
     "lead": lead_commands.lead,
+    "journey": journey_commands.journey,
+    "future": future_commands.future,
+    "futures": future_commands.future,
 }

@@ -18,6 +18,7 @@ from bot.services import people as people_service
 from bot.services.people import SettingsProblem
 from bot.worktime import local_date, zone
 from handlers.commands.mindset_admin import after_admins
+from handlers.commands.mindset_journey import after_journey
 from handlers.commands.mindset_lead import after_lead
 from handlers.roles import guard
 
@@ -137,6 +138,7 @@ def after_mindset_command(
     team_id, user_id = command["team_id"], command["user_id"]
     after_admins(command, context, client, respond, deps)
     after_lead(command, context, client, respond, deps)
+    after_journey(command, context, client, respond, deps)
     if context.get(DIGEST_NOW):
         # channels whose privacy the bot never learnt (a workspace whose digest the engine does not send)
         learn_channels(

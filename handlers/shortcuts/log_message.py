@@ -13,6 +13,7 @@ from bot.deps import Deps
 from bot.render.modals import entry_modal
 from bot.render.replies import cut_from_form
 from bot.services import groups as group_service
+from bot.services import journey as journey_service
 from bot.slack_client import hasty_copy
 from bot.slack_text import PLAIN_INPUT_MAX, clip, mentioned_users, readable
 from storage.models import EntryKind
@@ -66,6 +67,7 @@ def _open(kind: EntryKind, shortcut: dict[str, Any], client: WebClient, respond:
             metadata={"src_channel": channel, "src_ts": message.get("ts") or shortcut.get("message_ts")},
             initial_text=prefill,
             initial_channel=channel,
+            stages=journey_service.stage_options(deps, team_id=shortcut["team"]["id"]),
             notice=None
             if prefill == text
             else f"The message has {len(text):,} characters and the form holds "

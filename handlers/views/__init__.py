@@ -9,7 +9,7 @@ from slack_bolt import App
 from bot import ids
 from bot.deps import Deps, bind
 from bot.errors import in_background
-from handlers.views import action, action_updates, entry, groups, leads, meetings, root_cause
+from handlers.views import action, action_updates, entry, futures, groups, journey, leads, meetings, root_cause
 
 
 def register(app: App, deps: Deps) -> None:
@@ -48,6 +48,8 @@ def register(app: App, deps: Deps) -> None:
         (ids.MEETING_ANSWER_MODAL, meetings.answer_submitted, meetings.after_answer_submitted),
         (ids.QUESTION_ADD_MODAL, meetings.question_submitted, meetings.after_question_submitted),
         (ids.LEAD_NOTE_MODAL, leads.note_submitted, leads.after_note),
+        (ids.JOURNEY_MODAL, journey.journey_submitted, journey.after_journey_saved),
+        (ids.FUTURE_MODAL, futures.propose_submitted, futures.after_proposed),
     )
     for callback_id, submitted, after in meeting_forms:
         app.view(callback_id)(ack=bind(submitted, deps), lazy=[bind(in_background(after), deps)])

@@ -12,6 +12,8 @@ from bot import delivery, ids
 from bot.deps import Deps
 from bot.render.action_forms import action_saved_view
 from bot.services import actions as action_service
+from bot.services import futures as future_service
+from bot.services import journey as journey_service
 from bot.services import people as people_service
 from bot.services.owners import not_a_person, not_people
 from handlers.events.home import publish_home_for
@@ -26,6 +28,7 @@ FIELD_BLOCKS = {
     "due": ids.ACTION_DUE_BLOCK,
     "note": ids.ACTION_NOTE_BLOCK,
     "reason": ids.ACTION_REASON_BLOCK,
+    "future": ids.ACTION_FUTURE_BLOCK,
 }
 SORRY_ID = "mindset_sorry_id"
 
@@ -53,6 +56,12 @@ def action_submitted(
     from_sorry = meta.get("source") == ActionSource.SORRY.value
     from_meeting = meta.get("source") == ActionSource.MEETING.value
     area_value = state.selected_value(view, ids.ACTION_AREA_BLOCK, ids.ACTION_AREA_INPUT)
+    stage_value = state.selected_value(view, ids.ACTION_STAGE_BLOCK, ids.ACTION_STAGE_INPUT)
+    stage = (
+        journey_service.chosen_stage(stage_value, journey_service.stage_options(deps, team_id=team_id))
+        if stage_value
+        else None
+    )
     today = people_service.today_of(deps, team_id=team_id, user_id=user_id)
     new = action_service.NewAction(
         team_id=team_id,
@@ -70,9 +79,11 @@ def action_submitted(
             if value.isdigit()
         ],
         area=Area(area_value) if area_value in {a.value for a in Area} else None,
+        stage=stage,
         source=ActionSource.SORRY if from_sorry else ActionSource.MEETING if from_meeting else ActionSource.MANUAL,
         source_entry_id=state.int_or_none(meta.get("entry_id")) if from_sorry else None,
         source_answer_id=state.int_or_none(meta.get("answer_id")) if from_meeting else None,
+        future_id=state.int_or_none(state.selected_value(view, ids.ACTION_FUTURE_BLOCK, ids.ACTION_FUTURE_INPUT)),
     )
     try:
         card, _ = action_service.create_action(deps, new)
@@ -81,7 +92,11 @@ def action_submitted(
         return
     if card.source_entry_id is not None:
         context[SORRY_ID] = card.source_entry_id
-    ack(response_action="update", view=action_saved_view(card, today, creator=user_id))
+    serves = None
+    if new.future_id is not None:
+        found = future_service.confirmed_options(deps, team_id=team_id)
+        serves = next((option for option in found if option.id == new.future_id), None)
+    ack(response_action="update", view=action_saved_view(card, today, creator=user_id, serves=serves))
 
 
 def after_action_submitted(

@@ -11,6 +11,7 @@ from bot import delivery, ids
 from bot.deps import Deps
 from bot.render.replies import EMPTY_TEXT, too_long_field_error
 from bot.services import entries as entry_service
+from bot.services import journey as journey_service
 from handlers.events.home import publish_home_for
 from handlers.views import state
 from storage.models import Area, EntryKind
@@ -31,6 +32,13 @@ def entry_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], contex
         return
     area_value = state.selected_value(view, ids.ENTRY_AREA_BLOCK, ids.ENTRY_AREA_INPUT)
     area = Area(area_value) if area_value in {a.value for a in Area} else None
+    stage_value = state.selected_value(view, ids.ENTRY_STAGE_BLOCK, ids.ENTRY_STAGE_INPUT)
+    team_id = body["team"]["id"]
+    stage = (
+        journey_service.chosen_stage(stage_value, journey_service.stage_options(deps, team_id=team_id))
+        if stage_value
+        else None
+    )
     group_ids = [
         int(value)
         for value in state.selected_values(view, ids.ENTRY_GROUPS_BLOCK, ids.ENTRY_GROUPS_INPUT)
@@ -49,6 +57,7 @@ def entry_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], contex
                 text=text,
                 idempotency_key=f"view:{view['id']}",
                 area=area,
+                stage=stage,
                 group_ids=group_ids,
                 source_channel_id=str(source_channel) if source_channel else None,
                 source_ts=str(source_ts) if source_ts else None,

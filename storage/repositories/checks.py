@@ -8,7 +8,15 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, TextClause, and_, or_, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from storage.models import AMBASSADOR_ACTIVE, OPEN_STATUSES, SORRY_WITHOUT_CAUSE, ActionItem, Ambassador, Entry
+from storage.models import (
+    AMBASSADOR_ACTIVE,
+    OPEN_STATUSES,
+    SORRY_WITHOUT_CAUSE,
+    ActionItem,
+    Ambassador,
+    Entry,
+    TimeChange,
+)
 
 
 def due(
@@ -21,7 +29,9 @@ def due(
 
 
 def look_again_at_person(session: Session, *, team_id: str, user_id: str) -> None:
-    """The person's time changed (zone, pause, deactivation): their open items and sorries are looked at again."""
+    """The person's time changed (zone, pause, deactivation): their open items and sorries are looked at again,
+    and the engines told (their quarterly reviews' moments, kept in memory: bot/engine/reviews.py)."""
+    session.add(TimeChange(team_id=team_id, user_id=user_id))
     _items(session, ActionItem.team_id == team_id, ActionItem.owner_id == user_id)
     _sorries(session, Entry.team_id == team_id, Entry.author_id == user_id)
     _ambassadors(session, Ambassador.team_id == team_id, Ambassador.user_id == user_id)
@@ -29,6 +39,7 @@ def look_again_at_person(session: Session, *, team_id: str, user_id: str) -> Non
 
 def look_again_at_team(session: Session, *, team_id: str) -> None:
     """The workspace's calendar changed (working days or hours, a holiday): everything of it is looked at again."""
+    session.add(TimeChange(team_id=team_id, user_id=None))
     _items(session, ActionItem.team_id == team_id)
     _sorries(session, Entry.team_id == team_id)
     look_again_at_digests(session, team_id=team_id)

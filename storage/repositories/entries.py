@@ -28,6 +28,7 @@ class NewEntryRow:
     created_at: datetime
     idempotency_key: str
     area: str | None = None
+    stage: str | None = None
     source_channel_id: str | None = None
     source_ts: str | None = None
 

@@ -6,12 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Table, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, delete, func, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from storage.models import (
     OPEN_STATUSES,
     ActionEvent,
+    ActionFuture,
     ActionItem,
     ActionPerson,
     Ambassador,
@@ -20,7 +21,10 @@ from storage.models import (
     Delivery,
     DeliveryStatus,
     Entry,
+    Future,
+    FutureEndorsement,
     Holiday,
+    JourneyStage,
     LeadLink,
     LeadReview,
     Meeting,
@@ -32,12 +36,15 @@ from storage.models import (
     ProcessedEvent,
     RootCauseRevision,
     SettingsChange,
+    TimeChange,
     Workspace,
     slack_bots,
     slack_installations,
 )
+from storage.repositories import futures as futures_repo
 
 FORGOTTEN = "forgotten"  # stands in for a forgotten person in the history of others' items
+FUTURE_FORGOTTEN = "(a future since deleted with its author's data)"  # a confirmation's text, once the future went
 
 # children first, so that no foreign key is left dangling on either backend
 _TEAM_MODELS = (
@@ -50,9 +57,13 @@ _TEAM_MODELS = (
     Ambassador,  # its groups go with it
     LeadReview,
     LeadLink,
+    JourneyStage,  # before the groups whose journeys they are
+    FutureEndorsement,
+    Future,  # the action items' links to it went with them
     CustomerGroup,
     Delivery,
     ProcessedEvent,
+    TimeChange,
     Person,
     MindsetAdmin,
     SettingsChange,
@@ -136,6 +147,9 @@ class PersonRows:
     handed_back: tuple[HandBack, ...]
     involved_in: int  # others' items they are involved in (they leave them)
     lead_reviews: int = 0  # quarterly reviews with their lead or their reports (both notes go)
+    futures_deleted: int = 0  # ideal futures they proposed that are deleted (with others' endorsements of them)
+    futures_kept: int = 0  # ones they proposed that are a common future or served by action items: kept, nameless
+    endorsements: int = 0  # their endorsements of futures
 
     @property
     def action_items(self) -> int:
@@ -193,7 +207,18 @@ def person_rows(session: Session, *, team_id: str, user_id: str) -> PersonRows:
             LeadReview.team_id == team_id,
             or_(LeadReview.lead_id == user_id, LeadReview.report_id == user_id),
         ),
+        futures_deleted=count(Future, Future.team_id == team_id, Future.author_id == user_id, ~_kept_future()),
+        futures_kept=count(Future, Future.team_id == team_id, Future.author_id == user_id, _kept_future()),
+        endorsements=count(
+            FutureEndorsement, FutureEndorsement.team_id == team_id, FutureEndorsement.user_id == user_id
+        ),
     )
+
+
+def _kept_future() -> ColumnElement[bool]:
+    """A future the workspace adopted: its common future now, or one action items serve. Forgetting its author
+    keeps its text without their name; any other future of theirs is deleted."""
+    return or_(Future.confirmed_at.is_not(None), Future.id.in_(select(ActionFuture.future_id)))
 
 
 def _hand_back(session: Session, *, items: list[ActionItem], user_id: str, now: datetime) -> tuple[HandBack, ...]:
@@ -229,8 +254,10 @@ def forget_person(session: Session, *, team_id: str, user_id: str, now: datetime
     Gone: their prouds and sorries, their meeting answers, the action items they own that no one else
     created or is involved in, the meetings they own (deleted, so no more questions are sent them),
     their place among the people involved in others' items, their ambassadorship, their links with their lead
-    and with those who named them lead and their quarterly reviews with them (notes included), what the bot kept of
-    them (time zone, pause, role) and the messages planned for them. An item they own that someone else
+    and with those who named them lead and their quarterly reviews with them (notes included), their endorsements
+    of ideal futures and the futures they proposed (others' endorsements of them too), except a future the
+    workspace adopted (a group's common future, or one action items serve: it stays, without their name), what
+    the bot kept of them (time zone, pause, role) and the messages planned for them. An item they own that someone else
     created goes back to its creator; one they created with others involved, to the first of those (the
     caller tells them). In shared records (a root cause they added to someone's sorry, a change or
     hand-over in someone's item, a customer group, question or meeting they created, a settings change)
@@ -295,6 +322,28 @@ def forget_person(session: Session, *, team_id: str, user_id: str, now: datetime
     for column in (RootCauseRevision.written_by, RootCauseRevision.replaced_by):
         session.execute(update(RootCauseRevision).where(of_team, column == user_id).values({column: None}))
     session.execute(delete(Ambassador).where(Ambassador.team_id == team_id, Ambassador.user_id == user_id))
+    # ideal futures: their endorsements go; what they proposed goes too (others' endorsements of it with it),
+    # unless the workspace adopted it (its common future, or action items serve it): then it stays, nameless
+    session.execute(
+        delete(FutureEndorsement).where(FutureEndorsement.team_id == team_id, FutureEndorsement.user_id == user_id)
+    )
+    going = select(Future.text).where(Future.team_id == team_id, Future.author_id == user_id, ~_kept_future())
+    texts = {futures_repo.confirmation_text(text) for text in session.scalars(going)}
+    if texts:  # a confirmation of one of them, since replaced, keeps the group and forgets the text
+        session.execute(
+            update(SettingsChange)
+            .where(
+                SettingsChange.team_id == team_id,
+                SettingsChange.setting == "future_confirmed",
+                SettingsChange.new_value.in_(sorted(texts)),
+            )
+            .values(new_value=FUTURE_FORGOTTEN)
+        )
+    session.execute(delete(Future).where(Future.team_id == team_id, Future.author_id == user_id, ~_kept_future()))
+    session.execute(update(Future).where(Future.team_id == team_id, Future.author_id == user_id).values(author_id=None))
+    session.execute(
+        update(Future).where(Future.team_id == team_id, Future.confirmed_by == user_id).values(confirmed_by=None)
+    )
     # their lead, the people who named them lead, and their quarterly reviews with both (each one's notes)
     for model, columns in (
         (LeadLink, (LeadLink.lead_id, LeadLink.report_id)),
@@ -302,6 +351,7 @@ def forget_person(session: Session, *, team_id: str, user_id: str, now: datetime
     ):
         session.execute(delete(model).where(model.team_id == team_id, or_(*(column == user_id for column in columns))))
     session.execute(delete(Person).where(Person.team_id == team_id, Person.user_id == user_id))
+    session.execute(delete(TimeChange).where(TimeChange.team_id == team_id, TimeChange.user_id == user_id))
     session.execute(
         update(Delivery)
         .where(

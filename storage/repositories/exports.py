@@ -14,6 +14,7 @@ from storage.models import (
     ActionItem,
     CustomerGroup,
     Entry,
+    Future,
     LeadReview,
     MeetingAnswer,
     MeetingPrompt,
@@ -24,13 +25,14 @@ from storage.models import (
 def count_records(
     session: Session, *, section: str, since: datetime | None, team_id: str | None, kinds: Sequence[str] = ()
 ) -> int:
-    """How many records an export of `section` (entries, actions, meeting_answers or lead_reviews) will write
-    (progress)."""
+    """How many records an export of `section` (entries, actions, meeting_answers, lead_reviews or futures) will
+    write (progress)."""
     model, moment, team = {
         "entries": (Entry, Entry.created_at, Entry.team_id),
         "actions": (ActionItem, ActionItem.created_at, ActionItem.team_id),
         "meeting_answers": (MeetingAnswer, MeetingAnswer.answered_at, MeetingAnswer.team_id),
         "lead_reviews": (LeadReview, LeadReview.created_at, LeadReview.team_id),
+        "futures": (Future, Future.created_at, Future.team_id),
     }[section]
     query = select(func.count()).select_from(model)
     if section == "entries":

@@ -6,13 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, Table, delete, select
+from sqlalchemy import ColumnElement, Table, delete, func, select
 from sqlalchemy.orm import Session
 
-from storage.models import Delivery, DeliveryStatus, ProcessedEvent, slack_oauth_states
+from storage.models import Delivery, DeliveryStatus, ProcessedEvent, TimeChange, slack_oauth_states
 
 FINISHED = (DeliveryStatus.SENT.value, DeliveryStatus.SKIPPED.value, DeliveryStatus.FAILED.value)
 PRUNE_BATCH = 5_000  # rows deleted by one statement: a long deletion never holds a big transaction
+# time changes kept (the newest): an engine reads those above the last it saw, a minute ago; a change is a
+# person's zone, pause or leaving, or a workspace's calendar, so this is days or weeks of them
+TIME_CHANGES_KEPT = 10_000
 
 
 @dataclass(frozen=True)
@@ -20,6 +23,7 @@ class Pruned:
     processed_events: int = 0
     deliveries: int = 0
     oauth_states: int = 0
+    time_changes: int = 0
 
     @property
     def more(self) -> bool:
@@ -31,6 +35,7 @@ class Pruned:
             self.processed_events + other.processed_events,
             self.deliveries + other.deliveries,
             self.oauth_states + other.oauth_states,
+            self.time_changes + other.time_changes,
         )
 
 
@@ -46,7 +51,8 @@ def prune_some(
     """At most `PRUNE_BATCH` rows of each table (the caller commits, and calls again while a table gave a full
     batch): events received before `processed_events_before` (Slack retries an event for minutes, not days),
     deliveries finished (sent, skipped, failed) whose last attempt was before `deliveries_before` (pending ones
-    are kept however old), and OAuth states expired by `now`. Each is found through an index: processed_events
+    are kept however old), OAuth states expired by `now`, and the time changes but the newest `TIME_CHANGES_KEPT`.
+    Each is found through an index: processed_events
     by received_at, deliveries by (status, next_attempt_at); the states are few (at most a few hundred live)."""
     events = ProcessedEvent.__table__
     deliveries = Delivery.__table__
@@ -60,4 +66,13 @@ def prune_some(
     )
     naive_now = now.astimezone(UTC).replace(tzinfo=None)  # slack_sdk writes its times as naive UTC
     states = session.execute(delete(slack_oauth_states).where(slack_oauth_states.c.expire_at <= naive_now))
-    return Pruned(pruned_events, pruned_deliveries, max(states.rowcount or 0, 0))  # type: ignore[attr-defined]
+    newest = session.scalar(select(func.max(TimeChange.id)))
+    changes = TimeChange.__table__
+    assert isinstance(changes, Table)
+    pruned_changes = (
+        _delete_some(session, changes, changes.c.id, changes.c.id <= newest - TIME_CHANGES_KEPT)
+        if newest is not None and newest > TIME_CHANGES_KEPT
+        else 0
+    )
+    pruned_states = max(states.rowcount or 0, 0)  # type: ignore[attr-defined]
+    return Pruned(pruned_events, pruned_deliveries, pruned_states, pruned_changes)
