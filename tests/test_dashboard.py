@@ -33,6 +33,7 @@ from storage.models import (
     CustomerGroup,
     Entry,
     EntryCustomerGroup,
+    Future,
     LeadLink,
     Person,
     Workspace,
@@ -102,8 +103,21 @@ def seed(session: Session) -> CustomerGroup:
     group = CustomerGroup(team_id=TEAM, name="Small clinics", name_key="small clinics", created_by=ME, created_at=NOW)
     session.add(group)
     session.flush()
-    _entry(
+    refund = _entry(
         session, TEAM, ME, PUBLIC, "my refund was slow", cause_after=timedelta(days=2), group=group, area="operations"
+    )
+    refund.stage = "Billing"
+    session.add(
+        Future(
+            team_id=TEAM,
+            group_id=group.id,
+            text="Every clinic is refunded within a day",
+            author_id=COLLEAGUE,
+            created_at=NOW - timedelta(days=50),
+            idempotency_key="future-1",
+            confirmed_at=NOW - timedelta(days=40),
+            confirmed_by=AMBASSADOR,
+        )
     )
     _entry(session, TEAM, ME, SECRET, "my own words in a channel I left", kind="proud", days_ago=10)
     _entry(session, TEAM, COLLEAGUE, PUBLIC, "public clinic praise", kind="proud", group=group)
@@ -236,6 +250,7 @@ def test_customer_groups_count_and_theme_only_what_the_viewer_may_see(sessions: 
     assert period == "2025 Q3 to 2026 Q2"
     (card,) = cards
     assert (card.name, card.prouds, card.sorries) == ("Small clinics", 1, 1)
+    assert card.common_future == "Every clinic is refunded within a day"
     _, (mine,) = service.customer_groups(sessions, viewer(sessions, ME), now=NOW)
     assert (mine.prouds, mine.sorries) == (0, 1)
 
@@ -247,6 +262,8 @@ def test_entry_filters_pick_kind_group_area_channel_and_period(sessions: Session
     assert texts(sessions, ambassador, EntryChoice(group_id=group.id)) == {"my refund was slow", "public clinic praise"}
     assert texts(sessions, ambassador, EntryChoice(area="operations")) == {"my refund was slow"}
     assert texts(sessions, ambassador, EntryChoice(channel_id=PRIVATE)) == {HIDDEN_TEXT}
+    assert texts(sessions, ambassador, EntryChoice(stage="Billing")) == {"my refund was slow"}
+    assert service.entries(sessions, ambassador, EntryChoice()).stages == ("Billing",)
     recent = EntryChoice(since=(NOW - timedelta(days=5)).date(), until=NOW.date())
     assert texts(sessions, ambassador, recent) == {"my refund was slow", "public clinic praise"}
 
@@ -415,6 +432,11 @@ def test_signing_in_with_slack_sets_a_signed_session_cookie_and_shows_every_page
     rows = list(csv.DictReader(io.StringIO(body)))
     assert [row["text"] for row in rows] == ["my refund was slow"]
     assert rows[0]["link"] == f"https://fake-t111.slack.com/archives/{PUBLIC}/p1700000000000100"
+    assert rows[0]["stage"] == "Billing"
+    status, _, body = browser.request("/dashboard/entries?stage=" + "x" * 41)
+    assert status == 400 and "Journey stage must be one of the list" in body
+    status, _, body = browser.request("/dashboard/groups")
+    assert "Common future:</strong> Every clinic is refunded within a day" in body
     status, _, body = browser.request("/dashboard/entries?since=not-a-date")
     assert status == 400 and "must be a date" in body
 

@@ -172,8 +172,13 @@ def groups_page(period: str, cards: Sequence[GroupCard], viewer: Viewer, *, name
         for card in cards:
             themes = ", ".join(f"{h(term)} ({count})" for term, count in card.themes) or "none yet"
             link = f"{BASE}/entries?{urlencode({'group': card.id})}"
+            future = (
+                f'<p class="future"><strong>Common future:</strong> {h(card.common_future)}</p>'
+                if card.common_future
+                else ""
+            )
             items.append(
-                f'<li class="card"><h2>{h(card.name)}</h2><dl>'
+                f'<li class="card"><h2>{h(card.name)}</h2>{future}<dl>'
                 f"<dt>Prouds</dt><dd>{card.prouds}</dd><dt>Sorries</dt><dd>{card.sorries}</dd>"
                 f"<dt>Open commitments</dt><dd>{card.open_commitments}</dd>"
                 f"<dt>Kept commitments</dt><dd>{card.kept_commitments}</dd>"
@@ -304,6 +309,7 @@ def filter_query(choice: EntryChoice) -> dict[str, str]:
         "group": str(choice.group_id or ""),
         "area": choice.area or "",
         "channel": choice.channel_id or "",
+        "stage": choice.stage or "",
         "since": choice.since.isoformat() if choice.since else "",
         "until": choice.until.isoformat() if choice.until else "",
     }
@@ -319,6 +325,7 @@ def entries_page(
         + _select("kind", "Kind", [(k.value, k.value.capitalize()) for k in EntryKind], choice.kind or "")
         + _select("group", "Customer group", [(str(i), n) for i, n in data.groups], str(choice.group_id or ""))
         + _select("area", "Area", [(a.value, label) for a, label in AREA_LABELS.items()], choice.area or "")
+        + _select("stage", "Journey stage", [(s, s) for s in data.stages], choice.stage or "")
         + _select("channel", "Channel", [(c, c) for c in data.channels], choice.channel_id or "")
         + _date_input("since", "From", query.get("since", ""))
         + _date_input("until", "Until", query.get("until", ""))
@@ -342,6 +349,7 @@ def entries_page(
                 f"{h(shown.text)}{cause}",
                 h(", ".join(shown.groups)),
                 h(AREA_NAMES.get(row.area or "", "")),
+                h(row.stage or ""),
                 opened,
             ]
         )
@@ -353,7 +361,7 @@ def entries_page(
     )
     table = _table(
         "Entries, newest first",
-        ["When", "Kind", "Author", "Channel", "Text", "Customer groups", "Area", "Message"],
+        ["When", "Kind", "Author", "Channel", "Text", "Customer groups", "Area", "Stage", "Message"],
         rows,
         raw=True,
     )

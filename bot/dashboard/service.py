@@ -20,6 +20,7 @@ from bot.services.actions import item_horizon
 from bot.worktime import local_date, previous_quarter, quarter_bounds, quarter_of
 from storage.models import AREA_LABELS, ActionStatus, EntryKind
 from storage.repositories import dashboard as repo
+from storage.repositories import futures as futures_repo
 from storage.repositories import groups as groups_repo
 from storage.repositories.dashboard import EntryFilter, EntryRow
 from storage.repositories.erasure import FORGOTTEN
@@ -156,6 +157,7 @@ class GroupCard:
     open_commitments: int
     kept_commitments: int
     meeting_answers: int
+    common_future: str | None = None  # the group's confirmed common future
 
 
 def customer_groups(session: Session, viewer: Viewer, *, now: datetime) -> tuple[str, list[GroupCard]]:
@@ -176,6 +178,8 @@ def customer_groups(session: Session, viewer: Viewer, *, now: datetime) -> tuple
                 texts.setdefault(group_id, []).append(row.text)
     actions = repo.actions_by_group(session, team_id=viewer.team_id, owner_id=author, start=start, end=now)
     answers = repo.answers_by_group(session, team_id=viewer.team_id, answered_by=author, start=start, end=now)
+    # a confirmed common future is the workspace's (confirmed by its admins): everyone sees it
+    futures = {group.id: future.text for future, group in futures_repo.confirmed(session, team_id=viewer.team_id)}
     cards = []
     for group_id, name in groups_repo.active_names(session, team_id=viewer.team_id):
         counts = kinds.get(group_id, {})
@@ -190,6 +194,7 @@ def customer_groups(session: Session, viewer: Viewer, *, now: datetime) -> tuple
                 open_commitments=open_now,
                 kept_commitments=kept,
                 meeting_answers=answers.get(group_id, 0),
+                common_future=futures.get(group_id),
             )
         )
     return f"{quarters[0].label} to {quarters[-1].label}", cards
@@ -317,6 +322,7 @@ class EntryChoice:
     channel_id: str | None = None
     since: date | None = None
     until: date | None = None  # inclusive
+    stage: str | None = None
 
 
 @dataclass(frozen=True)
@@ -334,6 +340,7 @@ class EntryPage:
     total: int
     groups: tuple[tuple[int, str], ...]
     channels: tuple[str, ...]
+    stages: tuple[str, ...] = ()
 
 
 def entries(session: Session, viewer: Viewer, choice: EntryChoice, *, limit: int = ENTRIES_SHOWN) -> EntryPage:
@@ -344,6 +351,7 @@ def entries(session: Session, viewer: Viewer, choice: EntryChoice, *, limit: int
         group_id=choice.group_id,
         area=choice.area,
         channel_id=choice.channel_id,
+        stage=choice.stage,
         start=_start_of(choice.since, viewer.zone) if choice.since else None,
         end=_start_of(choice.until + timedelta(days=1), viewer.zone) if choice.until else None,
     )
@@ -365,4 +373,5 @@ def entries(session: Session, viewer: Viewer, choice: EntryChoice, *, limit: int
             )
         )
     channels = repo.channels_of(session, team_id=viewer.team_id, author_id=author_scope(viewer))
-    return EntryPage(tuple(shown), total, tuple(all_groups), tuple(channels))
+    stages = repo.stages_of(session, team_id=viewer.team_id, author_id=author_scope(viewer))
+    return EntryPage(tuple(shown), total, tuple(all_groups), tuple(channels), tuple(stages))

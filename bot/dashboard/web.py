@@ -28,7 +28,7 @@ from bot.digest.shared import SharedWhileFresh
 from bot.export import neutralise_formula
 from bot.settings import Settings
 from storage.db import SessionFactory
-from storage.models import Area, EntryKind
+from storage.models import STAGE_NAME_MAX, Area, EntryKind
 
 log = logging.getLogger("mindset.dashboard")
 
@@ -110,10 +110,13 @@ def read_choice(query: dict[str, list[str]]) -> EntryChoice:
     channel = one("channel")
     if channel is not None and not CHANNEL.fullmatch(channel):
         raise BadInput("Channel must be a Slack channel id, such as C0123ABCD.")
+    stage = one("stage")
+    if stage is not None and len(stage) > STAGE_NAME_MAX:
+        raise BadInput(f"Journey stage must be one of the list (at most {STAGE_NAME_MAX} characters).")
     since, until = _day(one("since"), "From"), _day(one("until"), "Until")
     if since and until and since > until:
         raise BadInput("“From” must be on or before “Until”.")
-    return EntryChoice(kind, int(group) if group else None, area, channel, since, until)
+    return EntryChoice(kind, int(group) if group else None, area, channel, since, until, stage)
 
 
 def _day(value: str | None, label: str) -> date | None:
@@ -228,7 +231,18 @@ class Dashboard:
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(
-            ["created_at", "kind", "author", "channel", "text", "root_cause", "customer_groups", "area", "link"]
+            [
+                "created_at",
+                "kind",
+                "author",
+                "channel",
+                "text",
+                "root_cause",
+                "customer_groups",
+                "area",
+                "stage",
+                "link",
+            ]
         )
         for shown in page.entries:
             row = shown.row
@@ -243,6 +257,7 @@ class Dashboard:
                     neutralise_formula(shown.root_cause or ""),
                     neutralise_formula("; ".join(shown.groups)),
                     AREA_NAMES.get(row.area or "", ""),
+                    neutralise_formula(row.stage or ""),
                     link,
                 ]
             )

@@ -38,6 +38,7 @@ class EntryRow:
     root_cause: str | None
     message_ts: str | None
     source_permalink: str | None
+    stage: str | None
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class EntryFilter:
     group_id: int | None = None
     area: str | None = None
     channel_id: str | None = None
+    stage: str | None = None  # a stage of the customer journey, by name
     start: datetime | None = None
     end: datetime | None = None
 
@@ -234,6 +236,8 @@ def _conditions(chosen: EntryFilter) -> list[ColumnElement[bool]]:
         where.append(Entry.area == chosen.area)
     if chosen.channel_id is not None:
         where.append(Entry.channel_id == chosen.channel_id)
+    if chosen.stage is not None:
+        where.append(Entry.stage == chosen.stage)
     if chosen.start is not None:
         where.append(Entry.created_at >= chosen.start)
     if chosen.end is not None:
@@ -258,7 +262,7 @@ def filtered_entries(session: Session, chosen: EntryFilter, *, limit: int, count
     total = int(session.scalar(select(func.count()).select_from(Entry).where(*where)) or 0) if count else -1
     newest = (Entry.created_at.desc(), Entry.id.desc())
     rows = [
-        EntryRow(*row)  # type: ignore[call-arg]
+        EntryRow(*row)
         for row in session.execute(
             select(
                 Entry.id,
@@ -271,6 +275,7 @@ def filtered_entries(session: Session, chosen: EntryFilter, *, limit: int, count
                 Entry.root_cause,
                 Entry.message_ts,
                 Entry.source_permalink,
+                Entry.stage,
             )
             .where(*where)
             .order_by(*newest)
@@ -288,6 +293,12 @@ def filtered_entries(session: Session, chosen: EntryFilter, *, limit: int, count
         ):
             tags.setdefault(entry_id, []).append(group_id)
     return Filtered(rows, total, tags)
+
+
+def stages_of(session: Session, *, team_id: str, author_id: str | None) -> list[str]:
+    """The journey stages the entries (of this author) were tagged with."""
+    query = select(Entry.stage).where(*_scope(team_id, author_id), Entry.stage.is_not(None)).distinct()
+    return [str(stage) for stage in session.scalars(query.order_by(Entry.stage))]
 
 
 def channels_of(session: Session, *, team_id: str, author_id: str | None) -> list[str]:
