@@ -30,6 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot import slack_errors
 from bot.app import build_app
 from bot.background import Background
+from bot.dashboard.web import Dashboard
 from bot.deps import Deps, utc_now
 from bot.digest.period import Week
 from bot.doctor import doctor
@@ -356,7 +357,8 @@ def run(settings: Settings, *, with_scheduler: bool = True) -> None:
 def _run(settings: Settings, *, with_scheduler: bool) -> None:
     # what can refuse to start is checked before the database is touched: the token, then the ports
     team_id = None if settings.oauth else _check_token(settings)
-    sock = None if settings.socket_mode else _listen(settings)
+    # HTTP on PORT: Slack's requests (unless Socket Mode brings them) and the web dashboard (when set up)
+    sock = _listen(settings) if not settings.socket_mode or settings.dashboard_ready else None
     scheduler = None
     metrics_server = None
     engine: Engine | None = None
@@ -373,10 +375,16 @@ def _run(settings: Settings, *, with_scheduler: bool) -> None:
         app = build_app(wiring.deps, oauth_settings=wiring.oauth_settings)
         background = app.background
         stop = _stop_on_signals()
-        if sock is None:
-            front: Front = SocketModeFront(app, settings, stop)
+        dashboard = Dashboard(settings, wiring.deps.session_factory, clock=wiring.deps.clock)
+        if settings.socket_mode:
+            pages = None
+            if sock is not None:
+                pages = _bind(app, engine, settings, sock, dashboard)
+                sock = None  # the server owns it now
+            front: Front = SocketModeFront(app, settings, stop, pages=pages)
         else:
-            front = HttpFront(_bind(app, engine, settings, sock), stop)
+            assert sock is not None
+            front = HttpFront(_bind(app, engine, settings, sock, dashboard), stop)
             sock = None  # the server owns it now
         # the scheduler starts only once Slack can reach the bot: a bot that cannot serve sends nothing
         front.open()
@@ -468,7 +476,7 @@ def _listen(settings: Settings) -> socket.socket:
         ) from None
 
 
-def _bind(app: App, engine: Engine, settings: Settings, sock: socket.socket) -> HttpServer:
+def _bind(app: App, engine: Engine, settings: Settings, sock: socket.socket, dashboard: Dashboard) -> HttpServer:
     limits = _limits(settings)
     raise_descriptor_limit(limits.max_connections + DESCRIPTORS_BESIDES_CONNECTIONS)
     return make_http_server(
@@ -481,6 +489,7 @@ def _bind(app: App, engine: Engine, settings: Settings, sock: socket.socket) -> 
         metrics_token=settings.metrics_token.get_secret_value() if settings.metrics_token else None,
         limits=limits,
         sock=sock,
+        dashboard=dashboard,
     )
 
 
@@ -497,7 +506,10 @@ class HttpFront:
         self._stop = stop
 
     def open(self) -> None:
-        log.info("Serving Slack on http://0.0.0.0:%s/slack/events (health: /healthz)", self._server.port)
+        log.info(
+            "Serving Slack on http://0.0.0.0:%s/slack/events (health: /healthz, dashboard: /dashboard)",
+            self._server.port,
+        )
 
     def serve(self) -> None:
         """The server runs in a thread of its own, so the signals stay with `_stop_on_signals`."""
@@ -524,7 +536,8 @@ class HttpFront:
 class SocketModeFront:
     """Socket Mode: connect (retrying while Slack cannot be reached), then serve until a signal."""
 
-    def __init__(self, app: App, settings: Settings, stop: threading.Event) -> None:
+    def __init__(self, app: App, settings: Settings, stop: threading.Event, *, pages: HttpServer | None = None) -> None:
+        """`pages`: the HTTP server of the web dashboard and /healthz on PORT (when the dashboard is set up)."""
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
         assert settings.slack_app_token is not None
@@ -534,8 +547,14 @@ class SocketModeFront:
         )
         self._settings = settings
         self._stop = stop
+        self._pages = pages
+        self._pages_thread: threading.Thread | None = None
 
     def open(self) -> None:
+        if self._pages is not None and self._pages_thread is None:
+            self._pages_thread = threading.Thread(target=self._pages.serve, name="http", daemon=True)
+            self._pages_thread.start()
+            log.info("Serving the dashboard on http://0.0.0.0:%s/dashboard (health: /healthz)", self._pages.port)
         wait = 1.0
         while not self._stop.is_set():
             try:
@@ -591,6 +610,9 @@ class SocketModeFront:
                 self._handler.close()
             except Exception:
                 log.debug("Closing the Socket Mode connection failed", exc_info=True)
+            if self._pages is not None and self._pages_thread is not None:
+                self._pages.stop()
+                self._pages_thread.join(timeout=10)
 
 
 def db_upgrade(settings: DatabaseSettings) -> None:

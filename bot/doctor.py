@@ -103,6 +103,8 @@ def _describe(settings: Settings) -> str:
     slack = "many workspaces (OAuth)" if settings.oauth else "one workspace"
     threads = f"{settings.http_threads} thread{'s' if settings.http_threads != 1 else ''}"
     front = "Socket Mode" if settings.socket_mode else f"HTTP on port {settings.port} with {threads}"
+    if settings.dashboard_ready:
+        front += f", the web dashboard at /dashboard on port {settings.port}"
     if settings.metrics_port is not None:
         front += f", metrics on port {settings.metrics_port}"
     database = make_url(settings.database_url).render_as_string(hide_password=True)

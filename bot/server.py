@@ -1,4 +1,5 @@
-"""The HTTP front: Slack's endpoint, the OAuth pages, a health check and (with a token) the metrics.
+"""The HTTP front: Slack's endpoint, the OAuth pages, the web dashboard, a health check and (with a token) the
+metrics.
 
 An asyncio server reads every request on one event loop (epoll): a connection that is idle, or sends a
 byte a second, costs a few kilobytes and no thread. Only a complete request whose body is within
@@ -29,6 +30,9 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from bot import errors, metrics
 from bot.boundary import ANSWER_DEADLINE, MAX_BODY_BYTES, Refused, SignatureCheck, admit
+from bot.dashboard.web import PREFIX as DASHBOARD_PATH
+from bot.dashboard.web import Dashboard
+from bot.dashboard.web import Request as DashboardRequest
 from storage.db import Deadline, database_answers, within
 
 log = logging.getLogger("mindset.server")
@@ -103,8 +107,10 @@ class Front:
         threads: int,
         metrics_token: str | None = None,
         limits: Limits = Limits(),  # noqa: B008 (frozen)
+        dashboard: Dashboard | None = None,
     ) -> None:
         self._app = app
+        self._dashboard = dashboard
         self._check = SignatureCheck(signing_secret)
         self._engine = engine
         self._oauth = app.oauth_flow is not None
@@ -134,6 +140,8 @@ class Front:
         path, method = scope["path"], scope["method"]
         if path == SLACK_PATH and method == "POST":
             return await self._slack(scope, receive)
+        if self._dashboard is not None and (path == DASHBOARD_PATH or path.startswith(DASHBOARD_PATH + "/")):
+            return await self._dashboard_page(scope, receive)
         if method not in ("GET", "HEAD"):
             return NOT_FOUND
         if path == HEALTH_PATH:
@@ -143,6 +151,35 @@ class Front:
         if self._oauth and path in OAUTH_PATHS:
             return await self._in_worker(self._oauth_page, path, _query(scope), _headers(scope))
         return NOT_FOUND
+
+    # -- the web dashboard ---------------------------------------------------------------------
+
+    async def _dashboard_page(self, scope: Scope, receive: Receive) -> Reply:
+        """A dashboard page, made on a worker thread (it reads the database, and Slack when signing in)."""
+        assert self._dashboard is not None
+        body = b""
+        if scope["method"] == "POST":
+            try:
+                async with asyncio.timeout(self._limits.body_timeout):
+                    body = await _read_body(receive)
+            except TimeoutError:
+                return TOO_SLOW
+            except _TooLarge:
+                return TOO_LARGE
+        elif scope["method"] not in ("GET", "HEAD"):
+            return _json(405, {"error": "method not allowed"}, ("allow", "GET, HEAD, POST"))
+        request = DashboardRequest(
+            scope["method"], scope["path"], _query(scope), _headers(scope), body, str(scope.get("scheme", "http"))
+        )
+        answer = await self._in_worker(self._dashboard_answer, request)
+        if scope["method"] == "HEAD":
+            return Reply(answer.status, answer.headers)
+        return answer
+
+    def _dashboard_answer(self, request: DashboardRequest) -> Reply:
+        assert self._dashboard is not None
+        answer = self._dashboard.handle(request)
+        return Reply(answer.status, answer.headers, answer.body)
 
     # -- Slack's requests ---------------------------------------------------------------------
 
@@ -522,12 +559,19 @@ def make_http_server(
     metrics_token: str | None = None,
     limits: Limits = Limits(),  # noqa: B008 (frozen)
     sock: socket.socket | None = None,
+    dashboard: Dashboard | None = None,
 ) -> HttpServer:
     """The front bound to host:port (port 0 picks a free one; OSError when taken), or serving on `sock`
     (from `listen`), with `threads` worker threads; `.serve()` runs it."""
     if sock is None:
         sock = listen(host, port, limits)
     front = Front(
-        app, engine, signing_secret=signing_secret, threads=threads, metrics_token=metrics_token, limits=limits
+        app,
+        engine,
+        signing_secret=signing_secret,
+        threads=threads,
+        metrics_token=metrics_token,
+        limits=limits,
+        dashboard=dashboard,
     )
     return HttpServer(front, sock, limits)

@@ -6,6 +6,8 @@ everything else receives it. No other module reads `os.environ`.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import re
 from datetime import timedelta
@@ -54,6 +56,10 @@ HOW_TO_FIX: dict[str, str] = {
         "use at least 16 characters (for example the output of `python3 -c 'import secrets; "
         "print(secrets.token_urlsafe(32))'`), or leave it unset to keep /metrics off PORT"
     ),
+    "DASHBOARD_SECRET": (
+        "use at least 32 characters (for example the output of `python3 -c 'import secrets; "
+        "print(secrets.token_urlsafe(32))'`), or leave it unset to derive it from SLACK_SIGNING_SECRET"
+    ),
     "DB_CONNECT_TIMEOUT": "use a whole number of seconds from 2 to 60, e.g. DB_CONNECT_TIMEOUT=2",
     "DB_POOL_TIMEOUT": "use a number of seconds from 0.1 to 60, e.g. DB_POOL_TIMEOUT=1",
     "DB_STATEMENT_TIMEOUT": "use a number of seconds from 0.1 to 3600, e.g. DB_STATEMENT_TIMEOUT=5",
@@ -73,6 +79,7 @@ MAX_DB_POOL_SIZE = 100
 DEFAULT_METRICS_PORT = 9464  # the port Prometheus exporters of this kind commonly take
 OFF = ("off", "no", "none", "false")  # METRICS_PORT=off: no metrics port ("0" is refused, as any bad port)
 MIN_METRICS_TOKEN = 16
+MIN_DASHBOARD_SECRET = 32
 
 
 class DatabaseSettings(BaseSettings):
@@ -186,6 +193,8 @@ class Settings(DatabaseSettings):
     # delivery row is what stops a second one)
     processed_events_retention_days: int = Field(default=7, ge=1, le=3650)
     deliveries_retention_days: int = Field(default=90, ge=35, le=3650)
+    # signs the web dashboard's cookies (unset: a key derived from SLACK_SIGNING_SECRET)
+    dashboard_secret: SecretStr | None = None
 
     @field_validator("db_pool_size", mode="before")
     @classmethod
@@ -214,6 +223,17 @@ class Settings(DatabaseSettings):
             raise ValueError(f"must be at least {MIN_METRICS_TOKEN} characters without spaces")
         return raw
 
+    @field_validator("dashboard_secret", mode="before")
+    @classmethod
+    def _dashboard_secret_shape(cls, value: Any) -> Any:
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else ("" if value is None else str(value))
+        raw = raw.strip()
+        if not raw:
+            return None
+        if len(raw) < MIN_DASHBOARD_SECRET or any(character.isspace() for character in raw):
+            raise ValueError(f"must be at least {MIN_DASHBOARD_SECRET} characters without spaces")
+        return raw
+
     @field_validator("slack_client_id", mode="before")
     @classmethod
     def _client_id_shape(cls, value: Any) -> Any:
@@ -240,11 +260,7 @@ class Settings(DatabaseSettings):
             if info.data.get("slack_client_id"):
                 return None  # many workspaces: each one's token comes from its install
             raise PydanticCustomError("missing", "Field required")
-        if info.data.get("slack_client_id"):
-            raise ValueError(
-                "is set together with SLACK_CLIENT_ID: use SLACK_BOT_TOKEN for one workspace, or "
-                "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for many, not both"
-            )
+        # with SLACK_CLIENT_ID too: one workspace, whose people sign in to the web dashboard with Slack
         if not token.startswith("xoxb-"):
             raise ValueError("must be a bot token starting with xoxb-")
         return SecretStr(token)
@@ -270,16 +286,16 @@ class Settings(DatabaseSettings):
             return None
         if not raw.startswith("xapp-"):
             raise ValueError("must be an app-level token starting with xapp-")
-        if info.data.get("slack_client_id"):
+        if info.data.get("slack_client_id") and info.data.get("slack_bot_token") is None:
             raise ValueError(
-                "cannot be used with SLACK_CLIENT_ID: installing in many workspaces needs the HTTP server "
-                "(its /slack/install page), so leave SLACK_APP_TOKEN unset"
+                "cannot be used with SLACK_CLIENT_ID without SLACK_BOT_TOKEN: installing in many workspaces needs "
+                "the HTTP server (its /slack/install page), so leave SLACK_APP_TOKEN unset"
             )
         return raw
 
     @model_validator(mode="after")
     def _oauth_needs_token_keys(self) -> Settings:
-        if self.slack_client_id is not None and self.token_encryption_keys is None:
+        if self.oauth and self.token_encryption_keys is None:
             # many workspaces: their tokens are stored, and never in the clear
             raise PydanticCustomError("missing", "is needed with SLACK_CLIENT_ID", {"setting": "TOKEN_ENCRYPTION_KEYS"})
         return self
@@ -298,8 +314,24 @@ class Settings(DatabaseSettings):
 
     @property
     def oauth(self) -> bool:
-        """Many workspaces, each installed through Slack's OAuth flow."""
-        return self.slack_client_id is not None
+        """Many workspaces, each installed through Slack's OAuth flow (SLACK_CLIENT_ID without SLACK_BOT_TOKEN;
+        with it, the client id and secret serve the dashboard's Sign in with Slack only)."""
+        return self.slack_client_id is not None and self.slack_bot_token is None
+
+    @property
+    def dashboard_ready(self) -> bool:
+        """The web dashboard's Sign in with Slack needs the app's client id and secret."""
+        return self.slack_client_id is not None and self.slack_client_secret is not None
+
+    @property
+    def dashboard_key(self) -> bytes:
+        """The key that signs the dashboard's cookies: DASHBOARD_SECRET, or one derived from the signing secret
+        (changing either signs everyone out)."""
+        if self.dashboard_secret is not None:
+            secret = self.dashboard_secret.get_secret_value().encode()
+        else:
+            secret = self.slack_signing_secret.get_secret_value().encode()
+        return hmac.new(secret, b"mindset-dashboard-cookies-v1", hashlib.sha256).digest()
 
     @property
     def retention(self) -> tuple[timedelta, timedelta]:
@@ -328,6 +360,7 @@ class Settings(DatabaseSettings):
                 self.slack_signing_secret,
                 self.slack_client_secret,
                 self.metrics_token,
+                self.dashboard_secret,
             )
             if secret is not None
         ]

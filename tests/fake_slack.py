@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
@@ -42,7 +42,11 @@ APP = "app"  # an app-level token, xapp-... (Socket Mode's apps.connections.open
 CLIENT = "client"  # no token: the app's client id and secret (HTTP Basic auth or arguments), as in OAuth
 # a Workflow Builder step's own token, xwfp-...: the `bot_access_token` of its function_executed event
 FUNCTION = "function"
-TOKEN_PREFIX = {BOT: "xoxb-", APP: "xapp-", FUNCTION: "xwfp-"}
+USER = "user"  # a user token, xoxp-... (Sign in with Slack's openid.connect.userInfo)
+TOKEN_PREFIX = {BOT: "xoxb-", APP: "xapp-", FUNCTION: "xwfp-", USER: "xoxp-"}
+# Sign in with Slack's page (not the Web API): https://slack.com/openid/connect/authorize, served by the fake at
+# the same place under its root; it signs in whoever `FakeSlack.sign_in_as` names and sends the browser back
+AUTHORIZE_PATH = "/openid/connect/authorize"
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,9 @@ METHODS: dict[str, Method] = {
     "functions.completeError": Method(required=("function_execution_id", "error"), token=FUNCTION),
     "functions.completeSuccess": Method(required=("function_execution_id", "outputs"), token=FUNCTION),
     "oauth.v2.access": Method(required=("code",), token=CLIENT),
+    # Sign in with Slack (the web dashboard): the code for tokens, then who signed in
+    "openid.connect.token": Method(required=("code",), token=CLIENT),
+    "openid.connect.userInfo": Method(token=USER),
     "team.info": Method(),
     "users.info": Method(required=("user",)),
     "users.list": Method(),
@@ -156,6 +163,11 @@ class FakeSlack:
         self._open: set[socket.socket] = set()
         self._paused = False
         self.held = 0  # requests waiting while paused
+        # Sign in with Slack: who the authorize page signs in (team, user, name), the codes it gave and the user
+        # tokens those were exchanged for
+        self.signing_in: tuple[str, str, str] | None = None
+        self._oidc_codes: dict[str, dict[str, Any]] = {}
+        self._oidc_tokens: dict[str, dict[str, Any]] = {}
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -250,6 +262,69 @@ class FakeSlack:
             **extra,
         }
 
+    def sign_in_as(self, user_id: str, *, team_id: str = "T111", name: str = "") -> None:
+        """Who the fake's Sign in with Slack page signs in from now on."""
+        with self._lock:
+            self.signing_in = (team_id, user_id, name or f"Person {user_id}")
+
+    @property
+    def root_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def _authorize(self, handler: BaseHTTPRequestHandler, query: str) -> None:
+        """The authorize page: straight back to `redirect_uri` with a code for `signing_in` (or `access_denied`
+        when nobody is set), and the state as given; recorded as the call `authorize`."""
+        params = self._parse(query, "")
+        with self._lock:
+            self.calls.append(Call("authorize", params, {}, arrived=next(self._order)))
+            self._lock.notify_all()
+            who = self.signing_in
+        redirect_uri = str(params.get("redirect_uri") or "")
+        back: dict[str, str] = {"state": str(params.get("state") or "")}
+        if who is None or params.get("response_type") != "code" or "openid" not in str(params.get("scope")):
+            back["error"] = "access_denied"
+        else:
+            code = f"oidc-code-{next(self._order)}"
+            with self._lock:
+                self._oidc_codes[code] = {
+                    "team_id": who[0],
+                    "user_id": who[1],
+                    "name": who[2],
+                    "nonce": params.get("nonce"),
+                    "client_id": params.get("client_id"),
+                    "redirect_uri": redirect_uri,
+                }
+            back["code"] = code
+        handler.send_response(302)
+        handler.send_header("Location", f"{redirect_uri}?{urlencode(back)}")
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    def _oidc_token(self, call: Call) -> dict[str, Any]:
+        with self._lock:
+            granted = self._oidc_codes.pop(str(call.params.get("code")), None)  # a code works once
+        credentials = call.client_credentials
+        if granted is None:
+            return {"ok": False, "error": "invalid_code"}
+        if credentials is None or credentials[0] != granted["client_id"]:
+            return {"ok": False, "error": "invalid_client_id"}
+        if call.params.get("redirect_uri") != granted["redirect_uri"]:
+            return {"ok": False, "error": "bad_redirect_uri"}
+        claims = {
+            "iss": "https://slack.com",
+            "sub": granted["user_id"],
+            "aud": granted["client_id"],
+            "nonce": granted["nonce"],
+            "https://slack.com/user_id": granted["user_id"],
+            "https://slack.com/team_id": granted["team_id"],
+            "https://slack.com/team_domain": f"fake-{granted['team_id'].lower()}",
+            "name": granted["name"],
+        }
+        token = f"xoxp-oidc-{next(self._order)}"
+        with self._lock:
+            self._oidc_tokens[token] = claims
+        return {"ok": True, "access_token": token, "token_type": "Bearer", "id_token": _jwt(claims)}
+
     def script(self, method: str, *replies: Reply) -> None:
         """Answer the next calls of `method` with these replies, in order; then normally again."""
         if method not in METHODS and not method.startswith(("response_url:", "upload:")):
@@ -321,6 +396,9 @@ class FakeSlack:
             handler.close_connection = True
             return
         path, query = urlsplit(handler.path).path, urlsplit(handler.path).query
+        if path == AUTHORIZE_PATH:
+            self._authorize(handler, query)
+            return
         headers = {key.lower(): value for key, value in handler.headers.items()}
         if path.startswith("/respond/"):
             method = "response_url:" + path.removeprefix("/respond/")
@@ -341,6 +419,12 @@ class FakeSlack:
             with self._lock:
                 scripted = self._scripted.get(method)
                 reply = scripted.popleft() if scripted else None
+        if reply is None and method == "openid.connect.token":
+            reply = Reply(body=self._oidc_token(call))
+        if reply is None and method == "openid.connect.userInfo":
+            with self._lock:
+                claims = self._oidc_tokens.get(str(call.token))
+            reply = Reply(body={"ok": True, **claims} if claims else {"ok": False, "error": "invalid_auth"})
         if reply is None:
             reply = Reply(body=self._default(method, params))
         with self._lock:
@@ -492,6 +576,16 @@ class FakeSlack:
         if method == "team.info":
             return {"ok": True, "team": {"id": "T111", "name": "Fake"}}
         return {"ok": True}
+
+
+def _jwt(claims: dict[str, Any]) -> str:
+    """An ID token shaped as Slack's (header, claims, signature; the signature is not checked by the bot)."""
+
+    def part(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    header = part(json.dumps({"alg": "RS256", "typ": "JWT"}).encode())
+    return f"{header}.{part(json.dumps(claims).encode())}.{part(b'fake-signature')}"
 
 
 def invalid_blocks(params: dict[str, Any]) -> str | None:

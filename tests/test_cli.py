@@ -609,6 +609,10 @@ def test_run_serves_slack_over_http_and_stops_on_sigterm(bot_process: BotProcess
     healthy = eventually(bot_process.healthy, timeout=30)
     assert healthy is not None
     assert healthy.json == {"status": "ok", "database": "ok"}
+    # the web dashboard is served by the same process; without SLACK_CLIENT_ID it says what to set
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(bot_process.url + "/dashboard", timeout=5)
+    assert refused.value.code == 503 and "SLACK_CLIENT_ID" in refused.value.read().decode()
     # it checked its token with Slack at start-up, at the URL it was given
     [checked] = fake_slack.wait_for("auth.test")
     assert checked.token == TOKEN

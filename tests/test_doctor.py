@@ -77,6 +77,7 @@ def test_all_well_is_one_ok_line_per_check_and_exit_0(
         ["OK", "Slack scopes"],
     ]
     assert "one workspace, HTTP on port 3000" in lines[0]
+    assert "dashboard" not in lines[0]  # no SLACK_CLIENT_ID: no dashboard
     assert "bot mindset in Fake (T111)" in line_of(lines, "Slack token")
     assert lines[-1] == "Everything looks right."
     [checked] = fake_slack.calls_to("auth.test")
@@ -254,3 +255,17 @@ def _install(engine: Engine, team: str, granted: str) -> None:
                 bot_scopes=granted,
             )
         )
+
+
+def test_the_settings_line_says_where_the_dashboard_is_when_it_is_set_up(
+    env: pytest.MonkeyPatch, database_url: str, fake_slack: FakeSlack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    one_workspace(env, database_url)
+    env.setenv("SLACK_CLIENT_ID", CLIENT_ID)
+    env.setenv("SLACK_CLIENT_SECRET", "dashboard-client-secret")
+    scopes(fake_slack, ",".join(BOT_SCOPES))
+
+    code, lines = doctor(capsys)
+
+    assert code == 0, lines
+    assert "one workspace, HTTP on port 3000 with 16 threads, the web dashboard at /dashboard on port 3000" in lines[0]

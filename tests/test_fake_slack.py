@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from tests.fake_slack import APP, BOT, CLIENT, FUNCTION, METHODS, FakeSlack, dm_channel
+from tests.fake_slack import APP, BOT, CLIENT, FUNCTION, METHODS, USER, FakeSlack, dm_channel
 from tests.test_manifest import sources, web_api_calls
 
 BOT_TOKEN = "xoxb-fake-test"
@@ -52,7 +52,7 @@ def test_every_method_the_code_calls_is_in_the_table() -> None:
 
 
 def test_the_table_names_only_real_token_kinds() -> None:
-    assert {method.token for method in METHODS.values()} <= {BOT, APP, CLIENT, FUNCTION}
+    assert {method.token for method in METHODS.values()} <= {BOT, APP, CLIENT, FUNCTION, USER}
     assert METHODS["apps.connections.open"].token == APP
     assert METHODS["oauth.v2.access"].token == CLIENT
 

@@ -286,6 +286,10 @@ SCOPES_OF_METHOD: dict[str, frozenset[str]] = {
     # Workflow Builder steps end with these (Bolt's complete() / fail()), with the step's own token
     "functions.completeSuccess": frozenset(),
     "functions.completeError": frozenset(),
+    # Sign in with Slack (the web dashboard): the app's client id and secret, then the person's own user token
+    # (the user scopes openid, email and profile: test_sign_in_with_slack_is_in_both_manifests)
+    "openid.connect.token": frozenset(),
+    "openid.connect.userInfo": frozenset(),
 }
 
 
@@ -428,3 +432,18 @@ def test_every_manifest_scope_is_justified() -> None:
         elif not justified.holds:
             unjustified.append(f"{scope}: allowed for {justified.reason}, but the app no longer has that")
     assert unjustified == [], "scopes to drop from app.manifest.yml (least privilege):\n" + "\n".join(unjustified)
+
+
+# -- Sign in with Slack (the web dashboard) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["app.manifest.yml", "app.manifest.http.yml"])
+def test_sign_in_with_slack_is_in_both_manifests(name: str) -> None:
+    """The dashboard's sign-in asks for these user scopes and comes back to its callback page: Slack refuses a
+    redirect_uri not listed in the app's redirect URLs, and a scope the app does not declare."""
+    from bot.dashboard.oidc import SCOPES
+    from bot.dashboard.web import PREFIX
+
+    manifest = yaml.safe_load((ROOT / name).read_text(encoding="utf-8"))
+    assert sorted(manifest["oauth_config"]["scopes"]["user"]) == sorted(SCOPES.split())
+    assert manifest["oauth_config"]["redirect_urls"] == [f"https://YOUR-HOST{PREFIX}/oidc"]

@@ -18,6 +18,7 @@ import signal
 import socket
 import struct
 import subprocess
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,7 +84,7 @@ class SocketModeBot:
 
 
 @contextlib.contextmanager
-def socket_mode_process(cwd: Path, database: Path, slack: FakeSlack) -> Iterator[BotProcess]:
+def socket_mode_process(cwd: Path, database: Path, slack: FakeSlack, **extra: str) -> Iterator[BotProcess]:
     """`mindset-bot run` in Socket Mode from `cwd`, killed on the way out whatever happened."""
     env = clean_env(
         SLACK_BOT_TOKEN=BOT_TOKEN,
@@ -91,6 +92,7 @@ def socket_mode_process(cwd: Path, database: Path, slack: FakeSlack) -> Iterator
         SLACK_APP_TOKEN=APP_TOKEN,
         SLACK_API_URL=slack.api_url,
         DATABASE_URL=f"sqlite:///{database}",
+        **extra,
     )
     log = cwd / "mindset-bot.log"
     with log.open("wb") as sink:
@@ -355,6 +357,31 @@ def test_sigterm_stops_the_bot_cleanly_and_closes_its_connection(bot: SocketMode
     bot.socket.wait_until_closed(connection)
     assert len(bot.socket.connections) == 1  # it did not reconnect on the way out
     assert [e.text for e in bot.entries()] == ["One before stopping"]
+
+
+def test_with_the_client_id_socket_mode_serves_the_dashboard_and_health_on_port(
+    tmp_path: Path, fake_slack: FakeSlack, socket_mode: FakeSocketMode
+) -> None:
+    """The web dashboard needs HTTP even when Slack's requests come over the socket: with SLACK_CLIENT_ID and
+    SLACK_CLIENT_SECRET set, `run` serves /dashboard and /healthz on PORT (and stops it on SIGTERM)."""
+    hand_out_socket_url(fake_slack, socket_mode)
+    port = free_port()
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    extra = {"SLACK_CLIENT_ID": "1234567890.1234567890", "SLACK_CLIENT_SECRET": "client-secret", "PORT": str(port)}
+    with socket_mode_process(cwd, tmp_path / "socket.db", fake_slack, **extra) as process:
+        socket_mode.wait_for_connection(timeout=START_TIMEOUT)
+
+        def page(path: str) -> tuple[int, str]:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as answer:
+                return answer.status, answer.read().decode()
+
+        status, body = page("/dashboard")  # PORT is taken before the connection opens
+        assert status == 200 and "Sign in with Slack" in body, process.output()
+        assert page("/healthz")[0] == 200
+        process.process.send_signal(signal.SIGTERM)
+        assert process.process.wait(timeout=STOP_TIMEOUT) == 0, process.output()
+        assert "Traceback" not in process.output()
 
 
 # -- the fake itself: strict enough that passing against it means something -----------------------------

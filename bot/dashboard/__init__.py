@@ -1,0 +1,1 @@
+"""The web dashboard: Sign in with Slack, then the workspace's picture over quarters (README, Web dashboard)."""

@@ -1,0 +1,377 @@
+"""The dashboard's pages as plain data: queries through storage/ repositories, scoped by the access rules
+(bot/dashboard/access.py). Periods are the viewer's weeks and calendar quarters, in their time zone."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from bot.dashboard.access import TextRule, Viewer, commitments_of_everyone, people_seen, sees_person
+from bot.digest.compose import fading
+from bot.digest.themes import choose, document_frequency, ranked
+from bot.services import success_index
+from bot.services.actions import item_horizon
+from bot.worktime import local_date, previous_quarter, quarter_bounds, quarter_of
+from storage.models import AREA_LABELS, ActionStatus, EntryKind
+from storage.repositories import dashboard as repo
+from storage.repositories import futures as futures_repo
+from storage.repositories import groups as groups_repo
+from storage.repositories.dashboard import EntryFilter, EntryRow
+from storage.repositories.erasure import FORGOTTEN
+
+WEEKS = 52  # four quarters of weeks
+QUARTERS = 4
+THEMES_SHOWN = 5
+TEXTS_SAMPLED = 2000
+ENTRIES_SHOWN = 200
+CSV_MAX_ROWS = 50_000
+
+
+def _start_of(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Quarter:
+    year: int
+    quarter: int
+    start: datetime
+    end: datetime
+
+    @property
+    def label(self) -> str:
+        return f"{self.year} Q{self.quarter}"
+
+
+def last_quarters(today: date, tz: ZoneInfo, count: int = QUARTERS) -> list[Quarter]:
+    """The quarter `today` is in and the ones before it, oldest first."""
+    year, quarter = quarter_of(today)
+    found = []
+    for _ in range(count):
+        first, last = quarter_bounds(year, quarter)
+        found.append(Quarter(year, quarter, _start_of(first, tz), _start_of(last + timedelta(days=1), tz)))
+        year, quarter = previous_quarter(year, quarter)
+    return found[::-1]
+
+
+def author_scope(viewer: Viewer) -> str | None:
+    return None if viewer.sees_workspace else viewer.user_id
+
+
+# -- habit health --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Split:
+    """Entries and people taking part, per quarter, for one customer group or area."""
+
+    name: str
+    entries: tuple[int, ...]
+    people: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class HabitHealth:
+    week_labels: tuple[str, ...]
+    participation: tuple[int, ...]
+    average: tuple[float | None, ...]  # of the four weeks before each (None for the first)
+    fading: bool
+    quarters: tuple[str, ...]
+    prouds: tuple[int, ...]
+    sorries: tuple[int, ...]
+    root_cause_rate: tuple[float | None, ...]  # sorries of the quarter with a root cause, 0..1
+    days_to_root_cause: tuple[float | None, ...]  # median
+    by_group: tuple[Split, ...]
+    by_area: tuple[Split, ...]
+
+
+def habit_health(session: Session, viewer: Viewer, *, now: datetime) -> HabitHealth:
+    """The last 52 weeks and four quarters, counted by the database (one statement per figure)."""
+    today = local_date(now, viewer.zone)
+    monday = today - timedelta(days=today.weekday())
+    week_starts = [monday - timedelta(weeks=back) for back in range(WEEKS - 1, -1, -1)]
+    week_bounds = [_start_of(day, viewer.zone) for day in [*week_starts, monday + timedelta(weeks=1)]]
+    quarters = last_quarters(today, viewer.zone)
+    quarter_ranges = repo.Ranges((*(q.start for q in quarters), quarters[-1].end), "quarter", viewer.zone.key)
+    weeks = repo.Ranges(tuple(week_bounds), "week", viewer.zone.key)
+    team_id, author_id = viewer.team_id, author_scope(viewer)
+    participation = tuple(repo.participants_by_range(session, team_id=team_id, author_id=author_id, ranges=weeks))
+    average = tuple(
+        (sum(participation[max(0, at - 4) : at]) / len(participation[max(0, at - 4) : at])) if at else None
+        for at in range(len(participation))
+    )
+    kinds = repo.kinds_by_range(session, team_id=team_id, author_id=author_id, ranges=quarter_ranges)
+    names = dict(groups_repo.active_names(session, team_id=team_id))
+    areas = {area.value: label for area, label in AREA_LABELS.items()}
+    by_group = repo.groups_by_range(session, team_id=team_id, author_id=author_id, ranges=quarter_ranges)
+    by_area = repo.areas_by_range(session, team_id=team_id, author_id=author_id, ranges=quarter_ranges)
+    return HabitHealth(
+        week_labels=tuple(day.strftime("%d %b") for day in week_starts),
+        participation=participation,
+        average=average,
+        # the week under way is not over: the warning looks at the complete weeks, as the digest does
+        fading=fading(participation[:-1]) if len(participation) > 1 else False,
+        quarters=tuple(quarter.label for quarter in quarters),
+        prouds=tuple(k.prouds for k in kinds),
+        sorries=tuple(k.sorries for k in kinds),
+        root_cause_rate=tuple((k.sorries_with_cause / k.sorries) if k.sorries else None for k in kinds),
+        days_to_root_cause=tuple(
+            repo.median_days_to_cause(session, team_id=team_id, author_id=author_id, ranges=quarter_ranges)
+        ),
+        by_group=_splits(by_group, names, len(quarters)),
+        by_area=_splits(by_area, areas, len(quarters)),
+    )
+
+
+def _splits(counts: Sequence[repo.SplitCount], names: Mapping[Any, str], ranges: int) -> tuple[Split, ...]:
+    """One line per named key (active customer groups, areas) with entries and people per range."""
+    entries: dict[Any, list[int]] = {}
+    people: dict[Any, list[int]] = {}
+    for count in counts:
+        if count.key not in names or not 0 <= count.index < ranges:
+            continue
+        entries.setdefault(count.key, [0] * ranges)[count.index] = count.entries
+        people.setdefault(count.key, [0] * ranges)[count.index] = count.people
+    return tuple(
+        Split(names[key], tuple(entries[key]), tuple(people[key]))
+        for key in sorted(entries, key=lambda key: names[key].lower())
+    )
+
+
+# -- customer groups ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GroupCard:
+    id: int
+    name: str
+    prouds: int
+    sorries: int
+    themes: tuple[tuple[str, int], ...]
+    open_commitments: int
+    kept_commitments: int
+    meeting_answers: int
+    common_future: str | None = None  # the group's confirmed common future
+
+
+def customer_groups(session: Session, viewer: Viewer, *, now: datetime) -> tuple[str, list[GroupCard]]:
+    """Per active customer group, over the last four quarters: what the viewer may see of it."""
+    quarters = last_quarters(local_date(now, viewer.zone), viewer.zone)
+    start = quarters[0].start
+    author = author_scope(viewer)
+    kinds = repo.kinds_by_group(session, team_id=viewer.team_id, author_id=author, start=start, end=now)
+    sampled = repo.filtered_entries(
+        session, EntryFilter(viewer.team_id, author_id=author, start=start, end=now), limit=TEXTS_SAMPLED, count=False
+    )
+    sample, sample_tags = sampled.rows, sampled.tags
+    rule = TextRule(session, viewer, {row.channel_id for row in sample})
+    texts: dict[int, list[str]] = {}
+    for row in sample:
+        if rule.readable(author_id=row.author_id, channel_id=row.channel_id):
+            for group_id in sample_tags.get(row.id, []):
+                texts.setdefault(group_id, []).append(row.text)
+    actions = repo.actions_by_group(session, team_id=viewer.team_id, owner_id=author, start=start, end=now)
+    answers = repo.answers_by_group(session, team_id=viewer.team_id, answered_by=author, start=start, end=now)
+    # a confirmed common future is the workspace's (confirmed by its admins): everyone sees it
+    futures = {group.id: future.text for future, group in futures_repo.confirmed(session, team_id=viewer.team_id)}
+    cards = []
+    for group_id, name in groups_repo.active_names(session, team_id=viewer.team_id):
+        counts = kinds.get(group_id, {})
+        open_now, kept = actions.get(group_id, (0, 0))
+        cards.append(
+            GroupCard(
+                id=group_id,
+                name=name,
+                prouds=counts.get(EntryKind.PROUD.value, 0),
+                sorries=counts.get(EntryKind.SORRY.value, 0),
+                themes=tuple(choose(ranked(document_frequency(texts.get(group_id, []))), limit=THEMES_SHOWN)),
+                open_commitments=open_now,
+                kept_commitments=kept,
+                meeting_answers=answers.get(group_id, 0),
+                common_future=futures.get(group_id),
+            )
+        )
+    return f"{quarters[0].label} to {quarters[-1].label}", cards
+
+
+# -- commitments ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CommitmentLine:
+    id: int
+    title: str
+    owner_id: str
+    status: str
+    due: date
+    horizon: str
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class PersonIndex:
+    user_id: str
+    by_quarter: tuple[tuple[int, int], ...]  # kept, due
+
+
+@dataclass(frozen=True)
+class Commitments:
+    open: tuple[CommitmentLine, ...]
+    at_risk: int
+    overdue: int
+    by_owner: tuple[tuple[str, int, int, int], ...]  # owner, open, at risk, overdue
+    by_horizon: tuple[tuple[str, int], ...]
+    quarters: tuple[str, ...]
+    index: tuple[PersonIndex, ...]
+    everyone: bool
+    workspace_index: tuple[tuple[int, int], ...] = field(default_factory=tuple)
+
+
+def commitments(session: Session, viewer: Viewer, *, now: datetime) -> Commitments:
+    today = local_date(now, viewer.zone)
+    seen = people_seen(viewer)
+    # open commitments: everyone's for those who see the workspace, else one's own (a lead sees their reports'
+    # Success Index, not their lists)
+    own_only = None if viewer.sees_workspace else [viewer.user_id]
+    items = [
+        item
+        for item in repo.open_actions(session, team_id=viewer.team_id, owner_ids=own_only)
+        if sees_person(viewer, item.owner_id)
+    ]
+    zones = success_index.owner_zones(session, team_id=viewer.team_id, user_ids=None if seen is None else seen)
+    lines = tuple(
+        CommitmentLine(
+            id=item.id,
+            title=item.title,
+            owner_id=item.owner_id,
+            status=item.status,
+            due=item.due_date,
+            horizon=item_horizon(item.created_at, item.due_date, zones.get(item.owner_id, ZoneInfo("UTC"))).value,
+            overdue=item.due_date < today,
+        )
+        for item in items
+    )
+    owners: dict[str, list[int]] = {}
+    for line in lines:
+        counts = owners.setdefault(line.owner_id, [0, 0, 0])
+        counts[0] += 1
+        counts[1] += line.status == ActionStatus.AT_RISK.value
+        counts[2] += line.overdue
+    horizons = Counter(line.horizon for line in lines)
+    quarters = last_quarters(today, viewer.zone)
+    per_person: dict[str, list[tuple[int, int]]] = {}
+    workspace = []
+    for at, quarter in enumerate(quarters):
+        running = at == len(quarters) - 1
+        found = success_index.commitments(
+            session,
+            team_id=viewer.team_id,
+            year=quarter.year,
+            quarter=quarter.quarter,
+            user_ids=None if seen is None else seen,
+            until=today if running else None,
+            zones=zones,
+        )
+        mine: dict[str, list[int]] = {}
+        for commitment in found:
+            counts = mine.setdefault(commitment.owner_id, [0, 0])
+            counts[0] += commitment.kept
+            counts[1] += 1
+        for user in (set(per_person) | set(mine)) - {FORGOTTEN}:
+            kept, due = mine.get(user, [0, 0])
+            per_person.setdefault(user, [(0, 0)] * at).append((kept, due))
+        workspace.append((sum(c.kept for c in found), len(found)))
+    # the most commitments due first
+    index = tuple(
+        PersonIndex(user, tuple(values))
+        for user, values in sorted(per_person.items(), key=lambda item: (-sum(due for _, due in item[1]), item[0]))
+    )
+    return Commitments(
+        open=lines,
+        at_risk=sum(line.status == ActionStatus.AT_RISK.value for line in lines),
+        overdue=sum(line.overdue for line in lines),
+        # the most open first
+        by_owner=tuple(
+            (owner, counts[0], counts[1], counts[2])
+            for owner, counts in sorted(owners.items(), key=lambda item: (-item[1][0], item[0]))
+        ),
+        by_horizon=tuple(sorted(horizons.items())),
+        quarters=tuple(quarter.label for quarter in quarters),
+        index=index,
+        everyone=commitments_of_everyone(viewer),
+        workspace_index=tuple(workspace),
+    )
+
+
+# -- entries --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EntryChoice:
+    """What the entries page's filters ask for (checked: bot/dashboard/web.py reads them)."""
+
+    kind: str | None = None
+    group_id: int | None = None
+    area: str | None = None
+    channel_id: str | None = None
+    since: date | None = None
+    until: date | None = None  # inclusive
+    stage: str | None = None
+
+
+@dataclass(frozen=True)
+class ShownEntry:
+    row: EntryRow
+    text: str
+    root_cause: str | None
+    groups: tuple[str, ...]
+    local_time: datetime
+
+
+@dataclass(frozen=True)
+class EntryPage:
+    entries: tuple[ShownEntry, ...]
+    total: int
+    groups: tuple[tuple[int, str], ...]
+    channels: tuple[str, ...]
+    stages: tuple[str, ...] = ()
+
+
+def entries(session: Session, viewer: Viewer, choice: EntryChoice, *, limit: int = ENTRIES_SHOWN) -> EntryPage:
+    chosen = EntryFilter(
+        viewer.team_id,
+        author_id=author_scope(viewer),
+        kind=choice.kind,
+        group_id=choice.group_id,
+        area=choice.area,
+        channel_id=choice.channel_id,
+        stage=choice.stage,
+        start=_start_of(choice.since, viewer.zone) if choice.since else None,
+        end=_start_of(choice.until + timedelta(days=1), viewer.zone) if choice.until else None,
+    )
+    found = repo.filtered_entries(session, chosen, limit=limit)
+    rows, total, tags = found.rows, found.total, found.tags
+    rule = TextRule(session, viewer, {row.channel_id for row in rows})
+    all_groups = groups_repo.active_names(session, team_id=viewer.team_id)
+    names = dict(all_groups)
+    shown = []
+    for row in rows:
+        readable = rule.readable(author_id=row.author_id, channel_id=row.channel_id)
+        shown.append(
+            ShownEntry(
+                row=row,
+                text=rule.text(author_id=row.author_id, channel_id=row.channel_id, text=row.text),
+                root_cause=row.root_cause if readable else None,
+                groups=tuple(sorted(names[g] for g in tags.get(row.id, []) if g in names)),
+                local_time=row.created_at.astimezone(viewer.zone),
+            )
+        )
+    channels = repo.channels_of(session, team_id=viewer.team_id, author_id=author_scope(viewer))
+    stages = repo.stages_of(session, team_id=viewer.team_id, author_id=author_scope(viewer))
+    return EntryPage(tuple(shown), total, tuple(all_groups), tuple(channels), tuple(stages))

@@ -1,0 +1,370 @@
+"""What the web dashboard reads: entries over a period (optionally one author's), filtered entries, the
+commitments and meeting answers by customer group. `author_id=None` reads the whole workspace; the caller
+decides who may (bot/dashboard/access.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, case, extract, func, literal, select
+from sqlalchemy.orm import Session
+
+from storage.models import (
+    OPEN_STATUSES,
+    ActionCustomerGroup,
+    ActionItem,
+    ActionStatus,
+    Entry,
+    EntryCustomerGroup,
+    MeetingAnswer,
+)
+
+TAG_LOOKUP_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class EntryRow:
+    id: int
+    kind: str
+    author_id: str
+    channel_id: str
+    text: str
+    area: str | None
+    created_at: datetime
+    root_cause: str | None
+    message_ts: str | None
+    source_permalink: str | None
+    stage: str | None
+
+
+@dataclass(frozen=True)
+class EntryFilter:
+    team_id: str
+    author_id: str | None = None  # None: everyone's
+    kind: str | None = None
+    group_id: int | None = None
+    area: str | None = None
+    channel_id: str | None = None
+    stage: str | None = None  # a stage of the customer journey, by name
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+def _scope(team_id: str, author_id: str | None) -> list[ColumnElement[bool]]:
+    where = [Entry.team_id == team_id]
+    if author_id is not None:
+        where.append(Entry.author_id == author_id)
+    return where
+
+
+@dataclass(frozen=True)
+class Ranges:
+    """Consecutive local weeks or calendar quarters in a time zone: `bounds` are their starts (the local
+    midnights, in UTC) and the end of the last."""
+
+    bounds: tuple[datetime, ...]
+    unit: str  # "week" (Monday to Sunday) or "quarter"
+    tz: str
+
+    def __len__(self) -> int:
+        return len(self.bounds) - 1
+
+    def holds(self, column: SQLColumnExpression[datetime]) -> ColumnElement[bool]:
+        return _in(column, self.bounds)
+
+    def bucket(
+        self, session: Session, column: SQLColumnExpression[datetime]
+    ) -> tuple[ColumnElement[Any], Callable[[Any], int]]:
+        """An expression naming each row's range, and how to read it as the range's index (-1: none).
+
+        PostgreSQL truncates the local time (`date_trunc` of the moment in the zone): cheap, exact across DST.
+        SQLite, without time zones, compares with the bounds (a CASE)."""
+        if session.get_bind().dialect.name == "postgresql":
+            zone = ZoneInfo(self.tz)
+            starts = {bound.astimezone(zone).replace(tzinfo=None): at for at, bound in enumerate(self.bounds[:-1])}
+            return func.date_trunc(self.unit, func.timezone(self.tz, column)), lambda value: starts.get(value, -1)
+        return bucket(column, self.bounds), lambda value: int(value)
+
+
+def bucket(column: SQLColumnExpression[datetime], bounds: Sequence[datetime]) -> ColumnElement[int]:
+    """Which of the ranges [bounds[i], bounds[i + 1]) the moment falls in, as a CASE (the same on both databases,
+    and exact in any time zone: the bounds are the viewer's local midnights)."""
+    return case(*((column < bounds[index + 1], literal(index)) for index in range(len(bounds) - 1)), else_=literal(-1))
+
+
+def _in(column: SQLColumnExpression[datetime], bounds: Sequence[datetime]) -> ColumnElement[bool]:
+    return and_(column >= bounds[0], column < bounds[-1])
+
+
+def participants_by_range(session: Session, *, team_id: str, author_id: str | None, ranges: Ranges) -> list[int]:
+    """How many people logged an entry in each range (weeks): one statement."""
+    where, index_of = ranges.bucket(session, Entry.created_at)
+    rows = session.execute(
+        select(where, func.count(Entry.author_id.distinct()))
+        .where(*_scope(team_id, author_id), ranges.holds(Entry.created_at))
+        .group_by(where)
+    ).all()
+    found = [0] * len(ranges)
+    for value, count in rows:
+        index = index_of(value)
+        if 0 <= index < len(found):
+            found[index] = int(count)
+    return found
+
+
+@dataclass(frozen=True)
+class RangeKinds:
+    prouds: int = 0
+    sorries: int = 0
+    sorries_with_cause: int = 0
+
+
+def kinds_by_range(session: Session, *, team_id: str, author_id: str | None, ranges: Ranges) -> list[RangeKinds]:
+    """Prouds, sorries and sorries with a root cause in each range (quarters)."""
+    where, index_of = ranges.bucket(session, Entry.created_at)
+    rows = session.execute(
+        select(where, Entry.kind, func.count(), func.count(Entry.root_cause_at))
+        .where(*_scope(team_id, author_id), ranges.holds(Entry.created_at))
+        .group_by(where, Entry.kind)
+    ).all()
+    found = [RangeKinds() for _ in range(len(ranges))]
+    for value, kind, count, with_cause in rows:
+        index = index_of(value)
+        if not 0 <= index < len(found):
+            continue
+        was = found[index]
+        if kind == "proud":
+            found[index] = RangeKinds(int(count), was.sorries, was.sorries_with_cause)
+        elif kind == "sorry":
+            found[index] = RangeKinds(was.prouds, int(count), int(with_cause))
+    return found
+
+
+def median_days_to_cause(
+    session: Session, *, team_id: str, author_id: str | None, ranges: Ranges
+) -> list[float | None]:
+    """Per range: the median of the days from a sorry to its root cause (sorries with one, by when logged).
+    PostgreSQL computes it (percentile_cont); SQLite, which has no such function, hands the waits over."""
+    where, index_of = ranges.bucket(session, Entry.created_at)
+    chosen = (
+        *_scope(team_id, author_id),
+        ranges.holds(Entry.created_at),
+        Entry.kind == "sorry",
+        Entry.root_cause_at.is_not(None),
+        Entry.root_cause_at >= Entry.created_at,
+    )
+    found: list[float | None] = [None] * len(ranges)
+    if session.get_bind().dialect.name == "postgresql":
+        seconds = extract("epoch", Entry.root_cause_at - Entry.created_at)
+        median = func.percentile_cont(0.5).within_group(seconds)
+        for value, days in session.execute(select(where, median).where(*chosen).group_by(where)):
+            index = index_of(value)
+            if 0 <= index < len(found) and days is not None:
+                found[index] = float(days) / 86400
+        return found
+    waits: list[list[float]] = [[] for _ in found]
+    for value, created, caused in session.execute(select(where, Entry.created_at, Entry.root_cause_at).where(*chosen)):
+        index = index_of(value)
+        if 0 <= index < len(waits) and caused is not None:
+            waits[index].append((caused - created).total_seconds() / 86400)
+    for index, values in enumerate(waits):
+        if values:
+            values.sort()
+            middle = len(values) // 2
+            found[index] = values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+    return found
+
+
+@dataclass(frozen=True)
+class SplitCount:
+    """Entries and people taking part in one range, for one customer group or area."""
+
+    index: int
+    key: int | str
+    entries: int
+    people: int
+
+
+def groups_by_range(session: Session, *, team_id: str, author_id: str | None, ranges: Ranges) -> list[SplitCount]:
+    where, index_of = ranges.bucket(session, Entry.created_at)
+    rows = session.execute(
+        select(where, EntryCustomerGroup.group_id, func.count(), func.count(Entry.author_id.distinct()))
+        .join(EntryCustomerGroup, EntryCustomerGroup.entry_id == Entry.id)
+        .where(*_scope(team_id, author_id), ranges.holds(Entry.created_at))
+        .group_by(where, EntryCustomerGroup.group_id)
+    ).all()
+    found = [SplitCount(index_of(v), int(g), int(n), int(p)) for v, g, n, p in rows]
+    return [count for count in found if count.index >= 0]
+
+
+def areas_by_range(session: Session, *, team_id: str, author_id: str | None, ranges: Ranges) -> list[SplitCount]:
+    where, index_of = ranges.bucket(session, Entry.created_at)
+    rows = session.execute(
+        select(where, Entry.area, func.count(), func.count(Entry.author_id.distinct()))
+        .where(*_scope(team_id, author_id), ranges.holds(Entry.created_at), Entry.area.is_not(None))
+        .group_by(where, Entry.area)
+    ).all()
+    found = [SplitCount(index_of(v), str(a), int(n), int(p)) for v, a, n, p in rows]
+    return [count for count in found if count.index >= 0]
+
+
+def kinds_by_group(
+    session: Session, *, team_id: str, author_id: str | None, start: datetime, end: datetime
+) -> dict[int, dict[str, int]]:
+    """Per customer group: its prouds and sorries in [start, end)."""
+    rows = session.execute(
+        select(EntryCustomerGroup.group_id, Entry.kind, func.count())
+        .join(EntryCustomerGroup, EntryCustomerGroup.entry_id == Entry.id)
+        .where(*_scope(team_id, author_id), Entry.created_at >= start, Entry.created_at < end)
+        .group_by(EntryCustomerGroup.group_id, Entry.kind)
+    ).all()
+    found: dict[int, dict[str, int]] = {}
+    for group_id, kind, count in rows:
+        found.setdefault(int(group_id), {})[str(kind)] = int(count)
+    return found
+
+
+def _conditions(chosen: EntryFilter) -> list[ColumnElement[bool]]:
+    where = _scope(chosen.team_id, chosen.author_id)
+    if chosen.kind is not None:
+        where.append(Entry.kind == chosen.kind)
+    if chosen.area is not None:
+        where.append(Entry.area == chosen.area)
+    if chosen.channel_id is not None:
+        where.append(Entry.channel_id == chosen.channel_id)
+    if chosen.stage is not None:
+        where.append(Entry.stage == chosen.stage)
+    if chosen.start is not None:
+        where.append(Entry.created_at >= chosen.start)
+    if chosen.end is not None:
+        where.append(Entry.created_at < chosen.end)
+    if chosen.group_id is not None:
+        where.append(
+            Entry.id.in_(select(EntryCustomerGroup.entry_id).where(EntryCustomerGroup.group_id == chosen.group_id))
+        )
+    return where
+
+
+@dataclass(frozen=True)
+class Filtered:
+    rows: list[EntryRow]  # the newest first
+    total: int  # how many the filter picks in all (-1: not counted)
+    tags: dict[int, list[int]]  # each row's customer group ids
+
+
+def filtered_entries(session: Session, chosen: EntryFilter, *, limit: int, count: bool = True) -> Filtered:
+    """The newest `limit` entries the filter picks, their customer groups, and how many it picks in all."""
+    where = _conditions(chosen)
+    total = int(session.scalar(select(func.count()).select_from(Entry).where(*where)) or 0) if count else -1
+    newest = (Entry.created_at.desc(), Entry.id.desc())
+    rows = [
+        EntryRow(*row)
+        for row in session.execute(
+            select(
+                Entry.id,
+                Entry.kind,
+                Entry.author_id,
+                Entry.channel_id,
+                Entry.text,
+                Entry.area,
+                Entry.created_at,
+                Entry.root_cause,
+                Entry.message_ts,
+                Entry.source_permalink,
+                Entry.stage,
+            )
+            .where(*where)
+            .order_by(*newest)
+            .limit(limit)
+        )
+    ]
+    tags: dict[int, list[int]] = {}
+    if rows:
+        # the same entries again, in the database (thousands of ids as parameters cost more than the lookup)
+        chosen_ids = select(Entry.id).where(*where).order_by(*newest).limit(limit).subquery()
+        for entry_id, group_id in session.execute(
+            select(EntryCustomerGroup.entry_id, EntryCustomerGroup.group_id).where(
+                EntryCustomerGroup.entry_id.in_(select(chosen_ids.c.id))
+            )
+        ):
+            tags.setdefault(entry_id, []).append(group_id)
+    return Filtered(rows, total, tags)
+
+
+def stages_of(session: Session, *, team_id: str, author_id: str | None) -> list[str]:
+    """The journey stages the entries (of this author) were tagged with."""
+    query = select(Entry.stage).where(*_scope(team_id, author_id), Entry.stage.is_not(None)).distinct()
+    return [str(stage) for stage in session.scalars(query.order_by(Entry.stage))]
+
+
+def channels_of(session: Session, *, team_id: str, author_id: str | None) -> list[str]:
+    return list(
+        session.scalars(
+            select(Entry.channel_id).where(*_scope(team_id, author_id)).distinct().order_by(Entry.channel_id)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class OpenAction:
+    id: int
+    title: str
+    owner_id: str
+    status: str
+    due_date: date
+    created_at: datetime
+
+
+def open_actions(session: Session, *, team_id: str, owner_ids: Sequence[str] | None) -> list[OpenAction]:
+    """The open commitments (of these owners), soonest due first: the columns the dashboard shows."""
+    query = select(
+        ActionItem.id,
+        ActionItem.title,
+        ActionItem.owner_id,
+        ActionItem.status,
+        ActionItem.due_date,
+        ActionItem.created_at,
+    ).where(ActionItem.team_id == team_id, ActionItem.status.in_(OPEN_STATUSES))
+    if owner_ids is not None:
+        query = query.where(ActionItem.owner_id.in_(list(owner_ids)))
+    return [OpenAction(*row) for row in session.execute(query.order_by(ActionItem.due_date, ActionItem.id))]
+
+
+def actions_by_group(
+    session: Session, *, team_id: str, owner_id: str | None, start: datetime, end: datetime
+) -> dict[int, tuple[int, int]]:
+    """Per customer group: its open commitments now, and those kept (done) within [start, end)."""
+    is_open = ActionItem.status.in_(OPEN_STATUSES)
+    kept = and_(ActionItem.status == ActionStatus.DONE.value, ActionItem.closed_at >= start, ActionItem.closed_at < end)
+    query = (
+        select(
+            ActionCustomerGroup.group_id,
+            func.count(case((is_open, 1))),
+            func.count(case((kept, 1))),
+        )
+        .join(ActionItem, ActionItem.id == ActionCustomerGroup.action_id)
+        .where(ActionItem.team_id == team_id, is_open | kept)
+        .group_by(ActionCustomerGroup.group_id)
+    )
+    if owner_id is not None:
+        query = query.where(ActionItem.owner_id == owner_id)
+    return {int(group_id): (int(open_now), int(done)) for group_id, open_now, done in session.execute(query)}
+
+
+def answers_by_group(
+    session: Session, *, team_id: str, answered_by: str | None, start: datetime, end: datetime
+) -> dict[int, int]:
+    query = select(MeetingAnswer.group_id, func.count()).where(
+        MeetingAnswer.team_id == team_id,
+        MeetingAnswer.group_id.is_not(None),
+        MeetingAnswer.answered_at >= start,
+        MeetingAnswer.answered_at < end,
+    )
+    if answered_by is not None:
+        query = query.where(MeetingAnswer.answered_by == answered_by)
+    rows = session.execute(query.group_by(MeetingAnswer.group_id))
+    return {int(group_id or 0): int(count) for group_id, count in rows}
