@@ -47,7 +47,7 @@ TYPED_ARGUMENTS = frozenset(
 # primitives: their callers decide what is mrkdwn; everything that calls them is walked
 SKIPPED_MODULES = frozenset({"blocks"})
 # plain text for a terminal (`mindset-bot digest`), never sent to Slack
-SKIPPED = frozenset({"digest.digest_text"})
+SKIPPED = frozenset({"digest.digest_text", "futures.digest_text_lines"})  # (the latter: a part of the former)
 # keys whose strings Slack never reads as mrkdwn
 NOT_SHOWN_KEYS = frozenset(
     {"value", "action_id", "block_id", "callback_id", "private_metadata", "url", "initial_value"}

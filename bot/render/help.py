@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -115,13 +116,15 @@ def help_blocks(*, today: date, unknown: str | None = None) -> list[dict[str, An
                 },
             }
         )
-    # `<` and `>` are control characters in mrkdwn, even inside code: `<text>` would become a link
-    lines = "\n".join(
-        f"• `{escape_mrkdwn(command)}`: {escape_mrkdwn(example)}" for command, example in command_examples(today)
-    )
+    # `<` and `>` are control characters in mrkdwn, even inside code: `<text>` would become a link; the
+    # `/mindset` commands have a section of their own, so that each stays within a section's 3,000 characters
+    examples = command_examples(today)
+    logging = _lines(example for example in examples if not example[0].startswith("/mindset"))
+    mindset = _lines(example for example in examples if example[0].startswith("/mindset"))
     blocks += [
         {"type": "section", "text": {"type": "mrkdwn", "text": INTRO}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": f"*Commands*\n{lines}"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*Commands*\n{logging}"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*`/mindset` commands*\n{mindset}"}},
         {"type": "section", "text": {"type": "mrkdwn", "text": _admin_section()}},
         {"type": "section", "text": {"type": "mrkdwn", "text": f"*Shortcuts*\n{SHORTCUTS}"}},
         {"type": "section", "text": {"type": "mrkdwn", "text": f"*Workflow Builder steps*\n{WORKFLOW_STEPS}"}},
@@ -129,9 +132,12 @@ def help_blocks(*, today: date, unknown: str | None = None) -> list[dict[str, An
     return blocks
 
 
+def _lines(examples: Iterable[tuple[str, str]]) -> str:
+    return "\n".join(f"• `{escape_mrkdwn(command)}`: {escape_mrkdwn(example)}" for command, example in examples)
+
+
 def _admin_section() -> str:
-    lines = "\n".join(f"• `{escape_mrkdwn(command)}`: {escape_mrkdwn(example)}" for command, example in ADMIN_EXAMPLES)
-    return f"*Who may change the workspace*\n{ADMIN_NOTE}\n{lines}"
+    return f"*Who may change the workspace*\n{ADMIN_NOTE}\n{_lines(ADMIN_EXAMPLES)}"
 
 
 def help_text(*, today: date, unknown: str | None = None) -> str:
