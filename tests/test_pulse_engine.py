@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
+from sqlalchemy.engine import Engine
+
 from bot.engine import planners
 from bot.services import people, pulse
 from storage.models import DeliveryStatus, Entry, EntryKind
 from tests.engine_harness import Simulation, simulation, utc
 from tests.fake_slack import FakeSlack
+from tests.sql_log import each_statement
 from tests.test_engine_schedule import TEAM, add_item, local, rows
 
 AUCKLAND, BERLIN, NEW_YORK = "Pacific/Auckland", "Europe/Berlin", "America/New_York"
@@ -101,3 +104,30 @@ def test_turned_off_before_its_morning_nothing_is_sent(deps: object, fake_slack:
     pulse.set_week(sim.deps, team_id=TEAM, by="UADMIN", week=None)
     sim.run_until(utc(2027, 1, 20), step=timedelta(hours=1))
     assert [row.recipient for row in rows(sim, kind=planners.PULSE)] == ["UAUCK"]
+
+
+def test_a_tick_while_the_pulse_is_open_reads_people_only_when_one_is_due(
+    deps: object, fake_slack: FakeSlack, engine: Engine
+) -> None:
+    """While a pulse is open (two weeks a quarter), a tick reads nobody's zone unless someone's pulse falls due
+    then: who took part is read hourly, leaving out those asked, and when each falls due is kept between reads
+    (bot/engine/reviews.py), so a tick costs what is due, not how many took part."""
+    sim = a_workspace(deps, fake_slack, week=2)
+    sim.clock.now = utc(2027, 1, 7, 12)
+    people_reads: list[datetime] = []
+    with each_statement(
+        engine, lambda statement: people_reads.append(sim.clock.now) if "\nFROM people" in statement else None
+    ):
+        sim.run_until(utc(2027, 1, 9, 12), step=timedelta(minutes=10))  # 288 ticks
+
+    asked = {row.recipient: row.sent_at for row in rows(sim, kind=planners.PULSE)}
+    assert asked == {
+        "UAUCK": utc(2027, 1, 7, 20),  # 09:00 on Friday 8 January in Auckland (UTC+13)
+        "UBERLIN": utc(2027, 1, 8, 8),
+        "UNY": utc(2027, 1, 8, 14),
+    }
+    ticks = sorted(set(people_reads))
+    # the pulse's reads: its first tick here, and each one's moment (not the 288 ticks); the other planners' own
+    # looks (Berlin's commitment, New York's sorry) come at those people's mornings too
+    assert len(ticks) <= 6, " ".join(f"{t:%d.%H:%M}" for t in ticks)
+    assert {utc(2027, 1, 7, 20), utc(2027, 1, 8, 8), utc(2027, 1, 8, 14)} <= set(ticks)
