@@ -32,7 +32,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event, func, insert, select, text
+from sqlalchemy import Engine, bindparam, event, func, insert, select, text
 
 from bench.common import Options, Section, Target, facts_block, fmt_ms, machine_facts, table
 from bench.procs import FakeSlackProc, PostgresDatabase
@@ -52,6 +52,7 @@ REVIEW_NOW = datetime(2026, 10, 6, 10, 30, tzinfo=UTC)
 HOUR_TICK_AFTER = timedelta(minutes=70)  # the engine reads the quarter's commitments again after an hour
 ZONES = ("Europe/Berlin", "America/New_York", "Asia/Tokyo", "UTC", "America/Los_Angeles", "Europe/London")
 QUIET_TICKS = 5
+WORKING_AT_NOON_UTC = ("Europe/Berlin", "UTC", "Europe/London")  # of ZONES, those 09:00-17:00 around noon UTC
 BUSY_NUDGES = 1000
 PROFILE = False
 PLAN_LINES = 30  # of each EXPLAIN shown (a chunk of 500 people read by key is a BitmapOr of 500 index scans)
@@ -377,7 +378,12 @@ def measure(url: str, size: Size, fake: FakeSlackProc, *, explain: bool, hour_ti
     due = (NOW - timedelta(days=2)).date()
     with engine.begin() as connection:
         owners = connection.execute(
-            text("SELECT team_id, user_id FROM people ORDER BY id LIMIT :n"), {"n": BUSY_NUDGES}
+            # people in their working hours now (an overdue nudge waits for its owner's working time): on the Friday
+            # at 12:07 UTC those in Berlin, London and UTC; in the review window (10:37 UTC) the same
+            text("SELECT team_id, user_id FROM people WHERE tz IN :zones ORDER BY id LIMIT :n").bindparams(
+                bindparam("zones", expanding=True)
+            ),
+            {"n": BUSY_NUDGES, "zones": list(WORKING_AT_NOON_UTC)},
         ).all()
         connection.execute(
             insert(ActionItem),

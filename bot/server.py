@@ -159,13 +159,10 @@ class Front:
         assert self._dashboard is not None
         body = b""
         if scope["method"] == "POST":
-            try:
-                async with asyncio.timeout(self._limits.body_timeout):
-                    body = await _read_body(receive)
-            except TimeoutError:
-                return TOO_SLOW
-            except _TooLarge:
-                return TOO_LARGE
+            read = await self._body_in_time(receive)
+            if isinstance(read, Reply):
+                return read
+            body = read
         elif scope["method"] not in ("GET", "HEAD"):
             return _json(405, {"error": "method not allowed"}, ("allow", "GET, HEAD, POST"))
         request = DashboardRequest(
@@ -191,14 +188,20 @@ class Front:
                 return BAD_LENGTH
             if int(declared[0]) > MAX_BODY_BYTES:
                 return TOO_LARGE  # refused before a byte of the body is read
+        body = await self._body_in_time(receive)
+        if isinstance(body, Reply):
+            return body
+        return await self._answer_in_time(body, headers, _query(scope))
+
+    async def _body_in_time(self, receive: Receive) -> bytes | Reply:
+        """The request's body, or the answer when it came too slowly or is too large."""
         try:
             async with asyncio.timeout(self._limits.body_timeout):
-                body = await _read_body(receive)
+                return await _read_body(receive)
         except TimeoutError:
             return TOO_SLOW
         except _TooLarge:
             return TOO_LARGE
-        return await self._answer_in_time(body, headers, _query(scope))
 
     async def _answer_in_time(self, body: bytes, headers: dict[str, list[str]], query: str) -> Reply:
         """Bolt's answer, or ours when the database keeps it waiting past `answer_within`.
