@@ -266,10 +266,11 @@ def commitments(session: Session, viewer: Viewer, *, now: datetime) -> Commitmen
     horizons = Counter(line.horizon for line in lines)
     quarters = last_quarters(today, viewer.zone)
     per_person: dict[str, list[tuple[int, int]]] = {}
-    workspace = []
+    workspace: list[tuple[int, int]] = []
     for at, quarter in enumerate(quarters):
         running = at == len(quarters) - 1
-        found = success_index.commitments(
+        # counted by the database (the same rule as success_index.commitments, without loading the items)
+        mine = success_index.kept_and_due(
             session,
             team_id=viewer.team_id,
             year=quarter.year,
@@ -278,15 +279,10 @@ def commitments(session: Session, viewer: Viewer, *, now: datetime) -> Commitmen
             until=today if running else None,
             zones=zones,
         )
-        mine: dict[str, list[int]] = {}
-        for commitment in found:
-            counts = mine.setdefault(commitment.owner_id, [0, 0])
-            counts[0] += commitment.kept
-            counts[1] += 1
         for user in (set(per_person) | set(mine)) - {FORGOTTEN}:
-            kept, due = mine.get(user, [0, 0])
+            kept, due = mine.get(user, (0, 0))
             per_person.setdefault(user, [(0, 0)] * at).append((kept, due))
-        workspace.append((sum(c.kept for c in found), len(found)))
+        workspace.append((sum(kept for kept, _ in mine.values()), sum(due for _, due in mine.values())))
     # the most commitments due first
     index = tuple(
         PersonIndex(user, tuple(values))
