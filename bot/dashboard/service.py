@@ -92,7 +92,7 @@ class HabitHealth:
 
 
 def habit_health(session: Session, viewer: Viewer, *, now: datetime) -> HabitHealth:
-    """The last 52 weeks and four quarters, counted by the database."""
+    """The last 52 weeks and four quarters, counted by the database (one statement per figure)."""
     today = local_date(now, viewer.zone)
     monday = today - timedelta(days=today.weekday())
     week_starts = [monday - timedelta(weeks=back) for back in range(WEEKS - 1, -1, -1)]
@@ -101,17 +101,16 @@ def habit_health(session: Session, viewer: Viewer, *, now: datetime) -> HabitHea
     quarter_ranges = repo.Ranges((*(q.start for q in quarters), quarters[-1].end), "quarter", viewer.zone.key)
     weeks = repo.Ranges(tuple(week_bounds), "week", viewer.zone.key)
     team_id, author_id = viewer.team_id, author_scope(viewer)
-    # the entries read once for the weeks, kinds, root causes and areas (on PostgreSQL), once more for the groups
-    figures = repo.entry_figures(session, team_id=team_id, author_id=author_id, weeks=weeks, quarters=quarter_ranges)
-    participation = tuple(figures.participation)
+    participation = tuple(repo.participants_by_range(session, team_id=team_id, author_id=author_id, ranges=weeks))
     average = tuple(
         (sum(participation[max(0, at - 4) : at]) / len(participation[max(0, at - 4) : at])) if at else None
         for at in range(len(participation))
     )
-    kinds = figures.kinds
+    kinds = repo.kinds_by_range(session, team_id=team_id, author_id=author_id, ranges=quarter_ranges)
     names = dict(groups_repo.active_names(session, team_id=team_id))
     areas = {area.value: label for area, label in AREA_LABELS.items()}
     by_group = repo.groups_by_range(session, team_id=team_id, author_id=author_id, ranges=quarter_ranges)
+    by_area = repo.areas_by_range(session, team_id=team_id, author_id=author_id, ranges=quarter_ranges)
     return HabitHealth(
         week_labels=tuple(day.strftime("%d %b") for day in week_starts),
         participation=participation,
@@ -122,9 +121,11 @@ def habit_health(session: Session, viewer: Viewer, *, now: datetime) -> HabitHea
         prouds=tuple(k.prouds for k in kinds),
         sorries=tuple(k.sorries for k in kinds),
         root_cause_rate=tuple((k.sorries_with_cause / k.sorries) if k.sorries else None for k in kinds),
-        days_to_root_cause=tuple(figures.days_to_cause),
+        days_to_root_cause=tuple(
+            repo.median_days_to_cause(session, team_id=team_id, author_id=author_id, ranges=quarter_ranges)
+        ),
         by_group=_splits(by_group, names, len(quarters)),
-        by_area=_splits(figures.areas, areas, len(quarters)),
+        by_area=_splits(by_area, areas, len(quarters)),
     )
 
 

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, SQLColumnExpression, and_, case, extract, func, literal, select, tuple_
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, case, extract, func, literal, select
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -368,85 +368,3 @@ def answers_by_group(
         query = query.where(MeetingAnswer.answered_by == answered_by)
     rows = session.execute(query.group_by(MeetingAnswer.group_id))
     return {int(group_id or 0): int(count) for group_id, count in rows}
-
-
-@dataclass(frozen=True)
-class EntryFigures:
-    """What the habit health page counts of the entries alone (the customer groups need a join of their own)."""
-
-    participation: list[int]  # people per week
-    kinds: list[RangeKinds]  # per quarter
-    days_to_cause: list[float | None]  # per quarter
-    areas: list[SplitCount]  # per quarter and area
-
-
-def entry_figures(
-    session: Session, *, team_id: str, author_id: str | None, weeks: Ranges, quarters: Ranges
-) -> EntryFigures:
-    """`participants_by_range` of the weeks, `kinds_by_range`, `median_days_to_cause` and `areas_by_range` of the
-    quarters, the same numbers. PostgreSQL reads the entries once for all four (GROUPING SETS); SQLite, which has
-    none, asks the four statements."""
-    if session.get_bind().dialect.name != "postgresql":
-        return EntryFigures(
-            participants_by_range(session, team_id=team_id, author_id=author_id, ranges=weeks),
-            kinds_by_range(session, team_id=team_id, author_id=author_id, ranges=quarters),
-            median_days_to_cause(session, team_id=team_id, author_id=author_id, ranges=quarters),
-            areas_by_range(session, team_id=team_id, author_id=author_id, ranges=quarters),
-        )
-    week, week_of = weeks.bucket(session, Entry.created_at)
-    quarter, quarter_of = quarters.bucket(session, Entry.created_at)
-    # each range's own bounds, as the four statements have them (the weeks and the quarters do not span the same days)
-    in_week, in_quarter = weeks.holds(Entry.created_at), quarters.holds(Entry.created_at)
-    caused = and_(
-        in_quarter,
-        Entry.kind == "sorry",
-        Entry.root_cause_at.is_not(None),
-        Entry.root_cause_at >= Entry.created_at,
-    )
-    median = func.percentile_cont(0.5).within_group(extract("epoch", Entry.root_cause_at - Entry.created_at))
-    # which grouping set a row is of: GROUPING() sets a bit for each column left out of it, the first the highest
-    grouped = func.grouping(Entry.area, Entry.kind, week, quarter)
-    by_week, by_kind, by_area = 0b1101, 0b1010, 0b0110
-    rows = session.execute(
-        select(
-            grouped,
-            week,
-            quarter,
-            Entry.kind,
-            Entry.area,
-            func.count().filter(in_quarter),
-            func.count(Entry.root_cause_at).filter(in_quarter),
-            func.count(Entry.author_id.distinct()).filter(in_week),
-            func.count(Entry.author_id.distinct()).filter(in_quarter),
-            median.filter(caused),
-        )
-        .where(
-            *_scope(team_id, author_id),
-            Entry.created_at >= min(weeks.bounds[0], quarters.bounds[0]),
-            Entry.created_at < max(weeks.bounds[-1], quarters.bounds[-1]),
-        )
-        .group_by(func.grouping_sets(tuple_(week), tuple_(quarter, Entry.kind), tuple_(quarter, Entry.area)))
-    ).all()
-    participation = [0] * len(weeks)
-    kinds = [RangeKinds() for _ in range(len(quarters))]
-    days: list[float | None] = [None] * len(quarters)
-    areas = []
-    for sets, week_value, quarter_value, kind, area, count, with_cause, week_people, people, seconds in rows:
-        if sets == by_week:
-            at = week_of(week_value)
-            if 0 <= at < len(participation):
-                participation[at] = int(week_people)
-            continue
-        at = quarter_of(quarter_value)
-        if not 0 <= at < len(kinds):
-            continue
-        if sets == by_kind:
-            was = kinds[at]
-            if kind == "proud":
-                kinds[at] = RangeKinds(int(count), was.sorries, was.sorries_with_cause)
-            elif kind == "sorry":
-                kinds[at] = RangeKinds(was.prouds, int(count), int(with_cause))
-                days[at] = float(seconds) / 86400 if seconds is not None else None
-        elif sets == by_area and area is not None and count:
-            areas.append(SplitCount(at, str(area), int(count), int(people)))
-    return EntryFigures(participation, kinds, days, areas)
