@@ -346,7 +346,11 @@ def index_counts(
     )
     if user_ids is not None:
         items = items.where(candidates.c.owner_id.in_(list(user_ids)))
-    counted = items.subquery()
+    # each item's due date once (the move is looked up per item): PostgreSQL would otherwise inline it into every
+    # condition below and look it up again for each
+    counted = items.cte("counted")
+    if postgresql:
+        counted = counted.prefix_with("MATERIALIZED")
     where = [counted.c.due >= first, counted.c.due <= last_counted]
     if until is not None:
         # due today and still open: not missed yet
