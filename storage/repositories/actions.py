@@ -309,48 +309,54 @@ def index_counts(
             ActionItem.status,
             ActionItem.closed_at,
         ),
-    ).subquery()
-    # the due date as it stood when the quarter began: the last move made before it (for items promised before it)
-    moved = (
-        select(ActionEvent.new_value)
+    ).cte("candidates")
+    # the due date as it stood when the quarter began: the last move made before it (for items promised before it),
+    # one row per item, joined (a lookup per item instead made PostgreSQL's estimate large enough to compile it)
+    ranked = (
+        select(
+            ActionEvent.action_id,
+            ActionEvent.new_value,
+            func.row_number()
+            .over(partition_by=ActionEvent.action_id, order_by=(ActionEvent.at.desc(), ActionEvent.id.desc()))
+            .label("latest"),
+        )
         .where(
-            ActionEvent.action_id == candidates.c.id,
+            ActionEvent.action_id.in_(select(candidates.c.id).where(candidates.c.created_at < start)),
             ActionEvent.kind == "rescheduled",
             ActionEvent.at < start,
             ActionEvent.new_value.is_not(None),
             ActionEvent.new_value != "",
         )
-        .order_by(ActionEvent.at.desc(), ActionEvent.id.desc())
-        .limit(1)
-        .scalar_subquery()
+        .subquery()
     )
+    moves = select(ranked.c.action_id, ranked.c.new_value).where(ranked.c.latest == 1).subquery()
     # dates are ISO text on SQLite (as the moves' new values are), a date on PostgreSQL
-    moved_day = cast(moved, Date) if postgresql else type_coerce(moved, Date)
+    moved_day = cast(moves.c.new_value, Date) if postgresql else type_coerce(moves.c.new_value, Date)
     due = case(
         (candidates.c.created_at >= start, candidates.c.original_due_date),
         else_=func.coalesce(moved_day, candidates.c.original_due_date),
     )
-    items = select(
-        candidates.c.owner_id.label("owner_id"),
-        due.label("due"),
-        candidates.c.status.label("status"),
-        candidates.c.closed_at.label("closed_at"),
-    ).where(
-        candidates.c.created_at <= end,
-        # dropped before the quarter began: no longer a commitment of this quarter
-        ~and_(
-            candidates.c.status == ActionStatus.DROPPED.value,
-            candidates.c.closed_at.is_not(None),
-            candidates.c.closed_at < start,
-        ),
+    items = (
+        select(
+            candidates.c.owner_id.label("owner_id"),
+            due.label("due"),
+            candidates.c.status.label("status"),
+            candidates.c.closed_at.label("closed_at"),
+        )
+        .select_from(candidates.outerjoin(moves, moves.c.action_id == candidates.c.id))
+        .where(
+            candidates.c.created_at <= end,
+            # dropped before the quarter began: no longer a commitment of this quarter
+            ~and_(
+                candidates.c.status == ActionStatus.DROPPED.value,
+                candidates.c.closed_at.is_not(None),
+                candidates.c.closed_at < start,
+            ),
+        )
     )
     if user_ids is not None:
         items = items.where(candidates.c.owner_id.in_(list(user_ids)))
-    # each item's due date once (the move is looked up per item): PostgreSQL would otherwise inline it into every
-    # condition below and look it up again for each
-    counted = items.cte("counted")
-    if postgresql:
-        counted = counted.prefix_with("MATERIALIZED")
+    counted = items.subquery()
     where = [counted.c.due >= first, counted.c.due <= last_counted]
     if until is not None:
         # due today and still open: not missed yet
