@@ -370,7 +370,8 @@ def index_counts(
     )
     near_due = case((near, counted.c.due))
     near_closed = case((near, counted.c.closed_at))
-    rows = session.execute(
+    # Core, not the ORM's result machinery: thousands of plain rows
+    rows = session.connection().execute(
         select(counted.c.owner_id, near_due, near_closed, func.count(), func.count(case((surely_kept, 1))))
         .where(*where)
         .group_by(counted.c.owner_id, near_due, near_closed)

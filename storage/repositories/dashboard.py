@@ -356,7 +356,9 @@ def open_actions(session: Session, *, team_id: str, owner_ids: Sequence[str] | N
     ).where(ActionItem.team_id == team_id, ActionItem.status.in_(OPEN_STATUSES))
     if owner_ids is not None:
         query = query.where(ActionItem.owner_id.in_(list(owner_ids)))
-    return [OpenAction(*row) for row in session.execute(query.order_by(ActionItem.due_date, ActionItem.id))]
+    # Core, not the ORM's result machinery: a large workspace has thousands of open commitments
+    rows = session.connection().execute(query.order_by(ActionItem.due_date, ActionItem.id))
+    return [OpenAction(*row) for row in rows]
 
 
 def actions_by_group(
