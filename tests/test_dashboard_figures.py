@@ -117,7 +117,7 @@ def counted_here(session: Session, author: str | None, weeks: repo.Ranges, quart
             kinds[quarter][2] += entry.root_cause_at is not None
             if entry.root_cause_at is not None and entry.root_cause_at >= entry.created_at:
                 waits[quarter].append((entry.root_cause_at - entry.created_at).total_seconds() / 86400)
-        keys = [("group", group_id) for group_id in tags.get(entry.id, [])]
+        keys: list[tuple[str, object]] = [("group", group_id) for group_id in tags.get(entry.id, [])]
         if entry.area is not None:
             keys.append(("area", entry.area))
         for what, key in keys:
@@ -143,15 +143,19 @@ def test_the_figures_the_database_counts_equal_the_entries_counted_one_by_one(se
         weeks, quarters = ranges(ZoneInfo(name))
         assert len(weeks) == 52 and len(quarters) == 4
         for author in (None, AUTHORS[0]):
-            scope = {"team_id": TEAM, "author_id": author}
             expected = counted_here(session, author, weeks, quarters)
-            assert repo.participants_by_range(session, **scope, ranges=weeks) == expected["participation"]
-            assert repo.kinds_by_range(session, **scope, ranges=quarters) == expected["kinds"]
-            assert repo.median_days_to_cause(session, **scope, ranges=quarters) == pytest.approx(
+            assert (
+                repo.participants_by_range(session, team_id=TEAM, author_id=author, ranges=weeks)
+                == expected["participation"]
+            )
+            assert repo.kinds_by_range(session, team_id=TEAM, author_id=author, ranges=quarters) == expected["kinds"]
+            assert repo.median_days_to_cause(session, team_id=TEAM, author_id=author, ranges=quarters) == pytest.approx(
                 expected["days"], rel=1e-9
             )
-            assert _set(repo.groups_by_range(session, **scope, ranges=quarters)) == expected["groups"]
-            assert _set(repo.areas_by_range(session, **scope, ranges=quarters)) == expected["areas"]
+            groups = repo.groups_by_range(session, team_id=TEAM, author_id=author, ranges=quarters)
+            assert _set(groups) == expected["groups"]
+            areas = repo.areas_by_range(session, team_id=TEAM, author_id=author, ranges=quarters)
+            assert _set(areas) == expected["areas"]
             if author is None:  # not vacuous: people every week, every kind, group and area in every quarter
                 assert min(expected["participation"]) > 0
                 assert all(k.prouds and k.sorries and k.sorries_with_cause for k in expected["kinds"])
