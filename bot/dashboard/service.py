@@ -16,7 +16,7 @@ from bot.dashboard.access import TextRule, Viewer, commitments_of_everyone, peop
 from bot.digest.compose import fading
 from bot.digest.themes import choose, document_frequency, ranked
 from bot.services import success_index
-from bot.services.actions import item_horizon
+from bot.services.actions import Horizon, item_horizon
 from bot.worktime import local_date, previous_quarter, quarter_bounds, quarter_of
 from storage.models import AREA_LABELS, ActionStatus, EntryKind
 from storage.repositories import dashboard as repo
@@ -245,6 +245,9 @@ def commitments(session: Session, viewer: Viewer, *, now: datetime) -> Commitmen
         if sees_person(viewer, item.owner_id)
     ]
     zones = success_index.owner_zones(session, team_id=viewer.team_id, user_ids=None if seen is None else seen)
+    # looked up once, not per line: a large workspace has thousands of open commitments
+    utc, at_risk = ZoneInfo("UTC"), ActionStatus.AT_RISK.value
+    horizon_names = {horizon: horizon.value for horizon in Horizon}
     lines = tuple(
         CommitmentLine(
             id=item.id,
@@ -252,7 +255,7 @@ def commitments(session: Session, viewer: Viewer, *, now: datetime) -> Commitmen
             owner_id=item.owner_id,
             status=item.status,
             due=item.due_date,
-            horizon=item_horizon(item.created_at, item.due_date, zones.get(item.owner_id, ZoneInfo("UTC"))).value,
+            horizon=horizon_names[item_horizon(item.created_at, item.due_date, zones.get(item.owner_id, utc))],
             overdue=item.due_date < today,
         )
         for item in items
@@ -261,7 +264,7 @@ def commitments(session: Session, viewer: Viewer, *, now: datetime) -> Commitmen
     for line in lines:
         counts = owners.setdefault(line.owner_id, [0, 0, 0])
         counts[0] += 1
-        counts[1] += line.status == ActionStatus.AT_RISK.value
+        counts[1] += line.status == at_risk
         counts[2] += line.overdue
     horizons = Counter(line.horizon for line in lines)
     quarters = last_quarters(today, viewer.zone)
@@ -290,7 +293,7 @@ def commitments(session: Session, viewer: Viewer, *, now: datetime) -> Commitmen
     )
     return Commitments(
         open=lines,
-        at_risk=sum(line.status == ActionStatus.AT_RISK.value for line in lines),
+        at_risk=sum(line.status == at_risk for line in lines),
         overdue=sum(line.overdue for line in lines),
         # the most open first
         by_owner=tuple(

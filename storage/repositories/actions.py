@@ -371,14 +371,21 @@ def index_counts(
     near_due = case((near, counted.c.due))
     near_closed = case((near, counted.c.closed_at))
     # Core, not the ORM's result machinery: thousands of plain rows
-    rows = session.connection().execute(
-        select(counted.c.owner_id, near_due, near_closed, func.count(), func.count(case((surely_kept, 1))))
-        .where(*where)
-        .group_by(counted.c.owner_id, near_due, near_closed)
+    rows = (
+        session.connection()
+        .execute(
+            select(counted.c.owner_id, near_due, near_closed, func.count(), func.count(case((surely_kept, 1))))
+            .where(*where)
+            .group_by(counted.c.owner_id, near_due, near_closed)
+        )
+        .all()
     )
-    found: dict[str, IndexCount] = {}
-    for owner_id, near_day, closed_at, count, kept in rows:
-        was = found.get(owner_id, IndexCount())
-        extra = ((near_day, closed_at),) * int(count) if near_day is not None else ()
-        found[owner_id] = IndexCount(was.due + int(count), was.kept + int(kept), was.near + extra)
-    return found
+    due_by: dict[str, int] = {}
+    kept_by: dict[str, int] = {}
+    near_by: dict[str, list[tuple[date, datetime]]] = {}
+    for owner_id, near_day, closed_at, count, sure in rows:
+        due_by[owner_id] = due_by.get(owner_id, 0) + count
+        kept_by[owner_id] = kept_by.get(owner_id, 0) + sure
+        if near_day is not None:
+            near_by.setdefault(owner_id, []).extend([(near_day, closed_at)] * count)
+    return {owner: IndexCount(due_by[owner], kept_by[owner], tuple(near_by.get(owner, ()))) for owner in due_by}

@@ -357,7 +357,7 @@ def open_actions(session: Session, *, team_id: str, owner_ids: Sequence[str] | N
     if owner_ids is not None:
         query = query.where(ActionItem.owner_id.in_(list(owner_ids)))
     # Core, not the ORM's result machinery: a large workspace has thousands of open commitments
-    rows = session.connection().execute(query.order_by(ActionItem.due_date, ActionItem.id))
+    rows = session.connection().execute(query.order_by(ActionItem.due_date, ActionItem.id)).all()
     return [OpenAction(*row) for row in rows]
 
 
