@@ -297,7 +297,7 @@ def index_counts(
     start = datetime.combine(first, time.min, tzinfo=UTC)
     end = datetime.combine(last, time.max, tzinfo=UTC)
     postgresql = session.get_bind().dialect.name == "postgresql"
-    candidates = due_in_range(
+    found = due_in_range(
         team_id=team_id,
         first=first,
         last=last_counted,
@@ -309,7 +309,12 @@ def index_counts(
             ActionItem.status,
             ActionItem.closed_at,
         ),
-    ).cte("candidates")
+    ).subquery()
+    # one's own (and one's reports') only, before anything else: PostgreSQL reads a person's items alone
+    chosen = select(found).where(found.c.created_at <= end)
+    if user_ids is not None:
+        chosen = chosen.where(found.c.owner_id.in_(list(user_ids)))
+    candidates = chosen.cte("candidates")
     # the due date as it stood when the quarter began: the last move made before it (for items promised before it),
     # one row per item, joined (a lookup per item instead made PostgreSQL's estimate large enough to compile it)
     ranked = (
@@ -345,7 +350,6 @@ def index_counts(
         )
         .select_from(candidates.outerjoin(moves, moves.c.action_id == candidates.c.id))
         .where(
-            candidates.c.created_at <= end,
             # dropped before the quarter began: no longer a commitment of this quarter
             ~and_(
                 candidates.c.status == ActionStatus.DROPPED.value,
@@ -354,8 +358,6 @@ def index_counts(
             ),
         )
     )
-    if user_ids is not None:
-        items = items.where(candidates.c.owner_id.in_(list(user_ids)))
     counted = items.subquery()
     where = [counted.c.due >= first, counted.c.due <= last_counted]
     if until is not None:
