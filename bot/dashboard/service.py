@@ -203,7 +203,7 @@ def customer_groups(session: Session, viewer: Viewer, *, now: datetime) -> tuple
 # -- commitments ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CommitmentLine:
     id: int
     title: str
@@ -214,7 +214,7 @@ class CommitmentLine:
     overdue: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PersonIndex:
     user_id: str
     by_quarter: tuple[tuple[int, int], ...]  # kept, due

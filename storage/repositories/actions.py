@@ -259,7 +259,7 @@ _EARLIEST_MIDNIGHT = timedelta(hours=-15)
 _LATEST_MIDNIGHT = timedelta(hours=13)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IndexCount:
     """Commitments of one owner due in a quarter (see bot/services/success_index.py), counted by the database.
 

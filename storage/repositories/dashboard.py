@@ -334,7 +334,7 @@ def channels_of(session: Session, *, team_id: str, author_id: str | None) -> lis
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OpenAction:
     id: int
     title: str
