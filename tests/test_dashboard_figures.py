@@ -152,6 +152,9 @@ def test_the_figures_the_database_counts_equal_the_entries_counted_one_by_one(se
             assert repo.median_days_to_cause(session, team_id=TEAM, author_id=author, ranges=quarters) == pytest.approx(
                 expected["days"], rel=1e-9
             )
+            # PostgreSQL reads both in one statement
+            both = repo.kinds_and_waits(session, team_id=TEAM, author_id=author, ranges=quarters)
+            assert both[0] == expected["kinds"] and both[1] == pytest.approx(expected["days"], rel=1e-9)
             groups = repo.groups_by_range(session, team_id=TEAM, author_id=author, ranges=quarters)
             assert _set(groups) == expected["groups"]
             areas = repo.areas_by_range(session, team_id=TEAM, author_id=author, ranges=quarters)

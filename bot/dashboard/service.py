@@ -106,7 +106,7 @@ def habit_health(session: Session, viewer: Viewer, *, now: datetime) -> HabitHea
         (sum(participation[max(0, at - 4) : at]) / len(participation[max(0, at - 4) : at])) if at else None
         for at in range(len(participation))
     )
-    kinds = repo.kinds_by_range(session, team_id=team_id, author_id=author_id, ranges=quarter_ranges)
+    kinds, waits = repo.kinds_and_waits(session, team_id=team_id, author_id=author_id, ranges=quarter_ranges)
     names = dict(groups_repo.active_names(session, team_id=team_id))
     areas = {area.value: label for area, label in AREA_LABELS.items()}
     by_group = repo.groups_by_range(session, team_id=team_id, author_id=author_id, ranges=quarter_ranges)
@@ -121,9 +121,7 @@ def habit_health(session: Session, viewer: Viewer, *, now: datetime) -> HabitHea
         prouds=tuple(k.prouds for k in kinds),
         sorries=tuple(k.sorries for k in kinds),
         root_cause_rate=tuple((k.sorries_with_cause / k.sorries) if k.sorries else None for k in kinds),
-        days_to_root_cause=tuple(
-            repo.median_days_to_cause(session, team_id=team_id, author_id=author_id, ranges=quarter_ranges)
-        ),
+        days_to_root_cause=tuple(waits),
         by_group=_splits(by_group, names, len(quarters)),
         by_area=_splits(by_area, areas, len(quarters)),
     )

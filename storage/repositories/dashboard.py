@@ -194,6 +194,39 @@ def median_days_to_cause(
     return found
 
 
+def kinds_and_waits(
+    session: Session, *, team_id: str, author_id: str | None, ranges: Ranges
+) -> tuple[list[RangeKinds], list[float | None]]:
+    """`kinds_by_range` and `median_days_to_cause` together: on PostgreSQL one statement (the median of the sorries
+    with a root cause as an aggregate FILTERed from the same rows), on SQLite the two."""
+    if session.get_bind().dialect.name != "postgresql":
+        return (
+            kinds_by_range(session, team_id=team_id, author_id=author_id, ranges=ranges),
+            median_days_to_cause(session, team_id=team_id, author_id=author_id, ranges=ranges),
+        )
+    where, index_of = ranges.bucket(session, Entry.created_at)
+    waited = and_(Entry.root_cause_at.is_not(None), Entry.root_cause_at >= Entry.created_at)
+    median = func.percentile_cont(0.5).within_group(extract("epoch", Entry.root_cause_at - Entry.created_at))
+    rows = session.execute(
+        select(where, Entry.kind, func.count(), func.count(Entry.root_cause_at), median.filter(waited))
+        .where(*_scope(team_id, author_id), ranges.holds(Entry.created_at))
+        .group_by(where, Entry.kind)
+    ).all()
+    kinds = [RangeKinds() for _ in range(len(ranges))]
+    days: list[float | None] = [None] * len(ranges)
+    for value, kind, count, with_cause, seconds in rows:
+        index = index_of(value)
+        if not 0 <= index < len(kinds):
+            continue
+        was = kinds[index]
+        if kind == "proud":
+            kinds[index] = RangeKinds(int(count), was.sorries, was.sorries_with_cause)
+        elif kind == "sorry":
+            kinds[index] = RangeKinds(was.prouds, int(count), int(with_cause))
+            days[index] = float(seconds) / 86400 if seconds is not None else None
+    return kinds, days
+
+
 @dataclass(frozen=True)
 class SplitCount:
     """Entries and people taking part in one range, for one customer group or area."""
