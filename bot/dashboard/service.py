@@ -16,7 +16,7 @@ from bot.dashboard.access import TextRule, Viewer, commitments_of_everyone, peop
 from bot.digest.compose import fading
 from bot.digest.themes import choose, document_frequency, ranked
 from bot.services import success_index
-from bot.services.actions import item_horizon
+from bot.services.actions import Horizon, item_horizon
 from bot.worktime import local_date, previous_quarter, quarter_bounds, quarter_of
 from storage.models import AREA_LABELS, ActionStatus, EntryKind
 from storage.repositories import dashboard as repo
@@ -106,7 +106,7 @@ def habit_health(session: Session, viewer: Viewer, *, now: datetime) -> HabitHea
         (sum(participation[max(0, at - 4) : at]) / len(participation[max(0, at - 4) : at])) if at else None
         for at in range(len(participation))
     )
-    kinds = repo.kinds_by_range(session, team_id=team_id, author_id=author_id, ranges=quarter_ranges)
+    kinds, waits = repo.kinds_and_waits(session, team_id=team_id, author_id=author_id, ranges=quarter_ranges)
     names = dict(groups_repo.active_names(session, team_id=team_id))
     areas = {area.value: label for area, label in AREA_LABELS.items()}
     by_group = repo.groups_by_range(session, team_id=team_id, author_id=author_id, ranges=quarter_ranges)
@@ -121,9 +121,7 @@ def habit_health(session: Session, viewer: Viewer, *, now: datetime) -> HabitHea
         prouds=tuple(k.prouds for k in kinds),
         sorries=tuple(k.sorries for k in kinds),
         root_cause_rate=tuple((k.sorries_with_cause / k.sorries) if k.sorries else None for k in kinds),
-        days_to_root_cause=tuple(
-            repo.median_days_to_cause(session, team_id=team_id, author_id=author_id, ranges=quarter_ranges)
-        ),
+        days_to_root_cause=tuple(waits),
         by_group=_splits(by_group, names, len(quarters)),
         by_area=_splits(by_area, areas, len(quarters)),
     )
@@ -203,7 +201,7 @@ def customer_groups(session: Session, viewer: Viewer, *, now: datetime) -> tuple
 # -- commitments ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CommitmentLine:
     id: int
     title: str
@@ -214,7 +212,7 @@ class CommitmentLine:
     overdue: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PersonIndex:
     user_id: str
     by_quarter: tuple[tuple[int, int], ...]  # kept, due
@@ -245,6 +243,9 @@ def commitments(session: Session, viewer: Viewer, *, now: datetime) -> Commitmen
         if sees_person(viewer, item.owner_id)
     ]
     zones = success_index.owner_zones(session, team_id=viewer.team_id, user_ids=None if seen is None else seen)
+    # looked up once, not per line: a large workspace has thousands of open commitments
+    utc, at_risk = ZoneInfo("UTC"), ActionStatus.AT_RISK.value
+    horizon_names = {horizon: horizon.value for horizon in Horizon}
     lines = tuple(
         CommitmentLine(
             id=item.id,
@@ -252,7 +253,7 @@ def commitments(session: Session, viewer: Viewer, *, now: datetime) -> Commitmen
             owner_id=item.owner_id,
             status=item.status,
             due=item.due_date,
-            horizon=item_horizon(item.created_at, item.due_date, zones.get(item.owner_id, ZoneInfo("UTC"))).value,
+            horizon=horizon_names[item_horizon(item.created_at, item.due_date, zones.get(item.owner_id, utc))],
             overdue=item.due_date < today,
         )
         for item in items
@@ -261,15 +262,16 @@ def commitments(session: Session, viewer: Viewer, *, now: datetime) -> Commitmen
     for line in lines:
         counts = owners.setdefault(line.owner_id, [0, 0, 0])
         counts[0] += 1
-        counts[1] += line.status == ActionStatus.AT_RISK.value
+        counts[1] += line.status == at_risk
         counts[2] += line.overdue
     horizons = Counter(line.horizon for line in lines)
     quarters = last_quarters(today, viewer.zone)
     per_person: dict[str, list[tuple[int, int]]] = {}
-    workspace = []
+    workspace: list[tuple[int, int]] = []
     for at, quarter in enumerate(quarters):
         running = at == len(quarters) - 1
-        found = success_index.commitments(
+        # counted by the database (the same rule as success_index.commitments, without loading the items)
+        mine = success_index.kept_and_due(
             session,
             team_id=viewer.team_id,
             year=quarter.year,
@@ -278,15 +280,10 @@ def commitments(session: Session, viewer: Viewer, *, now: datetime) -> Commitmen
             until=today if running else None,
             zones=zones,
         )
-        mine: dict[str, list[int]] = {}
-        for commitment in found:
-            counts = mine.setdefault(commitment.owner_id, [0, 0])
-            counts[0] += commitment.kept
-            counts[1] += 1
         for user in (set(per_person) | set(mine)) - {FORGOTTEN}:
-            kept, due = mine.get(user, [0, 0])
+            kept, due = mine.get(user, (0, 0))
             per_person.setdefault(user, [(0, 0)] * at).append((kept, due))
-        workspace.append((sum(c.kept for c in found), len(found)))
+        workspace.append((sum(kept for kept, _ in mine.values()), sum(due for _, due in mine.values())))
     # the most commitments due first
     index = tuple(
         PersonIndex(user, tuple(values))
@@ -294,7 +291,7 @@ def commitments(session: Session, viewer: Viewer, *, now: datetime) -> Commitmen
     )
     return Commitments(
         open=lines,
-        at_risk=sum(line.status == ActionStatus.AT_RISK.value for line in lines),
+        at_risk=sum(line.status == at_risk for line in lines),
         overdue=sum(line.overdue for line in lines),
         # the most open first
         by_owner=tuple(

@@ -167,6 +167,33 @@ def commitments(
     return found
 
 
+def kept_and_due(
+    session: Session,
+    *,
+    team_id: str,
+    year: int,
+    quarter: int,
+    user_ids: Iterable[str] | None = None,
+    until: date | None = None,
+    tz: ZoneInfo = UTC_ZONE,
+    zones: Mapping[str, ZoneInfo] | None = None,
+) -> dict[str, tuple[int, int]]:
+    """Per owner, (kept, due) of the commitments `commitments` finds with the same arguments, counted by the
+    database: one statement, and only the items done within hours of the end of their due day are judged here,
+    by the owner's local date (tests/test_success_index_sql.py compares the two on both databases)."""
+    first, last = quarter_bounds(year, quarter)
+    last_counted = min(last, until) if until else last
+    counts = actions_repo.index_counts(
+        session, team_id=team_id, first=first, last=last, last_counted=last_counted, user_ids=user_ids, until=until
+    )
+    found = {}
+    for owner_id, count in counts.items():
+        owner_tz = zones.get(owner_id, tz) if zones is not None else tz
+        kept = count.kept + sum(closed_at.astimezone(owner_tz).date() <= due for due, closed_at in count.near)
+        found[owner_id] = (kept, count.due)
+    return found
+
+
 def lines_for(found: Sequence[Commitment]) -> list[IndexLine]:
     """Short term, long term and all, as kept / due."""
     lines = []

@@ -3,10 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Select, func, or_, select, union, update
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Date,
+    Interval,
+    Select,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+    union,
+    update,
+)
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from storage.models import (
@@ -234,3 +251,143 @@ def due_in_range(
             ActionEvent.new_value <= last.isoformat(),
         ),
     )
+
+
+# The widest gap between UTC and a local clock (UTC-12 to UTC+14), and an hour more: a moment this far from a
+# day's UTC midnight falls on the same side of that day's local midnight in every time zone.
+_EARLIEST_MIDNIGHT = timedelta(hours=-15)
+_LATEST_MIDNIGHT = timedelta(hours=13)
+
+
+@dataclass(frozen=True, slots=True)
+class IndexCount:
+    """Commitments of one owner due in a quarter (see bot/services/success_index.py), counted by the database.
+
+    `kept` are those done before the due day ended in every time zone; `near` are the items done so close to the
+    end of their due day that only the owner's time zone can tell: their (due date, closed at), to judge."""
+
+    due: int = 0
+    kept: int = 0
+    near: tuple[tuple[date, datetime], ...] = ()
+
+
+def _day_plus(session: Session, day: ColumnElement[Any], offset: timedelta) -> ColumnElement[Any]:
+    """The UTC moment `offset` after the UTC midnight that begins the day after `day`."""
+    hours = int((offset + timedelta(days=1)).total_seconds() // 3600)
+    if session.get_bind().dialect.name == "postgresql":
+        return func.timezone("UTC", day + literal(timedelta(hours=hours), Interval()))
+    # SQLite keeps moments as text "YYYY-MM-DD HH:MM:SS.ffffff" (UTC), which compares as text with datetime()'s
+    return func.datetime(day, f"{hours:+d} hours")
+
+
+def index_counts(
+    session: Session,
+    *,
+    team_id: str,
+    first: date,
+    last: date,
+    last_counted: date,
+    user_ids: Iterable[str] | None = None,
+    until: date | None = None,
+) -> dict[str, IndexCount]:
+    """The Success Index's commitments of the quarter [first, last], counted per owner in one statement: the
+    rule of `bot.services.success_index.commitments`, in SQL, without reading the items into the process.
+
+    `last_counted` is the last due date counted (the quarter's last day, or `until` for the quarter so far)."""
+    start = datetime.combine(first, time.min, tzinfo=UTC)
+    end = datetime.combine(last, time.max, tzinfo=UTC)
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    found = due_in_range(
+        team_id=team_id,
+        first=first,
+        last=last_counted,
+        columns=(
+            ActionItem.id,
+            ActionItem.owner_id,
+            ActionItem.created_at,
+            ActionItem.original_due_date,
+            ActionItem.status,
+            ActionItem.closed_at,
+        ),
+    ).subquery()
+    # one's own (and one's reports') only, before anything else: PostgreSQL reads a person's items alone
+    chosen = select(found).where(found.c.created_at <= end)
+    if user_ids is not None:
+        chosen = chosen.where(found.c.owner_id.in_(list(user_ids)))
+    candidates = chosen.cte("candidates")
+    # the due date as it stood when the quarter began: the last move made before it (for items promised before it),
+    # one row per item, joined (a lookup per item instead made PostgreSQL's estimate large enough to compile it)
+    ranked = (
+        select(
+            ActionEvent.action_id,
+            ActionEvent.new_value,
+            func.row_number()
+            .over(partition_by=ActionEvent.action_id, order_by=(ActionEvent.at.desc(), ActionEvent.id.desc()))
+            .label("latest"),
+        )
+        .where(
+            ActionEvent.action_id.in_(select(candidates.c.id).where(candidates.c.created_at < start)),
+            ActionEvent.kind == "rescheduled",
+            ActionEvent.at < start,
+            ActionEvent.new_value.is_not(None),
+            ActionEvent.new_value != "",
+        )
+        .subquery()
+    )
+    moves = select(ranked.c.action_id, ranked.c.new_value).where(ranked.c.latest == 1).subquery()
+    # dates are ISO text on SQLite (as the moves' new values are), a date on PostgreSQL
+    moved_day = cast(moves.c.new_value, Date) if postgresql else type_coerce(moves.c.new_value, Date)
+    due = case(
+        (candidates.c.created_at >= start, candidates.c.original_due_date),
+        else_=func.coalesce(moved_day, candidates.c.original_due_date),
+    )
+    items = (
+        select(
+            candidates.c.owner_id.label("owner_id"),
+            due.label("due"),
+            candidates.c.status.label("status"),
+            candidates.c.closed_at.label("closed_at"),
+        )
+        .select_from(candidates.outerjoin(moves, moves.c.action_id == candidates.c.id))
+        .where(
+            # dropped before the quarter began: no longer a commitment of this quarter
+            ~and_(
+                candidates.c.status == ActionStatus.DROPPED.value,
+                candidates.c.closed_at.is_not(None),
+                candidates.c.closed_at < start,
+            ),
+        )
+    )
+    counted = items.subquery()
+    where = [counted.c.due >= first, counted.c.due <= last_counted]
+    if until is not None:
+        # due today and still open: not missed yet
+        where.append(~and_(counted.c.due == until, counted.c.status.in_(OPEN_STATUSES)))
+    done = counted.c.status == ActionStatus.DONE.value
+    surely_kept = and_(done, counted.c.closed_at < _day_plus(session, counted.c.due, _EARLIEST_MIDNIGHT))
+    near = and_(
+        done,
+        counted.c.closed_at >= _day_plus(session, counted.c.due, _EARLIEST_MIDNIGHT),
+        counted.c.closed_at < _day_plus(session, counted.c.due, _LATEST_MIDNIGHT),
+    )
+    near_due = case((near, counted.c.due))
+    near_closed = case((near, counted.c.closed_at))
+    # Core, not the ORM's result machinery: thousands of plain rows
+    rows = (
+        session.connection()
+        .execute(
+            select(counted.c.owner_id, near_due, near_closed, func.count(), func.count(case((surely_kept, 1))))
+            .where(*where)
+            .group_by(counted.c.owner_id, near_due, near_closed)
+        )
+        .all()
+    )
+    due_by: dict[str, int] = {}
+    kept_by: dict[str, int] = {}
+    near_by: dict[str, list[tuple[date, datetime]]] = {}
+    for owner_id, near_day, closed_at, count, sure in rows:
+        due_by[owner_id] = due_by.get(owner_id, 0) + count
+        kept_by[owner_id] = kept_by.get(owner_id, 0) + sure
+        if near_day is not None:
+            near_by.setdefault(owner_id, []).extend([(near_day, closed_at)] * count)
+    return {owner: IndexCount(due_by[owner], kept_by[owner], tuple(near_by.get(owner, ()))) for owner in due_by}

@@ -8,9 +8,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, SQLColumnExpression, and_, case, extract, func, literal, select
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    DateTime,
+    Select,
+    SQLColumnExpression,
+    Subquery,
+    and_,
+    case,
+    extract,
+    func,
+    literal,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -81,12 +93,12 @@ class Ranges:
     ) -> tuple[ColumnElement[Any], Callable[[Any], int]]:
         """An expression naming each row's range, and how to read it as the range's index (-1: none).
 
-        PostgreSQL truncates the local time (`date_trunc` of the moment in the zone): cheap, exact across DST.
-        SQLite, without time zones, compares with the bounds (a CASE)."""
+        PostgreSQL looks the moment up among the bounds (`width_bucket`, a binary search: 1 for the first range, 0
+        before it; cheaper than converting each moment to the local time to truncate it, and as exact: the bounds
+        are the local midnights). SQLite compares with the bounds (a CASE)."""
         if session.get_bind().dialect.name == "postgresql":
-            zone = ZoneInfo(self.tz)
-            starts = {bound.astimezone(zone).replace(tzinfo=None): at for at, bound in enumerate(self.bounds[:-1])}
-            return func.date_trunc(self.unit, func.timezone(self.tz, column)), lambda value: starts.get(value, -1)
+            bounds = literal(list(self.bounds), ARRAY(DateTime(timezone=True)))
+            return func.width_bucket(column, bounds), lambda value: int(value) - 1
         return bucket(column, self.bounds), lambda value: int(value)
 
 
@@ -103,11 +115,14 @@ def _in(column: SQLColumnExpression[datetime], bounds: Sequence[datetime]) -> Co
 def participants_by_range(session: Session, *, team_id: str, author_id: str | None, ranges: Ranges) -> list[int]:
     """How many people logged an entry in each range (weeks): one statement."""
     where, index_of = ranges.bucket(session, Entry.created_at)
-    rows = session.execute(
-        select(where, func.count(Entry.author_id.distinct()))
+    # each person once per range, then counted (a hash of the pairs: cheaper than sorting for COUNT(DISTINCT))
+    pairs = (
+        select(where.label("at"))
         .where(*_scope(team_id, author_id), ranges.holds(Entry.created_at))
-        .group_by(where)
-    ).all()
+        .group_by(where, Entry.author_id)
+        .subquery()
+    )
+    rows = session.execute(select(pairs.c.at, func.count()).group_by(pairs.c.at)).all()
     found = [0] * len(ranges)
     for value, count in rows:
         index = index_of(value)
@@ -179,6 +194,39 @@ def median_days_to_cause(
     return found
 
 
+def kinds_and_waits(
+    session: Session, *, team_id: str, author_id: str | None, ranges: Ranges
+) -> tuple[list[RangeKinds], list[float | None]]:
+    """`kinds_by_range` and `median_days_to_cause` together: on PostgreSQL one statement (the median of the sorries
+    with a root cause as an aggregate FILTERed from the same rows), on SQLite the two."""
+    if session.get_bind().dialect.name != "postgresql":
+        return (
+            kinds_by_range(session, team_id=team_id, author_id=author_id, ranges=ranges),
+            median_days_to_cause(session, team_id=team_id, author_id=author_id, ranges=ranges),
+        )
+    where, index_of = ranges.bucket(session, Entry.created_at)
+    waited = and_(Entry.root_cause_at.is_not(None), Entry.root_cause_at >= Entry.created_at)
+    median = func.percentile_cont(0.5).within_group(extract("epoch", Entry.root_cause_at - Entry.created_at))
+    rows = session.execute(
+        select(where, Entry.kind, func.count(), func.count(Entry.root_cause_at), median.filter(waited))
+        .where(*_scope(team_id, author_id), ranges.holds(Entry.created_at))
+        .group_by(where, Entry.kind)
+    ).all()
+    kinds = [RangeKinds() for _ in range(len(ranges))]
+    days: list[float | None] = [None] * len(ranges)
+    for value, kind, count, with_cause, seconds in rows:
+        index = index_of(value)
+        if not 0 <= index < len(kinds):
+            continue
+        was = kinds[index]
+        if kind == "proud":
+            kinds[index] = RangeKinds(int(count), was.sorries, was.sorries_with_cause)
+        elif kind == "sorry":
+            kinds[index] = RangeKinds(was.prouds, int(count), int(with_cause))
+            days[index] = float(seconds) / 86400 if seconds is not None else None
+    return kinds, days
+
+
 @dataclass(frozen=True)
 class SplitCount:
     """Entries and people taking part in one range, for one customer group or area."""
@@ -189,25 +237,35 @@ class SplitCount:
     people: int
 
 
+def _per_person(pairs: Subquery) -> Select[Any]:
+    """Entries and people per range and key, from one row per range, key and person (with their entries): a hash of
+    those rows is cheaper than sorting the entries for COUNT(DISTINCT), and counts the same."""
+    return select(pairs.c.at, pairs.c.key, func.sum(pairs.c.entries), func.count()).group_by(pairs.c.at, pairs.c.key)
+
+
 def groups_by_range(session: Session, *, team_id: str, author_id: str | None, ranges: Ranges) -> list[SplitCount]:
     where, index_of = ranges.bucket(session, Entry.created_at)
-    rows = session.execute(
-        select(where, EntryCustomerGroup.group_id, func.count(), func.count(Entry.author_id.distinct()))
+    pairs = (
+        select(where.label("at"), EntryCustomerGroup.group_id.label("key"), func.count().label("entries"))
         .join(EntryCustomerGroup, EntryCustomerGroup.entry_id == Entry.id)
         .where(*_scope(team_id, author_id), ranges.holds(Entry.created_at))
-        .group_by(where, EntryCustomerGroup.group_id)
-    ).all()
+        .group_by(where, EntryCustomerGroup.group_id, Entry.author_id)
+        .subquery()
+    )
+    rows = session.execute(_per_person(pairs)).all()
     found = [SplitCount(index_of(v), int(g), int(n), int(p)) for v, g, n, p in rows]
     return [count for count in found if count.index >= 0]
 
 
 def areas_by_range(session: Session, *, team_id: str, author_id: str | None, ranges: Ranges) -> list[SplitCount]:
     where, index_of = ranges.bucket(session, Entry.created_at)
-    rows = session.execute(
-        select(where, Entry.area, func.count(), func.count(Entry.author_id.distinct()))
+    pairs = (
+        select(where.label("at"), Entry.area.label("key"), func.count().label("entries"))
         .where(*_scope(team_id, author_id), ranges.holds(Entry.created_at), Entry.area.is_not(None))
-        .group_by(where, Entry.area)
-    ).all()
+        .group_by(where, Entry.area, Entry.author_id)
+        .subquery()
+    )
+    rows = session.execute(_per_person(pairs)).all()
     found = [SplitCount(index_of(v), str(a), int(n), int(p)) for v, a, n, p in rows]
     return [count for count in found if count.index >= 0]
 
@@ -309,7 +367,7 @@ def channels_of(session: Session, *, team_id: str, author_id: str | None) -> lis
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OpenAction:
     id: int
     title: str
@@ -331,7 +389,9 @@ def open_actions(session: Session, *, team_id: str, owner_ids: Sequence[str] | N
     ).where(ActionItem.team_id == team_id, ActionItem.status.in_(OPEN_STATUSES))
     if owner_ids is not None:
         query = query.where(ActionItem.owner_id.in_(list(owner_ids)))
-    return [OpenAction(*row) for row in session.execute(query.order_by(ActionItem.due_date, ActionItem.id))]
+    # Core, not the ORM's result machinery: a large workspace has thousands of open commitments
+    rows = session.connection().execute(query.order_by(ActionItem.due_date, ActionItem.id)).all()
+    return [OpenAction(*row) for row in rows]
 
 
 def actions_by_group(
