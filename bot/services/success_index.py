@@ -105,13 +105,14 @@ def commitments(
     first, last = quarter_bounds(year, quarter)
     last_counted = min(last, until) if until else last
     start = datetime.combine(first, time.min, tzinfo=UTC)
-    end = datetime.combine(last, time.max, tzinfo=UTC)
     # the columns the index reads, not the items with their people and groups: a quarter of a large
     # workspace has thousands of commitments
-    candidates = actions_repo.due_in_range(
+    query = actions_repo.quarter_commitments(
         team_id=team_id,
         first=first,
-        last=last_counted,
+        last=last,
+        last_counted=last_counted,
+        user_ids=user_ids,
         columns=(
             ActionItem.id,
             ActionItem.owner_id,
@@ -121,10 +122,8 @@ def commitments(
             ActionItem.status,
             ActionItem.closed_at,
         ),
-    ).subquery()
-    query = select(candidates).where(candidates.c.created_at <= end)
-    if user_ids is not None:
-        query = query.where(candidates.c.owner_id.in_(list(user_ids)))
+    )
+    candidates = query.subquery()
     items = session.execute(query).all()
     if not items:
         return []

@@ -280,6 +280,26 @@ def _day_plus(session: Session, day: ColumnElement[Any], offset: timedelta) -> C
     return func.datetime(day, f"{hours:+d} hours")
 
 
+def quarter_commitments(
+    *,
+    team_id: str,
+    first: date,
+    last: date,
+    last_counted: date,
+    user_ids: Iterable[str] | None,
+    columns: Sequence[InstrumentedAttribute[Any]],
+) -> Select[Any]:
+    """`columns` of the commitments of the quarter [first, last] the Success Index counts: due from `first` to
+    `last_counted` (the quarter's last day, or the last day counted so far), made by the quarter's end, owned by
+    `user_ids` (or anyone); through the due-date index, not the items with their people and groups."""
+    end = datetime.combine(last, time.max, tzinfo=UTC)
+    found = due_in_range(team_id=team_id, first=first, last=last_counted, columns=columns).subquery()
+    chosen = select(found).where(found.c.created_at <= end)
+    if user_ids is not None:
+        chosen = chosen.where(found.c.owner_id.in_(list(user_ids)))
+    return chosen
+
+
 def index_counts(
     session: Session,
     *,
@@ -295,12 +315,14 @@ def index_counts(
 
     `last_counted` is the last due date counted (the quarter's last day, or `until` for the quarter so far)."""
     start = datetime.combine(first, time.min, tzinfo=UTC)
-    end = datetime.combine(last, time.max, tzinfo=UTC)
     postgresql = session.get_bind().dialect.name == "postgresql"
-    found = due_in_range(
+    # one's own (and one's reports') only, before anything else: PostgreSQL reads a person's items alone
+    candidates = quarter_commitments(
         team_id=team_id,
+        last=last,
         first=first,
-        last=last_counted,
+        last_counted=last_counted,
+        user_ids=user_ids,
         columns=(
             ActionItem.id,
             ActionItem.owner_id,
@@ -309,12 +331,7 @@ def index_counts(
             ActionItem.status,
             ActionItem.closed_at,
         ),
-    ).subquery()
-    # one's own (and one's reports') only, before anything else: PostgreSQL reads a person's items alone
-    chosen = select(found).where(found.c.created_at <= end)
-    if user_ids is not None:
-        chosen = chosen.where(found.c.owner_id.in_(list(user_ids)))
-    candidates = chosen.cte("candidates")
+    ).cte("candidates")
     # the due date as it stood when the quarter began: the last move made before it (for items promised before it),
     # one row per item, joined (a lookup per item instead made PostgreSQL's estimate large enough to compile it)
     ranked = (
