@@ -110,15 +110,13 @@ def review_of(team_id: str, kind: str, subject: str, recipient: str, reviewed: t
     return Review(team_id, kind, subject, recipient, occasion_of(reviewed), recipient, following)
 
 
-PLANNED = datetime.max.replace(tzinfo=None)  # a sentinel: planned, not looked at again
-
-
 @dataclass
 class Watch:
     """One engine's reviews of the quarters just ended, and when to look at each next (none: at once)."""
 
     reviews: list[Review]
     look_at: dict[Key, datetime | None] = field(default_factory=dict)  # None: when the person's time changes
+    planned: set[Key] = field(default_factory=set)  # planned by this engine: not looked at again
     changes_from: deque[int] = field(default_factory=lambda: deque(maxlen=CHANGES_READ_BACK))
     changes_read_at: datetime | None = None  # the tick whose time changes were applied last
     changes_applied: set[int] = field(default_factory=set)  # of those read again (above `changes_from[0]`)
@@ -133,7 +131,7 @@ class Watch:
         self.changes_applied = earlier.changes_applied
         for review in self.reviews:
             look = earlier.look_at.get(review.key)
-            if look is not None and look is not PLANNED:
+            if look is not None and review.key not in earlier.planned:
                 self.look_at[review.key] = look
 
     def forget(self, changes: Iterable[tuple[str, str | None]]) -> None:
@@ -149,11 +147,13 @@ class Watch:
     def to_look_at(self, now: datetime) -> list[Review]:
         due: list[Review] = []
         for review in self.reviews:
+            if review.key in self.planned:
+                continue
             if review.key not in self.look_at:
                 due.append(review)
                 continue
             look = self.look_at[review.key]
-            if look is not None and look is not PLANNED and look <= now:
+            if look is not None and look <= now:
                 due.append(review)
         return due
 
@@ -325,7 +325,7 @@ def due_now(watched: Watch, now: datetime, directory: Directory) -> list[Planned
         due, look_again = review.moment(directory, now)
         if due is not None:
             planned += review.planned(due)
-            watched.look_at[review.key] = PLANNED
+            watched.planned.add(review.key)
         else:
             watched.look_at[review.key] = look_again
     return planned
