@@ -35,7 +35,8 @@ from storage.db import make_engine, make_session_factory
 from storage.models import Entry
 
 TARGET_MS = 300.0
-PG_PREFIX = "mindset_bench_dashboard_"
+# MINDSET_BENCH_DASHBOARD_PREFIX gives a checkout a database of its own (two branches measured side by side)
+PG_PREFIX = os.environ.get("MINDSET_BENCH_DASHBOARD_PREFIX", "mindset_bench_dashboard_")
 PAGES = (
     "/dashboard/health",
     "/dashboard/groups",
