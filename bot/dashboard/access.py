@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from bot.digest.compose import Reader, ReaderKind, Visibility, channel_facts
 from bot.services.admins import SLACK_ADMIN_ROLES
 from bot.worktime import zone
-from storage.models import Entry, LeadLink, LeadStatus, Workspace
+from storage.models import Channel, Entry, LeadLink, LeadStatus, Workspace
 from storage.repositories import admins as admins_repo
 from storage.repositories import ambassadors as ambassadors_repo
 from storage.repositories import people as people_repo
@@ -112,8 +112,19 @@ class TextRule:
         facts = channel_facts(session, viewer.team_id, channel_ids)
         self._visibility = Visibility(facts, Reader(ReaderKind.PERSON, viewer.user_id))
 
+    @classmethod
+    def of_workspace(cls, session: Session, viewer: Viewer) -> TextRule:
+        """The rule for every channel of the viewer's workspace the bot knows (before reading the entries)."""
+        return cls(
+            session, viewer, session.scalars(select(Channel.channel_id).where(Channel.team_id == viewer.team_id))
+        )
+
     def readable(self, *, author_id: str, channel_id: str | None) -> bool:
-        return author_id == self._viewer.user_id or self._visibility.can_quote(channel_id)
+        return author_id == self._viewer.user_id or self.readable_in(channel_id)
+
+    def readable_in(self, channel_id: str | None) -> bool:
+        """Whether the viewer may read everyone's texts from this channel (their own they always may)."""
+        return self._visibility.can_quote(channel_id)
 
     def text(self, *, author_id: str, channel_id: str | None, text: str) -> str:
         return text if self.readable(author_id=author_id, channel_id=channel_id) else HIDDEN_TEXT

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from bot.dashboard.access import Viewer
 from bot.dashboard.charts import Series, bar_chart, line_chart
-from bot.dashboard.service import Commitments, EntryChoice, EntryPage, GroupCard, HabitHealth, Split
+from bot.dashboard.service import Commitments, EntryChoice, EntryPage, GroupCard, HabitHealth, Split, entry_link
 from storage.models import AREA_LABELS, EntryKind
 from storage.repositories.dashboard import EntryRow
 
@@ -292,15 +292,7 @@ def _date_input(name: str, label: str, value: str) -> str:
 
 
 def message_link(row: EntryRow, *, team_id: str, team_domain: str) -> str:
-    """Where the entry's message is in Slack: the message it was logged from, else the bot's post (its permalink
-    in the workspace's domain), else the channel (Slack's app_redirect); empty when the bot never posted it."""
-    if row.source_permalink:
-        return row.source_permalink
-    if not row.message_ts:
-        return ""
-    if team_domain:
-        return f"https://{team_domain}.slack.com/archives/{row.channel_id}/p{row.message_ts.replace('.', '')}"
-    return f"https://slack.com/app_redirect?{urlencode({'channel': row.channel_id, 'team': team_id})}"
+    return entry_link(row.channel_id, row.message_ts, row.source_permalink, team_id=team_id, team_domain=team_domain)
 
 
 def filter_query(choice: EntryChoice) -> dict[str, str]:

@@ -6,8 +6,6 @@ threads, never on the event loop (bot/server.py).
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import re
 from collections.abc import Callable
@@ -25,7 +23,6 @@ from bot.dashboard.cookies import SignedIn
 from bot.dashboard.service import EntryChoice
 from bot.deps import utc_now
 from bot.digest.shared import SharedWhileFresh
-from bot.export import neutralise_formula
 from bot.settings import Settings
 from storage.db import SessionFactory
 from storage.models import STAGE_NAME_MAX, Area, EntryKind
@@ -227,40 +224,7 @@ class Dashboard:
         return _html(404, pages.message_page("Not found", "There is no such page.", link=(PREFIX, "Dashboard")))
 
     def _csv(self, session: Session, viewer: Viewer, who: SignedIn, choice: EntryChoice) -> Answer:
-        page = service.entries(session, viewer, choice, limit=service.CSV_MAX_ROWS)
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(
-            [
-                "created_at",
-                "kind",
-                "author",
-                "channel",
-                "text",
-                "root_cause",
-                "customer_groups",
-                "area",
-                "stage",
-                "link",
-            ]
-        )
-        for shown in page.entries:
-            row = shown.row
-            link = pages.message_link(row, team_id=viewer.team_id, team_domain=who.team_domain)
-            writer.writerow(
-                [
-                    shown.local_time.isoformat(),
-                    row.kind,
-                    row.author_id,
-                    row.channel_id,
-                    neutralise_formula(shown.text),
-                    neutralise_formula(shown.root_cause or ""),
-                    neutralise_formula("; ".join(shown.groups)),
-                    AREA_NAMES.get(row.area or "", ""),
-                    neutralise_formula(row.stage or ""),
-                    link,
-                ]
-            )
+        text = service.entries_csv(session, viewer, choice, team_domain=who.team_domain)
         filename = f"entries-{self._clock().astimezone(viewer.zone).date().isoformat()}.csv"
         return Answer(
             200,
@@ -269,7 +233,7 @@ class Dashboard:
                 ("content-disposition", f'attachment; filename="{filename}"'),
                 *SECURITY_HEADERS,
             ],
-            out.getvalue().encode(),
+            text.encode(),
         )
 
     def _shared_figures(self, page: str, viewer: Viewer, now: datetime, make: Callable[[], T]) -> T:
