@@ -399,7 +399,7 @@ def csv_lines(session: Session, chosen: EntryFilter, *, limit: int) -> Iterator[
         connection.exec_driver_sql("SET LOCAL jit = off")
     # in slices: the rows of one are garbage once read, so the garbage collector never has 50,000 of them to look
     # through again and again (a third of the time when they were all kept)
-    yield from connection.execute(query).tuples().partitions(CSV_SLICE)
+    yield from connection.execute(query).partitions(CSV_SLICE)
 
 
 def stages_of(session: Session, *, team_id: str, author_id: str | None) -> list[str]:
