@@ -443,7 +443,7 @@ def entries_csv(session: Session, viewer: Viewer, choice: EntryChoice, *, team_d
     open_in = _Once(rule.readable_in)
     groups: dict[str | None, str] = {None: ""}
     plain, texts = _Once(csv_cell), _Once(csv_text_cell)  # ids and kinds; journey stages
-    areas = {key: csv_cell(label) for key, label in AREA_NAMES.items()}
+    areas: _Once[str | None, str] = _Once(lambda area: csv_cell(AREA_NAMES.get(area or "", "")))
     hidden, quoted, formula = csv_text_cell(HIDDEN_TEXT), _QUOTED, FORMULA_STARTS
     out = [CSV_HEADER]
     # csv_cell and csv_text_cell written out in the loop for the cells of every line: a call costs as much as the work
@@ -460,13 +460,14 @@ def entries_csv(session: Session, viewer: Viewer, choice: EntryChoice, *, team_d
             if group_ids not in groups:
                 chosen = sorted(names[int(g)] for g in group_ids.split(",") if int(g) in names)  # type: ignore[union-attr]
                 groups[group_ids] = csv_text_cell("; ".join(chosen))
-            if created_at.tzinfo is None:  # SQLite's moments are UTC, without an offset
-                created_at = created_at.replace(tzinfo=UTC)
-            link = entry_link(channel_id, ts, permalink, team_id=team_id, team_domain=team_domain)
+            if permalink or not ts or not team_domain:
+                link = entry_link(channel_id, ts, permalink, team_id=team_id, team_domain=team_domain)
+            else:  # the bot's post in the workspace's domain, as entry_link makes it
+                link = f"https://{team_domain}.slack.com/archives/{channel_id}/p{ts.replace('.', '')}"
             if quoted(link):
                 link = '"' + link.replace('"', '""') + '"'
             out.append(
                 f"{created_at.astimezone(zone).isoformat()},{plain[kind]},{plain[author_id]},{plain[channel_id]},"
-                f"{text},{cause},{groups[group_ids]},{areas.get(area or '', '')},{texts[stage or '']},{link}\r\n"
+                f"{text},{cause},{groups[group_ids]},{areas[area]},{texts[stage or '']},{link}\r\n"
             )
     return "".join(out)
