@@ -203,3 +203,16 @@ def test_the_csv_holds_the_newest_entries_up_to_its_limit(
     assert moments == sorted(moments, reverse=True)
     newest = session.query(Entry.created_at).filter(Entry.team_id == TEAM).order_by(Entry.created_at.desc()).first()
     assert newest is not None and moments[0] == newest[0]
+
+
+def test_without_chunked_rows_the_csv_is_the_same(
+    sessions: tuple[Session, list[int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a libpq older than 17, psycopg cannot stream in chunks: the lines are read the plain way."""
+    session, _ = sessions
+    viewer = Viewer(TEAM, ME, ZoneInfo("America/St_Johns"), ambassador=True)
+    streamed = service.entries_csv(session, viewer, EntryChoice(), team_domain="acme")
+    monkeypatch.setattr(repo, "_chunked_rows", lambda: False)
+    monkeypatch.setattr(repo, "CSV_SLICE", 50)
+    assert service.entries_csv(session, viewer, EntryChoice(), team_domain="acme") == streamed
+    assert streamed == plain_csv(session, viewer, EntryChoice(), team_domain="acme")

@@ -27,7 +27,9 @@ from sqlalchemy import (
     select,
     type_coerce,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ClauseElement
 
 from storage.models import (
     OPEN_STATUSES,
@@ -394,18 +396,33 @@ def csv_lines(session: Session, chosen: EntryFilter, *, limit: int) -> Iterator[
         .limit(limit)
     )
     connection = session.connection()
-    if connection.dialect.name != "postgresql":
-        # in slices: the rows of one are garbage once read, so the garbage collector never has 50,000 of them to
-        # look through again and again (a third of the time when they were all kept). SQLite's moments are UTC.
-        for rows in connection.execute(query).partitions(CSV_SLICE):
-            yield [(row[0].replace(tzinfo=UTC), *row[1:]) for row in rows]
-        return
-    # the planner prices the top `limit` of the whole workspace and JIT-compiles the statement (tens of ms on a busy
-    # machine) for a walk down an index that takes ~30 ms: not worth it; SET LOCAL ends with the transaction
-    connection.exec_driver_sql("SET LOCAL jit = off")
-    # streamed (psycopg's chunked rows, libpq 17 and later; one row at a time before): the database finds and sends
-    # the next lines while the caller writes these, on another core, instead of before it starts. Through the
-    # driver's cursor in the session's transaction: no Row objects either (no column here needs a result processor)
+    if connection.dialect.name == "postgresql":
+        # the planner prices the top `limit` of the whole workspace and JIT-compiles the statement (tens of ms on a
+        # busy machine) for a walk down an index that takes ~30 ms: not worth it; SET LOCAL ends with the transaction
+        connection.exec_driver_sql("SET LOCAL jit = off")
+        if connection.dialect.driver == "psycopg" and _chunked_rows():
+            yield from _streamed(connection, query)
+            return
+    # in slices: the rows of one are garbage once read, so the garbage collector never has 50,000 of them to look
+    # through again and again (a third of the time when they were all kept)
+    for rows in connection.execute(query).partitions(CSV_SLICE):
+        yield [(_aware(row[0]), *row[1:]) for row in rows]
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)  # SQLite's moments are UTC
+
+
+def _chunked_rows() -> bool:
+    from psycopg import capabilities  # only here: the driver of PostgreSQL, an optional dependency
+
+    return capabilities.has_stream_chunked()
+
+
+def _streamed(connection: Connection, query: ClauseElement) -> Iterator[list[CsvLine]]:
+    """The lines streamed by psycopg in chunks (libpq 17 and later): the database finds and sends the next lines
+    while the caller writes these, on another core, instead of before it starts. Through the driver's cursor in the
+    session's transaction: no Row objects either (no column of `csv_lines` needs a result processor)."""
     compiled = query.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     with cursor:
