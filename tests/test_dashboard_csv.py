@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import random
+import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -216,3 +217,38 @@ def test_without_chunked_rows_the_csv_is_the_same(
     monkeypatch.setattr(repo, "CSV_SLICE", 50)
     assert service.entries_csv(session, viewer, EntryChoice(), team_domain="acme") == streamed
     assert streamed == plain_csv(session, viewer, EntryChoice(), team_domain="acme")
+
+
+def test_a_csv_that_fails_halfway_leaves_the_session_usable(
+    sessions: tuple[Session, list[int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lines are streamed (the driver holds its connection while a stream is open): a failure while writing
+    them ends the stream, so the session can roll back and be used again instead of waiting on it for ever."""
+    session, _ = sessions
+    monkeypatch.setattr(repo, "CSV_SLICE", 20)
+    viewer = Viewer(TEAM, ME, ZoneInfo("UTC"), ambassador=True)
+    calls = []
+
+    def failing(*args: object, **kwargs: object) -> str:
+        calls.append(args)
+        if len(calls) > 30:
+            raise RuntimeError("the disk is full")
+        return ""
+
+    monkeypatch.setattr(service, "entry_link", failing)
+    counted: list[int] = []
+
+    def use_again() -> None:
+        session.rollback()
+        counted.append(session.query(Entry).filter(Entry.team_id == TEAM).count())
+
+    try:
+        service.entries_csv(session, viewer, EntryChoice(), team_domain="")
+    except RuntimeError:
+        # while the failure is handled (its traceback, and the frames it holds, still alive), as the dashboard's
+        # `with session` rolls back
+        worker = threading.Thread(target=use_again, daemon=True)
+        worker.start()
+        worker.join(timeout=10)
+    assert len(calls) == 31
+    assert counted and counted[0] > 300

@@ -9,12 +9,20 @@ from urllib.parse import urlencode
 
 from bot.dashboard.access import Viewer
 from bot.dashboard.charts import Series, bar_chart, line_chart
-from bot.dashboard.service import Commitments, EntryChoice, EntryPage, GroupCard, HabitHealth, Split, entry_link
+from bot.dashboard.service import (
+    AREA_NAMES,
+    Commitments,
+    EntryChoice,
+    EntryPage,
+    GroupCard,
+    HabitHealth,
+    Split,
+    entry_link,
+)
 from storage.models import AREA_LABELS, EntryKind
 from storage.repositories.dashboard import EntryRow
 
 BASE = "/dashboard"
-AREA_NAMES = {area.value: label for area, label in AREA_LABELS.items()}
 CSS_PATH = f"{BASE}/static/dashboard.css"
 PAGES = (
     ("health", "Habit health"),

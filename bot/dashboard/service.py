@@ -6,8 +6,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import chain
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -437,18 +439,25 @@ def entries_csv(session: Session, viewer: Viewer, choice: EntryChoice, *, team_d
     rule = TextRule.of_workspace(session, viewer)
     names = dict(groups_repo.active_names(session, team_id=viewer.team_id))
     zone, team_id, me = viewer.zone, viewer.team_id, viewer.user_id
+
+    def groups_cell(group_ids: str | None) -> str:
+        chosen = sorted(names[int(g)] for g in (group_ids or "").split(",") if g and int(g) in names)
+        return csv_text_cell("; ".join(chosen))
+
     # looked up once per distinct value, not per line: TextRule.readable's answer per channel (one's own words are
-    # always readable), the groups' cell per set of ids, the cells of ids and kinds (Slack's ids need no quotes, but
-    # nothing here relies on that)
+    # always readable), the cells of ids and kinds (Slack's ids need no quotes, but nothing here relies on that), of
+    # the groups per set of ids, of areas and journey stages
     open_in = _Once(rule.readable_in)
-    groups: dict[str | None, str] = {None: ""}
-    plain, texts = _Once(csv_cell), _Once(csv_text_cell)  # ids and kinds; journey stages
+    plain, groups, texts = _Once(csv_cell), _Once(groups_cell), _Once(csv_text_cell)
     areas: _Once[str | None, str] = _Once(lambda area: csv_cell(AREA_NAMES.get(area or "", "")))
     hidden, quoted, formula = csv_text_cell(HIDDEN_TEXT), _QUOTED, FORMULA_STARTS
     out = [CSV_HEADER]
-    # csv_cell and csv_text_cell written out in the loop for the cells of every line: a call costs as much as the work
-    for chunk in repo.csv_lines(session, _entry_filter(viewer, choice), limit=CSV_MAX_ROWS):
-        for created_at, kind, author_id, channel_id, text, root_cause, area, stage, ts, permalink, group_ids in chunk:
+    # closed at once if writing fails: a stream holds the driver's connection (its lock) until it ends, and the
+    # session's rollback needs it. csv_cell and csv_text_cell are written out for the cells of every line: a call
+    # costs as much as the work.
+    with closing(repo.csv_lines(session, _entry_filter(viewer, choice), limit=CSV_MAX_ROWS)) as chunks:
+        for line in chain.from_iterable(chunks):
+            created_at, kind, author_id, channel_id, text, root_cause, area, stage, ts, permalink, group_ids = line
             if author_id == me or open_in[channel_id]:
                 if text.startswith(formula):
                     text = "'" + text
@@ -457,9 +466,6 @@ def entries_csv(session: Session, viewer: Viewer, choice: EntryChoice, *, team_d
                 cause = csv_text_cell(root_cause) if root_cause else ""
             else:
                 text, cause = hidden, ""
-            if group_ids not in groups:
-                chosen = sorted(names[int(g)] for g in group_ids.split(",") if int(g) in names)  # type: ignore[union-attr]
-                groups[group_ids] = csv_text_cell("; ".join(chosen))
             if permalink or not ts or not team_domain:
                 link = entry_link(channel_id, ts, permalink, team_id=team_id, team_domain=team_domain)
             else:  # the bot's post in the workspace's domain, as entry_link makes it

@@ -37,7 +37,6 @@ MAX_FORM_BYTES = 2048
 HOST = re.compile(r"[A-Za-z0-9.\-]+(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,5})?")
 CHANNEL = re.compile(r"[A-Z0-9]{1,20}")
 HTML = "text/html; charset=utf-8"
-AREA_NAMES = pages.AREA_NAMES
 SECURITY_HEADERS = [
     ("cache-control", "no-store"),
     ("x-content-type-options", "nosniff"),

@@ -4,7 +4,7 @@ decides who may (bot/dashboard/access.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from itertools import islice
@@ -366,11 +366,14 @@ def filtered_entries(session: Session, chosen: EntryFilter, *, limit: int, count
 CsvLine = tuple[datetime, str, str, str, str, str | None, str | None, str | None, str | None, str | None, str | None]
 
 
-def csv_lines(session: Session, chosen: EntryFilter, *, limit: int) -> Iterator[Sequence[CsvLine]]:
+def csv_lines(session: Session, chosen: EntryFilter, *, limit: int) -> Generator[Sequence[CsvLine], None, None]:
     """The newest `limit` entries the filter picks (as `filtered_entries` orders them), only the columns the CSV shows,
-    with their customer group ids joined by the database in the same statement: plain tuples through Core, without
-    the ORM's rows or the UTC type's conversion of each moment (the caller converts it to the viewer's zone anyway).
-    No count: the CSV does not show one."""
+    with their customer group ids joined by the database in the same statement (one index lookup per entry: ~40 ms
+    for 50,000 on PostgreSQL, half the cost of a second statement), in slices of CSV_SLICE lines: plain tuples
+    through Core, without the ORM's rows or the UTC type's conversion of each moment (the caller converts it to the
+    viewer's zone anyway). No count: the CSV does not show one.
+
+    A generator: close it if you stop early (on PostgreSQL it holds the driver's connection until it ends)."""
     tag = EntryCustomerGroup.group_id
     group_ids = (
         select(func.aggregate_strings(cast(tag, String), ","))
@@ -397,8 +400,9 @@ def csv_lines(session: Session, chosen: EntryFilter, *, limit: int) -> Iterator[
     )
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        # the planner prices the top `limit` of the whole workspace and JIT-compiles the statement (tens of ms on a
-        # busy machine) for a walk down an index that takes ~30 ms: not worth it; SET LOCAL ends with the transaction
+        # the planner prices the top `limit` of the whole workspace high enough to JIT-compile the statement (~6 ms
+        # here, more on a busy machine) for ~65 ms of work down an index: not worth it. SET LOCAL ends with the
+        # transaction.
         connection.exec_driver_sql("SET LOCAL jit = off")
         if connection.dialect.driver == "psycopg" and _chunked_rows():
             yield from _streamed(connection, query)
@@ -427,8 +431,11 @@ def _streamed(connection: Connection, query: ClauseElement) -> Iterator[list[Csv
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     with cursor:
         rows = cursor.stream(str(compiled), compiled.construct_params(), size=CSV_SLICE)
-        while chunk := list(islice(rows, CSV_SLICE)):
-            yield chunk
+        try:
+            while chunk := list(islice(rows, CSV_SLICE)):
+                yield chunk
+        finally:
+            rows.close()  # when the caller stops early: psycopg cancels the statement and lets go of the connection
 
 
 def stages_of(session: Session, *, team_id: str, author_id: str | None) -> list[str]:
