@@ -114,7 +114,9 @@ class TextRule:
 
     @classmethod
     def of_workspace(cls, session: Session, viewer: Viewer) -> TextRule:
-        """The rule for every channel of the viewer's workspace the bot knows (before reading the entries)."""
+        """The rule for every channel of the viewer's workspace the bot knows (as many as it has seen: hundreds, a
+        few thousand), looked up before the entries are read: while they stream (the CSV), no other statement can
+        use the connection, so their channels cannot be looked up as they come."""
         return cls(
             session, viewer, session.scalars(select(Channel.channel_id).where(Channel.team_id == viewer.team_id))
         )
