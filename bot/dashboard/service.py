@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from bot.dashboard import figures_kept
 from bot.dashboard.access import TextRule, Viewer, commitments_of_everyone, people_seen, sees_person
 from bot.digest.compose import fading
 from bot.digest.themes import choose, document_frequency, ranked
@@ -23,6 +24,7 @@ from storage.repositories import dashboard as repo
 from storage.repositories import futures as futures_repo
 from storage.repositories import groups as groups_repo
 from storage.repositories.dashboard import EntryFilter, EntryRow
+from storage.repositories.dashboard_figures import QUARTER, WEEK
 from storage.repositories.erasure import FORGOTTEN
 
 WEEKS = 52  # four quarters of weeks
@@ -92,25 +94,40 @@ class HabitHealth:
 
 
 def habit_health(session: Session, viewer: Viewer, *, now: datetime) -> HabitHealth:
-    """The last 52 weeks and four quarters, counted by the database (one statement per figure)."""
+    """The last 52 weeks and four quarters: the workspace's weeks and quarters that are over read as kept, the
+    rest counted by the database (bot/dashboard/figures_kept.py)."""
     today = local_date(now, viewer.zone)
     monday = today - timedelta(days=today.weekday())
     week_starts = [monday - timedelta(weeks=back) for back in range(WEEKS - 1, -1, -1)]
     week_bounds = [_start_of(day, viewer.zone) for day in [*week_starts, monday + timedelta(weeks=1)]]
     quarters = last_quarters(today, viewer.zone)
-    quarter_ranges = repo.Ranges((*(q.start for q in quarters), quarters[-1].end), "quarter", viewer.zone.key)
-    weeks = repo.Ranges(tuple(week_bounds), "week", viewer.zone.key)
-    team_id, author_id = viewer.team_id, author_scope(viewer)
-    participation = tuple(repo.participants_by_range(session, team_id=team_id, author_id=author_id, ranges=weeks))
+    found = figures_kept.count(
+        session,
+        team_id=viewer.team_id,
+        author_id=author_scope(viewer),
+        zone=viewer.zone.key,
+        weeks=figures_kept.spans(WEEK, week_bounds),
+        quarters=figures_kept.spans(QUARTER, [*(q.start for q in quarters), quarters[-1].end]),
+        now=now,
+    )
+    participation = found.participation
     average = tuple(
         (sum(participation[max(0, at - 4) : at]) / len(participation[max(0, at - 4) : at])) if at else None
         for at in range(len(participation))
     )
-    kinds, waits = repo.kinds_and_waits(session, team_id=team_id, author_id=author_id, ranges=quarter_ranges)
-    names = dict(groups_repo.active_names(session, team_id=team_id))
+    kinds = [figures.kinds for figures in found.quarters]
+    names = dict(groups_repo.active_names(session, team_id=viewer.team_id))
     areas = {area.value: label for area, label in AREA_LABELS.items()}
-    by_group = repo.groups_by_range(session, team_id=team_id, author_id=author_id, ranges=quarter_ranges)
-    by_area = repo.areas_by_range(session, team_id=team_id, author_id=author_id, ranges=quarter_ranges)
+    by_group = [
+        repo.SplitCount(at, group, entries, people)
+        for at, figures in enumerate(found.quarters)
+        for group, entries, people in figures.groups
+    ]
+    by_area = [
+        repo.SplitCount(at, area, entries, people)
+        for at, figures in enumerate(found.quarters)
+        for area, entries, people in figures.areas
+    ]
     return HabitHealth(
         week_labels=tuple(day.strftime("%d %b") for day in week_starts),
         participation=participation,
@@ -121,7 +138,7 @@ def habit_health(session: Session, viewer: Viewer, *, now: datetime) -> HabitHea
         prouds=tuple(k.prouds for k in kinds),
         sorries=tuple(k.sorries for k in kinds),
         root_cause_rate=tuple((k.sorries_with_cause / k.sorries) if k.sorries else None for k in kinds),
-        days_to_root_cause=tuple(waits),
+        days_to_root_cause=tuple(figures.wait_days for figures in found.quarters),
         by_group=_splits(by_group, names, len(quarters)),
         by_area=_splits(by_area, areas, len(quarters)),
     )

@@ -219,13 +219,17 @@ class NudgeEngine:
             log.exception("Could not prune the old events and deliveries; the next tick will try again")
             return total
         self._pruned_at = now
-        if total.processed_events or total.deliveries or total.oauth_states or total.time_changes:
+        if any((total.processed_events, total.deliveries, total.oauth_states, total.time_changes)) or (
+            total.dashboard_figures
+        ):
             log.info(
-                "Pruned %d processed events, %d finished deliveries, %d expired OAuth states, %d time changes",
+                "Pruned %d processed events, %d finished deliveries, %d expired OAuth states, %d time changes, "
+                "%d dashboard figures",
                 total.processed_events,
                 total.deliveries,
                 total.oauth_states,
                 total.time_changes,
+                total.dashboard_figures,
             )
         return total
 

@@ -1,0 +1,218 @@
+"""Habit health's figures per week and quarter, counted once for the weeks and quarters that are over and kept
+(storage.models.DashboardFigures), counted at each request for the ones under way and for those an entry
+changed in since.
+
+A year of a large workspace's entries is hundreds of thousands of rows: counting it at each request of an
+ambassador's page took 0.6-0.7 s (bench/RESULTS.md, section 9). The weeks and quarters that are over do not
+change unless an entry in them does, and the database's triggers (migration 0023) delete their kept figures
+when that happens, whatever code changes it. Kept figures are therefore never older than the entries:
+
+1. the spans to count are claimed (a row with no figures and this request's random token), committed;
+2. on PostgreSQL the request waits for the transactions whose triggers already ran for the workspace (they
+   hold its advisory lock shared until they end), committed;
+3. the entries are counted (each statement sees every change committed before it began);
+4. each span's figures are kept only if its row still bears the token: a change committed after step 1 deleted
+   it (its trigger saw the claim), and one made before step 2 was committed before step 3 counted.
+
+Only the workspace's figures are kept (ambassadors and admins, per time zone); a member's own are few and are
+counted at each request."""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from storage.repositories import dashboard as repo
+from storage.repositories import dashboard_figures as kept_repo
+from storage.repositories.dashboard_figures import QUARTER, WEEK, Span
+
+log = logging.getLogger("mindset.dashboard")
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class QuarterFigures:
+    kinds: repo.RangeKinds
+    wait_days: float | None  # median days from a sorry to its root cause
+    groups: tuple[tuple[int, int, int], ...]  # customer group id, entries, people
+    areas: tuple[tuple[str, int, int], ...]  # area, entries, people
+
+
+@dataclass(frozen=True)
+class Counted:
+    participation: tuple[int, ...]  # people who logged an entry, per week
+    quarters: tuple[QuarterFigures, ...]
+    kept: int = 0  # spans whose figures were read as kept (none counted)
+    counted: int = 0  # spans counted from the entries
+
+
+def spans(unit: str, bounds: Sequence[datetime]) -> list[Span]:
+    return [Span(unit, bounds[at], bounds[at + 1]) for at in range(len(bounds) - 1)]
+
+
+def _runs(wanted: Sequence[bool]) -> list[tuple[int, int]]:
+    """The [start, end) index runs where `wanted` holds: each counted by one set of statements."""
+    runs: list[tuple[int, int]] = []
+    for at, want in enumerate(wanted):
+        if not want:
+            continue
+        if runs and runs[-1][1] == at:
+            runs[-1] = (runs[-1][0], at + 1)
+        else:
+            runs.append((at, at + 1))
+    return runs
+
+
+def _count_weeks(session: Session, team_id: str, author_id: str | None, zone: str, run: Sequence[Span]) -> list[int]:
+    ranges = repo.Ranges((*(span.starts_at for span in run), run[-1].ends_at), WEEK, zone)
+    return repo.participants_by_range(session, team_id=team_id, author_id=author_id, ranges=ranges)
+
+
+def _count_quarters(
+    session: Session, team_id: str, author_id: str | None, zone: str, run: Sequence[Span]
+) -> list[QuarterFigures]:
+    ranges = repo.Ranges((*(span.starts_at for span in run), run[-1].ends_at), QUARTER, zone)
+    kinds, waits = repo.kinds_and_waits(session, team_id=team_id, author_id=author_id, ranges=ranges)
+    groups: list[list[tuple[int, int, int]]] = [[] for _ in run]
+    for split in repo.groups_by_range(session, team_id=team_id, author_id=author_id, ranges=ranges):
+        if 0 <= split.index < len(run):
+            groups[split.index].append((int(split.key), split.entries, split.people))
+    areas: list[list[tuple[str, int, int]]] = [[] for _ in run]
+    for split in repo.areas_by_range(session, team_id=team_id, author_id=author_id, ranges=ranges):
+        if 0 <= split.index < len(run):
+            areas[split.index].append((str(split.key), split.entries, split.people))
+    return [
+        QuarterFigures(kinds[at], waits[at], tuple(sorted(groups[at])), tuple(sorted(areas[at])))
+        for at in range(len(run))
+    ]
+
+
+def _week_json(people: int) -> str:
+    return json.dumps({"people": people})
+
+
+def _week_read(figures: str) -> int:
+    return int(json.loads(figures)["people"])
+
+
+def _quarter_json(found: QuarterFigures) -> str:
+    kinds = found.kinds
+    return json.dumps(
+        {
+            "prouds": kinds.prouds,
+            "sorries": kinds.sorries,
+            "with_cause": kinds.sorries_with_cause,
+            "wait_days": found.wait_days,
+            "groups": [list(group) for group in found.groups],
+            "areas": [list(area) for area in found.areas],
+        }
+    )
+
+
+def _quarter_read(figures: str) -> QuarterFigures:
+    data: dict[str, Any] = json.loads(figures)
+    wait = data["wait_days"]
+    return QuarterFigures(
+        repo.RangeKinds(int(data["prouds"]), int(data["sorries"]), int(data["with_cause"])),
+        None if wait is None else float(wait),
+        tuple((int(g), int(n), int(p)) for g, n, p in data["groups"]),
+        tuple((str(a), int(n), int(p)) for a, n, p in data["areas"]),
+    )
+
+
+def _fill(
+    found: list[T | None],
+    wanted: Sequence[Span],
+    count: Callable[[Sequence[Span]], list[T]],
+) -> None:
+    for start, end in _runs([value is None for value in found]):
+        for at, value in enumerate(count(wanted[start:end]), start):
+            found[at] = value
+
+
+def count(
+    session: Session,
+    *,
+    team_id: str,
+    author_id: str | None,
+    zone: str,
+    weeks: Sequence[Span],
+    quarters: Sequence[Span],
+    now: datetime,
+) -> Counted:
+    """The participation of each week and the figures of each quarter; the workspace's (`author_id` None) read
+    from what is kept for the spans that are over, the rest counted (and kept when over)."""
+    week_found: list[int | None] = [None] * len(weeks)
+    quarter_found: list[QuarterFigures | None] = [None] * len(quarters)
+    claimed: list[Span] = []
+    token = ""
+    if author_id is None:
+        have = kept_repo.kept(session, team_id=team_id, zone=zone, spans=[*weeks, *quarters])
+        for at, span in enumerate(weeks):
+            if span in have:
+                week_found[at] = _week_read(have[span])
+        for at, span in enumerate(quarters):
+            if span in have:
+                quarter_found[at] = _quarter_read(have[span])
+        claimed = [span for span in (*weeks, *quarters) if span not in have and span.ends_at <= now]
+        token = _claim(session, team_id, zone, claimed) if claimed else ""
+    read = sum(value is not None for value in (*week_found, *quarter_found))
+    _fill(week_found, weeks, lambda run: _count_weeks(session, team_id, author_id, zone, run))
+    _fill(quarter_found, quarters, lambda run: _count_quarters(session, team_id, author_id, zone, run))
+    participation = tuple(value or 0 for value in week_found)
+    figures = tuple(value for value in quarter_found if value is not None)
+    if token:
+        _keep(session, team_id, zone, token, now, claimed, weeks, participation, quarters, figures)
+    return Counted(participation, figures, kept=read, counted=len(weeks) + len(quarters) - read)
+
+
+def _claim(session: Session, team_id: str, zone: str, claimed: Sequence[Span]) -> str:
+    """Claim the spans and wait for the changes under way; "" when the database would not (then nothing is kept
+    and everything is counted, as before there were kept figures)."""
+    token = secrets.token_hex(16)
+    try:
+        kept_repo.claim(session, team_id=team_id, zone=zone, spans=claimed, token=token)
+        session.commit()
+        kept_repo.wait_for_writers(session, team_id=team_id)
+        session.commit()
+    except SQLAlchemyError:
+        session.rollback()
+        log.warning("Could not claim the dashboard's figures of %s to keep them; counted only", team_id, exc_info=True)
+        return ""
+    return token
+
+
+def _keep(
+    session: Session,
+    team_id: str,
+    zone: str,
+    token: str,
+    now: datetime,
+    claimed: Sequence[Span],
+    weeks: Sequence[Span],
+    participation: Sequence[int],
+    quarters: Sequence[Span],
+    figures: Sequence[QuarterFigures],
+) -> None:
+    counted = {
+        **{span: _week_json(people) for span, people in zip(weeks, participation, strict=True)},
+        **{span: _quarter_json(found) for span, found in zip(quarters, figures, strict=True)},
+    }
+    try:
+        for span in claimed:
+            kept_repo.fill(
+                session, team_id=team_id, zone=zone, span=span, token=token, figures=counted[span], counted_at=now
+            )
+        session.commit()
+    except SQLAlchemyError:
+        session.rollback()
+        log.warning("Could not keep the dashboard's figures of %s; counted again next time", team_id, exc_info=True)
