@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 from bot.dashboard import figures_kept
 from bot.dashboard.access import Viewer
 from bot.dashboard.service import habit_health
+from bot.engine.engine import NudgeEngine
 from storage.db import make_engine, make_session_factory
-from storage.models import DashboardFigures, Entry, EntryCustomerGroup
+from storage.models import Ambassador, DashboardFigures, Entry, EntryCustomerGroup, Person, Workspace
 from storage.repositories import dashboard as repo
 from storage.repositories import dashboard_figures as kept_repo
 from storage.repositories import erasure, retention
@@ -317,3 +318,39 @@ def test_the_figures_of_ranges_long_over_are_pruned(factory: Callable[[], Sessio
         )
         assert pruned.dashboard_figures >= 1
         assert kept_rows(session) == kept - pruned.dashboard_figures
+
+
+def test_the_engine_keeps_the_figures_for_those_who_see_the_workspace_hourly(factory: Callable[[], Session]) -> None:
+    """After the engine's hourly pass, the first request of an ambassador (Kathmandu) and of a Slack admin (New
+    York) reads every week and quarter that is over; a member's zone is not counted for; a left ambassador's
+    neither; an hour with no change counts nothing."""
+    with factory() as session:
+        session.add_all(
+            [
+                Workspace(team_id=TEAM),
+                Person(team_id=TEAM, user_id="U-amb", tz=ZONE.key),
+                Ambassador(team_id=TEAM, user_id="U-amb", joined_at=NOW),
+                Person(team_id=TEAM, user_id="U-admin", tz="America/New_York", slack_role="admin"),
+                Person(team_id=TEAM, user_id="U-member", tz="Europe/Paris"),
+                Person(team_id=TEAM, user_id="U-left", tz="Australia/Sydney"),
+                Ambassador(team_id=TEAM, user_id="U-left", joined_at=NOW, left_at=NOW),
+            ]
+        )
+        session.commit()
+    engine = NudgeEngine(
+        session_factory=factory, client_for=lambda _team: None, clock=lambda: NOW, keep_dashboard_figures=True
+    )
+
+    assert engine.tick(NOW).dashboard_figures == 2 * (SPANS - UNDER_WAY)
+
+    with factory() as session:
+        assert count(session).counted == UNDER_WAY
+        assert count(session, zone=ZoneInfo("America/New_York")).counted == UNDER_WAY
+        zones = set(session.scalars(select(DashboardFigures.zone).distinct()))
+        assert zones == {ZONE.key, "America/New_York"}
+    assert engine.tick(NOW + timedelta(minutes=10)).dashboard_figures == 0  # not before the hour
+    with factory() as session:
+        _root_cause(session)
+        session.commit()
+    # an hour later: the quarter the root cause is in, in both zones
+    assert engine.tick(NOW + timedelta(hours=1)).dashboard_figures == 2

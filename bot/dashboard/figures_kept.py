@@ -24,12 +24,14 @@ import logging
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from bot.worktime import local_date, previous_quarter, quarter_bounds, quarter_of
 from storage.repositories import dashboard as repo
 from storage.repositories import dashboard_figures as kept_repo
 from storage.repositories.dashboard_figures import QUARTER, WEEK, Span
@@ -38,6 +40,9 @@ log = logging.getLogger("mindset.dashboard")
 
 T = TypeVar("T")
 
+WEEKS = 52  # four quarters of weeks
+QUARTERS = 4
+
 
 @dataclass(frozen=True)
 class QuarterFigures:
@@ -45,6 +50,9 @@ class QuarterFigures:
     wait_days: float | None  # median days from a sorry to its root cause
     groups: tuple[tuple[int, int, int], ...]  # customer group id, entries, people
     areas: tuple[tuple[str, int, int], ...]  # area, entries, people
+
+
+NOTHING = QuarterFigures(repo.RangeKinds(), None, (), ())
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,47 @@ class Counted:
 
 def spans(unit: str, bounds: Sequence[datetime]) -> list[Span]:
     return [Span(unit, bounds[at], bounds[at + 1]) for at in range(len(bounds) - 1)]
+
+
+def _start_of(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Quarter:
+    year: int
+    quarter: int
+    start: datetime
+    end: datetime
+
+    @property
+    def label(self) -> str:
+        return f"{self.year} Q{self.quarter}"
+
+
+def last_quarters(today: date, tz: ZoneInfo, count: int = QUARTERS) -> list[Quarter]:
+    """The quarter `today` is in and the ones before it, oldest first."""
+    year, quarter = quarter_of(today)
+    found = []
+    for _ in range(count):
+        first, last = quarter_bounds(year, quarter)
+        found.append(Quarter(year, quarter, _start_of(first, tz), _start_of(last + timedelta(days=1), tz)))
+        year, quarter = previous_quarter(year, quarter)
+    return found[::-1]
+
+
+def week_starts(today: date) -> list[date]:
+    """The Mondays of the 52 weeks habit health shows, oldest first: this week's last."""
+    monday = today - timedelta(days=today.weekday())
+    return [monday - timedelta(weeks=back) for back in range(WEEKS - 1, -1, -1)]
+
+
+def health_spans(today: date, tz: ZoneInfo) -> tuple[list[Span], list[Span]]:
+    """Habit health's weeks and quarters on the viewer's local day `today`."""
+    mondays = week_starts(today)
+    week_bounds = [_start_of(day, tz) for day in [*mondays, mondays[-1] + timedelta(weeks=1)]]
+    quarters = last_quarters(today, tz)
+    return spans(WEEK, week_bounds), spans(QUARTER, [*(q.start for q in quarters), quarters[-1].end])
 
 
 def _runs(wanted: Sequence[bool]) -> list[tuple[int, int]]:
@@ -148,11 +197,15 @@ def count(
     weeks: Sequence[Span],
     quarters: Sequence[Span],
     now: datetime,
+    only_over: bool = False,
 ) -> Counted:
     """The participation of each week and the figures of each quarter; the workspace's (`author_id` None) read
-    from what is kept for the spans that are over, the rest counted (and kept when over)."""
-    week_found: list[int | None] = [None] * len(weeks)
-    quarter_found: list[QuarterFigures | None] = [None] * len(quarters)
+    from what is kept for the spans that are over, the rest counted (and kept when over). `only_over`: count
+    only the spans that are over and not kept, to keep them (the others are given as nothing)."""
+    week_found: list[int | None] = [0 if only_over and span.ends_at > now else None for span in weeks]
+    quarter_found: list[QuarterFigures | None] = [
+        NOTHING if only_over and span.ends_at > now else None for span in quarters
+    ]
     claimed: list[Span] = []
     token = ""
     if author_id is None:
@@ -216,3 +269,14 @@ def _keep(
     except SQLAlchemyError:
         session.rollback()
         log.warning("Could not keep the dashboard's figures of %s; counted again next time", team_id, exc_info=True)
+
+
+def keep(session: Session, *, team_id: str, zone: ZoneInfo, now: datetime) -> int:
+    """Count and keep the workspace's habit-health figures, in this time zone, of the weeks and quarters that are
+    over and not kept (the engine does it hourly for the zones of those who see the workspace, so that their
+    first request after a change, or ever, reads them too). How many spans it counted."""
+    weeks, quarters = health_spans(local_date(now, zone), zone)
+    found = count(
+        session, team_id=team_id, author_id=None, zone=zone.key, weeks=weeks, quarters=quarters, now=now, only_over=True
+    )
+    return found.counted

@@ -14,21 +14,19 @@ from sqlalchemy.orm import Session
 
 from bot.dashboard import figures_kept
 from bot.dashboard.access import TextRule, Viewer, commitments_of_everyone, people_seen, sees_person
+from bot.dashboard.figures_kept import last_quarters
 from bot.digest.compose import fading
 from bot.digest.themes import choose, document_frequency, ranked
 from bot.services import success_index
 from bot.services.actions import Horizon, item_horizon
-from bot.worktime import local_date, previous_quarter, quarter_bounds, quarter_of
+from bot.worktime import local_date
 from storage.models import AREA_LABELS, ActionStatus, EntryKind
 from storage.repositories import dashboard as repo
 from storage.repositories import futures as futures_repo
 from storage.repositories import groups as groups_repo
 from storage.repositories.dashboard import EntryFilter, EntryRow
-from storage.repositories.dashboard_figures import QUARTER, WEEK
 from storage.repositories.erasure import FORGOTTEN
 
-WEEKS = 52  # four quarters of weeks
-QUARTERS = 4
 THEMES_SHOWN = 5
 TEXTS_SAMPLED = 2000
 ENTRIES_SHOWN = 200
@@ -37,29 +35,6 @@ CSV_MAX_ROWS = 50_000
 
 def _start_of(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC)
-
-
-@dataclass(frozen=True)
-class Quarter:
-    year: int
-    quarter: int
-    start: datetime
-    end: datetime
-
-    @property
-    def label(self) -> str:
-        return f"{self.year} Q{self.quarter}"
-
-
-def last_quarters(today: date, tz: ZoneInfo, count: int = QUARTERS) -> list[Quarter]:
-    """The quarter `today` is in and the ones before it, oldest first."""
-    year, quarter = quarter_of(today)
-    found = []
-    for _ in range(count):
-        first, last = quarter_bounds(year, quarter)
-        found.append(Quarter(year, quarter, _start_of(first, tz), _start_of(last + timedelta(days=1), tz)))
-        year, quarter = previous_quarter(year, quarter)
-    return found[::-1]
 
 
 def author_scope(viewer: Viewer) -> str | None:
@@ -97,17 +72,15 @@ def habit_health(session: Session, viewer: Viewer, *, now: datetime) -> HabitHea
     """The last 52 weeks and four quarters: the workspace's weeks and quarters that are over read as kept, the
     rest counted by the database (bot/dashboard/figures_kept.py)."""
     today = local_date(now, viewer.zone)
-    monday = today - timedelta(days=today.weekday())
-    week_starts = [monday - timedelta(weeks=back) for back in range(WEEKS - 1, -1, -1)]
-    week_bounds = [_start_of(day, viewer.zone) for day in [*week_starts, monday + timedelta(weeks=1)]]
     quarters = last_quarters(today, viewer.zone)
+    weeks, quarter_spans = figures_kept.health_spans(today, viewer.zone)
     found = figures_kept.count(
         session,
         team_id=viewer.team_id,
         author_id=author_scope(viewer),
         zone=viewer.zone.key,
-        weeks=figures_kept.spans(WEEK, week_bounds),
-        quarters=figures_kept.spans(QUARTER, [*(q.start for q in quarters), quarters[-1].end]),
+        weeks=weeks,
+        quarters=quarter_spans,
         now=now,
     )
     participation = found.participation
@@ -129,7 +102,7 @@ def habit_health(session: Session, viewer: Viewer, *, now: datetime) -> HabitHea
         for area, entries, people in figures.areas
     ]
     return HabitHealth(
-        week_labels=tuple(day.strftime("%d %b") for day in week_starts),
+        week_labels=tuple(day.strftime("%d %b") for day in figures_kept.week_starts(today)),
         participation=participation,
         average=average,
         # the week under way is not over: the warning looks at the complete weeks, as the digest does
