@@ -7,12 +7,18 @@ ambassador's page took 0.6-0.7 s (bench/RESULTS.md, section 9). The weeks and qu
 change unless an entry in them does, and the database's triggers (migration 0023) delete their kept figures
 when that happens, whatever code changes it. Kept figures are therefore never older than the entries:
 
-1. the spans to count are claimed (a row with no figures and this request's random token), committed;
-2. on PostgreSQL the request waits for the transactions whose triggers already ran for the workspace (they
-   hold its advisory lock shared until they end), committed;
-3. the entries are counted (each statement sees every change committed before it began);
-4. each span's figures are kept only if its row still bears the token: a change committed after step 1 deleted
-   it (its trigger saw the claim), and one made before step 2 was committed before step 3 counted.
+1. on PostgreSQL the workspace's advisory lock is taken exclusively, which waits for the transactions whose
+   triggers already ran for the workspace (they hold it shared until they end) and holds back those to come;
+   the spans to count are claimed (a row with no figures and this request's random token); committed, which
+   lets the writers on;
+2. the entries are counted (each statement sees every change committed before it began: all of those the lock
+   waited for);
+3. under the lock again, each span's figures are kept only if its row still bears the token: a change made
+   after step 1 deleted it (its trigger ran after the claim was committed), and another request that claimed
+   it since bears another token.
+
+Writers meet the rows of `dashboard_figures` only after their trigger took the lock shared, and a request
+changes those rows only under the lock held exclusively: their row locks never meet (no deadlock).
 
 Only the workspace's figures are kept (ambassadors and admins, per time zone); a member's own are few and are
 counted at each request."""
@@ -233,9 +239,8 @@ def _claim(session: Session, team_id: str, zone: str, claimed: Sequence[Span]) -
     and everything is counted, as before there were kept figures)."""
     token = secrets.token_hex(16)
     try:
+        kept_repo.hold_writers(session, team_id=team_id)
         kept_repo.claim(session, team_id=team_id, zone=zone, spans=claimed, token=token)
-        session.commit()
-        kept_repo.wait_for_writers(session, team_id=team_id)
         session.commit()
     except SQLAlchemyError:
         session.rollback()
@@ -261,6 +266,7 @@ def _keep(
         **{span: _quarter_json(found) for span, found in zip(quarters, figures, strict=True)},
     }
     try:
+        kept_repo.hold_writers(session, team_id=team_id)
         for span in claimed:
             kept_repo.fill(
                 session, team_id=team_id, zone=zone, span=span, token=token, figures=counted[span], counted_at=now

@@ -85,11 +85,12 @@ def claim(session: Session, *, team_id: str, zone: str, spans: Sequence[Span], t
         )
 
 
-def wait_for_writers(session: Session, *, team_id: str) -> None:
-    """On PostgreSQL: wait until every transaction whose trigger already looked for this workspace's figures has
-    ended (they hold the lock shared until then), so that what is counted next sees their changes. The lock
-    is the caller's transaction's: commit at once. SQLite runs one writer at a time, whose changes a later
-    read sees: nothing to wait for."""
+def hold_writers(session: Session, *, team_id: str) -> None:
+    """On PostgreSQL, take the workspace's advisory lock exclusively until the transaction ends: this waits for
+    every transaction whose trigger already ran for the workspace's figures (they hold it shared until they
+    end), and makes those that come next wait at their trigger, before they touch a row of `dashboard_figures`
+    (so no row lock of theirs meets one of this transaction's: no deadlock). Commit soon. SQLite runs one writer
+    at a time: nothing to do."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(
             text("SELECT pg_advisory_xact_lock(hashtext('dashboard_figures'), hashtext(:team))"), {"team": team_id}
