@@ -88,7 +88,7 @@ class Measured:
     shared: float  # ms: asked again of the same Dashboard within the minute (the shared figures, if any)
 
 
-def measure(url: str, user: str, runs: int) -> list[Measured]:
+def measure(url: str, user: str, runs: int, pages: Sequence[str] = PAGES) -> list[Measured]:
     settings = _settings(url)
     engine = make_engine(url, pool_size=2)
     factory = make_session_factory(engine)
@@ -102,7 +102,7 @@ def measure(url: str, user: str, runs: int) -> list[Measured]:
         return (time.perf_counter() - started) * 1000, answer.status, len(answer.body)
 
     try:
-        for page in PAGES:
+        for page in pages:
             path, _, query = page.partition("?")
             request = Request("GET", path, query, {"cookie": [cookie], "host": ["bench"]})
             cold, status, size = timed(Dashboard(settings, factory, clock=lambda: NOW), request)
@@ -122,6 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="the 100,000-entry workspace")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--fresh", action="store_true", help="generate the workspace again")
+    parser.add_argument("--only", default="", help="the pages whose path contains this (e.g. health)")
     options = parser.parse_args(argv)
     admin = os.environ.get("MINDSET_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     role = "short" if options.quick else "long"
@@ -143,7 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = []
     worst = 0.0
     for who, user in (("ambassador", READER), ("member", member)):
-        for found in measure(dataset.url, user, options.runs):
+        for found in measure(dataset.url, user, options.runs, [page for page in PAGES if options.only in page]):
             middle = statistics.median(found.made)
             worst = max(worst, middle)
             rows.append(

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-GENERATOR_VERSION = 4  # bump when the rows generated change
+GENERATOR_VERSION = 5  # bump when the rows generated change
 TEAM = "TBENCHDIGEST"
 BERLIN = ZoneInfo("Europe/Berlin")
 # the moment the digest is composed: Monday 23 November 2026, 09:00 in Berlin, as the engine would send
@@ -293,7 +293,9 @@ def generate(spec: Spec, group_ids: Sequence[int]) -> World:
                 "id, team_id, kind, author_id, channel_id, text, area, created_at, idempotency_key, root_cause, "
                 "root_cause_by, root_cause_at, message_ts, post_error, source_channel_id, source_ts, source_permalink",
             ),
-            _table("entry_customer_groups", "entry_id, group_id"),
+            # a tag carries its entry's workspace, author, kind and moment (migration 0024: the triggers write them, but
+            # COPY here runs without triggers)
+            _table("entry_customer_groups", "entry_id, group_id, team_id, author_id, kind, created_at"),
             _table(
                 "action_items",
                 "id, team_id, title, desired_outcome, owner_id, created_by, created_at, due_date, original_due_date, "
@@ -405,12 +407,13 @@ def generate(spec: Spec, group_ids: Sequence[int]) -> World:
             )
         )
         if rng.random() < 0.5:
+            kind = "sorry" if sorry else "proud"
             first = some_group()
-            links.append((entry_id, first))
+            links.append((entry_id, first, TEAM, author, kind, created))
             if rng.random() < 0.3:
                 second = some_group()
                 if second != first:
-                    links.append((entry_id, second))
+                    links.append((entry_id, second, TEAM, author, kind, created))
         if sorry:
             sorries.append((created, entry_id))
         if week_start <= created < week_end:

@@ -346,6 +346,7 @@ def _nudge_engine(wiring: Wiring) -> NudgeEngine:
         forget_client=wiring.clients.forget,
         clock=deps.clock,
         retention=Retention(processed_events=events_kept, deliveries=deliveries_kept),
+        keep_dashboard_figures=deps.settings.dashboard_ready,
     )
 
 

@@ -104,12 +104,24 @@ class CustomerGroup(Base):
 
 
 class EntryCustomerGroup(Base):
+    """A customer group an entry is tagged with. The entry's workspace, author, kind and moment are copied onto
+    it by the database (migration 0024's triggers, on insert and whenever the entry's change): code gives only
+    the two ids, and the dashboard counts a quarter's tags through one index, without joining the entries."""
+
     __tablename__ = "entry_customer_groups"
+    __table_args__ = (
+        Index("ix_entry_customer_groups_team_created", "team_id", "created_at", "group_id", "author_id", "kind"),
+    )
 
     entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"), primary_key=True)
     group_id: Mapped[int] = mapped_column(
         ForeignKey("customer_groups.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+    # copies of the entry's, written by the database's triggers (never set them here)
+    team_id: Mapped[str | None] = mapped_column(TEAM_ID, default=None)
+    author_id: Mapped[str | None] = mapped_column(USER_ID, default=None)
+    kind: Mapped[str | None] = mapped_column(String(16), default=None)
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 class Entry(Base):
@@ -855,3 +867,31 @@ class PulseAnswer(Base):
     commitments: Mapped[int | None] = mapped_column(default=None)
     digest: Mapped[int | None] = mapped_column(default=None)
     better: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class DashboardFigures(Base):
+    """The habit-health figures of one complete week or calendar quarter of a workspace, as counted in one time
+    zone (a viewer's): kept so that the dashboard counts a year of entries once, not at every request.
+
+    Never stale: triggers on `entries` and `entry_customer_groups` (migration 0023) delete the rows of every
+    range that holds an entry as it is written, edited, tagged, forgotten or deleted, whatever code does it.
+    A row is first claimed (`figures` NULL, `claim` a random token) and committed, then counted, then filled
+    only if still claimed by the same token: a change made meanwhile deletes the claim, and the figures
+    counted are shown but not kept (bot/dashboard/figures_kept.py)."""
+
+    __tablename__ = "dashboard_figures"
+    __table_args__ = (
+        UniqueConstraint("team_id", "zone", "unit", "starts_at", name="uq_dashboard_figures_range"),
+        # the triggers: the ranges of a workspace that hold a moment
+        Index("ix_dashboard_figures_team_starts", "team_id", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM_ID)
+    zone: Mapped[str] = mapped_column(String(64))
+    unit: Mapped[str] = mapped_column(String(8))  # "week" or "quarter"
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    claim: Mapped[str] = mapped_column(String(32))
+    figures: Mapped[str | None] = mapped_column(Text, default=None)  # JSON; None while being counted
+    counted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

@@ -34,6 +34,7 @@ from storage.models import (
     Base,
     Channel,
     CustomerGroup,
+    DashboardFigures,
     Delivery,
     Entry,
     EntryKind,
@@ -456,6 +457,16 @@ def seed_team(session: Session, team: str, entries: int) -> None:
             LeadLink(team_id=team, report_id="U1", lead_id="U2", status="active", requested_at=SEED_NOW),
             LeadReview(team_id=team, lead_id="U2", report_id="U1", year=2026, quarter=1, created_at=SEED_NOW),
             TimeChange(team_id=team, user_id="U1"),
+            # a week a year before the entries (a week holding one would be forgotten by the entries' trigger)
+            DashboardFigures(
+                team_id=team,
+                zone="UTC",
+                unit="week",
+                starts_at=SEED_NOW - timedelta(days=365),
+                ends_at=SEED_NOW - timedelta(days=358),
+                claim="seed",
+                figures='{"people": 1}',
+            ),
             JourneyStage(team_id=team, group_id=None, position=0, name="Buy"),
             PulseResponse(team_id=team, user_id="U1", year=2026, quarter=1),
             PulseAnswer(id=f"a{team}", team_id=team, year=2026, quarter=1, digest=4, better="More examples"),
@@ -578,8 +589,8 @@ def purge(url: str, cwd: Path, *args: str, stdin: str = "") -> subprocess.Comple
 
 # what T111 holds, table by table, as the purge lists it (link-table rows go with their owners)
 T111_COUNTS = (
-    "1 meeting_answers, 1 action_items, 1 meeting_prompts, 1 meetings, 1 meeting_questions, 2 entries, "
-    "1 ambassadors, 1 lead_reviews, 1 lead_links, 1 journey_stages, 1 future_endorsements, 1 futures, "
+    "1 meeting_answers, 1 action_items, 1 meeting_prompts, 1 meetings, 1 meeting_questions, 1 dashboard_figures, "
+    "2 entries, 1 ambassadors, 1 lead_reviews, 1 lead_links, 1 journey_stages, 1 future_endorsements, 1 futures, "
     "1 pulse_responses, 1 pulse_answers, 1 customer_groups, 1 deliveries, 1 processed_events, 1 time_changes, "
     "1 people, 1 mindset_admins, 1 settings_changes, 1 holidays, 1 channels, 1 workspaces, 1 slack_installations, "
     "1 slack_bots"
@@ -612,7 +623,7 @@ def test_purge_deletes_every_row_of_the_workspace_and_nothing_of_another(
     no_traceback(result)
     lines = result.stdout.strip().splitlines()
     assert lines[0] == f"This deletes, for good, everything of workspace T111: {T111_COUNTS}."
-    assert lines[-1].endswith("Deleted 27 rows of workspace T111.")  # the 27 counted above
+    assert lines[-1].endswith("Deleted 28 rows of workspace T111.")  # the 28 counted above
     left = snapshot(purge_url, "T111")
     assert {name: found for name, found in left.items() if found} == {}
     assert snapshot(purge_url, "T222") == other_before

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from bot.digest.compose import Reader, ReaderKind, Visibility, channel_facts
 from bot.services.admins import SLACK_ADMIN_ROLES
 from bot.worktime import zone
-from storage.models import Channel, Entry, LeadLink, LeadStatus, Workspace
+from storage.models import Ambassador, Channel, Entry, LeadLink, LeadStatus, MindsetAdmin, Person, Workspace
 from storage.repositories import admins as admins_repo
 from storage.repositories import ambassadors as ambassadors_repo
 from storage.repositories import people as people_repo
@@ -80,6 +80,30 @@ def viewer_of(session: Session, *, team_id: str, user_id: str) -> Viewer | None:
         admin=slack_admin or named_admin,
         reports=frozenset(reports),
     )
+
+
+def workspace_viewer_zones(session: Session) -> dict[str, set[str]]:
+    """Per installed workspace, the time zones (IANA keys, as `viewer_of` would give them) of those who see its
+    aggregates: active ambassadors and workspace admins (Slack's, and those named)."""
+    seeing = (
+        select(Ambassador.team_id, Ambassador.user_id)
+        .where(Ambassador.left_at.is_(None))
+        .union(
+            select(MindsetAdmin.team_id, MindsetAdmin.user_id),
+            select(Person.team_id, Person.user_id).where(Person.slack_role.in_(sorted(SLACK_ADMIN_ROLES))),
+        )
+        .subquery()
+    )
+    rows = session.execute(
+        select(seeing.c.team_id, Person.tz)
+        .join(Workspace, (Workspace.team_id == seeing.c.team_id) & Workspace.uninstalled_at.is_(None))
+        .outerjoin(Person, (Person.team_id == seeing.c.team_id) & (Person.user_id == seeing.c.user_id))
+        .distinct()
+    )
+    zones: dict[str, set[str]] = {}
+    for team_id, tz in rows:
+        zones.setdefault(str(team_id), set()).add(zone(tz).key)
+    return zones
 
 
 def entries_seen(viewer: Viewer) -> ColumnElement[bool]:

@@ -16,13 +16,15 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from bot.dashboard import figures_kept
 from bot.dashboard.access import HIDDEN_TEXT, TextRule, Viewer, commitments_of_everyone, people_seen, sees_person
+from bot.dashboard.figures_kept import last_quarters
 from bot.digest.compose import fading
 from bot.digest.themes import choose, document_frequency, ranked
 from bot.export import FORMULA_STARTS, neutralise_formula
 from bot.services import success_index
 from bot.services.actions import Horizon, item_horizon
-from bot.worktime import local_date, previous_quarter, quarter_bounds, quarter_of
+from bot.worktime import local_date
 from storage.models import AREA_LABELS, ActionStatus, EntryKind
 from storage.repositories import dashboard as repo
 from storage.repositories import futures as futures_repo
@@ -30,8 +32,6 @@ from storage.repositories import groups as groups_repo
 from storage.repositories.dashboard import EntryFilter, EntryRow
 from storage.repositories.erasure import FORGOTTEN
 
-WEEKS = 52  # four quarters of weeks
-QUARTERS = 4
 THEMES_SHOWN = 5
 TEXTS_SAMPLED = 2000
 ENTRIES_SHOWN = 200
@@ -42,29 +42,6 @@ V = TypeVar("V")
 
 def _start_of(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC)
-
-
-@dataclass(frozen=True)
-class Quarter:
-    year: int
-    quarter: int
-    start: datetime
-    end: datetime
-
-    @property
-    def label(self) -> str:
-        return f"{self.year} Q{self.quarter}"
-
-
-def last_quarters(today: date, tz: ZoneInfo, count: int = QUARTERS) -> list[Quarter]:
-    """The quarter `today` is in and the ones before it, oldest first."""
-    year, quarter = quarter_of(today)
-    found = []
-    for _ in range(count):
-        first, last = quarter_bounds(year, quarter)
-        found.append(Quarter(year, quarter, _start_of(first, tz), _start_of(last + timedelta(days=1), tz)))
-        year, quarter = previous_quarter(year, quarter)
-    return found[::-1]
 
 
 def author_scope(viewer: Viewer) -> str | None:
@@ -99,27 +76,40 @@ class HabitHealth:
 
 
 def habit_health(session: Session, viewer: Viewer, *, now: datetime) -> HabitHealth:
-    """The last 52 weeks and four quarters, counted by the database (one statement per figure)."""
+    """The last 52 weeks and four quarters: the workspace's weeks and quarters that are over read as kept, the
+    rest counted by the database (bot/dashboard/figures_kept.py)."""
     today = local_date(now, viewer.zone)
-    monday = today - timedelta(days=today.weekday())
-    week_starts = [monday - timedelta(weeks=back) for back in range(WEEKS - 1, -1, -1)]
-    week_bounds = [_start_of(day, viewer.zone) for day in [*week_starts, monday + timedelta(weeks=1)]]
     quarters = last_quarters(today, viewer.zone)
-    quarter_ranges = repo.Ranges((*(q.start for q in quarters), quarters[-1].end), "quarter", viewer.zone.key)
-    weeks = repo.Ranges(tuple(week_bounds), "week", viewer.zone.key)
-    team_id, author_id = viewer.team_id, author_scope(viewer)
-    participation = tuple(repo.participants_by_range(session, team_id=team_id, author_id=author_id, ranges=weeks))
+    weeks, quarter_spans = figures_kept.health_spans(today, viewer.zone)
+    found = figures_kept.count(
+        session,
+        team_id=viewer.team_id,
+        author_id=author_scope(viewer),
+        zone=viewer.zone.key,
+        weeks=weeks,
+        quarters=quarter_spans,
+        now=now,
+    )
+    participation = found.participation
     average = tuple(
         (sum(participation[max(0, at - 4) : at]) / len(participation[max(0, at - 4) : at])) if at else None
         for at in range(len(participation))
     )
-    kinds, waits = repo.kinds_and_waits(session, team_id=team_id, author_id=author_id, ranges=quarter_ranges)
-    names = dict(groups_repo.active_names(session, team_id=team_id))
+    kinds = [figures.kinds for figures in found.quarters]
+    names = dict(groups_repo.active_names(session, team_id=viewer.team_id))
     areas = {area.value: label for area, label in AREA_LABELS.items()}
-    by_group = repo.groups_by_range(session, team_id=team_id, author_id=author_id, ranges=quarter_ranges)
-    by_area = repo.areas_by_range(session, team_id=team_id, author_id=author_id, ranges=quarter_ranges)
+    by_group = [
+        repo.SplitCount(at, group, entries, people)
+        for at, figures in enumerate(found.quarters)
+        for group, entries, people in figures.groups
+    ]
+    by_area = [
+        repo.SplitCount(at, area, entries, people)
+        for at, figures in enumerate(found.quarters)
+        for area, entries, people in figures.areas
+    ]
     return HabitHealth(
-        week_labels=tuple(day.strftime("%d %b") for day in week_starts),
+        week_labels=tuple(day.strftime("%d %b") for day in figures_kept.week_starts(today)),
         participation=participation,
         average=average,
         # the week under way is not over: the warning looks at the complete weeks, as the digest does
@@ -128,7 +118,7 @@ def habit_health(session: Session, viewer: Viewer, *, now: datetime) -> HabitHea
         prouds=tuple(k.prouds for k in kinds),
         sorries=tuple(k.sorries for k in kinds),
         root_cause_rate=tuple((k.sorries_with_cause / k.sorries) if k.sorries else None for k in kinds),
-        days_to_root_cause=tuple(waits),
+        days_to_root_cause=tuple(figures.wait_days for figures in found.quarters),
         by_group=_splits(by_group, names, len(quarters)),
         by_area=_splits(by_area, areas, len(quarters)),
     )

@@ -23,6 +23,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import metrics, slack_errors
+from bot.dashboard import figures_kept
+from bot.dashboard.access import workspace_viewer_zones
 from bot.digest.shared import DIGEST_FRESH_FOR, SharedDigests
 from bot.engine.channel_directory import CHANNEL_FRESH_FOR, refresh_channel
 from bot.engine.directory import Directory, Known, people_needing_refresh, refresh_person
@@ -32,6 +34,7 @@ from bot.engine.senders import SENDERS, AssignedHistory, NotYet, Occasion, Sende
 from bot.engine.uploads import UploadQueue
 from bot.logs import log_context
 from bot.services.actions import ActionCard
+from bot.worktime import zone
 from storage.db import SessionFactory
 from storage.models import Delivery
 from storage.repositories import channels as channels_repo
@@ -53,6 +56,7 @@ PREFETCH_FRESH_FOR = timedelta(seconds=5)
 # how long the channels the digests may quote from are taken as they were found (finding them reads the last
 # five weeks of entries of every digest workspace; each channel is checked at most twice a day anyway)
 CHANNELS_ASKED_EVERY = timedelta(minutes=30)
+DASHBOARD_FIGURES_EVERY = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,7 @@ class TickReport:
     people_refreshed: int = 0
     uploaded: int = 0  # files sent with the tick's messages (a digest's chart)
     uploads_lost: int = 0  # given up on after waiting out Slack's rate limits (bot/engine/uploads.py)
+    dashboard_figures: int = 0  # weeks and quarters whose habit-health figures were counted and kept
     errors: list[str] = field(default_factory=list)
 
     def add(self, other: TickReport) -> None:
@@ -122,6 +127,7 @@ class NudgeEngine:
         prefetch_fresh_for: timedelta = PREFETCH_FRESH_FOR,
         retention: Retention | None = Retention(),
         make_uploads: Callable[[], UploadQueue] = UploadQueue,
+        keep_dashboard_figures: bool = False,
     ) -> None:
         self.session_factory = session_factory
         self.client_for = client_for
@@ -140,6 +146,10 @@ class NudgeEngine:
         self._channels_asked_at: datetime | None = None
         self._held: dict[str, tuple[object, datetime, object]] = {}  # see memo.held_for
         self.make_uploads = make_uploads
+        # count, hourly, the dashboard's habit-health figures of weeks and quarters that are over and not kept
+        # (bot/dashboard/figures_kept.py), so that no ambassador's request has to count a year of entries
+        self.keep_dashboard_figures = keep_dashboard_figures
+        self._figures_kept_at: datetime | None = None
         # the part of a week's digest every reader in a workspace and time zone shares, composed once for all
         # the readers due together and reused for a minute (no prefetching at all: each digest composed alone)
         self.digests = SharedDigests(fresh_for=DIGEST_FRESH_FOR, clock=clock) if prefetch_fresh_for else None
@@ -195,7 +205,32 @@ class NudgeEngine:
                 self._pruned_at is None or now - self._pruned_at >= self.retention.every
             ):
                 self.prune(now)
+            if self.keep_dashboard_figures and (
+                self._figures_kept_at is None or now - self._figures_kept_at >= DASHBOARD_FIGURES_EVERY
+            ):
+                report.dashboard_figures = self.keep_figures(now)
         return report
+
+    def keep_figures(self, now: datetime) -> int:
+        """Count and keep the habit-health figures the dashboard's next requests would count: per installed
+        workspace, in the time zone of each person who sees its aggregates. How many weeks and quarters."""
+        self._figures_kept_at = now
+        try:
+            with self.session_factory() as session:
+                zones = workspace_viewer_zones(session)
+        except Exception:
+            log.exception("Could not read whose dashboard figures to keep; the next hour will try again")
+            return 0
+        counted = 0
+        for team_id, keys in sorted(zones.items()):
+            for key in sorted(keys):
+                with log_context(team=team_id, job="dashboard figures"):
+                    try:
+                        with self.session_factory() as session:
+                            counted += figures_kept.keep(session, team_id=team_id, zone=zone(key), now=now)
+                    except Exception:
+                        log.exception("Could not keep the dashboard's figures in %s; the next hour will try again", key)
+        return counted
 
     def prune(self, now: datetime) -> Pruned:
         """Delete what the log-like tables keep past their retention, a batch per transaction. A failure is
@@ -219,13 +254,17 @@ class NudgeEngine:
             log.exception("Could not prune the old events and deliveries; the next tick will try again")
             return total
         self._pruned_at = now
-        if total.processed_events or total.deliveries or total.oauth_states or total.time_changes:
+        if any((total.processed_events, total.deliveries, total.oauth_states, total.time_changes)) or (
+            total.dashboard_figures
+        ):
             log.info(
-                "Pruned %d processed events, %d finished deliveries, %d expired OAuth states, %d time changes",
+                "Pruned %d processed events, %d finished deliveries, %d expired OAuth states, %d time changes, "
+                "%d dashboard figures",
                 total.processed_events,
                 total.deliveries,
                 total.oauth_states,
                 total.time_changes,
+                total.dashboard_figures,
             )
         return total
 

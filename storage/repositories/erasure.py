@@ -18,6 +18,7 @@ from storage.models import (
     Ambassador,
     Channel,
     CustomerGroup,
+    DashboardFigures,
     Delivery,
     DeliveryStatus,
     Entry,
@@ -56,6 +57,7 @@ _TEAM_MODELS = (
     MeetingPrompt,
     Meeting,
     MeetingQuestion,
+    DashboardFigures,  # before the entries, whose triggers would delete the rows of their weeks one by one
     Entry,  # its group tags go with it
     Ambassador,  # its groups go with it
     LeadReview,

@@ -4,18 +4,21 @@ sent (kept only to recognise its retries), deliveries long finished, OAuth state
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import ColumnElement, Table, delete, func, select
 from sqlalchemy.orm import Session
 
-from storage.models import Delivery, DeliveryStatus, ProcessedEvent, TimeChange, slack_oauth_states
+from storage.models import DashboardFigures, Delivery, DeliveryStatus, ProcessedEvent, TimeChange, slack_oauth_states
 
 FINISHED = (DeliveryStatus.SENT.value, DeliveryStatus.SKIPPED.value, DeliveryStatus.FAILED.value)
 PRUNE_BATCH = 5_000  # rows deleted by one statement: a long deletion never holds a big transaction
 # time changes kept (the newest): an engine reads those above the last it saw, a minute ago; a change is a
 # person's zone, pause or leaving, or a workspace's calendar, so this is days or weeks of them
 TIME_CHANGES_KEPT = 10_000
+# the dashboard's kept figures of weeks and quarters that ended longer ago than this: no page shows them (the
+# oldest it shows, the first of four quarters, ended less than a year ago)
+DASHBOARD_FIGURES_KEPT_FOR = timedelta(days=400)
 
 
 @dataclass(frozen=True)
@@ -24,11 +27,12 @@ class Pruned:
     deliveries: int = 0
     oauth_states: int = 0
     time_changes: int = 0
+    dashboard_figures: int = 0
 
     @property
     def more(self) -> bool:
         """A table gave a full batch: there may be more to delete."""
-        return max(self.processed_events, self.deliveries) >= PRUNE_BATCH
+        return max(self.processed_events, self.deliveries, self.dashboard_figures) >= PRUNE_BATCH
 
     def __add__(self, other: Pruned) -> Pruned:
         return Pruned(
@@ -36,6 +40,7 @@ class Pruned:
             self.deliveries + other.deliveries,
             self.oauth_states + other.oauth_states,
             self.time_changes + other.time_changes,
+            self.dashboard_figures + other.dashboard_figures,
         )
 
 
@@ -51,7 +56,8 @@ def prune_some(
     """At most `PRUNE_BATCH` rows of each table (the caller commits, and calls again while a table gave a full
     batch): events received before `processed_events_before` (Slack retries an event for minutes, not days),
     deliveries finished (sent, skipped, failed) whose last attempt was before `deliveries_before` (pending ones
-    are kept however old), OAuth states expired by `now`, and the time changes but the newest `TIME_CHANGES_KEPT`.
+    are kept however old), OAuth states expired by `now`, the time changes but the newest `TIME_CHANGES_KEPT`, and
+    the dashboard's figures of ranges that ended `DASHBOARD_FIGURES_KEPT_FOR` ago.
     Each is found through an index: processed_events
     by received_at, deliveries by (status, next_attempt_at); the states are few (at most a few hundred live)."""
     events = ProcessedEvent.__table__
@@ -75,4 +81,7 @@ def prune_some(
         else 0
     )
     pruned_states = max(states.rowcount or 0, 0)  # type: ignore[attr-defined]
-    return Pruned(pruned_events, pruned_deliveries, pruned_states, pruned_changes)
+    figures = DashboardFigures.__table__
+    assert isinstance(figures, Table)
+    pruned_figures = _delete_some(session, figures, figures.c.id, figures.c.ends_at < now - DASHBOARD_FIGURES_KEPT_FOR)
+    return Pruned(pruned_events, pruned_deliveries, pruned_states, pruned_changes, pruned_figures)
