@@ -124,6 +124,9 @@ class EntryCustomerGroup(Base):
     created_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
+HAS_STAGE = text("stage IS NOT NULL")
+
+
 class Entry(Base):
     """A proud or a sorry."""
 
@@ -134,6 +137,10 @@ class Entry(Base):
         Index("ix_entries_team_author_created", "team_id", "author_id", "created_at"),
         # the digest: who added a root cause in a week
         Index("ix_entries_team_root_cause", "team_id", "root_cause_at"),
+        # the dashboard's filters: the channels and journey stages a workspace's entries have, found by skipping
+        # from one to the next (storage/repositories/dashboard.py)
+        Index("ix_entries_team_channel", "team_id", "channel_id"),
+        Index("ix_entries_team_stage", "team_id", "stage", sqlite_where=HAS_STAGE, postgresql_where=HAS_STAGE),
         # the engine: entries neither posted nor refused (a post lost to a crash or to Slack), by age
         Index("ix_entries_unposted", "created_at", sqlite_where=UNPOSTED, postgresql_where=UNPOSTED),
         # the engine: sorries without a root cause whose nudge it should look at again by now
