@@ -11,6 +11,7 @@ from bot.dashboard.access import Viewer
 from bot.dashboard.charts import Series, bar_chart, line_chart
 from bot.dashboard.service import (
     AREA_NAMES,
+    OPEN_SHOWN,
     Commitments,
     EntryChoice,
     EntryPage,
@@ -200,7 +201,6 @@ def groups_page(period: str, cards: Sequence[GroupCard], viewer: Viewer, *, name
 
 
 PEOPLE_SHOWN = 100  # owners and people in the commitments' tables, the most first
-OPEN_SHOWN = 300
 
 
 def _first(caption: str, total: int, shown: int, what: str) -> str:
@@ -217,7 +217,7 @@ def _index_cell(kept: int, due: int) -> str:
 def commitments_page(data: Commitments, viewer: Viewer, *, name: str, csrf: str) -> str:
     whose = "everyone's" if data.everyone else "yours" + (" and your reports'" if viewer.reports else "")
     summary = (
-        f"<p>Open commitments ({h(whose)}): <strong>{len(data.open)}</strong>, "
+        f"<p>Open commitments ({h(whose)}): <strong>{data.open_count}</strong>, "
         f"at risk: <strong>{data.at_risk}</strong>, "
         f"overdue: <strong>{data.overdue}</strong>.</p>"
     )
@@ -269,7 +269,7 @@ def commitments_page(data: Commitments, viewer: Viewer, *, name: str, csrf: str)
         + "</section>"
         + '<section aria-labelledby="oc"><h2 id="oc">Open commitments</h2>'
         + _table(
-            _first("Open commitments, soonest due first", len(data.open), OPEN_SHOWN, "commitments"),
+            _first("Open commitments, soonest due first", data.open_count, OPEN_SHOWN, "commitments"),
             ["Title", "Owner", "Status", "Due", "Horizon", ""],
             open_rows,
         )

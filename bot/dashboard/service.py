@@ -17,15 +17,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot.dashboard import figures_kept
-from bot.dashboard.access import HIDDEN_TEXT, TextRule, Viewer, commitments_of_everyone, people_seen, sees_person
+from bot.dashboard.access import HIDDEN_TEXT, TextRule, Viewer, commitments_of_everyone, people_seen
 from bot.dashboard.figures_kept import last_quarters
 from bot.digest.compose import fading
 from bot.digest.themes import choose, document_frequency, ranked
 from bot.export import FORMULA_STARTS, neutralise_formula
 from bot.services import success_index
-from bot.services.actions import Horizon, item_horizon
+from bot.services.actions import SHORT_TERM_MONTHS, Horizon, item_horizon
 from bot.worktime import local_date
-from storage.models import AREA_LABELS, ActionStatus, EntryKind
+from storage.models import AREA_LABELS, EntryKind
 from storage.repositories import dashboard as repo
 from storage.repositories import futures as futures_repo
 from storage.repositories import groups as groups_repo
@@ -35,6 +35,7 @@ from storage.repositories.erasure import FORGOTTEN
 THEMES_SHOWN = 5
 TEXTS_SAMPLED = 2000
 ENTRIES_SHOWN = 200
+OPEN_SHOWN = 300  # open commitments listed, soonest due first (the page says how many there are in all)
 CSV_MAX_ROWS = 50_000
 K = TypeVar("K")
 V = TypeVar("V")
@@ -217,7 +218,8 @@ class PersonIndex:
 
 @dataclass(frozen=True)
 class Commitments:
-    open: tuple[CommitmentLine, ...]
+    open: tuple[CommitmentLine, ...]  # the first OPEN_SHOWN, soonest due
+    open_count: int  # all of them
     at_risk: int
     overdue: int
     by_owner: tuple[tuple[str, int, int, int], ...]  # owner, open, at risk, overdue
@@ -232,16 +234,20 @@ def commitments(session: Session, viewer: Viewer, *, now: datetime) -> Commitmen
     today = local_date(now, viewer.zone)
     seen = people_seen(viewer)
     # open commitments: everyone's for those who see the workspace, else one's own (a lead sees their reports'
-    # Success Index, not their lists)
-    own_only = None if viewer.sees_workspace else [viewer.user_id]
-    items = [
-        item
-        for item in repo.open_actions(session, team_id=viewer.team_id, owner_ids=own_only)
-        if sees_person(viewer, item.owner_id)
-    ]
+    # Success Index, not their lists); what forget-me erased never
+    team_id, owner_ids, hidden = viewer.team_id, None if viewer.sees_workspace else [viewer.user_id], (FORGOTTEN,)
     zones = success_index.owner_zones(session, team_id=viewer.team_id, user_ids=None if seen is None else seen)
-    # looked up once, not per line: a large workspace has thousands of open commitments
-    utc, at_risk = ZoneInfo("UTC"), ActionStatus.AT_RISK.value
+    utc = ZoneInfo("UTC")
+    # counted by the database, and listed only as far as the page shows them: a large workspace has thousands
+    owners = repo.open_by_owner(
+        session, team_id=team_id, owner_ids=owner_ids, hidden_owners=hidden, today=today, short_months=SHORT_TERM_MONTHS
+    )
+    horizons = Counter({Horizon.SHORT.value: 0, Horizon.LONG.value: 0})
+    for owner_id, counts in owners.items():
+        horizons[Horizon.SHORT.value] += counts.short
+        horizons[Horizon.LONG.value] += counts.long
+        owner_tz = zones.get(owner_id, utc)
+        horizons.update(item_horizon(created_at, due, owner_tz).value for created_at, due in counts.near)
     horizon_names = {horizon: horizon.value for horizon in Horizon}
     lines = tuple(
         CommitmentLine(
@@ -253,15 +259,10 @@ def commitments(session: Session, viewer: Viewer, *, now: datetime) -> Commitmen
             horizon=horizon_names[item_horizon(item.created_at, item.due_date, zones.get(item.owner_id, utc))],
             overdue=item.due_date < today,
         )
-        for item in items
+        for item in repo.open_actions(
+            session, team_id=team_id, owner_ids=owner_ids, hidden_owners=hidden, limit=OPEN_SHOWN
+        )
     )
-    owners: dict[str, list[int]] = {}
-    for line in lines:
-        counts = owners.setdefault(line.owner_id, [0, 0, 0])
-        counts[0] += 1
-        counts[1] += line.status == at_risk
-        counts[2] += line.overdue
-    horizons = Counter(line.horizon for line in lines)
     quarters = last_quarters(today, viewer.zone)
     per_person: dict[str, list[tuple[int, int]]] = {}
     workspace: list[tuple[int, int]] = []
@@ -288,14 +289,15 @@ def commitments(session: Session, viewer: Viewer, *, now: datetime) -> Commitmen
     )
     return Commitments(
         open=lines,
-        at_risk=sum(line.status == at_risk for line in lines),
-        overdue=sum(line.overdue for line in lines),
+        open_count=sum(counts.open for counts in owners.values()),
+        at_risk=sum(counts.at_risk for counts in owners.values()),
+        overdue=sum(counts.overdue for counts in owners.values()),
         # the most open first
         by_owner=tuple(
-            (owner, counts[0], counts[1], counts[2])
-            for owner, counts in sorted(owners.items(), key=lambda item: (-item[1][0], item[0]))
+            (owner, counts.open, counts.at_risk, counts.overdue)
+            for owner, counts in sorted(owners.items(), key=lambda item: (-item[1].open, item[0]))
         ),
-        by_horizon=tuple(sorted(horizons.items())),
+        by_horizon=tuple(sorted((name, count) for name, count in horizons.items() if count)),
         quarters=tuple(quarter.label for quarter in quarters),
         index=index,
         everyone=commitments_of_everyone(viewer),

@@ -35,9 +35,12 @@ class Horizon(StrEnum):
     LONG = "long"
 
 
+SHORT_TERM_MONTHS = 6
+
+
 def horizon(created_on: date, due: date) -> Horizon:
     """Short term up to 6 months from creation, long term beyond (up to 3 years)."""
-    return Horizon.SHORT if due <= add_months(created_on, 6) else Horizon.LONG
+    return Horizon.SHORT if due <= add_months(created_on, SHORT_TERM_MONTHS) else Horizon.LONG
 
 
 # the owners' time zones by (team, user), read once and reused (a cache a caller may pass along)
