@@ -7,17 +7,18 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from bot.services import success_index as si
 from bot.worktime import quarter_bounds
 from storage.db import make_session_factory
 from storage.models import ActionEvent, ActionItem, ActionStatus, Person
+from storage.repositories import actions as actions_repo
 from storage.repositories.erasure import FORGOTTEN
 
 TEAM = "T111"
@@ -175,3 +176,45 @@ def test_a_commitment_done_late_in_the_evening_is_kept_by_the_owners_own_date(se
     # Kiritimati: 23:30 local on 1 May (kept), then 00:30 on 2 May (missed)
     assert got == {"UBER": (0, 1), "UNFLD": (1, 1), "UKIRI": (1, 2)}
     assert got == by_python(session, year=2026, quarter=2, until=None, user_ids=None, zones=zones)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_quarters_candidates_are_the_items_whose_date_ever_fell_in_it(session: Session, seed: int) -> None:
+    """`quarter_commitments` (one scan of three indexes on PostgreSQL, a union on SQLite) chooses exactly the items
+    made by the quarter's end whose due date, first promise or any move fell in the days counted."""
+    generate(session, seed)
+    items = session.scalars(select(ActionItem).where(ActionItem.team_id == TEAM)).all()
+    moves: dict[int, list[str]] = {}
+    for event in session.scalars(select(ActionEvent).where(ActionEvent.kind == "rescheduled")):
+        moves.setdefault(event.action_id, []).append(event.new_value or "")
+    compared = 0
+    for year, quarter in ((2025, 4), (2026, 1), (2026, 2), (2026, 3)):
+        first, last = quarter_bounds(year, quarter)
+        for last_counted in (last, first + timedelta(days=45)):
+            for user_ids in (None, ["UKIRI", "UWEST", "UNOBODY"]):
+                query = actions_repo.quarter_commitments(
+                    session,
+                    team_id=TEAM,
+                    first=first,
+                    last=last,
+                    last_counted=last_counted,
+                    user_ids=user_ids,
+                    columns=(ActionItem.id, ActionItem.created_at, ActionItem.owner_id),
+                )
+                got = [row.id for row in session.execute(query)]
+                expected = {
+                    item.id
+                    for item in items
+                    if item.created_at <= datetime.combine(last, time.max, tzinfo=UTC)
+                    and (user_ids is None or item.owner_id in user_ids)
+                    and (
+                        first <= item.due_date <= last_counted
+                        or first <= item.original_due_date <= last_counted
+                        or any(
+                            first.isoformat() <= moved <= last_counted.isoformat() for moved in moves.get(item.id, [])
+                        )
+                    )
+                }
+                assert len(got) == len(set(got)) and set(got) == expected, (year, quarter, last_counted, user_ids)
+                compared += len(expected)
+    assert compared > 500

@@ -108,6 +108,7 @@ def commitments(
     # the columns the index reads, not the items with their people and groups: a quarter of a large
     # workspace has thousands of commitments
     query = actions_repo.quarter_commitments(
+        session,
         team_id=team_id,
         first=first,
         last=last,
