@@ -12,6 +12,7 @@ from bot.dashboard.charts import Series, bar_chart, line_chart
 from bot.dashboard.service import (
     AREA_NAMES,
     OPEN_SHOWN,
+    PEOPLE_SHOWN,
     Commitments,
     EntryChoice,
     EntryPage,
@@ -200,9 +201,6 @@ def groups_page(period: str, cards: Sequence[GroupCard], viewer: Viewer, *, name
     return _layout("Customer groups", body, viewer=viewer, name=name, csrf=csrf, page="groups")
 
 
-PEOPLE_SHOWN = 100  # owners and people in the commitments' tables, the most first
-
-
 def _first(caption: str, total: int, shown: int, what: str) -> str:
     return caption if total <= shown else f"{caption} (the first {shown} of {total} {what})"
 
@@ -243,10 +241,7 @@ def commitments_page(data: Commitments, viewer: Viewer, *, name: str, csrf: str)
         [
             Series(
                 "Whole workspace" if data.everyone else "Yours",
-                [
-                    (100 * k / d if d else None)
-                    for k, d in (data.workspace_index if data.everyone else _own(data, viewer.user_id))
-                ],
+                [(100 * k / d if d else None) for k, d in (data.workspace_index if data.everyone else data.own)],
             )
         ],
         top=100,
@@ -255,14 +250,14 @@ def commitments_page(data: Commitments, viewer: Viewer, *, name: str, csrf: str)
     body = (
         summary
         + _table(
-            _first("By owner", len(data.by_owner), PEOPLE_SHOWN, "owners"),
+            _first("By owner", data.owner_count, PEOPLE_SHOWN, "owners"),
             ["Owner", "Open", "At risk", "Overdue"],
             [[o, str(a), str(b), str(c)] for o, a, b, c in data.by_owner[:PEOPLE_SHOWN]],
         )
         + _table("By horizon", ["Horizon", "Open"], [[HORIZONS.get(h_, h_), str(n)] for h_, n in data.by_horizon])
         + f'<section aria-labelledby="si"><h2 id="si">Success Index</h2><figure>{chart}</figure>'
         + _table(
-            _first("Success Index by quarter and person", len(data.index), PEOPLE_SHOWN, "people"),
+            _first("Success Index by quarter and person", data.people_count, PEOPLE_SHOWN, "people"),
             ["Person", *data.quarters],
             index_rows,
         )
@@ -276,13 +271,6 @@ def commitments_page(data: Commitments, viewer: Viewer, *, name: str, csrf: str)
         + "</section>"
     )
     return _layout("Commitments", body, viewer=viewer, name=name, csrf=csrf, page="commitments")
-
-
-def _own(data: Commitments, user_id: str) -> tuple[tuple[int, int], ...]:
-    for person in data.index:
-        if person.user_id == user_id:
-            return person.by_quarter
-    return tuple((0, 0) for _ in data.quarters)
 
 
 def _select(name: str, label: str, options: Sequence[tuple[str, str]], chosen: str) -> str:

@@ -35,6 +35,7 @@ from storage.repositories.erasure import FORGOTTEN
 THEMES_SHOWN = 5
 TEXTS_SAMPLED = 2000
 ENTRIES_SHOWN = 200
+PEOPLE_SHOWN = 100  # owners and people in the commitments' tables, the most first
 OPEN_SHOWN = 300  # open commitments listed, soonest due first (the page says how many there are in all)
 CSV_MAX_ROWS = 50_000
 K = TypeVar("K")
@@ -222,10 +223,13 @@ class Commitments:
     open_count: int  # all of them
     at_risk: int
     overdue: int
-    by_owner: tuple[tuple[str, int, int, int], ...]  # owner, open, at risk, overdue
+    by_owner: tuple[tuple[str, int, int, int], ...]  # owner, open, at risk, overdue: the PEOPLE_SHOWN most open
+    owner_count: int  # all owners with open commitments
     by_horizon: tuple[tuple[str, int], ...]
     quarters: tuple[str, ...]
-    index: tuple[PersonIndex, ...]
+    index: tuple[PersonIndex, ...]  # the PEOPLE_SHOWN with the most commitments due
+    people_count: int  # all people with commitments due
+    own: tuple[tuple[int, int], ...]  # the viewer's own Success Index by quarter
     everyone: bool
     workspace_index: tuple[tuple[int, int], ...] = field(default_factory=tuple)
 
@@ -264,44 +268,52 @@ def commitments(session: Session, viewer: Viewer, *, now: datetime) -> Commitmen
         )
     )
     quarters = last_quarters(today, viewer.zone)
-    per_person: dict[str, list[tuple[int, int]]] = {}
-    workspace: list[tuple[int, int]] = []
-    for at, quarter in enumerate(quarters):
-        running = at == len(quarters) - 1
-        # counted by the database (the same rule as success_index.commitments, without loading the items)
-        mine = success_index.kept_and_due(
+    # counted by the database (the same rule as success_index.commitments, without loading the items)
+    quarterly = [
+        success_index.kept_and_due(
             session,
             team_id=viewer.team_id,
             year=quarter.year,
             quarter=quarter.quarter,
             user_ids=None if seen is None else seen,
-            until=today if running else None,
+            until=today if at == len(quarters) - 1 else None,
             zones=zones,
         )
-        for user in (set(per_person) | set(mine)) - {FORGOTTEN}:
-            kept, due = mine.get(user, (0, 0))
-            per_person.setdefault(user, [(0, 0)] * at).append((kept, due))
-        workspace.append((sum(kept for kept, _ in mine.values()), sum(due for _, due in mine.values())))
-    # the most commitments due first
-    index = tuple(
-        PersonIndex(user, tuple(values))
-        for user, values in sorted(per_person.items(), key=lambda item: (-sum(due for _, due in item[1]), item[0]))
-    )
+        for at, quarter in enumerate(quarters)
+    ]
+    due_in_all: dict[str, int] = {}
+    for mine in quarterly:
+        for user, (_, due) in mine.items():
+            due_in_all[user] = due_in_all.get(user, 0) + due
+    due_in_all.pop(FORGOTTEN, None)
+
+    def person(user: str) -> PersonIndex:
+        return PersonIndex(user, tuple(mine.get(user, (0, 0)) for mine in quarterly))
+
+    # the most commitments due first; only the people the page lists are made into lines (a large workspace has
+    # thousands: fewer objects for the garbage collector to walk)
+    people = sorted(due_in_all, key=lambda user: (-due_in_all[user], user))
+    # the most open first
+    by_owner = sorted(owners, key=lambda owner: (-owners[owner].open, owner))
     return Commitments(
         open=lines,
         open_count=sum(counts.open for counts in owners.values()),
         at_risk=sum(counts.at_risk for counts in owners.values()),
         overdue=sum(counts.overdue for counts in owners.values()),
-        # the most open first
         by_owner=tuple(
-            (owner, counts.open, counts.at_risk, counts.overdue)
-            for owner, counts in sorted(owners.items(), key=lambda item: (-item[1].open, item[0]))
+            (owner, owners[owner].open, owners[owner].at_risk, owners[owner].overdue)
+            for owner in by_owner[:PEOPLE_SHOWN]
         ),
+        owner_count=len(owners),
         by_horizon=tuple(sorted((name, count) for name, count in horizons.items() if count)),
         quarters=tuple(quarter.label for quarter in quarters),
-        index=index,
+        index=tuple(person(user) for user in people[:PEOPLE_SHOWN]),
+        people_count=len(people),
+        own=person(viewer.user_id).by_quarter,
         everyone=commitments_of_everyone(viewer),
-        workspace_index=tuple(workspace),
+        workspace_index=tuple(
+            (sum(kept for kept, _ in mine.values()), sum(due for _, due in mine.values())) for mine in quarterly
+        ),
     )
 
 
