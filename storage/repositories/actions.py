@@ -232,12 +232,12 @@ def due_in_range(
     """`columns` of the items whose due date, first promise or any move fell in [first, last]: the only ones
     a quarter's Success Index can count, so the rest of the history is never read.
 
-    Three parts, each served by an index (a single OR of the three reads every item), each reading the
-    columns itself (joining their ids back to the items instead made PostgreSQL read every item of the
-    history by hash). The first names every status so that it reads `ix_action_items_team_status_due` one
-    status at a time: an index on (team_id, due_date) alone would serve it too, but PostgreSQL then prefers
-    that one for the open items due soonest (`ORDER BY due_date LIMIT n`) and reads every closed item of the
-    past to find them."""
+    Three parts, each served by an index (a single OR of the three reads every item, unless the moved items'
+    ids come as an array: `_due_in_range_one_scan`, on PostgreSQL), each reading the columns itself (joining
+    their ids back to the items instead made PostgreSQL read every item of the history by hash). The first
+    names every status so that it reads `ix_action_items_team_status_due` one status at a time: an index on
+    (team_id, due_date) alone would serve it too, but PostgreSQL then prefers that one for the open items due
+    soonest (`ORDER BY due_date LIMIT n`) and reads every closed item of the past to find them."""
     return union(
         select(*columns).where(
             ActionItem.team_id == team_id,
