@@ -428,14 +428,12 @@ def index_counts(
     near_due = case((near, counted.c.due))
     near_closed = case((near, counted.c.closed_at))
     # Core, not the ORM's result machinery: thousands of plain rows
-    rows = (
-        session.connection()
-        .execute(
-            select(counted.c.owner_id, near_due, near_closed, func.count(), func.count(case((surely_kept, 1))))
-            .where(*where)
-            .group_by(counted.c.owner_id, near_due, near_closed)
-        )
-        .all()
+    # iterated, not listed: a row at a time is made and dropped (thousands held at once kept the garbage collector
+    # busy)
+    rows = session.connection().execute(
+        select(counted.c.owner_id, near_due, near_closed, func.count(), func.count(case((surely_kept, 1))))
+        .where(*where)
+        .group_by(counted.c.owner_id, near_due, near_closed)
     )
     due_by: dict[str, int] = {}
     kept_by: dict[str, int] = {}

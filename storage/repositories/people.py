@@ -40,7 +40,8 @@ def time_zones(session: Session, *, team_id: str, user_ids: Iterable[str] | None
     query = select(Person.user_id, Person.tz).where(Person.team_id == team_id, Person.tz.is_not(None))
     if user_ids is not None:
         query = query.where(Person.user_id.in_(list(user_ids)))
-    return {user: tz for user, tz in session.execute(query).all() if tz}
+    # iterated, not listed: a workspace has thousands of people, and rows held at once keep the garbage collector busy
+    return {user: tz for user, tz in session.execute(query) if tz}
 
 
 def known_with_role(session: Session, *, team_id: str, roles: Iterable[str], limit: int) -> list[str]:
