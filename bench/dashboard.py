@@ -171,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if options.only in "/dashboard/health":
         keeping, first = _after_the_engines_pass(dataset.url)
         print(
-            f"\nThe engine's hourly pass (`figures_kept.keep` for the ambassador's zone, all kept figures deleted "
+            f"\nThe engine's pass (`figures_kept.keep` for the ambassador's zone, all kept figures deleted "
             f"before): {keeping:.1f} ms in the background; the ambassador's first `/dashboard/health` after it, "
             f"in a new process's `Dashboard`: {first:.1f} ms."
         )

@@ -279,7 +279,7 @@ def _keep(
 
 def keep(session: Session, *, team_id: str, zone: ZoneInfo, now: datetime) -> int:
     """Count and keep the workspace's habit-health figures, in this time zone, of the weeks and quarters that are
-    over and not kept (the engine does it hourly for the zones of those who see the workspace, so that their
+    over and not kept (the engine does it every five minutes for the zones of those who see the workspace, so that their
     first request after a change, or ever, reads them too). How many spans it counted."""
     weeks, quarters = health_spans(local_date(now, zone), zone)
     found = count(

@@ -56,7 +56,7 @@ PREFETCH_FRESH_FOR = timedelta(seconds=5)
 # how long the channels the digests may quote from are taken as they were found (finding them reads the last
 # five weeks of entries of every digest workspace; each channel is checked at most twice a day anyway)
 CHANNELS_ASKED_EVERY = timedelta(minutes=30)
-DASHBOARD_FIGURES_EVERY = timedelta(hours=1)
+DASHBOARD_FIGURES_EVERY = timedelta(minutes=5)  # one read per workspace and zone when nothing is missing
 
 
 @dataclass(frozen=True)
@@ -146,8 +146,8 @@ class NudgeEngine:
         self._channels_asked_at: datetime | None = None
         self._held: dict[str, tuple[object, datetime, object]] = {}  # see memo.held_for
         self.make_uploads = make_uploads
-        # count, hourly, the dashboard's habit-health figures of weeks and quarters that are over and not kept
-        # (bot/dashboard/figures_kept.py), so that no ambassador's request has to count a year of entries
+        # count, every five minutes, the dashboard's habit-health figures of weeks and quarters that are over and
+        # not kept (bot/dashboard/figures_kept.py), so that no ambassador's request has to count a year of entries
         self.keep_dashboard_figures = keep_dashboard_figures
         self._figures_kept_at: datetime | None = None
         # the part of a week's digest every reader in a workspace and time zone shares, composed once for all
@@ -219,7 +219,7 @@ class NudgeEngine:
             with self.session_factory() as session:
                 zones = workspace_viewer_zones(session)
         except Exception:
-            log.exception("Could not read whose dashboard figures to keep; the next hour will try again")
+            log.exception("Could not read whose dashboard figures to keep; the next pass will try again")
             return 0
         counted = 0
         for team_id, keys in sorted(zones.items()):
@@ -229,7 +229,7 @@ class NudgeEngine:
                         with self.session_factory() as session:
                             counted += figures_kept.keep(session, team_id=team_id, zone=zone(key), now=now)
                     except Exception:
-                        log.exception("Could not keep the dashboard's figures in %s; the next hour will try again", key)
+                        log.exception("Could not keep the dashboard's figures in %s; the next pass will try again", key)
         return counted
 
     def prune(self, now: datetime) -> Pruned:
