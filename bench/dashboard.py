@@ -21,6 +21,7 @@ import statistics
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import delete, func, select
 
@@ -89,12 +90,12 @@ class Measured:
     shared: float  # ms: asked again of the same Dashboard within the minute (the shared figures, if any)
 
 
-def measure(url: str, user: str, runs: int, pages: Sequence[str] = PAGES) -> list[Measured]:
+def measure(url: str, user: str, runs: int, pages: Sequence[str] = PAGES, now: datetime = NOW) -> list[Measured]:
     settings = _settings(url)
     engine = make_engine(url, pool_size=2)
     factory = make_session_factory(engine)
     who = cookies.SignedIn(TEAM, user, "Bench", "csrf-token", "bench")
-    cookie = f"{cookies.SESSION_COOKIE}={cookies.session_cookie(settings.dashboard_key, who, now=NOW)}"
+    cookie = f"{cookies.SESSION_COOKIE}={cookies.session_cookie(settings.dashboard_key, who, now=now)}"
     found = []
 
     def timed(dashboard: Dashboard, request: Request) -> tuple[float, int, int]:
@@ -106,10 +107,10 @@ def measure(url: str, user: str, runs: int, pages: Sequence[str] = PAGES) -> lis
         for page in pages:
             path, _, query = page.partition("?")
             request = Request("GET", path, query, {"cookie": [cookie], "host": ["bench"]})
-            cold, status, size = timed(Dashboard(settings, factory, clock=lambda: NOW), request)
+            cold, status, size = timed(Dashboard(settings, factory, clock=lambda: now), request)
             made = []
             for _ in range(runs):
-                dashboard = Dashboard(settings, factory, clock=lambda: NOW)
+                dashboard = Dashboard(settings, factory, clock=lambda: now)
                 made.append(timed(dashboard, request)[0])
             shared = timed(dashboard, request)[0]
             found.append(Measured(page, status, size, cold, made, shared))
@@ -124,6 +125,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--fresh", action="store_true", help="generate the workspace again")
     parser.add_argument("--only", default="", help="the pages whose path contains this (e.g. health)")
+    parser.add_argument(
+        "--at",
+        type=datetime.fromisoformat,
+        default=NOW,
+        help="the requests' clock (ISO, with an offset), e.g. 2026-09-30T20:00+00:00: the end of a quarter, when "
+        "habit health counts the most (the workspace's entries end at 2026-11-23)",
+    )
     options = parser.parse_args(argv)
     admin = os.environ.get("MINDSET_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     role = "short" if options.quick else "long"
@@ -135,7 +143,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     prepared = time.perf_counter() - started
     member = _member(dataset.url)
     _forget_kept_figures(dataset.url)  # cold: habit health counts every week and quarter, as on a first request
-    print(f"## 9. Web dashboard at scale\n\n{facts_block(machine_facts(admin), 'python -m bench.dashboard')}\n")
+    command = "python -m bench.dashboard" + (f" --at {options.at.isoformat()}" if options.at != NOW else "")
+    print(f"## 9. Web dashboard at scale\n\n{facts_block(machine_facts(admin), command)}\n")
     print(
         f"Workspace: {dataset.label} (benchmark 2's, {'cached' if dataset.cached else 'generated'}; "
         f"{prepared:.0f} s to get ready). Time of `Dashboard.handle` per page, in ms: *cold*, the process's first "
@@ -149,7 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = []
     worst = 0.0
     for who, user in (("ambassador", READER), ("member", member)):
-        for found in measure(dataset.url, user, options.runs, [page for page in PAGES if options.only in page]):
+        chosen = [page for page in PAGES if options.only in page]
+        for found in measure(dataset.url, user, options.runs, chosen, options.at):
             middle = statistics.median(found.made)
             worst = max(worst, middle)
             rows.append(
@@ -169,7 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(table(header, rows))
     print(f"\nSlowest page (made, median): {worst:.1f} ms.")
     if options.only in "/dashboard/health":
-        keeping, first = _after_the_engines_pass(dataset.url)
+        keeping, first = _after_the_engines_pass(dataset.url, options.at)
         print(
             f"\nThe engine's pass (`figures_kept.keep` for the ambassador's zone, all kept figures deleted "
             f"before): {keeping:.1f} ms in the background; the ambassador's first `/dashboard/health` after it, "
@@ -188,7 +198,7 @@ def _forget_kept_figures(url: str) -> None:
         engine.dispose()
 
 
-def _after_the_engines_pass(url: str) -> tuple[float, float]:
+def _after_the_engines_pass(url: str, now: datetime) -> tuple[float, float]:
     """ms of the engine's pass from nothing kept, then of the ambassador's first habit-health request after it."""
     _forget_kept_figures(url)
     engine = make_engine(url, pool_size=2)
@@ -198,11 +208,11 @@ def _after_the_engines_pass(url: str) -> tuple[float, float]:
             viewer = viewer_of(session, team_id=TEAM, user_id=READER)
             assert viewer is not None
             started = time.perf_counter()
-            figures_kept.keep(session, team_id=TEAM, zone=viewer.zone, now=NOW)
+            figures_kept.keep(session, team_id=TEAM, zone=viewer.zone, now=now)
             keeping = (time.perf_counter() - started) * 1000
     finally:
         engine.dispose()
-    (found,) = measure(url, READER, 1, ["/dashboard/health"])
+    (found,) = measure(url, READER, 1, ["/dashboard/health"], now)
     return keeping, found.cold
 
 
