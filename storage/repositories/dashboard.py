@@ -254,24 +254,46 @@ def _per_person(pairs: Subquery) -> Select[Any]:
     return select(pairs.c.at, pairs.c.key, func.sum(pairs.c.entries), func.count()).group_by(pairs.c.at, pairs.c.key)
 
 
-def _tag_scope(team_id: str, author_id: str | None) -> list[ColumnElement[bool]]:
-    """The tags of a workspace's entries (of one author): their copies of the entry's columns (migration 0024)."""
-    where = [EntryCustomerGroup.team_id == team_id]
-    if author_id is not None:
-        where.append(EntryCustomerGroup.author_id == author_id)
-    return where
+@dataclass(frozen=True)
+class _Tagged:
+    """Where the tags of a workspace's entries (of one author) are read from, and their entry's columns."""
+
+    moment: SQLColumnExpression[datetime]
+    author: SQLColumnExpression[str | None]
+    kind: SQLColumnExpression[str | None]
+    where: tuple[ColumnElement[bool], ...]
+    joined: bool  # the entries joined with their tags (an author's), else the tags alone (the workspace's)
+
+    def select(self, *columns: Any) -> Select[Any]:
+        query = select(*columns).where(*self.where)
+        if self.joined:
+            return query.select_from(Entry).join(EntryCustomerGroup, EntryCustomerGroup.entry_id == Entry.id)
+        return query.select_from(EntryCustomerGroup)
+
+
+def _tagged(team_id: str, author_id: str | None) -> _Tagged:
+    """The workspace's tags through their copies of the entry's columns (migration 0024; one index, no join with
+    the entries); an author's through their own entries (their index) joined with the tags, which reads only
+    theirs."""
+    if author_id is None:
+        return _Tagged(
+            EntryCustomerGroup.created_at,  # type: ignore[arg-type]  # never NULL: the triggers copy it
+            EntryCustomerGroup.author_id,
+            EntryCustomerGroup.kind,
+            (EntryCustomerGroup.team_id == team_id,),
+            joined=False,
+        )
+    return _Tagged(Entry.created_at, Entry.author_id, Entry.kind, tuple(_scope(team_id, author_id)), joined=True)
 
 
 def groups_by_range(session: Session, *, team_id: str, author_id: str | None, ranges: Ranges) -> list[SplitCount]:
-    """Entries and people per customer group and range, from the tags alone (one index: the entry's moment and
-    author are on the tag), not a join of the entries with every tag."""
-    # never NULL for a tag of an entry (the triggers copy it); the type says Optional only as the column is nullable
-    moment: SQLColumnExpression[datetime] = EntryCustomerGroup.created_at  # type: ignore[assignment]
-    where, index_of = ranges.bucket(session, moment)
+    """Entries and people per customer group and range."""
+    tagged = _tagged(team_id, author_id)
+    where, index_of = ranges.bucket(session, tagged.moment)
     pairs = (
-        select(where.label("at"), EntryCustomerGroup.group_id.label("key"), func.count().label("entries"))
-        .where(*_tag_scope(team_id, author_id), ranges.holds(moment))
-        .group_by(where, EntryCustomerGroup.group_id, EntryCustomerGroup.author_id)
+        tagged.select(where.label("at"), EntryCustomerGroup.group_id.label("key"), func.count().label("entries"))
+        .where(ranges.holds(tagged.moment))
+        .group_by(where, EntryCustomerGroup.group_id, tagged.author)
         .subquery()
     )
     rows = session.execute(_per_person(pairs)).all()
@@ -296,11 +318,11 @@ def kinds_by_group(
     session: Session, *, team_id: str, author_id: str | None, start: datetime, end: datetime
 ) -> dict[int, dict[str, int]]:
     """Per customer group: its prouds and sorries in [start, end)."""
-    moment = EntryCustomerGroup.created_at
+    tagged = _tagged(team_id, author_id)
     rows = session.execute(
-        select(EntryCustomerGroup.group_id, EntryCustomerGroup.kind, func.count())
-        .where(*_tag_scope(team_id, author_id), moment >= start, moment < end)
-        .group_by(EntryCustomerGroup.group_id, EntryCustomerGroup.kind)
+        tagged.select(EntryCustomerGroup.group_id, tagged.kind, func.count())
+        .where(tagged.moment >= start, tagged.moment < end)
+        .group_by(EntryCustomerGroup.group_id, tagged.kind)
     ).all()
     found: dict[int, dict[str, int]] = {}
     for group_id, kind, count in rows:
