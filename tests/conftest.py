@@ -189,6 +189,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
+def pg(postgres_url: str) -> Iterator[Engine]:
+    """PostgreSQL alone, emptied (a test of what only PostgreSQL does: several processes, advisory locks)."""
+    _empty_tables(postgres_url)
+    engine = make_engine(postgres_url, pool_size=6)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
     engine = make_engine(database_url, pool_size=5)
     yield engine

@@ -19,13 +19,12 @@ from bot.dashboard import figures_kept
 from bot.dashboard.access import Viewer
 from bot.dashboard.service import habit_health
 from bot.engine.engine import NudgeEngine
-from storage.db import make_engine, make_session_factory
+from storage.db import make_session_factory
 from storage.models import Ambassador, DashboardFigures, Entry, EntryCustomerGroup, Person, Workspace
 from storage.repositories import dashboard as repo
 from storage.repositories import dashboard_figures as kept_repo
 from storage.repositories import erasure, retention
 from storage.repositories.dashboard_figures import QUARTER, WEEK
-from tests.conftest import _empty_tables
 from tests.test_dashboard_figures import GROUPS, NOW, TEAM, counted_here, generate, ranges
 
 ZONE = ZoneInfo("Asia/Kathmandu")  # +5:45: its local midnights are at no whole UTC hour
@@ -232,14 +231,6 @@ def test_the_triggers_are_there_at_the_head(engine: Engine) -> None:
         "entry_groups_forget_figures_inserted",
         "entry_groups_forget_figures_deleted",
     } <= names
-
-
-@pytest.fixture
-def pg(postgres_url: str) -> Iterator[Engine]:
-    _empty_tables(postgres_url)
-    engine = make_engine(postgres_url, pool_size=4)
-    yield engine
-    engine.dispose()
 
 
 @pytest.mark.postgres

@@ -14,7 +14,6 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -26,9 +25,9 @@ from bot.deps import Deps
 from bot.engine.engine import NudgeEngine
 from bot.services import actions, entries
 from bot.slack_client import make_web_client
-from storage.db import make_engine, make_session_factory
+from storage.db import make_session_factory
 from storage.models import Delivery, DeliveryStatus, EntryKind, Person
-from tests.conftest import _empty_tables, make_settings
+from tests.conftest import make_settings
 from tests.engine_harness import SimClock, utc
 from tests.fake_slack import FakeSlack, Reply
 
@@ -40,14 +39,6 @@ ROOT = Path(__file__).resolve().parent.parent
 ZONES = ("America/New_York", "Europe/Berlin", "Australia/Lord_Howe", "Asia/Kolkata", "UTC")
 WEEK_START = utc(2027, 3, 5, 12)  # a Friday
 WEEK = [WEEK_START + timedelta(hours=3 * n) for n in range(1, 8 * 7 + 1)]
-
-
-@pytest.fixture
-def pg(postgres_url: str) -> Iterator[Engine]:
-    _empty_tables(postgres_url)
-    engine = make_engine(postgres_url, pool_size=6)
-    yield engine
-    engine.dispose()
 
 
 def make_deps(engine: Engine, fake: FakeSlack, clock: SimClock) -> Deps:
