@@ -36,7 +36,7 @@ UNDER_WAY = 2  # this week and this quarter: never kept
 def factory(engine: Engine) -> Iterator[Callable[[], Session]]:
     factory = make_session_factory(engine)
     with factory() as session:
-        generate(session, seed=7, count=1200)
+        generate(session, seed=7, count=600)
     yield factory
 
 
