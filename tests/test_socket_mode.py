@@ -92,6 +92,7 @@ def socket_mode_process(cwd: Path, database: Path, slack: FakeSlack, **extra: st
         SLACK_APP_TOKEN=APP_TOKEN,
         SLACK_API_URL=slack.api_url,
         DATABASE_URL=f"sqlite:///{database}",
+        PYTHONFAULTHANDLER="1",  # a bot that hangs writes its threads' stacks when stop_process aborts it
         **extra,
     )
     log = cwd / "mindset-bot.log"
@@ -162,12 +163,21 @@ def home_opened(user: str, event_id: str) -> dict[str, Any]:
 
 
 def stop(bot: SocketModeBot) -> tuple[int, str]:
-    bot.process.process.send_signal(signal.SIGTERM)
+    return stop_process(bot.process)
+
+
+def stop_process(process: BotProcess) -> tuple[int, str]:
+    """SIGTERM, and the exit code and output; a bot still running after STOP_TIMEOUT is made to write every thread's
+    stack (SIGABRT: faulthandler is on in the bot's environment), so that the failure says where it waited."""
+    process.process.send_signal(signal.SIGTERM)
     try:
-        code = bot.process.process.wait(timeout=STOP_TIMEOUT)
+        code = process.process.wait(timeout=STOP_TIMEOUT)
     except subprocess.TimeoutExpired:
-        pytest.fail(f"mindset-bot did not stop within {STOP_TIMEOUT} s of SIGTERM:\n{bot.process.output()}")
-    return code, bot.process.output()
+        process.process.send_signal(signal.SIGABRT)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.process.wait(timeout=5)
+        pytest.fail(f"mindset-bot did not stop within {STOP_TIMEOUT} s of SIGTERM:\n{process.output()}")
+    return code, process.output()
 
 
 # -- connecting ----------------------------------------------------------------------------------------
@@ -379,9 +389,9 @@ def test_with_the_client_id_socket_mode_serves_the_dashboard_and_health_on_port(
         status, body = page("/dashboard")  # PORT is taken before the connection opens
         assert status == 200 and "Sign in with Slack" in body, process.output()
         assert page("/healthz")[0] == 200
-        process.process.send_signal(signal.SIGTERM)
-        assert process.process.wait(timeout=STOP_TIMEOUT) == 0, process.output()
-        assert "Traceback" not in process.output()
+        code, output = stop_process(process)
+        assert code == 0, output
+        assert "Traceback" not in output
 
 
 # -- the fake itself: strict enough that passing against it means something -----------------------------
