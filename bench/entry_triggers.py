@@ -49,11 +49,9 @@ def _pg_database(admin_url: str) -> tuple[str, Callable[[], None]]:
 
 def _trigger_names() -> list[tuple[str, str]]:
     """(trigger, table) of the two migrations."""
-    found = []
+    found: list[tuple[str, str]] = []
     for module in ("0023_dashboard_figures", "0024_entry_tags_carry_their_entry"):
-        migration = importlib.import_module(f"storage.migrations.versions.{module}")
-        for name in migration.SQLITE_TRIGGERS:
-            found.append((name, "entry_customer_groups" if name.startswith("entry_groups") else "entries"))
+        found += importlib.import_module(f"storage.migrations.versions.{module}")._TABLE_OF.items()
     return found
 
 

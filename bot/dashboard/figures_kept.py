@@ -73,7 +73,8 @@ def spans(unit: str, bounds: Sequence[datetime]) -> list[Span]:
     return [Span(unit, bounds[at], bounds[at + 1]) for at in range(len(bounds) - 1)]
 
 
-def _start_of(day: date, tz: ZoneInfo) -> datetime:
+def start_of_day(day: date, tz: ZoneInfo) -> datetime:
+    """The local midnight that begins `day` in `tz`, as a UTC moment."""
     return datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC)
 
 
@@ -95,7 +96,7 @@ def last_quarters(today: date, tz: ZoneInfo, count: int = QUARTERS) -> list[Quar
     found = []
     for _ in range(count):
         first, last = quarter_bounds(year, quarter)
-        found.append(Quarter(year, quarter, _start_of(first, tz), _start_of(last + timedelta(days=1), tz)))
+        found.append(Quarter(year, quarter, start_of_day(first, tz), start_of_day(last + timedelta(days=1), tz)))
         year, quarter = previous_quarter(year, quarter)
     return found[::-1]
 
@@ -106,12 +107,14 @@ def week_starts(today: date) -> list[date]:
     return [monday - timedelta(weeks=back) for back in range(WEEKS - 1, -1, -1)]
 
 
-def health_spans(today: date, tz: ZoneInfo) -> tuple[list[Span], list[Span]]:
-    """Habit health's weeks and quarters on the viewer's local day `today`."""
+def week_spans(today: date, tz: ZoneInfo) -> list[Span]:
+    """Habit health's 52 weeks on the viewer's local day `today`, oldest first."""
     mondays = week_starts(today)
-    week_bounds = [_start_of(day, tz) for day in [*mondays, mondays[-1] + timedelta(weeks=1)]]
-    quarters = last_quarters(today, tz)
-    return spans(WEEK, week_bounds), spans(QUARTER, [*(q.start for q in quarters), quarters[-1].end])
+    return spans(WEEK, [start_of_day(day, tz) for day in [*mondays, mondays[-1] + timedelta(weeks=1)]])
+
+
+def quarter_spans(quarters: Sequence[Quarter]) -> list[Span]:
+    return spans(QUARTER, [*(quarter.start for quarter in quarters), quarters[-1].end])
 
 
 def _runs(wanted: Sequence[bool]) -> list[tuple[int, int]]:
@@ -214,6 +217,7 @@ def count(
     ]
     claimed: list[Span] = []
     token = ""
+    read = 0
     if author_id is None:
         have = kept_repo.kept(session, team_id=team_id, zone=zone, spans=[*weeks, *quarters])
         for at, span in enumerate(weeks):
@@ -222,16 +226,17 @@ def count(
         for at, span in enumerate(quarters):
             if span in have:
                 quarter_found[at] = _quarter_read(have[span])
+        read = sum(span in have for span in (*weeks, *quarters))
         claimed = [span for span in (*weeks, *quarters) if span not in have and span.ends_at <= now]
         token = _claim(session, team_id, zone, claimed) if claimed else ""
-    read = sum(value is not None for value in (*week_found, *quarter_found))
+    to_count = sum(value is None for value in (*week_found, *quarter_found))
     _fill(week_found, weeks, lambda run: _count_weeks(session, team_id, author_id, zone, run))
     _fill(quarter_found, quarters, lambda run: _count_quarters(session, team_id, author_id, zone, run))
     participation = tuple(value or 0 for value in week_found)
     figures = tuple(value for value in quarter_found if value is not None)
     if token:
         _keep(session, team_id, zone, token, now, claimed, weeks, participation, quarters, figures)
-    return Counted(participation, figures, kept=read, counted=len(weeks) + len(quarters) - read)
+    return Counted(participation, figures, kept=read, counted=to_count)
 
 
 def _claim(session: Session, team_id: str, zone: str, claimed: Sequence[Span]) -> str:
@@ -281,8 +286,15 @@ def keep(session: Session, *, team_id: str, zone: ZoneInfo, now: datetime) -> in
     """Count and keep the workspace's habit-health figures, in this time zone, of the weeks and quarters that are
     over and not kept (the engine does it every five minutes for the zones of those who see the workspace, so that their
     first request after a change, or ever, reads them too). How many spans it counted."""
-    weeks, quarters = health_spans(local_date(now, zone), zone)
+    today = local_date(now, zone)
     found = count(
-        session, team_id=team_id, author_id=None, zone=zone.key, weeks=weeks, quarters=quarters, now=now, only_over=True
+        session,
+        team_id=team_id,
+        author_id=None,
+        zone=zone.key,
+        weeks=week_spans(today, zone),
+        quarters=quarter_spans(last_quarters(today, zone)),
+        now=now,
+        only_over=True,
     )
     return found.counted

@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from itertools import chain
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from bot.dashboard import figures_kept
 from bot.dashboard.access import HIDDEN_TEXT, TextRule, Viewer, commitments_of_everyone, people_seen
-from bot.dashboard.figures_kept import last_quarters
+from bot.dashboard.figures_kept import last_quarters, start_of_day
 from bot.digest.compose import fading
 from bot.digest.themes import choose, document_frequency, ranked
 from bot.export import FORMULA_STARTS, neutralise_formula
@@ -40,10 +40,6 @@ OPEN_SHOWN = 300  # open commitments listed, soonest due first (the page says ho
 CSV_MAX_ROWS = 50_000
 K = TypeVar("K")
 V = TypeVar("V")
-
-
-def _start_of(day: date, tz: ZoneInfo) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC)
 
 
 def author_scope(viewer: Viewer) -> str | None:
@@ -82,14 +78,13 @@ def habit_health(session: Session, viewer: Viewer, *, now: datetime) -> HabitHea
     rest counted by the database (bot/dashboard/figures_kept.py)."""
     today = local_date(now, viewer.zone)
     quarters = last_quarters(today, viewer.zone)
-    weeks, quarter_spans = figures_kept.health_spans(today, viewer.zone)
     found = figures_kept.count(
         session,
         team_id=viewer.team_id,
         author_id=author_scope(viewer),
         zone=viewer.zone.key,
-        weeks=weeks,
-        quarters=quarter_spans,
+        weeks=figures_kept.week_spans(today, viewer.zone),
+        quarters=figures_kept.quarter_spans(quarters),
         now=now,
     )
     participation = found.participation
@@ -360,8 +355,8 @@ def _entry_filter(viewer: Viewer, choice: EntryChoice) -> EntryFilter:
         area=choice.area,
         channel_id=choice.channel_id,
         stage=choice.stage,
-        start=_start_of(choice.since, viewer.zone) if choice.since else None,
-        end=_start_of(choice.until + timedelta(days=1), viewer.zone) if choice.until else None,
+        start=start_of_day(choice.since, viewer.zone) if choice.since else None,
+        end=start_of_day(choice.until + timedelta(days=1), viewer.zone) if choice.until else None,
     )
 
 
